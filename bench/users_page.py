@@ -1,0 +1,159 @@
+"""Users page benchmark: first rows, a page at 90% depth, search, memory; and Qt's own
+QSqlQueryModel (QPSQL driver) over the same rows for comparison.
+
+    python bench/users_page.py --users 10000
+    python bench/users_page.py --users 1000000
+
+Builds its own embedded PostgreSQL and demo data; prints one ``name=value`` per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import psutil
+import psycopg
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtSql import QSqlDatabase, QSqlQueryModel
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import text
+
+from data import migrate
+from data.db import connection_info, make_engine, make_session_factory
+from data.demo_data import fill_demo_data
+from data.embedded import EmbeddedPostgres
+from data.queries.users import UserFilter, list_users_page
+from desktop.database import Backend, Database
+from desktop.pages.users import UsersPage
+from widgets.operations import OperationRunner
+
+QSQL_QUERY = (
+    "SELECT email, full_name, role, email_verified_at IS NOT NULL, created_at, deleted_at "
+    "FROM users ORDER BY created_at DESC, id DESC"
+)
+
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when QApplication is built
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def wait_until(app, predicate, timeout_s: float = 120.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    loop = QEventLoop()
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark step timed out")
+        QTimer.singleShot(1, loop.quit)
+        loop.exec()
+
+
+def timed_query(session, flt, cursor, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        list_users_page(session, flt, cursor, 200)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+
+    server = EmbeddedPostgres.start()
+    try:
+        engine = make_engine(server.url())
+        migrate.upgrade(engine)
+        t = time.perf_counter()
+        with psycopg.connect(server.libpq_dsn()) as conn:
+            fill_demo_data(conn, users=args.users, seed=args.seed,
+                           purchases=max(args.users // 10, 100))
+        with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        print(f"users={args.users}")
+        print(f"setup_seconds={time.perf_counter() - t:.1f}")
+        sf = make_session_factory(engine)
+
+        # Query level: the first page and a page at 90% depth, on the worker's path.
+        with sf() as s:
+            depth = int(args.users * 0.9)
+            deep_cursor = tuple(s.execute(text(
+                "SELECT created_at, id FROM users ORDER BY created_at DESC, id DESC "
+                "OFFSET :n LIMIT 1"), {"n": depth}).one())
+            print(f"first_page_query_ms={timed_query(s, UserFilter(), None):.2f}")
+            print(f"deep_page_query_ms={timed_query(s, UserFilter(), deep_cursor):.2f}")
+            t = time.perf_counter()
+            s.execute(text(
+                "SELECT email FROM users ORDER BY created_at DESC, id DESC OFFSET :n LIMIT 200"
+            ), {"n": depth}).all()
+            print(f"deep_page_offset_ms={(time.perf_counter() - t) * 1000:.2f}")
+            samples = s.execute(text(
+                "SELECT split_part(email, '@', 1), split_part(full_name, ' ', 2) "
+                "FROM users TABLESAMPLE SYSTEM (5) LIMIT 20")).all()
+
+        # Page level: through the Qt model, the runner and a worker session.
+        runner = OperationRunner()
+        backend = Backend(engine, sf, connection_info(engine), "bench")
+        database = Database(backend, runner)
+        rss_before = rss_mb()
+        t = time.perf_counter()
+        page = UsersPage(database)
+        page.resize(1400, 800)
+        page.show()
+        wait_until(app, lambda: page.model.rowCount() > 0)
+        first_rows_ms = (time.perf_counter() - t) * 1000
+        wait_until(app, lambda: not page.model.is_loading)
+        rss_growth = rss_mb() - rss_before
+        print(f"first_rows_ms={first_rows_ms:.1f}")
+        print(f"rss_growth_mb={rss_growth:.1f}")
+
+        searches = []
+        terms = [e[:4] for e, _ in samples[:5]] + [n[:5] for _, n in samples[:5] if n]
+        for term in terms:
+            t = time.perf_counter()
+            page.search.setText(term)
+            page.refresh()
+            wait_until(app, lambda: not page.model.is_loading)
+            searches.append((time.perf_counter() - t) * 1000)
+        print(f"search_ms_median={statistics.median(searches):.1f}")
+        print(f"search_ms_max={max(searches):.1f}")
+        runner.wait_for_done(30_000)
+
+        # Qt's own QSqlQueryModel over QPSQL: reads the whole result before showing it.
+        db = QSqlDatabase.addDatabase("QPSQL", "bench")
+        db.setHostName(server.socket_dir)
+        db.setDatabaseName("postgres")
+        db.setUserName("postgres")
+        if not db.open():
+            print(f"qsql_error={db.lastError().text()!r}")
+        else:
+            rss_before = rss_mb()
+            t = time.perf_counter()
+            model = QSqlQueryModel()
+            model.setQuery(QSQL_QUERY, db)
+            _ = model.rowCount()
+            qsql_first_ms = (time.perf_counter() - t) * 1000
+            qsql_rss = rss_mb() - rss_before
+            print(f"qsql_first_rows_ms={qsql_first_ms:.1f}")
+            print(f"qsql_rss_growth_mb={qsql_rss:.1f}")
+            print(f"first_rows_speedup_vs_qsql={qsql_first_ms / first_rows_ms:.1f}")
+            print(f"rss_growth_ratio_vs_qsql={rss_growth / qsql_rss if qsql_rss > 0 else 0:.3f}")
+            model.clear()
+            db.close()
+        page.close()
+        engine.dispose()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

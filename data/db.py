@@ -1,0 +1,131 @@
+"""Engines, sessions and the translation of connection failures into plain words."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import psycopg
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.errors import ConnectionLostError
+
+DATABASE_URL_ENV = "PLATFORM_ADMIN_DATABASE_URL"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Accept ``postgresql://`` URLs as people write them and use the psycopg 3 driver."""
+    u = make_url(url) if isinstance(url, str) else url
+    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def database_url_from_env() -> str | None:
+    return os.environ.get(DATABASE_URL_ENV) or None
+
+
+def make_engine(url: str | URL, *, pool_size: int = 5, application_name: str = "platform-admin"):
+    """An engine for the app: psycopg 3, pre-ping, and a name that shows in pg_stat_activity."""
+    u = normalise_url(url)
+    return create_engine(
+        u,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"application_name": application_name, "connect_timeout": 10},
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: results handed to the GUI thread must not lazy-load later.
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What the status bar shows about the database the app is connected to."""
+
+    database_user: str
+    database: str
+    host: str
+    server_version: str
+
+
+def connection_info(engine: Engine) -> ConnectionInfo:
+    """Connect once and say who we are there; raises :class:`ConnectionLostError`."""
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT current_user, current_database(), "
+                     "current_setting('server_version')")
+            ).one()
+    except DBAPIError as exc:
+        raise ConnectionLostError(explain_connection_error(exc)) from exc
+    u = engine.url
+    host = u.host or (u.query.get("host") if u.query else None) or "local socket"
+    if isinstance(host, tuple):
+        host = host[0]
+    return ConnectionInfo(row[0], row[1], str(host), row[2])
+
+
+_EXPLANATIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"password authentication failed|no password supplied|"
+                r"authentication failed", re.I),
+     "The database refused the user name or password."),
+    (re.compile(r'database "([^"]+)" does not exist', re.I),
+     'There is no database named "{0}" on that server.'),
+    (re.compile(r'role "([^"]+)" does not exist', re.I),
+     'The server has no user named "{0}".'),
+    (re.compile(r"could not translate host name|Name or service not known|"
+                r"nodename nor servname", re.I),
+     "The server's host name could not be found. Check the host."),
+    (re.compile(r"Connection refused|No such file or directory|could not connect|"
+                r"connection to server .* failed|timeout expired|Network is unreachable", re.I),
+     "The database server cannot be reached. Check the host and port, and that it is running."),
+    (re.compile(r"terminating connection|server closed the connection|"
+                r"connection is closed|SSL connection has been closed", re.I),
+     "The connection to the database was lost."),
+    (re.compile(r"permission denied", re.I),
+     "The database user is not allowed to do this."),
+]
+
+
+def explain_connection_error(exc: BaseException) -> str:
+    """Turn a driver error into one sentence a person understands (never a traceback)."""
+    original = getattr(exc, "orig", None) or exc
+    message = str(original)
+    for pattern, explanation in _EXPLANATIONS:
+        m = pattern.search(message)
+        if m:
+            return explanation.format(*m.groups())
+    if isinstance(original, psycopg.OperationalError) or isinstance(exc, OperationalError):
+        first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+        return f"The database could not be used: {first}"
+    return message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True when an error means the database connection failed, not the statement."""
+    if isinstance(exc, ConnectionLostError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc.orig, psycopg.OperationalError)
+    return isinstance(exc, psycopg.OperationalError)
+
+
+def forbid_sql_on_thread(engine: Engine, is_forbidden) -> None:
+    """Raise if a statement is about to run where ``is_forbidden()`` says it must not.
+
+    The desktop app passes "am I on the GUI thread?": a statement there would freeze the
+    window, so it fails loudly instead.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn, cursor, statement, parameters, context, executemany):
+        if is_forbidden():
+            raise RuntimeError(f"SQL on a forbidden thread: {statement[:80]}")

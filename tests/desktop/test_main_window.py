@@ -1,0 +1,85 @@
+"""The shell: tabs, status bar, keys, remembered geometry and tab, connection state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from data.db import make_engine, make_session_factory
+from desktop.database import Backend
+from desktop.main_window import MainWindow
+
+WAIT = 15_000
+TABS = ["Users", "Content catalog", "Subscription tiers", "Offerings", "Token balances",
+        "Referral rewards", "Revenue"]
+
+
+def _window(qtbot, database, settings):
+    w = MainWindow(database, settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_one_tab_per_area_and_status_bar(qtbot, demo_database, settings):
+    w = _window(qtbot, demo_database, settings)
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == TABS
+    assert w.user_label.text() == "Signed in as postgres"
+    assert w.database_label.text() == "Database: test database"
+    assert w.state_label.text() == "Connected"
+
+
+def test_keys_switch_tabs_focus_search_and_refresh(qtbot, demo_database, settings):
+    w = _window(qtbot, demo_database, settings)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=WAIT)
+    qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert w.tabs.currentIndex() == 2
+    qtbot.keyClick(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert w.tabs.currentIndex() == 0
+    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert w.users_page.search.hasFocus()
+
+
+def test_read_only_pages_list_their_table(qtbot, demo_database, settings, demo_engine):
+    w = _window(qtbot, demo_database, settings)
+    w.tabs.setCurrentIndex(1)
+    page = w.tabs.currentWidget()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
+                    timeout=WAIT)
+    from sqlalchemy import text
+    with demo_engine.connect() as conn:
+        newest = conn.execute(text(
+            "SELECT title FROM content ORDER BY created_at DESC, id DESC LIMIT 1")).scalar()
+    assert page.model.row_at(0)[0] == newest
+    # No controls that do nothing: the read-only pages have no buttons.
+    from PySide6.QtWidgets import QPushButton
+    assert page.findChildren(QPushButton) == []
+
+
+def test_geometry_and_last_tab_are_remembered(qtbot, demo_database, settings):
+    w = _window(qtbot, demo_database, settings)
+    w.resize(760, 650)  # the offscreen screen is 800x800: restoring clamps to it
+    w.tabs.setCurrentIndex(4)
+    size = (w.width(), w.height())
+    assert size != (1400, 860)  # not the first-start default
+    w.close()
+    w2 = _window(qtbot, demo_database, settings)
+    assert w2.tabs.currentIndex() == 4
+    assert (w2.width(), w2.height()) == size
+
+
+def test_lost_connection_shows_in_status_bar(qtbot, demo_database, settings, runner):
+    w = _window(qtbot, demo_database, settings)
+    qtbot.waitUntil(lambda: runner.active_count == 0, timeout=WAIT)  # the pages' first loads
+    real = demo_database.backend
+    dead = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")
+    demo_database.backend = Backend(dead, make_session_factory(dead), real.info, real.label)
+    try:
+        with qtbot.waitSignal(demo_database.state_changed, timeout=WAIT):
+            demo_database.read(lambda s: s.execute(__import__("sqlalchemy").text("SELECT 1")),
+                               on_failure=lambda e: None)
+        assert "cannot be reached" in w.state_label.text()
+    finally:
+        demo_database.backend = real
+        dead.dispose()

@@ -1,0 +1,62 @@
+"""Opening a database from the start dialog, and what it says when that fails."""
+
+from __future__ import annotations
+
+import psycopg
+from PySide6.QtWidgets import QDialog
+
+from desktop.start_dialog import StartDialog
+
+WAIT = 60_000
+
+
+def _dialog(qtbot, runner, settings, **kw):
+    d = StartDialog(runner, settings, **kw)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def test_unreachable_server_is_said_in_plain_words(qtbot, runner, settings):
+    d = _dialog(qtbot, runner, settings)
+    d.open_url("postgresql://anna:secret@127.0.0.1:1/platform")
+    qtbot.waitUntil(lambda: "cannot be reached" in d.status.text(), timeout=WAIT)
+    assert d.backend is None and d.connect_button.isEnabled()
+    assert "Traceback" not in d.status.text()
+
+
+def test_database_without_the_platform_schema_lists_findings(qtbot, runner, settings, empty_db):
+    d = _dialog(qtbot, runner, settings)
+    d.open_url(empty_db)
+    qtbot.waitUntil(lambda: d.findings.isVisible(), timeout=WAIT)
+    assert "not compatible" in d.status.text()
+    assert "users: table is missing" in d.findings.toPlainText()
+
+
+def test_missing_database_name_is_asked_for(qtbot, runner, settings):
+    d = _dialog(qtbot, runner, settings)
+    d.database.clear()
+    d.connect_button.click()
+    assert "Database" in d.status.text()
+
+
+def test_connecting_to_a_good_database_accepts(qtbot, runner, settings, db_url):
+    d = _dialog(qtbot, runner, settings)
+    with qtbot.waitSignal(d.accepted, timeout=WAIT):
+        d.open_url(db_url)
+    assert d.result() == QDialog.DialogCode.Accepted
+    assert d.backend.info.database_user == "postgres"
+    d.backend.close()
+
+
+def test_demo_opens_a_filled_throwaway_database_and_removes_it(qtbot, runner, settings):
+    d = _dialog(qtbot, runner, settings, demo_users=120)
+    with qtbot.waitSignal(d.accepted, timeout=WAIT):
+        d.open_demo()
+    backend = d.backend
+    assert backend.is_demo
+    directory = backend.embedded.directory
+    with psycopg.connect(backend.embedded.libpq_dsn()) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 120
+    backend.close()
+    assert not directory.exists()

@@ -1,0 +1,178 @@
+"""Small standard dialogs: confirmation, error display, and progress for an operation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QMessageBox,
+    QProgressBar,
+    QProgressDialog,
+    QPushButton,
+    QWidget,
+)
+
+from widgets.operations import OperationHandle
+
+__all__ = ["ProgressDialog", "confirm", "show_error"]
+
+# QProgressBar takes an int; larger totals are scaled down to this resolution.
+_MAX_BAR_RANGE = 1_000_000
+
+
+def confirm(
+    parent: QWidget | None,
+    *,
+    title: str,
+    text: str,
+    informative: str = "",
+    confirm_label: str = "OK",
+    destructive: bool = False,
+) -> bool:
+    """Ask a yes/no question; True if the user chose ``confirm_label``.
+
+    Buttons carry explicit verbs ("Refund", "Delete") instead of Yes/No. For destructive
+    actions Cancel is the default, so a reflexive Return does not destroy anything.
+    """
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+    confirm_button = box.addButton(confirm_label, QMessageBox.ButtonRole.AcceptRole)
+    cancel_button = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(cancel_button if destructive else confirm_button)
+    box.setEscapeButton(cancel_button)
+    box.exec()
+    confirmed = box.clickedButton() is confirm_button
+    box.deleteLater()
+    return confirmed
+
+
+def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    """Show an error; ``details`` (e.g. a traceback or SQLSTATE) goes behind "Show Details"."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle(title)
+    box.setText(text)
+    if details:
+        box.setDetailedText(details)
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    box.exec()
+    box.deleteLater()
+
+
+class ProgressDialog(QProgressDialog):
+    """Window-modal progress for one OperationHandle.
+
+    Shows only if the operation is still running after ``minimum_duration_ms``, so quick
+    operations do not flash a dialog. Cancel (button, Escape or closing the window) asks the
+    operation to stop and keeps the dialog up ("Cancelling…") until the operation has
+    actually ended, so the window stays blocked while the work may still be writing.
+    Closes itself when the operation finishes.
+
+    Signals: those of QProgressDialog (``canceled`` when the user asked to cancel).
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        *,
+        title: str = "",
+        label: str = "",
+        cancellable: bool = True,
+        minimum_duration_ms: int = 400,
+    ) -> None:
+        super().__init__(parent)
+        self._handle: OperationHandle | None = None
+        self._cancellable = cancellable
+        self._cancelling = False
+        # Our own bar, driven directly: QProgressDialog.setValue() spins the event loop when
+        # the dialog is modal, which would re-enter the runner slot that is calling us.
+        self._bar = QProgressBar(self)
+        self.setBar(self._bar)
+        self._cancel_button: QPushButton | None = None
+        if cancellable:
+            self._cancel_button = QPushButton("Cancel", self)
+            self.setCancelButton(self._cancel_button)
+        else:
+            self.setCancelButton(None)
+        self.setWindowTitle(title)
+        self.setLabelText(label)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setAutoClose(False)
+        self.setAutoReset(False)
+        self.setMinimumWidth(360)
+        # reset() stops QProgressDialog's own show timer; ours below starts at attach().
+        self.reset()
+        self._bar.setRange(0, 0)
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(max(0, minimum_duration_ms))
+        self._show_timer.timeout.connect(self._on_show_timer_timeout)
+        # QProgressDialog connects canceled() to its cancel() slot, which hides the dialog at
+        # once. Replace that: stay up until the work has really stopped. (Overriding cancel()
+        # in Python would not help - the C++ connection calls the C++ slot.)
+        self.canceled.disconnect(self.cancel)
+        self.canceled.connect(self._on_dialog_canceled)
+
+    @property
+    def handle(self) -> OperationHandle | None:
+        return self._handle
+
+    @property
+    def is_cancelling(self) -> bool:
+        return self._cancelling
+
+    def attach(self, handle: OperationHandle) -> None:
+        """Follow ``handle``: mirror its progress, cancel it on Cancel, close when it ends."""
+        self._handle = handle
+        handle.progress_reported.connect(self.update_progress)
+        handle.finished.connect(self._on_handle_finished)
+        if handle.is_running:
+            self._show_timer.start()
+        else:
+            self._on_handle_finished()
+
+    @Slot(object, object, str)
+    def update_progress(self, done: int, total: int | None, message: str = "") -> None:
+        """Show ``done`` of ``total``; an unknown total shows a busy indicator."""
+        if total is None or total <= 0:
+            self._bar.setRange(0, 0)
+        elif total > _MAX_BAR_RANGE:
+            self._bar.setRange(0, _MAX_BAR_RANGE)
+            self._bar.setValue(int(min(done, total) * _MAX_BAR_RANGE / total))
+        else:
+            self._bar.setRange(0, int(total))
+            self._bar.setValue(max(0, min(int(done), int(total))))
+        if message and not self._cancelling:
+            self.setLabelText(message)
+
+    def reject(self) -> None:
+        # Escape and the window's close button end up here. Hiding now would unblock the
+        # window while the work still runs, so ask the work to stop and wait for it instead.
+        if self._cancellable:
+            self.canceled.emit()
+
+    @Slot()
+    def _on_dialog_canceled(self) -> None:
+        if not self._cancellable or self._cancelling:
+            return
+        self._cancelling = True
+        self.setLabelText("Cancelling…")
+        if self._cancel_button is not None:
+            # Disabled rather than hidden, so the dialog does not reflow.
+            self._cancel_button.setEnabled(False)
+        if self._handle is not None:
+            self._handle.cancel()
+
+    @Slot()
+    def _on_show_timer_timeout(self) -> None:
+        if self._handle is not None and self._handle.is_running:
+            self.show()
+
+    @Slot()
+    def _on_handle_finished(self) -> None:
+        self._show_timer.stop()
+        self.done(QDialog.DialogCode.Accepted)

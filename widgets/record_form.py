@@ -1,0 +1,382 @@
+"""A form for editing one record, built from field descriptions.
+
+The form collects values and shows errors; it does not decide what is valid. Business rules
+live in the services, which raise errors carrying a field -> message map; the caller passes
+that map to ``set_errors()``. Client-side the form only enforces what the widgets can
+(``max_length`` on single-line fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["FieldKind", "FieldSpec", "RecordForm"]
+
+FieldKind = Literal["text", "multiline", "choice", "bool", "readonly"]
+_KINDS = frozenset(("text", "multiline", "choice", "bool", "readonly"))
+
+# Kept in one place so a stylesheet can override it via the "error" property selector.
+_ERROR_STYLE = "color: #b3261e;"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a RecordForm.
+
+    ``choices`` are ``(value, label)`` pairs for kind "choice". ``required`` decides how an
+    empty text field is reported by ``values()``: "" when required (so the service can say
+    it is missing), None when optional.
+    """
+
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    choices: Sequence[tuple[str, str]] = ()
+    max_length: int | None = None
+    placeholder: str = ""
+    required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"unknown field kind {self.kind!r} for field {self.name!r}")
+
+
+class RecordForm(QWidget):
+    """Label/editor rows with an error line under each editor.
+
+    Ctrl+Return (or Ctrl+Enter) in any field submits. Plain Return does not: in a dialog it
+    already activates the default button, and submitting twice would send the write twice.
+
+    Signals:
+        dirty_changed(bool): the values started or stopped differing from the loaded ones.
+        submitted(dict): the user asked to save (Ctrl+Return) or ``submit()`` was called;
+            the argument is ``values()``. Not emitted while read-only.
+    """
+
+    dirty_changed = Signal(bool)
+    submitted = Signal(dict)
+
+    def __init__(self, fields: Sequence[FieldSpec], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        names = [spec.name for spec in fields]
+        if len(set(names)) != len(names):
+            raise ValueError("field names must be unique")
+        self._specs = {spec.name: spec for spec in fields}
+        self._editors: dict[str, QWidget] = {}
+        self._error_labels: dict[str, QLabel] = {}
+        self._labels: dict[str, QLabel] = {}
+        self._read_only = False
+        self._loading = False
+        self._dirty = False
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self._form_error_label = self._make_error_label()
+        self._form_error_label.setObjectName("form_error")
+        outer.addWidget(self._form_error_label)
+
+        layout = QFormLayout()
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        outer.addLayout(layout)
+        outer.addStretch(1)
+
+        single_line_height = QLineEdit().sizeHint().height()
+        for spec in fields:
+            editor = self._make_editor(spec)
+            editor.setObjectName(f"field_{spec.name}")
+            # Short editors (check box, read-only text) get a full line too, centred.
+            editor.setMinimumHeight(min(single_line_height, editor.maximumHeight()))
+            self._editors[spec.name] = editor
+
+            error_label = self._make_error_label()
+            error_label.setObjectName(f"error_{spec.name}")
+            self._error_labels[spec.name] = error_label
+
+            cell = QWidget(self)
+            # Rows take the height they need; spare height goes to the stretch at the bottom
+            # instead of opening gaps around tall editors.
+            cell.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 0, 0, 0)
+            cell_layout.setSpacing(2)
+            cell_layout.addWidget(editor)
+            cell_layout.addWidget(error_label)
+
+            label = QLabel(f"{spec.label}:", self)
+            label.setBuddy(editor)
+            # Exactly one editor line tall: QFormLayout puts a label that cannot grow at the
+            # top of its row, so the text lines up with the editor's first line whatever
+            # sits below it (a taller editor, an error message).
+            label.setFixedHeight(single_line_height)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self._labels[spec.name] = label
+            layout.addRow(label, cell)
+
+            editor.setAccessibleName(spec.label)
+            if spec.kind != "readonly":
+                editor.installEventFilter(self)
+
+        self._baseline = self.values()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def is_read_only(self) -> bool:
+        return self._read_only
+
+    def field_widget(self, name: str) -> QWidget:
+        """The editor widget for ``name`` (KeyError for unknown names)."""
+        return self._editors[name]
+
+    def error_text(self, name: str) -> str:
+        """The error shown under ``name``, or "" if none is shown."""
+        label = self._error_labels[name]
+        return label.text() if not label.isHidden() else ""
+
+    def form_error_text(self) -> str:
+        """The form-level error at the top (for messages not tied to a field), or ""."""
+        label = self._form_error_label
+        return label.text() if not label.isHidden() else ""
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        """Load a record: fill every field (missing keys mean empty), clear errors, not dirty."""
+        self._loading = True
+        try:
+            for name, spec in self._specs.items():
+                self._write_editor(spec, self._editors[name], values.get(name))
+        finally:
+            self._loading = False
+        self.clear_errors()
+        self._baseline = self.values()
+        self._update_dirty()
+
+    def values(self) -> dict[str, Any]:
+        """Current values of the editable fields; strings stripped, None for empty optional."""
+        return {
+            name: self._read_editor(spec, self._editors[name])
+            for name, spec in self._specs.items()
+            if spec.kind != "readonly"
+        }
+
+    def changed_values(self) -> dict[str, Any]:
+        """The editable fields whose value differs from what ``set_values()`` loaded."""
+        baseline = self._baseline
+        return {
+            name: value
+            for name, value in self.values().items()
+            if name not in baseline or baseline[name] != value
+        }
+
+    def set_errors(self, errors: Mapping[str | None, str]) -> None:
+        """Show messages under the named fields; others go to the form-level label.
+
+        The first field (in form order) with an error gets the keyboard focus, and each
+        message also becomes its editor's accessible description for screen readers.
+        """
+        self.clear_errors()
+        form_messages = []
+        for name, message in errors.items():
+            if name in self._error_labels:
+                self._show_field_error(name, message)
+            else:
+                # The key is an internal name the user never sees; the message must stand
+                # on its own.
+                form_messages.append(message)
+        if form_messages:
+            self._form_error_label.setText("\n".join(form_messages))
+            self._form_error_label.show()
+        for name in self._specs:
+            if name in errors and self._editors[name].isEnabled():
+                self._editors[name].setFocus(Qt.FocusReason.OtherFocusReason)
+                break
+
+    def clear_errors(self) -> None:
+        for name in self._error_labels:
+            self._hide_field_error(name)
+        self._form_error_label.clear()
+        self._form_error_label.hide()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Lock or unlock every editor (e.g. while a save is in flight)."""
+        self._read_only = read_only
+        for name, spec in self._specs.items():
+            editor = self._editors[name]
+            if isinstance(editor, QLineEdit | QPlainTextEdit):
+                editor.setReadOnly(read_only)
+            elif spec.kind != "readonly":
+                # Combo boxes and check boxes have no read-only mode.
+                editor.setEnabled(not read_only)
+
+    def submit(self) -> None:
+        """Emit ``submitted`` with the current values, unless the form is read-only."""
+        if not self._read_only:
+            self.submitted.emit(self.values())
+
+    # -- Qt overrides -------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # An event filter rather than a QShortcut: shortcuts need an active window, which
+        # embedded forms (and offscreen tests) do not always have.
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            is_enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            with_control = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            if is_enter and with_control:
+                self.submit()
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- slots --------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_editor_edited(self) -> None:
+        if self._loading:
+            return
+        editor = self.sender()
+        for name, candidate in self._editors.items():
+            if candidate is editor:
+                # The user is fixing this field: the old message no longer describes it.
+                self._hide_field_error(name)
+                break
+        self._update_dirty()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _make_error_label(self) -> QLabel:
+        label = QLabel(self)
+        label.setStyleSheet(_ERROR_STYLE)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setProperty("error", True)
+        label.hide()
+        return label
+
+    def _make_editor(self, spec: FieldSpec) -> QWidget:
+        if spec.kind == "text":
+            line_edit = QLineEdit(self)
+            if spec.max_length is not None:
+                line_edit.setMaxLength(spec.max_length)
+            line_edit.setPlaceholderText(spec.placeholder)
+            line_edit.textEdited.connect(self._on_editor_edited)
+            return line_edit
+        if spec.kind == "multiline":
+            text_edit = QPlainTextEdit(self)
+            text_edit.setPlaceholderText(spec.placeholder)
+            text_edit.setTabChangesFocus(True)
+            line_height = text_edit.fontMetrics().lineSpacing()
+            text_edit.setFixedHeight(line_height * 4 + 12)
+            text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            text_edit.textChanged.connect(self._on_editor_edited)
+            return text_edit
+        if spec.kind == "choice":
+            combo = QComboBox(self)
+            for value, label in spec.choices:
+                combo.addItem(label, value)
+            if spec.placeholder:
+                combo.setPlaceholderText(spec.placeholder)
+            combo.currentIndexChanged.connect(self._on_editor_edited)
+            return combo
+        if spec.kind == "bool":
+            check_box = QCheckBox(self)
+            check_box.toggled.connect(self._on_editor_edited)
+            return check_box
+        value_label = QLabel(self)
+        value_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        value_label.setTextFormat(Qt.TextFormat.PlainText)
+        value_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return value_label
+
+    def _write_editor(self, spec: FieldSpec, editor: QWidget, value: Any) -> None:
+        text = "" if value is None else str(value)
+        if isinstance(editor, QLineEdit):
+            editor.setText(text)
+            editor.setCursorPosition(0)
+        elif isinstance(editor, QPlainTextEdit):
+            editor.setPlainText(text)
+        elif isinstance(editor, QComboBox):
+            self._select_choice(spec, editor, value)
+        elif isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QLabel):
+            editor.setText(text)
+
+    def _select_choice(self, spec: FieldSpec, combo: QComboBox, value: Any) -> None:
+        # Drop a stand-in added for an earlier record's unknown value.
+        while combo.count() > len(spec.choices):
+            combo.removeItem(combo.count() - 1)
+        if value is None:
+            combo.setCurrentIndex(-1)
+            return
+        index = combo.findData(value)
+        if index < 0:
+            # A value the choices do not know (e.g. a status added later on the server):
+            # show it as it is rather than silently displaying a different choice.
+            combo.addItem(str(value), value)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+
+    def _read_editor(self, spec: FieldSpec, editor: QWidget) -> Any:
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, QComboBox):
+            return None if editor.currentIndex() < 0 else editor.currentData()
+        if isinstance(editor, QLineEdit):
+            text = editor.text().strip()
+        elif isinstance(editor, QPlainTextEdit):
+            text = editor.toPlainText().strip()
+        else:
+            return None
+        if not text and not spec.required:
+            return None
+        return text
+
+    def _show_field_error(self, name: str, message: str) -> None:
+        label = self._error_labels[name]
+        label.setText(message)
+        label.show()
+        editor = self._editors[name]
+        editor.setAccessibleDescription(message)
+        self._set_invalid_property(editor, True)
+
+    def _hide_field_error(self, name: str) -> None:
+        label = self._error_labels[name]
+        if label.isHidden():
+            return
+        label.clear()
+        label.hide()
+        editor = self._editors[name]
+        editor.setAccessibleDescription("")
+        self._set_invalid_property(editor, False)
+
+    def _set_invalid_property(self, editor: QWidget, invalid: bool) -> None:
+        # A dynamic property lets the application stylesheet outline invalid editors
+        # (QLineEdit[invalid="true"]); re-polishing makes the change take effect.
+        editor.setProperty("invalid", invalid)
+        editor.style().unpolish(editor)
+        editor.style().polish(editor)
+
+    def _update_dirty(self) -> None:
+        dirty = self.values() != self._baseline
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirty_changed.emit(dirty)
