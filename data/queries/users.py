@@ -122,16 +122,28 @@ def _filtered(flt: UserFilter):
 def list_users_page(
     session: Session, flt: UserFilter, cursor: tuple | None, limit: int
 ) -> tuple[list[UserRow], tuple | None]:
-    """One keyset page of users after ``cursor``; returns the rows and the next cursor."""
+    """One keyset page of users after ``cursor``; returns the rows and the next cursor.
+
+    Without a search the page walks the sort index. With one, the matches are found first
+    through the search indexes (a MATERIALIZED CTE) and only then sorted: otherwise the
+    planner may walk the sort index testing every row, which for a rare name means
+    computing the full-text vector of a million rows (seconds instead of milliseconds).
+    """
     stmt = _filtered(flt)
+    if search_condition(flt.search) is not None:
+        matches = stmt.cte("matches").prefix_with("MATERIALIZED")
+        source = matches.c
+        stmt = select(matches)
+    else:
+        source = User.__table__.c
     if flt.sort == "email":
         if cursor is not None:
-            stmt = stmt.where(User.email > cursor[0])
-        stmt = stmt.order_by(User.email.asc())
+            stmt = stmt.where(source.email > cursor[0])
+        stmt = stmt.order_by(source.email.asc())
     else:
         if cursor is not None:
-            stmt = stmt.where(tuple_(User.created_at, User.id) < tuple_(*cursor))
-        stmt = stmt.order_by(User.created_at.desc(), User.id.desc())
+            stmt = stmt.where(tuple_(source.created_at, source.id) < tuple_(*cursor))
+        stmt = stmt.order_by(source.created_at.desc(), source.id.desc())
     rows = [UserRow(*r) for r in session.execute(stmt.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]

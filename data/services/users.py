@@ -81,16 +81,18 @@ def _lock_and_check(session: Session, user_id: uuid.UUID, expected_version: int)
 
 def _apply(
     session: Session, actor: str, action: str, current: UserProfile, values: dict[str, Any],
-    old: dict[str, Any], new: dict[str, Any],
 ) -> UserProfile:
+    """Write ``values`` and the audit record (old and new as stored) in this transaction."""
     session.execute(
         update(User).where(User.id == current.id).values(**values, updated_at=func.now())
     )
+    saved = get_profile(session, current.id)
     record_change(
         session, actor=actor, action=action, entity_type="user", entity_id=current.id,
-        old_values=old, new_values=new,
+        old_values={k: getattr(current, k) for k in values},
+        new_values={k: getattr(saved, k) for k in values},
     )
-    return get_profile(session, current.id)
+    return saved
 
 
 def update_profile(
@@ -112,10 +114,7 @@ def update_profile(
         ).first()
         if clash:
             raise ValidationError({"email": f"{diff['email']} is already used by another user."})
-    return _apply(
-        session, actor, "user.update", current, diff,
-        {k: before[k] for k in diff}, diff,
-    )
+    return _apply(session, actor, "user.update", current, diff)
 
 
 def mark_email_verified(
@@ -124,10 +123,7 @@ def mark_email_verified(
     current = _lock_and_check(session, user_id, expected_version)
     if current.email_verified_at is not None:
         return current
-    return _apply(
-        session, actor, "user.verify_email", current, {"email_verified_at": func.now()},
-        {"email_verified_at": None}, {"email_verified_at": "now"},
-    )
+    return _apply(session, actor, "user.verify_email", current, {"email_verified_at": func.now()})
 
 
 def soft_delete_user(
@@ -137,10 +133,7 @@ def soft_delete_user(
     current = _lock_and_check(session, user_id, expected_version)
     if current.deleted_at is not None:
         return current
-    return _apply(
-        session, actor, "user.soft_delete", current, {"deleted_at": func.now()},
-        {"deleted_at": None}, {"deleted_at": "now"},
-    )
+    return _apply(session, actor, "user.soft_delete", current, {"deleted_at": func.now()})
 
 
 def restore_user(
@@ -149,7 +142,4 @@ def restore_user(
     current = _lock_and_check(session, user_id, expected_version)
     if current.deleted_at is None:
         return current
-    return _apply(
-        session, actor, "user.restore", current, {"deleted_at": None},
-        {"deleted_at": current.deleted_at}, {"deleted_at": None},
-    )
+    return _apply(session, actor, "user.restore", current, {"deleted_at": None})

@@ -9,6 +9,7 @@ from data.models import (
     Purchase,
     ReferralReward,
     SubscriptionTier,
+    User,
 )
 from data.queries.listing import TableListing
 
@@ -39,11 +40,13 @@ OFFERINGS = TableListing(
 )
 TOKEN_BALANCES = TableListing(
     "Token balances",
-    (("Customer", CreditBalance.customer_id), ("Balance", CreditBalance.current_balance),
+    (("Customer", User.email), ("Name", User.full_name),
+     ("Balance", CreditBalance.current_balance),
      ("Lifetime earned", CreditBalance.lifetime_earned),
      ("Lifetime spent", CreditBalance.lifetime_spent),
      ("Last change", CreditBalance.updated_at)),
     sort=CreditBalance.updated_at, id_column=CreditBalance.id,
+    joins=((User, User.id == CreditBalance.customer_id),),
 )
 REFERRAL_REWARDS = TableListing(
     "Referral rewards",
@@ -54,10 +57,12 @@ REFERRAL_REWARDS = TableListing(
 )
 REVENUE = TableListing(
     "Revenue (purchases)",
-    (("Created", Purchase.created_at), ("Amount", Purchase.amount_paid),
+    (("Created", Purchase.created_at), ("Customer", User.email), ("Content", Content.title),
+     ("Amount", Purchase.amount_paid),
      ("Currency", Purchase.currency), ("Status", Purchase.status),
      ("Purchased", Purchase.purchased_at), ("Refunded", Purchase.refunded_at)),
     sort=Purchase.created_at, id_column=Purchase.id,
+    joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
 __all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS", "TOKEN_BALANCES"]

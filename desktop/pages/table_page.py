@@ -10,6 +10,8 @@ from desktop.database import Database
 from desktop.pages.formatting import format_value
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
 
+MAX_COLUMN_WIDTH = 360
+
 
 class TablePage(QWidget):
     """Shows ``listing``'s table newest first, paged by keyset as the user scrolls."""
@@ -35,6 +37,8 @@ class TablePage(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.view)
         self._loaded = False
+        self._sized = False
+        self.model.rows_loaded.connect(self._on_model_rows_loaded)
 
     def showEvent(self, event) -> None:
         # Load on first show, not at start-up: start-up stays fast.
@@ -55,6 +59,13 @@ class TablePage(QWidget):
         self.model.set_fetcher(fetch)
         self._db.read(lambda s: estimated_rows(s, listing),
                       on_success=self._on_count_loaded, on_failure=lambda e: None, context=self)
+
+    def _on_model_rows_loaded(self, _count: int) -> None:
+        if not self._sized:  # fit the columns to the first page once, then leave them be
+            self._sized = True
+            self.view.resizeColumnsToContents()
+            for i in range(self.model.columnCount()):
+                self.view.setColumnWidth(i, min(self.view.columnWidth(i), MAX_COLUMN_WIDTH))
 
     def _on_count_loaded(self, n: int) -> None:
         self.count_label.setText(f"about {n:,} rows")

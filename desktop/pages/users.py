@@ -13,7 +13,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -356,6 +356,7 @@ class UsersPage(QWidget):
         self._search_timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self.refresh)
+        self.search.installEventFilter(self)
         for combo in (self.role, self.status, self.sort):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
 
@@ -391,6 +392,16 @@ class UsersPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.refresh()
+
+    def eventFilter(self, watched, event) -> bool:
+        # Down from the search box goes to the list, so the keyboard never has to leave.
+        if (watched is self.search and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Down and self.model.rowCount()):
+            self.view.setFocus()
+            if self.view.current_row() is None:
+                self.view.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     def current_filter(self) -> UserFilter:
         return UserFilter(

@@ -88,8 +88,12 @@ def test_soft_delete_restore_and_verify_are_audited(session_factory, engine, car
         assert p.deleted_at is None
     with session_factory.begin() as s:
         p = user_service.mark_email_verified(s, ACTOR, carl, p.version)
-    assert [a[1] for a in _audit(engine)] == [
-        "user.soft_delete", "user.restore", "user.verify_email"]
+    audit = _audit(engine)
+    assert [a[1] for a in audit] == ["user.soft_delete", "user.restore", "user.verify_email"]
+    deleted_at = audit[0][4]["deleted_at"]
+    assert audit[0][3] == {"deleted_at": None} and deleted_at.startswith("20")
+    assert audit[1][3] == {"deleted_at": deleted_at} and audit[1][4] == {"deleted_at": None}
+    assert audit[2][4]["email_verified_at"] == p.email_verified_at.isoformat()
 
 
 bad_emails = st.one_of(

@@ -213,3 +213,11 @@ def test_export_cancelled_leaves_no_file(qtbot, page, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: not handle.is_running, timeout=WAIT)
     assert not target.exists()
     assert not (tmp_path / "all.csv.part").exists()
+
+
+def test_down_from_search_selects_the_first_user(qtbot, page):
+    page.focus_search()
+    qtbot.keyClick(page.search, Qt.Key.Key_Down)
+    first = page.model.row_at(0)
+    qtbot.waitUntil(lambda: page.detail._profile is not None
+                    and page.detail._profile.id == first.id, timeout=WAIT)
