@@ -6,11 +6,12 @@ Nothing else constructs these; pages get what they need through their constructo
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from data.db import database_url_from_env
@@ -37,6 +38,20 @@ def _install_crash_handler(runner: OperationRunner) -> None:
     sys.excepthook = lambda t, v, tb: show(v)
 
 
+def _quit_on_signals(app: QApplication) -> QTimer:
+    """Ctrl+C or SIGTERM close the app cleanly (so the demo's temp server is removed).
+
+    Python only runs signal handlers between bytecodes; a timer gives it the chance while
+    Qt's event loop is waiting.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    timer = QTimer()
+    timer.start(250)
+    timer.timeout.connect(lambda: None)
+    return timer
+
+
 def run_app(args) -> int:
     logging.basicConfig(level=logging.INFO)
     app = QApplication.instance() or QApplication(sys.argv)
@@ -45,6 +60,7 @@ def run_app(args) -> int:
     if STYLE.exists():
         app.setStyleSheet(STYLE.read_text())
     settings = QSettings()
+    signal_timer = _quit_on_signals(app)  # noqa: F841 - kept alive for the app's lifetime
     runner = OperationRunner(app)
     _install_crash_handler(runner)
 
