@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -42,19 +43,23 @@ def main() -> None:
         with psycopg.connect(server.get_uri()) as conn:
             conn.execute(DDL.read_text())
             conn.commit()
-            last_stage = [""]
+            stages: dict[str, float] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
-                if not args.quiet and (stage != last_stage[0] or done == total):
-                    print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
-                    last_stage[0] = stage
+                if stage not in stages:
+                    stages[stage] = time.perf_counter()
+                    if not args.quiet:
+                        print(f"  {stage} ({stages[stage] - started:.1f}s)", file=sys.stderr,
+                              flush=True)
 
             started = time.perf_counter()
+            cpu_started = time.process_time()
             counts = fill_demo_data(
                 conn, users=args.users, seed=args.seed, purchases=args.purchases,
                 anchor=datetime(2025, 6, 1), progress=progress,
             )
             seconds = time.perf_counter() - started
+            python_cpu = time.process_time() - cpu_started
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     finally:
         server.cleanup()
@@ -65,6 +70,12 @@ def main() -> None:
     print(f"purchases={counts['purchases']}")
     print(f"rows={rows}")
     print(f"rows_per_second={rows / seconds:.0f}")
+    print(f"python_cpu_seconds={python_cpu:.1f}")
+    print(f"python_peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    ordered = sorted(stages.items(), key=lambda item: item[1])
+    for (stage, at), (_, until) in zip(ordered, [*ordered[1:], ("end", started + seconds)],
+                                       strict=True):
+        print(f"stage_seconds.{stage.replace(' ', '_')}={until - at:.1f}")
     print(f"database_mb={size / 2**20:.0f}")
     for table, count in counts.items():
         print(f"rows.{table}={count}")
