@@ -184,10 +184,6 @@ class UserDetailPane(QWidget):
                       on_success=partial(self._on_detail_loaded, user_id),
                       on_failure=self._on_action_failed, context=self)
 
-    def reload(self) -> None:
-        if self._requested is not None:
-            self.show_user(self._requested)
-
     def _on_detail_loaded(self, user_id: uuid.UUID, detail: UserDetail) -> None:
         if user_id != self._requested:
             return  # the selection moved on while this was loading
@@ -430,7 +426,6 @@ class UsersPage(QWidget):
         self._db.read(lambda s: count_users(s, flt),
                       on_success=partial(self._on_count_loaded, flt),
                       on_failure=lambda e: self.count_label.setText(""), context=self)
-        self.detail.reload()
 
     def _on_count_loaded(self, flt: UserFilter, count) -> None:
         if flt != self.current_filter():
