@@ -136,3 +136,16 @@ def test_cli_explains_unreachable_database(capsys):
     with pytest.raises(SystemExit) as exc:
         cli_main(["db", "check", "--database-url", "postgresql://u:p@127.0.0.1:1/nodb"])
     assert "cannot be reached" in str(exc.value)
+
+
+def test_demo_data_command_fills_then_refuses_a_filled_database(db_url, capsys):
+    url = _libpq(db_url)
+    assert cli_main(["demo-data", "--users", "200", "--seed", "3", "--database-url", url]) == 0
+    out, err = capsys.readouterr()
+    assert "users=200" in out
+    assert "[" in err and "]" in err  # the progress bar
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["demo-data", "--users", "200", "--database-url", url])
+    assert "already has users" in str(exc.value)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 200
