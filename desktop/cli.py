@@ -4,6 +4,8 @@
     platform-admin db upgrade [--database-url URL]    create what the app needs
     platform-admin db check [--database-url URL]      compare the database with the models
     platform-admin demo-data --users N [--seed S]     fill a database with demo data
+    platform-admin ledger check [--database-url URL]  list balances that disagree with their
+                                                      ledger (exit 1 when any)
 
 Database chores import no Qt, so they run on a server with no display.
 """
@@ -42,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, required=True)
     demo.add_argument("--purchases", type=int, default=None)
     demo.add_argument("--seed", type=int, default=1)
+    ledger = sub.add_parser("ledger", help="token ledger chores")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    _add_url(ledger_sub.add_parser(
+        "check", help="list every balance that disagrees with its ledger (exit 1 when any)"))
     return parser
 
 
@@ -147,12 +153,40 @@ def run_demo_data(args) -> int:
     return 0
 
 
+def run_ledger_check(args) -> int:
+    """Print each mismatch on one line and a summary; 1 when there is any, else 0."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.db import make_session_factory
+    from data.ledger_health import check_ledger
+
+    engine = _engine(args)
+    try:
+        with make_session_factory(engine)() as session:
+            mismatches = check_ledger(session)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    for mismatch in mismatches:
+        print(f"[{mismatch.kind}] {mismatch}")
+    if mismatches:
+        customers = len({m.customer_id for m in mismatches})
+        print(f"{len(mismatches)} mismatch(es) in {customers} customer(s): "
+              "these balances disagree with their ledger.")
+        return 1
+    print("Every balance agrees with its ledger.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "db":
         return run_db_upgrade(args) if args.db_command == "upgrade" else run_db_check(args)
     if args.command == "demo-data":
         return run_demo_data(args)
+    if args.command == "ledger":
+        return run_ledger_check(args)
     from desktop.app import run_app
 
     return run_app(args)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from desktop.database import Database
 from desktop.pages import overview
 from desktop.pages.table_page import TablePage
+from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
 
 
@@ -27,7 +28,7 @@ class MainWindow(QMainWindow):
             ("Content catalog", TablePage(overview.CONTENT, database)),
             ("Subscription tiers", TablePage(overview.TIERS, database)),
             ("Offerings", TablePage(overview.OFFERINGS, database)),
-            ("Token balances", TablePage(overview.TOKEN_BALANCES, database)),
+            ("Token balances", TokenBalancesPage(database)),
             ("Referral rewards", TablePage(overview.REFERRAL_REWARDS, database)),
             ("Revenue", TablePage(overview.REVENUE, database)),
         ]

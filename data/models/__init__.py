@@ -3,7 +3,7 @@
 Importing this package registers every table on :data:`Base.metadata`.
 """
 
-from data.models.admin import AuditRecord
+from data.models.admin import AuditRecord, BulkGrant, CreditAdjustment
 from data.models.base import APP_SCHEMA, Base
 from data.models.commerce import ContentAccess, Purchase
 from data.models.content import Content, ContentSeries, VideoPlayback
@@ -27,9 +27,11 @@ __all__ = [
     "PLATFORM_TABLES",
     "AuditRecord",
     "Base",
+    "BulkGrant",
     "Content",
     "ContentAccess",
     "ContentSeries",
+    "CreditAdjustment",
     "CreditBalance",
     "CreditTransaction",
     "EmailLog",

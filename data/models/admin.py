@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Index, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from data.models.base import APP_SCHEMA, Base
 
@@ -37,3 +38,68 @@ class AuditRecord(Base):
     old_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class BulkGrant(Base):
+    """One bulk grant of tokens: the same amount and reason for a planned set of customers.
+
+    Each customer's grant is a :class:`CreditAdjustment` whose request id is derived from
+    (bulk id, customer), so running an interrupted bulk again grants only the rest.
+    ``customers_digest`` fingerprints the planned customer list, so a resume cannot quietly
+    grant to a different set than the one previewed.
+    """
+
+    __tablename__ = "bulk_grants"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("total >= 0", name="total"),
+        {"schema": APP_SCHEMA},
+    )
+
+    bulk_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    amount: Mapped[int]
+    reason: Mapped[str]
+    actor: Mapped[str]
+    total: Mapped[int]
+    customers_digest: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )
+    finished_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+    adjustments: Mapped[list[CreditAdjustment]] = relationship(back_populates="bulk")
+
+
+class CreditAdjustment(Base):
+    """A token adjustment made through the app, keyed by the request id its dialog created.
+
+    The primary key makes a request apply once: a double click or a retry finds the row and
+    answers the stored result. ``transaction_id`` is the ``credit_transactions`` row it wrote
+    (no foreign key: the app adds no triggers or constraints to the platform's tables, and
+    must not block the platform from archiving its own ledger).
+    """
+
+    __tablename__ = "credit_adjustments"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount"),
+        Index("ix_credit_adjustments_transaction_id", "transaction_id", unique=True),
+        Index("ix_credit_adjustments_bulk_id", "bulk_id"),
+        {"schema": APP_SCHEMA},
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    customer_id: Mapped[uuid.UUID]
+    amount: Mapped[int]
+    reason: Mapped[str]
+    actor: Mapped[str]
+    bulk_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey(f"{APP_SCHEMA}.bulk_grants.bulk_id")
+    )
+    transaction_id: Mapped[uuid.UUID]
+    balance_before: Mapped[int]
+    balance_after: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )
+
+    bulk: Mapped[BulkGrant | None] = relationship(back_populates="adjustments")

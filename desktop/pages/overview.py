@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from data.models import (
     Content,
-    CreditBalance,
     Offering,
     Purchase,
     ReferralReward,
@@ -38,16 +37,6 @@ OFFERINGS = TableListing(
      ("Status", Offering.status), ("Bookings", Offering.booking_count)),
     sort=Offering.created_at, id_column=Offering.id,
 )
-TOKEN_BALANCES = TableListing(
-    "Token balances",
-    (("Customer", User.email), ("Name", User.full_name),
-     ("Balance", CreditBalance.current_balance),
-     ("Lifetime earned", CreditBalance.lifetime_earned),
-     ("Lifetime spent", CreditBalance.lifetime_spent),
-     ("Last change", CreditBalance.updated_at)),
-    sort=CreditBalance.updated_at, id_column=CreditBalance.id,
-    joins=((User, User.id == CreditBalance.customer_id),),
-)
 REFERRAL_REWARDS = TableListing(
     "Referral rewards",
     (("Name", ReferralReward.name), ("Type", ReferralReward.type),
@@ -65,4 +54,4 @@ REVENUE = TableListing(
     joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
-__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS", "TOKEN_BALANCES"]
+__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS"]

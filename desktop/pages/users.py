@@ -9,6 +9,7 @@ user was loaded.
 from __future__ import annotations
 
 import csv
+import html
 import uuid
 from functools import partial
 from pathlib import Path
@@ -46,6 +47,7 @@ from data.queries.users import (
 from data.services import users as user_service
 from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
+from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
 from widgets.operations import OperationCancelled
@@ -141,10 +143,15 @@ class UserDetailPane(QWidget):
         self.subscriptions = _table(["Tier", "Status", "Billing", "Period start", "Period end",
                                      "Cancels at end"])
         self.balance = QLabel("")
+        self.adjust_tokens_button = QPushButton("Ad&just tokens…")
+        self.adjust_tokens_button.clicked.connect(self.open_token_adjustment)
         self.ledger = _table(["Date", "Type", "Amount", "Balance after", "Description"])
         tokens = QWidget()
         tl = QVBoxLayout(tokens)
-        tl.addWidget(self.balance)
+        balance_row = QHBoxLayout()
+        balance_row.addWidget(self.balance, 1)
+        balance_row.addWidget(self.adjust_tokens_button)
+        tl.addLayout(balance_row)
         tl.addWidget(self.ledger)
         self.referral_info = QLabel("")
         self.referral_info.setWordWrap(True)
@@ -209,7 +216,8 @@ class UserDetailPane(QWidget):
                  else "No referral code."]
         if detail.referred_by:
             r = detail.referred_by
-            parts.append(f"Referred by {r.email} ({r.status}, {format_value(r.referred_at)}).")
+            parts.append(f"Referred by {html.escape(r.email)} ({r.status}, "
+                         f"{format_value(r.referred_at)}).")
         parts.append(f"Referred {len(detail.referred)} user(s).")
         self.referral_info.setText("<br>".join(parts))
         _fill(self.referred, [(r.email, r.status, r.referred_at) for r in detail.referred])
@@ -220,7 +228,8 @@ class UserDetailPane(QWidget):
 
     def _show_profile(self, profile: UserProfile) -> None:
         self._profile = profile
-        self.title.setText(f"<b>{profile.full_name}</b> &lt;{profile.email}&gt;")
+        self.title.setText(
+            f"<b>{html.escape(profile.full_name)}</b> &lt;{html.escape(profile.email)}&gt;")
         self.form.set_values(profile_values(profile))
         facts = [
             f"Created {format_value(profile.created_at)}",
@@ -250,6 +259,16 @@ class UserDetailPane(QWidget):
         self.delete_button.setText("&Restore…" if loaded and p.deleted_at else "&Delete…")
 
     # -- actions -------------------------------------------------------------------------
+    def open_token_adjustment(self) -> AdjustmentDialog | None:
+        p = self._profile
+        if p is None:
+            return None
+        dialog = AdjustmentDialog(self._db, p.id, f"{p.full_name} <{p.email}>", self)
+        dialog.balance_adjusted.connect(lambda _result: self.show_user(p.id))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def _on_save_clicked(self) -> None:
         p = self._profile
         if p is None or not self.form.is_dirty:

@@ -18,15 +18,15 @@ def _page(qtbot, listing, database):
     return p
 
 
-def test_token_balances_show_the_customers_email(qtbot, demo_database, demo_engine):
-    p = _page(qtbot, overview.TOKEN_BALANCES, demo_database)
+def test_purchases_show_customer_email_and_content_title(qtbot, demo_database, demo_engine):
+    p = _page(qtbot, overview.REVENUE, demo_database)
     with demo_engine.connect() as conn:
-        email, balance = conn.execute(text(
-            "SELECT u.email, b.current_balance FROM credit_balances b "
-            "JOIN users u ON u.id = b.customer_id ORDER BY b.updated_at DESC, b.id DESC LIMIT 1"
+        email, title, amount = conn.execute(text(
+            "SELECT u.email, c.title, p.amount_paid FROM purchases p "
+            "JOIN users u ON u.id = p.customer_id JOIN content c ON c.id = p.content_id "
+            "ORDER BY p.created_at DESC, p.id DESC LIMIT 1"
         )).one()
-    assert p.model.row_at(0)[0] == email
-    assert p.model.row_at(0)[2] == balance
+    assert p.model.row_at(0)[1:4] == (email, title, amount)
 
 
 def test_scrolling_reaches_every_purchase_once(qtbot, demo_database, demo_engine):

@@ -1,0 +1,180 @@
+"""The manual token adjustment dialog, opened from Token balances, the ledger and Users.
+
+The request id is created when the dialog opens: a double click, a retry after a timeout or
+a second submit all carry it, so the service applies the adjustment once and answers the
+first result again.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.db import explain_connection_error, is_connection_error
+from data.errors import DomainError, ValidationError
+from data.services.credits import (
+    MAX_ADJUSTMENT,
+    AdjustmentResult,
+    adjust_balance,
+    preview_adjustment,
+)
+from desktop.database import Database
+
+ERROR_STYLE = "color: #b00020"
+
+
+class AdjustmentDialog(QDialog):
+    """Add or remove tokens for one customer, with the new balance previewed.
+
+    Signals:
+        balance_adjusted(object): the :class:`AdjustmentResult` once applied (or replayed).
+    """
+
+    balance_adjusted = Signal(object)
+
+    def __init__(self, database: Database, customer_id: uuid.UUID, customer_label: str,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Adjust tokens")
+        self.setMinimumWidth(440)
+        self._db = database
+        self.customer_id = customer_id
+        self.request_id = uuid.uuid4()
+        self.current: int | None = None
+        self.result_: AdjustmentResult | None = None
+
+        self.add = QRadioButton("&Add tokens")
+        self.remove = QRadioButton("&Remove tokens")
+        self.add.setChecked(True)
+        direction = QHBoxLayout()
+        direction.addWidget(self.add)
+        direction.addWidget(self.remove)
+        direction.addStretch()
+        self.amount = QSpinBox()
+        self.amount.setRange(0, MAX_ADJUSTMENT)
+        self.amount.setGroupSeparatorShown(True)
+        self.amount.setSuffix(" tokens")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why (required; the customer's ticket, what happened)")
+        self.reason.setMaxLength(500)
+        self.amount_error = self._error_label()
+        self.reason_error = self._error_label()
+        self.current_label = QLabel("Current balance: loading…")
+        self.preview = QLabel("")
+        self.preview.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Customer", QLabel(f"<b>{html.escape(customer_label)}</b>"))
+        form.addRow("", self.current_label)
+        form.addRow("", direction)
+        form.addRow("A&mount", self.amount)
+        form.addRow("", self.amount_error)
+        form.addRow("Rea&son", self.reason)
+        form.addRow("", self.reason_error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.apply_button = self.buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button.setDefault(True)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+        for w in (self.add, self.remove):
+            w.toggled.connect(self._update_preview)
+        self.amount.valueChanged.connect(self._update_preview)
+        self._db.read(lambda s: preview_adjustment(s, customer_id, 0),
+                      on_success=self._on_current_loaded, on_failure=self._show_failure,
+                      context=self)
+        self.amount.setFocus()
+
+    @staticmethod
+    def _error_label() -> QLabel:
+        label = QLabel("")
+        label.setStyleSheet(ERROR_STYLE)
+        label.setVisible(False)
+        return label
+
+    def signed_amount(self) -> int:
+        return self.amount.value() * (-1 if self.remove.isChecked() else 1)
+
+    def _on_current_loaded(self, preview) -> None:
+        self.current = preview.current
+        self.current_label.setText(f"Current balance: <b>{preview.current:,}</b> tokens")
+        self._update_preview()
+
+    def _update_preview(self, *_args) -> None:
+        if self.current is None or self.result_ is not None:
+            return
+        amount = self.signed_amount()
+        after = self.current + amount
+        if amount == 0:
+            self.preview.setText("")
+        elif after < 0:
+            self.preview.setText(
+                f"<span style='{ERROR_STYLE}'>Removing {-amount:,} would leave {after:,}: "
+                f"the balance cannot go below zero.</span>")
+        else:
+            self.preview.setText(
+                f"New balance will be <b>{after:,}</b> tokens ({amount:+,}). "
+                "One adjustment line is added to the ledger.")
+
+    def submit(self) -> None:
+        """Apply (or re-apply, with the same request id) the adjustment."""
+        if self.result_ is not None:
+            return
+        for label in (self.amount_error, self.reason_error):
+            label.setVisible(False)
+        self.message.setText("Applying…")
+        self.apply_button.setEnabled(False)
+        customer, amount, reason, request = (self.customer_id, self.signed_amount(),
+                                             self.reason.text(), self.request_id)
+        self._db.write(
+            lambda s, actor: adjust_balance(s, actor, customer, amount, reason, request),
+            on_success=self._on_applied, on_failure=self._show_failure, context=self)
+
+    def _on_applied(self, result: AdjustmentResult) -> None:
+        self.result_ = result
+        self.message.setText(
+            f"Done: {result.amount:+,} tokens, balance {result.balance_before:,} → "
+            f"<b>{result.balance_after:,}</b>.")
+        self.balance_adjusted.emit(result)
+        self.accept()
+
+    def _show_failure(self, exc: BaseException) -> None:
+        self.apply_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self.message.setText("")
+            for field, label in (("amount", self.amount_error), ("reason", self.reason_error)):
+                text = exc.field_errors.get(field, "")
+                label.setText(text)
+                label.setVisible(bool(text))
+            (self.amount if "amount" in exc.field_errors else self.reason).setFocus()
+        elif is_connection_error(exc):
+            self.message.setText(
+                f"<span style='{ERROR_STYLE}'>{explain_connection_error(exc)} Press Apply to "
+                "try again: the adjustment will not be applied twice.</span>")
+        elif isinstance(exc, DomainError):
+            self.message.setText(f"<span style='{ERROR_STYLE}'>{exc}</span>")
+        else:
+            self.message.setText("")
+            raise exc
+        self.message.setTextFormat(Qt.TextFormat.RichText)

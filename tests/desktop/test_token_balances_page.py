@@ -1,0 +1,176 @@
+"""The Token balances page and the adjustment dialog, driven as support staff would."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from sqlalchemy import text
+
+from desktop.pages.token_balances import TokenBalancesPage
+from desktop.pages.users import UsersPage
+
+WAIT = 20_000
+
+
+def _page(qtbot, database):
+    p = TokenBalancesPage(database)
+    qtbot.addWidget(p)
+    p.resize(1400, 800)
+    p.show()
+    qtbot.waitUntil(lambda: p.model.rowCount() > 0 and not p.model.is_loading, timeout=WAIT)
+    return p
+
+
+def _select(qtbot, page, i):
+    index = page.model.index(i, 0)
+    qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=page.view.visualRect(index).center())
+    row = page.model.row_at(i)
+    qtbot.waitUntil(lambda: page.ledger_model.rowCount() > 0
+                    and not page.ledger_model.is_loading, timeout=WAIT)
+    return row
+
+
+def _ledger(engine, customer_id):
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT amount, balance_after, type, description FROM credit_transactions "
+            "WHERE customer_id = :c ORDER BY created_at DESC, id DESC"), {"c": customer_id}).all()
+
+
+def test_selecting_a_balance_shows_its_ledger_newest_first(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    ledger = _ledger(demo_engine, row.customer_id)
+    assert page.ledger_model.rowCount() == len(ledger)
+    first = page.ledger_model.row_at(0)
+    assert (first.amount, first.balance_after) == ledger[0][:2]
+    assert first.balance_after == row.current_balance
+
+
+def test_adjustment_dialog_updates_list_and_ledger_without_reload(qtbot, demo_database,
+                                                                  demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    generation = page.model.generation
+    dialog = page.open_adjustment()
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
+    dialog.amount.setValue(25)
+    qtbot.keyClicks(dialog.reason, "Goodwill after failed booking")
+    assert f"{row.current_balance + 25:,}" in dialog.preview.text()
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT):
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    qtbot.waitUntil(lambda: page.model.row_at(0).current_balance == row.current_balance + 25,
+                    timeout=WAIT)
+    assert page.model.generation == generation  # the list was not reloaded
+    qtbot.waitUntil(lambda: page.ledger_model.rowCount() > 0
+                    and page.ledger_model.row_at(0).type == "adjustment", timeout=WAIT)
+    top = page.ledger_model.row_at(0)
+    assert (top.amount, top.balance_after, top.actor) == (
+        25, row.current_balance + 25, "postgres")
+    assert _ledger(demo_engine, row.customer_id)[0][3] == "Goodwill after failed booking"
+
+
+def test_missing_reason_is_shown_and_nothing_is_written(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 1)
+    before = _ledger(demo_engine, row.customer_id)
+    dialog = page.open_adjustment()
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
+    dialog.amount.setValue(5)
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.reason_error.isVisible, timeout=WAIT)
+    assert "reason" in dialog.reason_error.text().lower()
+    assert dialog.isVisible()
+    assert _ledger(demo_engine, row.customer_id) == before
+
+
+def test_removal_below_zero_is_refused_with_the_numbers(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    dialog = page.open_adjustment()
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
+    dialog.remove.setChecked(True)
+    dialog.amount.setValue(row.current_balance + 7)
+    assert "below zero" in dialog.preview.text()
+    qtbot.keyClicks(dialog.reason, "Clawback")
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "-7" in dialog.message.text(), timeout=WAIT)
+    assert f"{row.current_balance:,}" in dialog.message.text()
+    assert _ledger(demo_engine, row.customer_id)[0][1] == row.current_balance
+
+
+def test_double_submit_applies_once(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 2)
+    before = len(_ledger(demo_engine, row.customer_id))
+    dialog = page.open_adjustment()
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
+    dialog.amount.setValue(3)
+    dialog.reason.setText("Double click")
+    dialog.apply_button.setEnabled(True)
+    dialog.submit()
+    dialog.apply_button.setEnabled(True)  # as if the first answer were lost and Apply pressed
+    dialog.submit()
+    demo_database.runner.wait_for_done(WAIT)
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=WAIT)
+    assert len(_ledger(demo_engine, row.customer_id)) == before + 1
+
+
+def test_adjust_from_the_users_page(qtbot, demo_database, demo_engine):
+    with demo_engine.connect() as conn:
+        customer = conn.execute(text(
+            "SELECT id FROM users WHERE role = 'customer' AND id NOT IN "
+            "(SELECT customer_id FROM credit_balances) ORDER BY created_at DESC LIMIT 1")).scalar()
+    page = UsersPage(demo_database)
+    qtbot.addWidget(page)
+    page.show()
+    page.detail.show_user(customer)
+    qtbot.waitUntil(lambda: page.detail._profile is not None, timeout=WAIT)
+    assert page.detail.balance.text() == "No token balance."
+    dialog = page.detail.open_token_adjustment()
+    qtbot.waitUntil(lambda: dialog.current == 0, timeout=WAIT)
+    dialog.amount.setValue(40)
+    dialog.reason.setText("Welcome tokens")
+    dialog.submit()
+    qtbot.waitUntil(lambda: "40 tokens" in page.detail.balance.text(), timeout=WAIT)
+    assert page.detail.ledger.rowCount() == 1
+
+
+def test_bulk_grant_to_everyone_matching_then_resume_grants_nobody_twice(qtbot, demo_database,
+                                                                         demo_engine):
+    page = _page(qtbot, demo_database)
+    dialog = page.open_bulk_grant()
+    qtbot.waitUntil(lambda: dialog.customer_ids is not None, timeout=WAIT)
+    total = len(dialog.customer_ids)
+    assert total > 10
+    dialog.amount.setValue(2)
+    dialog.reason.setText("Outage compensation")
+    dialog.run()
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=WAIT)
+    assert dialog.result_.granted == total and not dialog.result_.stopped
+    dialog.run()  # the same bulk again: everyone already has it
+    demo_database.runner.wait_for_done(WAIT)
+    qtbot.waitUntil(lambda: dialog.result_.already_granted == total, timeout=WAIT)
+    with demo_engine.connect() as conn:
+        n = conn.execute(text(
+            "SELECT count(*) FROM credit_transactions WHERE description = 'Outage compensation'"
+        )).scalar()
+    assert n == total
+
+
+def test_ledger_health_check_lists_a_planted_mismatch(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    page.check_ledger()
+    qtbot.waitUntil(lambda: getattr(page, "health_dialog", None) is not None, timeout=WAIT)
+    assert "agrees" in page.health_dialog.summary.text()
+    page.health_dialog.close()
+    with demo_engine.begin() as conn:
+        conn.execute(text("UPDATE credit_balances SET current_balance = current_balance + 1 "
+                          "WHERE id = (SELECT id FROM credit_balances ORDER BY id LIMIT 1)"))
+    page.health_dialog = None
+    page.check_ledger()
+    qtbot.waitUntil(lambda: page.health_dialog is not None, timeout=WAIT)
+    assert "problem" in page.health_dialog.summary.text()
+    assert page.health_dialog.details.toPlainText().strip()
