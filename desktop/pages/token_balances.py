@@ -293,6 +293,8 @@ class TokenBalancesPage(QWidget):
         self.ledger_view.set_placeholder_texts(
             empty="Select a customer to see their ledger", loading="Loading…",
             error="Could not load the ledger")
+        self.ledger_view.doubleClicked.connect(lambda _i: self.open_adjustment())
+        self.ledger_view.setToolTip("Double-click to adjust this customer's tokens")
         self.ledger_title = QLabel("Ledger")
 
         bar = QHBoxLayout()

@@ -174,3 +174,16 @@ def test_ledger_health_check_lists_a_planted_mismatch(qtbot, demo_database, demo
     qtbot.waitUntil(lambda: page.health_dialog is not None, timeout=WAIT)
     assert "problem" in page.health_dialog.summary.text()
     assert page.health_dialog.details.toPlainText().strip()
+
+
+def test_double_click_on_the_ledger_opens_the_adjustment(qtbot, demo_database):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    index = page.ledger_model.index(0, 0)
+    pos = page.ledger_view.visualRect(index).center()
+    qtbot.mouseClick(page.ledger_view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(page.ledger_view.viewport(), Qt.MouseButton.LeftButton,
+                      pos=page.ledger_view.visualRect(index).center())
+    dialogs = [d for d in page.findChildren(QDialog) if d.isVisible()]
+    assert len(dialogs) == 1 and dialogs[0].customer_id == row.customer_id
+    dialogs[0].reject()
