@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from desktop.database import Database
 from desktop.pages import overview
+from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage
 from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
@@ -30,7 +31,7 @@ class MainWindow(QMainWindow):
             ("Offerings", TablePage(overview.OFFERINGS, database)),
             ("Token balances", TokenBalancesPage(database)),
             ("Referral rewards", TablePage(overview.REFERRAL_REWARDS, database)),
-            ("Revenue", TablePage(overview.REVENUE, database)),
+            ("Revenue", RevenuePage(database)),
         ]
         self.tabs = QTabWidget()
         for title, page in self.pages:

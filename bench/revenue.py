@@ -1,0 +1,293 @@
+"""Revenue page benchmark: the default page's data computed by PostgreSQL (with the daily
+rollup, and without it), the time to render it, and the naive approach (fetch the raw rows,
+compute the same series in Python) for comparison.
+
+    python bench/revenue.py --purchases 500000
+    python bench/revenue.py --purchases 5000000 --users 200000
+
+Builds its own embedded PostgreSQL and demo data; prints one ``name=value`` per line.
+``naive_matches`` says whether the naive figures equal the database's (they must).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+import PySide6  # noqa: E402, F401 - before pyqtgraph
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from data import migrate  # noqa: E402
+from data.db import connection_info, make_engine, make_session_factory  # noqa: E402
+from data.demo_data import fill_demo_data  # noqa: E402
+from data.embedded import EmbeddedPostgres  # noqa: E402
+from data.queries.revenue import (  # noqa: E402
+    RevenueSnapshot,
+    load_revenue,
+    period_floor,
+    purchases_in_period,
+    refresh_rollup,
+    snapshot_session,
+)
+from desktop.database import Backend, Database  # noqa: E402
+from desktop.pages.revenue import (  # noqa: E402
+    DEFAULT_GRANULARITY,
+    DEFAULT_PRESET,
+    RevenuePage,
+)
+from widgets.operations import OperationRunner  # noqa: E402
+
+
+def median_ms(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), result
+
+
+# -- the naive approach: every raw row into Python -----------------------------------------------
+
+
+def naive_fetch(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    """What an app without aggregation in SQL would read: every relevant row."""
+    q = conn.execute
+    return {
+        "tz": q("SELECT timezone FROM platform_settings ORDER BY created_at, id LIMIT 1"
+                ).fetchall(),
+        "purchases": q(
+            "SELECT p.status, p.purchased_at, p.created_at, p.refunded_at, p.amount_paid,"
+            " c.content_type, p.content_id, c.title FROM purchases p"
+            " JOIN content c ON c.id = p.content_id").fetchall(),
+        "bookings": q(
+            "SELECT payment_method, amount_paid, status, created_at, canceled_at"
+            " FROM offering_bookings").fetchall(),
+        "subscriptions": q(
+            "SELECT s.billing_period, s.status, s.created_at, s.trial_end, s.canceled_at,"
+            " s.current_period_end, t.price_monthly, t.price_yearly FROM subscriptions s"
+            " JOIN subscription_tiers t ON t.id = s.tier_id").fetchall(),
+        "credits": q("SELECT type, amount, created_at FROM credit_transactions").fetchall(),
+    }
+
+
+def naive_compute(rows: dict[str, list[tuple]], snap: RevenueSnapshot) -> dict:
+    """The default page's series, computed in Python from the raw rows (same rules)."""
+    tz = ZoneInfo((rows["tz"][0][0] if rows["tz"] else None) or "UTC")
+    g = snap.granularity
+    start, end = snap.start, snap.end
+
+    def local(ts: datetime) -> datetime:
+        return ts.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+
+    def bucket(ts: datetime):
+        day = local(ts).date()
+        if start <= day <= end:
+            return datetime.combine(period_floor(day, g), datetime.min.time())
+        return None
+
+    zero = Decimal("0.00")
+    revenue = defaultdict(lambda: [zero, zero])
+    top: dict = defaultdict(lambda: [zero, zero, ""])
+    for status, purchased_at, created_at, refunded_at, amount, _kind, item, title in \
+            rows["purchases"]:
+        if status in ("completed", "refunded"):
+            p = bucket(purchased_at or created_at)
+            if p is not None:
+                revenue[p][0] += amount
+                top[item][0] += amount
+                top[item][2] = title
+        if status == "refunded" and refunded_at is not None:
+            p = bucket(refunded_at)
+            if p is not None:
+                revenue[p][1] += amount
+                top[item][1] += amount
+                top[item][2] = title
+    for method, amount, status, created_at, canceled_at in rows["bookings"]:
+        if method != "purchase" or not amount or amount <= 0:
+            continue
+        p = bucket(created_at)
+        if p is not None:
+            revenue[p][0] += amount
+        if status == "canceled" and canceled_at is not None:
+            p = bucket(canceled_at)
+            if p is not None:
+                revenue[p][1] += amount
+    tokens = defaultdict(lambda: [0, 0, 0, 0])
+    for kind, amount, created_at in rows["credits"]:
+        p = bucket(created_at)
+        if p is None:
+            continue
+        cell = tokens[p]
+        cell[0] += max(amount, 0)
+        cell[1] += -amount if kind == "spent_offering" else 0
+        cell[2] += -amount if kind == "expired" else 0
+        cell[3] += amount
+    # MRR at each period's end (or now): every subscription checked at every period.
+    now = snap.as_of.replace(tzinfo=None)
+    ends = []
+    for i in range(len(snap.periods)):
+        nxt = snap.periods[i + 1] if i + 1 < len(snap.periods) else \
+            datetime.combine(end + timedelta(days=1), datetime.min.time())
+        ends.append(nxt.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None))
+    subs = []
+    for billing, status, created, trial_end, canceled_at, period_end, monthly, yearly in \
+            rows["subscriptions"]:
+        if status == "trialing":
+            continue
+        paying_from = max(created, trial_end or created)
+        ended = (canceled_at or period_end) if status == "canceled" else None
+        if ended is not None and ended <= paying_from:
+            continue
+        annual = (yearly or 0) if billing == "yearly" else 12 * (monthly or 0)
+        subs.append((paying_from, ended, Decimal(annual)))
+    mrr = []
+    for e in ends:
+        total, n = Decimal(0), 0
+        for paying_from, ended, annual in subs:
+            if paying_from < e and paying_from <= now and (ended is None or ended >= e
+                                                             or ended > now):
+                total += annual
+                n += 1
+        mrr.append(((total / 12).quantize(Decimal("0.01"), ROUND_HALF_UP), n))
+    ranked = sorted(((v[0] - v[1], v[2], k) for k, v in top.items()),
+                    key=lambda t: (-t[0], t[1], str(t[2])))[:10]
+    return {
+        "revenue": [(p, *revenue.get(p, (zero, zero))) for p in snap.periods],
+        "tokens": [(p, *tokens.get(p, (0, 0, 0, 0))) for p in snap.periods],
+        "mrr": mrr,
+        "top": [(title, net) for net, title, _ in ranked],
+    }
+
+
+def matches(naive: dict, snap: RevenueSnapshot) -> bool:
+    rev = [(r[0], r[1], r[2]) for r in snap.revenue.rows]
+    got_rev = [(p, g, r) for p, g, r in naive["revenue"]]
+    mrr = [(r[1], r[2]) for r in snap.subscriptions.rows]
+    top = [(t.title, t.net) for t in snap.top_content]
+    return (rev == got_rev and [tuple(r) for r in snap.tokens.rows] == naive["tokens"]
+            and mrr == naive["mrr"] and top == naive["top"])
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--purchases", type=int, default=500_000)
+    parser.add_argument("--users", type=int, default=None, help="default: purchases / 4")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    users = args.users or max(args.purchases // 4, 1_000)
+    app = QApplication.instance() or QApplication([])
+
+    server = EmbeddedPostgres.start()
+    try:
+        engine = make_engine(server.url())
+        migrate.upgrade(engine)
+        t = time.perf_counter()
+        with psycopg.connect(server.libpq_dsn()) as conn:
+            counts = fill_demo_data(conn, users=users, seed=args.seed, purchases=args.purchases)
+        with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        print(f"users={users}")
+        for table in ("purchases", "offering_bookings", "subscriptions", "credit_transactions"):
+            print(f"rows_{table}={counts.get(table, 0)}")
+        print(f"fill_s={time.perf_counter() - t:.1f}")
+        factory = make_session_factory(engine)
+
+        t = time.perf_counter()
+        with factory.begin() as s:
+            refresh_rollup(s)
+        print(f"rollup_first_build_s={time.perf_counter() - t:.2f}")
+        t = time.perf_counter()
+        with factory.begin() as s:
+            refresh_rollup(s)
+        print(f"rollup_refresh_concurrently_s={time.perf_counter() - t:.2f}")
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT (SELECT count(*) FROM admin.revenue_daily),"
+                " (SELECT count(*) FROM admin.revenue_daily_content)")).one()
+        print(f"rollup_rows_daily={rows[0]}")
+        print(f"rollup_rows_daily_content={rows[1]}")
+
+        def load(use_rollup):
+            with snapshot_session(factory) as s:
+                return load_revenue(s, preset=DEFAULT_PRESET, granularity=DEFAULT_GRANULARITY,
+                                    use_rollup=use_rollup)
+
+        print(f"page=preset {DEFAULT_PRESET}, per {DEFAULT_GRANULARITY}")
+        load(None)  # warm the caches
+        compute_ms, snap = median_ms(lambda: load(None), args.repeat)
+        print(f"compute_used_rollup={snap.used_rollup}")
+        print(f"compute_ms={compute_ms:.1f}")
+        raw_ms, raw = median_ms(lambda: load(False), max(1, args.repeat // 2))
+        print(f"compute_without_rollup_ms={raw_ms:.1f}")
+        print(f"rollup_equals_raw={raw.tables() == snap.tables() and raw.kpis == snap.kpis}")
+        all_ms, _ = median_ms(lambda: _all_time(factory), max(1, args.repeat // 2))
+        print(f"compute_all_time_by_day_ms={all_ms:.1f}")
+        month = snap.periods[-2].date().replace(day=1)
+
+        def month_page():
+            with factory() as s:
+                return purchases_in_period(s, month, "month", snap.timezone, limit=200)
+
+        page_ms, _ = median_ms(month_page, args.repeat)
+        print(f"period_list_first_page_of_a_month_ms={page_ms:.1f}")
+
+        runner = OperationRunner()
+        database = Database(Backend(engine, factory, connection_info(engine), "bench"), runner)
+        page = RevenuePage(database, auto_refresh_rollup=False)
+        page.resize(1400, 900)
+
+        def render():
+            page._show_snapshot(snap)
+            page.tabs.currentWidget().grab()  # lay out and paint the visible tab
+            app.processEvents()
+
+        render()
+        render_ms, _ = median_ms(render, args.repeat)
+        print(f"render_ms={render_ms:.1f}")
+
+        t = time.perf_counter()
+        with psycopg.connect(server.libpq_dsn()) as conn:
+            raw_rows = naive_fetch(conn)
+        fetch_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        naive = naive_compute(raw_rows, snap)
+        naive_compute_ms = (time.perf_counter() - t) * 1000
+        naive_ms = fetch_ms + naive_compute_ms
+        print(f"naive_fetch_ms={fetch_ms:.0f}")
+        print(f"naive_compute_ms={naive_compute_ms:.0f}")
+        print(f"naive_total_ms={naive_ms:.0f}")
+        print(f"naive_matches={matches(naive, snap)}")
+        print(f"naive_over_sql_ratio={naive_ms / compute_ms:.0f}")
+        print(f"naive_over_sql_without_rollup_ratio={naive_ms / raw_ms:.1f}")
+        runner.wait_for_done(10_000)
+        engine.dispose()
+    finally:
+        server.stop()
+
+
+def _all_time(factory):
+    with snapshot_session(factory) as s:
+        return load_revenue(s, preset="all", granularity="day")
+
+
+if __name__ == "__main__":
+    main()
