@@ -11,7 +11,7 @@ import html
 import uuid
 from functools import partial
 
-from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -52,6 +52,7 @@ from desktop.pages.formatting import format_value
 from desktop.pages.token_adjustment import ERROR_STYLE, AdjustmentDialog
 from widgets.dialogs import ProgressDialog, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
 
@@ -249,9 +250,7 @@ class TokenBalancesPage(QWidget):
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
         self._db = database
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search customer email or name (Ctrl+F)…")
-        self.search.setClearButtonEnabled(True)
+        self.search = SearchBox("Search customer email or name (Ctrl+F)…", delay_ms=SEARCH_DELAY_MS)
         self.sort = QComboBox()
         self.sort.addItem("Last change", "last_change")
         self.sort.addItem("Balance", "balance")
@@ -269,11 +268,7 @@ class TokenBalancesPage(QWidget):
         self.bulk_button = QPushButton("&Bulk grant…")
         self.check_button = QPushButton("Check ledger &health")
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.search_requested.connect(lambda _text: self.refresh())
         self.sort.currentIndexChanged.connect(lambda _i: self.refresh())
         self.active_only.toggled.connect(self._on_active_only_toggled)
         self.active_from.dateChanged.connect(lambda _d: self.refresh())
@@ -347,11 +342,10 @@ class TokenBalancesPage(QWidget):
         )
 
     def focus_search(self) -> None:
-        self.search.setFocus()
-        self.search.selectAll()
+        self.search.focus_and_select()
 
     def refresh(self) -> None:
-        self._search_timer.stop()
+        self.search.cancel_pending()
         flt = self.current_filter()
         factory = self._db.backend.session_factory
 

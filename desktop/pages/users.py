@@ -14,14 +14,13 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -52,6 +51,7 @@ from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
 from widgets.operations import OperationCancelled
 from widgets.record_form import FieldSpec, RecordForm
+from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
 STATUSES = (("all", "Any status"), ("active", "Active"), ("deleted", "Deleted"),
@@ -348,9 +348,7 @@ class UsersPage(QWidget):
         self._db = database
         self._export_dialog: ProgressDialog | None = None
 
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search email or name (Ctrl+F)…")
-        self.search.setClearButtonEnabled(True)
+        self.search = SearchBox("Search email or name (Ctrl+F)…", delay_ms=SEARCH_DELAY_MS)
         self.role = QComboBox()
         self.role.addItem("Any role", None)
         for r in USER_ROLES:
@@ -365,12 +363,7 @@ class UsersPage(QWidget):
         self.export_button = QPushButton("E&xport CSV…")
         self.export_button.clicked.connect(self._on_export_clicked)
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search.returnPressed.connect(self.refresh)
+        self.search.search_requested.connect(lambda _text: self.refresh())
         self.search.installEventFilter(self)
         for combo in (self.role, self.status, self.sort):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
@@ -427,11 +420,10 @@ class UsersPage(QWidget):
         )
 
     def focus_search(self) -> None:
-        self.search.setFocus()
-        self.search.selectAll()
+        self.search.focus_and_select()
 
     def refresh(self) -> None:
-        self._search_timer.stop()
+        self.search.cancel_pending()
         flt = self.current_filter()
         factory = self._db.backend.session_factory
 
