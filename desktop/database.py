@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import ConnectionInfo, explain_connection_error, is_connection_error
 from data.embedded import EmbeddedPostgres
+from widgets.lazy_table import Page, PageFetcher
 from widgets.operations import OperationHandle, OperationRunner
 
 
@@ -129,6 +130,21 @@ class Database(QObject):
             on_cancelled=on_cancelled,
             context=context,
         )
+
+    def page_fetcher(self, query: Callable[..., tuple[list, Any]], *args: Any,
+                     **kwargs: Any) -> PageFetcher:
+        """A :class:`LazyTableModel` fetcher for a keyset query.
+
+        ``query(session, *args, cursor=…, limit=…, **kwargs)`` returns ``(rows, next_cursor)``;
+        the fetcher runs it on the model's worker in a session of its own.
+        """
+        factory = self.backend.session_factory
+
+        def fetch(cursor: Any, limit: int) -> Page:
+            with factory() as session:
+                return Page(*query(session, *args, cursor=cursor, limit=limit, **kwargs))
+
+        return fetch
 
     def _submit(self, work, on_success, on_failure, context, *, serial: bool) -> OperationHandle:
         return self.runner.run(

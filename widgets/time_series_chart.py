@@ -58,6 +58,24 @@ def _default_format(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def _view_point(plot_item, scene_pos: QPointF) -> QPointF | None:
+    """Where ``scene_pos`` falls in the plot's data coordinates; None outside the plot."""
+    vb = plot_item.getViewBox()
+    if not vb.sceneBoundingRect().contains(scene_pos):
+        return None
+    return vb.mapSceneToView(scene_pos)
+
+
+def _view_x(plot_item, scene_pos: QPointF) -> float | None:
+    point = _view_point(plot_item, scene_pos)
+    return None if point is None else float(point.x())
+
+
+def _view_y(plot_item, scene_pos: QPointF) -> float | None:
+    point = _view_point(plot_item, scene_pos)
+    return None if point is None else float(point.y())
+
+
 @dataclass
 class _Series:
     label: str
@@ -301,14 +319,8 @@ class TimeSeriesChart(QWidget):
 
     # -- mouse ----------------------------------------------------------------------------------
 
-    def _view_x(self, scene_pos: QPointF) -> float | None:
-        vb = self.plot_item.getViewBox()
-        if not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        return float(vb.mapSceneToView(scene_pos).x())
-
     def _on_scene_mouse_moved(self, scene_pos: QPointF) -> None:
-        x = self._view_x(scene_pos)
+        x = _view_x(self.plot_item, scene_pos)
         if x is None:
             self._clear_hover()
             return
@@ -317,7 +329,7 @@ class TimeSeriesChart(QWidget):
     def _on_scene_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        x = self._view_x(event.scenePos())
+        x = _view_x(self.plot_item, event.scenePos())
         if x is None:
             return
         snapped = self.nearest_x(x)
@@ -435,14 +447,8 @@ class BarChart(QWidget):
     def export_png(self, path: str) -> bool:
         return self.grab().save(str(path), "PNG")
 
-    def _view_y(self, scene_pos: QPointF) -> float | None:
-        vb = self.plot_item.getViewBox()
-        if not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        return float(vb.mapSceneToView(scene_pos).y())
-
     def _on_scene_mouse_moved(self, scene_pos: QPointF) -> None:
-        y = self._view_y(scene_pos)
+        y = _view_y(self.plot_item, scene_pos)
         i = None if y is None else self.bar_at(y)
         self.hover_label.setText(
             "" if i is None else f"{self._labels[i]}: {self._value_format(self._values[i])}")
@@ -450,7 +456,7 @@ class BarChart(QWidget):
     def _on_scene_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        y = self._view_y(event.scenePos())
+        y = _view_y(self.plot_item, event.scenePos())
         i = None if y is None else self.bar_at(y)
         if i is not None:
             self.bar_clicked.emit(i)

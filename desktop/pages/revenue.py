@@ -54,7 +54,7 @@ from data.queries.revenue import (
 from desktop.database import Database
 from desktop.pages.formatting import format_value
 from widgets.dialogs import show_error
-from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.time_series_chart import (
     BarChart,
     TimeSeriesChart,
@@ -220,15 +220,8 @@ class PeriodEventsDialog(QDialog):
             f"{snapshot.as_of_local:%Y-%m-%d %H:%M}): gross {money(row['gross'] or 0)}, "
             f"refunds {money(row['refunds'] or 0)}, net {money(row['net'] or 0)}. "
             "The list below is read now; later changes show here first.")
-        factory = self._db.backend.session_factory
-
-        def fetch(cursor, limit) -> Page:
-            with factory() as session:
-                rows, next_cursor = purchases_in_period(session, period, g, tz, cursor=cursor,
-                                                        limit=limit, end=after)
-            return Page(rows, next_cursor)
-
-        self.model.set_fetcher(fetch)
+        self.model.set_fetcher(
+            self._db.page_fetcher(purchases_in_period, period, g, tz, end=after))
         self.show()
         self.raise_()
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from data.queries.listing import TableListing, estimated_rows, list_page
 from desktop.database import Database
 from desktop.pages.formatting import format_value
-from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 
 MAX_COLUMN_WIDTH = 360
 
@@ -48,15 +48,8 @@ class TablePage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        factory = self._db.backend.session_factory
         listing = self.listing
-
-        def fetch(cursor, limit) -> Page:
-            with factory() as session:
-                rows, next_cursor = list_page(session, listing, cursor, limit)
-            return Page(rows, next_cursor)
-
-        self.model.set_fetcher(fetch)
+        self.model.set_fetcher(self._db.page_fetcher(list_page, listing))
         self._db.read(lambda s: estimated_rows(s, listing),
                       on_success=self._on_count_loaded, on_failure=lambda e: None, context=self)
 

@@ -51,7 +51,7 @@ from desktop.database import Database
 from desktop.pages.formatting import format_value
 from desktop.pages.token_adjustment import ERROR_STYLE, AdjustmentDialog
 from widgets.dialogs import ProgressDialog, show_error
-from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
@@ -347,13 +347,7 @@ class TokenBalancesPage(QWidget):
     def refresh(self) -> None:
         self.search.cancel_pending()
         flt = self.current_filter()
-        factory = self._db.backend.session_factory
-
-        def fetch(cursor, limit) -> Page:
-            with factory() as session:
-                return Page(*list_balances_page(session, flt, cursor, limit))
-
-        self.model.set_fetcher(fetch)
+        self.model.set_fetcher(self._db.page_fetcher(list_balances_page, flt))
         self.count_label.setText("Counting…")
         self._db.read(lambda s: count_balances(s, flt),
                       on_success=partial(self._on_count_loaded, flt),
@@ -382,13 +376,7 @@ class TokenBalancesPage(QWidget):
         self.ledger_title.setText(
             f"Ledger of <b>{html.escape(row.email)}</b> — balance "
             f"<b>{row.current_balance:,}</b>, newest first")
-        factory, customer = self._db.backend.session_factory, row.customer_id
-
-        def fetch(cursor, limit) -> Page:
-            with factory() as session:
-                return Page(*list_ledger_page(session, customer, cursor, limit))
-
-        self.ledger_model.set_fetcher(fetch)
+        self.ledger_model.set_fetcher(self._db.page_fetcher(list_ledger_page, row.customer_id))
 
     # -- actions -------------------------------------------------------------------------
     def open_adjustment(self) -> AdjustmentDialog | None:
