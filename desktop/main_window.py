@@ -41,6 +41,10 @@ class MainWindow(QMainWindow):
         self.database_label = QLabel(
             "Demo database (throwaway)" if backend.is_demo
             else f"Database: {backend.label}")
+        if backend.notes:  # db check warnings: the app works, less well (e.g. a missing index)
+            self.database_label.setText(
+                f"{self.database_label.text()} · {len(backend.notes)} schema warning(s)")
+            self.database_label.setToolTip("\n".join(backend.notes))
         self.state_label = QLabel("Connected")
         self.user_label = QLabel(f"Signed in as {backend.info.database_user}")
         bar = self.statusBar()

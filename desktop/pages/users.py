@@ -48,7 +48,7 @@ from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.dialogs import ProgressDialog, confirm, show_error
-from widgets.lazy_table import Column, LazyTableModel, LazyTableView, Page
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationCancelled
 from widgets.record_form import FieldSpec, RecordForm
 from widgets.search_box import SearchBox
@@ -169,13 +169,21 @@ class UserDetailPane(QWidget):
         self.tabs.addTab(referrals, "Referrals")
         self.tabs.addTab(self.bookings, "Bookings")
 
+        # Everything below the title: hidden until a user is loaded, so an empty pane never
+        # shows a form with made-up values (a combo box always shows some role).
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.banner)
+        body.addWidget(self.form)
+        body.addWidget(self.facts)
+        body.addLayout(buttons)
+        body.addWidget(self.tabs, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.form)
-        layout.addWidget(self.facts)
-        layout.addLayout(buttons)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.body, 1)
+        layout.addStretch(0)  # keeps the title at the top while the body is hidden
+        self.setMinimumWidth(460)
         self._set_enabled(False)
 
     # -- loading -------------------------------------------------------------------------
@@ -245,8 +253,8 @@ class UserDetailPane(QWidget):
         self._set_enabled(True)
 
     def _set_enabled(self, enabled: bool) -> None:
+        self.body.setVisible(enabled)
         self.form.set_read_only(not enabled)
-        self.tabs.setEnabled(enabled)
         self._update_buttons()
 
     def _update_buttons(self, *_args) -> None:
@@ -425,14 +433,7 @@ class UsersPage(QWidget):
     def refresh(self) -> None:
         self.search.cancel_pending()
         flt = self.current_filter()
-        factory = self._db.backend.session_factory
-
-        def fetch(cursor, limit) -> Page:
-            with factory() as session:
-                rows, next_cursor = list_users_page(session, flt, cursor, limit)
-            return Page(rows, next_cursor)
-
-        self.model.set_fetcher(fetch)
+        self.model.set_fetcher(self._db.page_fetcher(list_users_page, flt))
         self.count_label.setText("Counting…")
         self._db.read(lambda s: count_users(s, flt),
                       on_success=partial(self._on_count_loaded, flt),

@@ -83,3 +83,10 @@ def test_lost_connection_shows_in_status_bar(qtbot, demo_database, settings, run
     finally:
         demo_database.backend = real
         dead.dispose()
+
+
+def test_schema_warnings_from_db_check_show_in_the_status_bar(qtbot, demo_database, settings):
+    demo_database.backend.notes = ["WARNING users: index idx_users_role on (role) is missing"]
+    w = _window(qtbot, demo_database, settings)
+    assert w.database_label.text().endswith("1 schema warning(s)")
+    assert "idx_users_role" in w.database_label.toolTip()
