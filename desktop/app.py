@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from data.db import database_url_from_env
 from desktop.database import Database
 from desktop.main_window import MainWindow
+from desktop.refund_recovery import RefundRecovery
 from desktop.start_dialog import StartDialog
 from widgets.dialogs import show_error
 from widgets.operations import OperationRunner
@@ -64,7 +65,8 @@ def run_app(args) -> int:
     runner = OperationRunner(app)
     _install_crash_handler(runner)
 
-    dialog = StartDialog(runner, settings, demo_users=args.demo_users)
+    dialog = StartDialog(runner, settings, demo_users=args.demo_users,
+                         stripe_api_base=getattr(args, "stripe_api_base", None))
     url = args.database_url or database_url_from_env()
     if args.demo:
         dialog.open_demo()
@@ -76,8 +78,12 @@ def run_app(args) -> int:
         return 0
     backend = dialog.backend
     database = Database(backend, runner)
-    window = MainWindow(database, settings)
+    refund_recovery = RefundRecovery(database)
+    window = MainWindow(database, settings, refund_recovery=refund_recovery)
     window.show()
+    # After the window is up: finish refunds left open (the app may have died between
+    # Stripe's answer and the database update), then check pending ones periodically.
+    refund_recovery.start()
     try:
         return app.exec()
     finally:

@@ -6,6 +6,11 @@
     platform-admin demo-data --users N [--seed S]     fill a database with demo data
     platform-admin ledger check [--database-url URL]  list balances that disagree with their
                                                       ledger (exit 1 when any)
+    platform-admin refunds recover [--database-url URL] [--stripe-api-base URL]
+                                                      finish refunds left open (exit 1 when
+                                                      some are still open)
+    platform-admin stripe set-key                     store the Stripe secret key in the OS
+                                                      keyring (read without echo)
 
 Database chores import no Qt, so they run on a server with no display.
 """
@@ -34,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run on a throwaway embedded database filled with demo data")
     parser.add_argument("--demo-users", type=int, default=2_000, help=argparse.SUPPRESS)
     _add_url(parser, top=True)
+    _add_stripe_base(parser, top=True)
     sub = parser.add_subparsers(dest="command")
     db = sub.add_parser("db", help="database schema chores")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -48,7 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
     _add_url(ledger_sub.add_parser(
         "check", help="list every balance that disagrees with its ledger (exit 1 when any)"))
+    refunds = sub.add_parser("refunds", help="refund chores")
+    refunds_sub = refunds.add_subparsers(dest="refunds_command", required=True)
+    recover = refunds_sub.add_parser(
+        "recover", help="ask Stripe about every open refund request and finish it")
+    _add_url(recover)
+    _add_stripe_base(recover)
+    stripe_cmd = sub.add_parser("stripe", help="Stripe configuration")
+    stripe_sub = stripe_cmd.add_subparsers(dest="stripe_command", required=True)
+    stripe_sub.add_parser("set-key", help="store the Stripe secret key in the OS keyring")
     return parser
+
+
+def _add_stripe_base(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    parser.add_argument(
+        "--stripe-api-base",
+        help="Stripe API address, e.g. a test server such as localstripe "
+             "(default: https://api.stripe.com; the key comes from "
+             "$PLATFORM_ADMIN_STRIPE_SECRET_KEY or the OS keyring)",
+        default=None if top else argparse.SUPPRESS,
+    )
 
 
 def _require_url(args) -> str:
@@ -179,6 +204,57 @@ def run_ledger_check(args) -> int:
     return 0
 
 
+def run_refunds_recover(args) -> int:
+    """Finish open refund requests; 0 when none is left open, 1 when some are, 2 when Stripe
+    is not configured."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.db import connection_info, make_session_factory
+    from data.payments import StripeGateway, load_stripe_config
+    from data.services.refunds import finish_open_refunds, money, summarize_outcomes
+
+    config = load_stripe_config(args.stripe_api_base)
+    if config.config is None:
+        for note in config.notes:
+            print(note, file=sys.stderr)
+        return 2
+    engine = _engine(args)
+    try:
+        actor = connection_info(engine).database_user
+        outcomes = finish_open_refunds(make_session_factory(engine),
+                                       StripeGateway(config.config), actor)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    for o in outcomes:
+        print(f"{o.request_id} {o.status:<9} {money(o.amount)}  {o.message}")
+    print(summarize_outcomes(outcomes))
+    return 1 if any(o.status in ("requested", "pending") for o in outcomes) else 0
+
+
+def run_stripe_set_key(args) -> int:
+    """Read the key without echo and store it in the OS keyring (never on disk by us)."""
+    import getpass
+
+    from data.payments import STRIPE_KEY_ENV
+    from data.payments.config import store_key_in_keyring
+
+    key = getpass.getpass("Stripe secret key (sk_…): ").strip()
+    if not key.startswith(("sk_", "rk_")):
+        print("That does not look like a Stripe secret key (sk_… or rk_…); nothing stored.",
+              file=sys.stderr)
+        return 1
+    try:
+        store_key_in_keyring(key)
+    except Exception as exc:  # noqa: BLE001 - any keyring backend failure
+        print(f"The OS keyring could not store it ({type(exc).__name__}). Set "
+              f"${STRIPE_KEY_ENV} in the app's environment instead.", file=sys.stderr)
+        return 1
+    print("Stored in the OS keyring (service platform-admin, user stripe-secret-key).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "db":
@@ -187,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo_data(args)
     if args.command == "ledger":
         return run_ledger_check(args)
+    if args.command == "refunds":
+        return run_refunds_recover(args)
+    if args.command == "stripe":
+        return run_stripe_set_key(args)
     from desktop.app import run_app
 
     return run_app(args)

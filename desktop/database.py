@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import ConnectionInfo, explain_connection_error, is_connection_error
 from data.embedded import EmbeddedPostgres
+from data.errors import DomainError
+from data.payments import LocalStripe, StripeGateway
 from widgets.lazy_table import Page, PageFetcher
 from widgets.operations import OperationHandle, OperationRunner
 
@@ -34,6 +36,12 @@ class Backend:
     label: str
     embedded: EmbeddedPostgres | None = None
     notes: list[str] = field(default_factory=list)
+    gateway: StripeGateway | None = None
+    """None when no Stripe key is configured: refunds are then disabled."""
+    local_stripe: LocalStripe | None = None
+    """The demo's own localstripe process, stopped by :meth:`close`."""
+    stripe_notes: list[str] = field(default_factory=list)
+    """Why refunds are disabled, or what to know about the Stripe key (never the key)."""
 
     @property
     def is_demo(self) -> bool:
@@ -44,6 +52,9 @@ class Backend:
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None
+        if self.local_stripe is not None:
+            self.local_stripe.stop()
+            self.local_stripe = None
 
 
 class Database(QObject):
@@ -101,6 +112,34 @@ class Database(QObject):
         def work():
             with factory.begin() as session:
                 return fn(session, actor)
+
+        return self._submit(work, on_success, on_failure, context, serial=True)
+
+    @property
+    def gateway(self) -> StripeGateway | None:
+        """The Stripe gateway, or None when refunds are disabled (no key configured)."""
+        return self.backend.gateway
+
+    def run_payment(
+        self,
+        fn: Callable[[sessionmaker[Session], StripeGateway, str], Any],
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Run ``fn(session_factory, gateway, actor)`` on the serial worker (money stays in
+        order). ``fn`` owns its transactions (the refund flow commits before calling Stripe).
+        Fails with a :class:`DomainError` when Stripe is not configured."""
+        factory, gateway, actor = self.backend.session_factory, self.backend.gateway, self.actor
+
+        def work():
+            if gateway is None:
+                raise DomainError(
+                    "Stripe is not configured: refunds are disabled. Set "
+                    "$PLATFORM_ADMIN_STRIPE_SECRET_KEY (or store the key in the OS keyring) "
+                    "and restart.")
+            return fn(factory, gateway, actor)
 
         return self._submit(work, on_success, on_failure, context, serial=True)
 

@@ -8,30 +8,37 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from desktop.database import Database
 from desktop.pages import overview
+from desktop.pages.catalog import CatalogPage
+from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage
 from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
+from desktop.refund_recovery import RefundRecovery
 
 
 class MainWindow(QMainWindow):
     """Composes the pages and wires their signals in one place (``_connect_signals``)."""
 
-    def __init__(self, database: Database, settings: QSettings, parent: QWidget | None = None):
+    def __init__(self, database: Database, settings: QSettings, parent: QWidget | None = None,
+                 *, refund_recovery: RefundRecovery | None = None):
         super().__init__(parent)
         self.database = database
         self._settings = settings
+        self.refund_recovery = refund_recovery
         backend = database.backend
         self.setWindowTitle(f"Platform Admin — {backend.label}")
         self.users_page = UsersPage(database)
+        self.refunds_page = RefundsPage(database)
         self.pages: list[tuple[str, QWidget]] = [
             ("Users", self.users_page),
-            ("Content catalog", TablePage(overview.CONTENT, database)),
+            ("Content catalog", CatalogPage(database)),
             ("Subscription tiers", TablePage(overview.TIERS, database)),
             ("Offerings", TablePage(overview.OFFERINGS, database)),
             ("Token balances", TokenBalancesPage(database)),
             ("Referral rewards", TablePage(overview.REFERRAL_REWARDS, database)),
             ("Revenue", RevenuePage(database)),
+            ("Refunds", self.refunds_page),
         ]
         self.tabs = QTabWidget()
         for title, page in self.pages:
@@ -57,6 +64,10 @@ class MainWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         self.database.state_changed.connect(self._on_database_state_changed)
+        self.refunds_page.refunds_changed.connect(self.users_page.detail.reload)
+        if self.refund_recovery is not None:
+            self.refund_recovery.status_reported.connect(self._on_refund_recovery_status_reported)
+            self.refund_recovery.refunds_checked.connect(self._on_refund_recovery_refunds_checked)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
         for i in range(len(self.pages)):
@@ -70,6 +81,14 @@ class MainWindow(QMainWindow):
         else:
             self.state_label.setText(f"Connection problem: {state}")
             self.state_label.setStyleSheet("color: #b00020; font-weight: bold")
+
+    def _on_refund_recovery_status_reported(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+
+    def _on_refund_recovery_refunds_checked(self, _outcomes: list) -> None:
+        """Open refunds were finished in the background: the views showing them reload."""
+        self.refunds_page.refresh()
+        self.users_page.detail.reload()
 
     def _on_find_shortcut(self) -> None:
         page = self.tabs.currentWidget()

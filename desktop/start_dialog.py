@@ -35,13 +35,15 @@ class StartDialog(QDialog):
     """
 
     def __init__(self, runner: OperationRunner, settings: QSettings, *,
-                 demo_users: int = DEMO_USERS, parent: QWidget | None = None):
+                 demo_users: int = DEMO_USERS, stripe_api_base: str | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Platform Admin — open a database")
         self.setMinimumWidth(520)
         self._runner = runner
         self._settings = settings
         self._demo_users = demo_users
+        self._stripe_api_base = stripe_api_base
         self.backend: Backend | None = None
 
         intro = QLabel(
@@ -97,11 +99,12 @@ class StartDialog(QDialog):
 
     # Public entry points (also used when the command line already says what to open).
     def open_demo(self) -> None:
-        users = self._demo_users
-        self._start(lambda ctx: open_demo(users, ctx.report_progress))
+        users, api_base = self._demo_users, self._stripe_api_base
+        self._start(lambda ctx: open_demo(users, ctx.report_progress, stripe_api_base=api_base))
 
     def open_url(self, url: str | URL) -> None:
-        self._start(lambda ctx: open_url(url, ctx.report_progress))
+        api_base = self._stripe_api_base
+        self._start(lambda ctx: open_url(url, ctx.report_progress, stripe_api_base=api_base))
 
     def _on_demo_clicked(self) -> None:
         self.open_demo()

@@ -23,6 +23,14 @@ from data.db import (
 )
 from data.embedded import EmbeddedPostgres
 from data.errors import ConnectionLostError, IncompatibleSchemaError
+from data.payments import (
+    LocalStripe,
+    LocalStripeError,
+    StripeConfig,
+    StripeGateway,
+    load_stripe_config,
+)
+from data.payments.localstripe import TEST_API_KEY
 from desktop.database import Backend, is_gui_thread
 
 Progress = Callable[[int, int | None, str], None]
@@ -33,12 +41,47 @@ def _guard(engine) -> None:
     forbid_sql_on_thread(engine, is_gui_thread)
 
 
-def open_demo(users: int, progress: Progress) -> Backend:
-    """Start an embedded server in a temp dir, migrate it and fill it with demo data."""
-    from data.demo_data import fill_demo_data
+def _demo_stripe(stripe_api_base: str | None, launched: LocalStripe | None,
+                 ) -> tuple[StripeGateway, LocalStripe | None]:
+    """The demo's Stripe: a test server given on the command line, or our own localstripe
+    (``launched`` while PostgreSQL started; started again if it did not come up)."""
+    if stripe_api_base:
+        return StripeGateway(StripeConfig(TEST_API_KEY, stripe_api_base.rstrip("/"),
+                                          "demo test key", send_reason=False)), None
+    try:
+        if launched is None:
+            raise LocalStripeError("not launched")
+        launched.wait_until_up()
+        local = launched
+    except LocalStripeError:
+        if launched is not None:
+            launched.stop()  # e.g. another process took its port
+        local = LocalStripe.start()
+    return StripeGateway(local.config()), local
 
+
+def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = None,
+              real_payments: int | None = None, real_bookings: int | None = None) -> Backend:
+    """Start an embedded server in a temp dir, migrate it and fill it with demo data; start
+    localstripe and make the most recent card payments real PaymentIntents there, so demo
+    refunds take the production path. Without localstripe the demo runs, refunds disabled."""
+    from data.demo_data import fill_demo_data
+    from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS, make_payments_real
+
+    notes: list[str] = []
+    local: LocalStripe | None = None
+    if not stripe_api_base:
+        try:  # starts while PostgreSQL does
+            local = LocalStripe.launch()
+        except LocalStripeError:
+            local = None  # tried again below, and explained there
     progress(0, None, "Starting the embedded PostgreSQL…")
-    server = EmbeddedPostgres.start()
+    try:
+        server = EmbeddedPostgres.start()
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
     try:
         engine = make_engine(server.url())
         progress(0, None, "Creating the schema…")
@@ -49,14 +92,34 @@ def open_demo(users: int, progress: Progress) -> Backend:
 
         with psycopg.connect(server.libpq_dsn()) as conn:
             fill_demo_data(conn, users=users, seed=DEMO_SEED, progress=on_fill)
+        gateway: StripeGateway | None = None
+        progress(0, None, "Starting the demo's Stripe (localstripe)…")
+        try:
+            gateway, local = _demo_stripe(stripe_api_base, local)
+            count = DEMO_REAL_PAYMENTS if real_payments is None else real_payments
+            bookings = DEMO_REAL_BOOKINGS if real_bookings is None else real_bookings
+
+            def on_payments(done: int, total: int) -> None:
+                progress(done, total, "Demo data: card payments in the demo's Stripe")
+
+            make_payments_real(make_session_factory(engine), gateway, purchases=count,
+                               bookings=bookings, progress=on_payments)
+        except LocalStripeError as exc:
+            notes.append(f"Refunds are disabled in this demo: {exc}")
+            gateway = None
         with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
         info = connection_info(engine)
     except BaseException:
+        if local is not None:
+            local.stop()
         server.stop()
         raise
     _guard(engine)
-    return Backend(engine, make_session_factory(engine), info, "Demo database", embedded=server)
+    backend = Backend(engine, make_session_factory(engine), info, "Demo database",
+                      embedded=server, gateway=gateway, local_stripe=local)
+    backend.stripe_notes = notes
+    return backend
 
 
 def describe_url(url: URL) -> str:
@@ -67,8 +130,10 @@ def describe_url(url: URL) -> str:
     return f"{host}{port}/{url.database or ''}"
 
 
-def open_url(url: str | URL, progress: Progress) -> Backend:
-    """Connect to a real database and check that the app can work on it."""
+def open_url(url: str | URL, progress: Progress, *,
+             stripe_api_base: str | None = None) -> Backend:
+    """Connect to a real database and check that the app can work on it; find the Stripe
+    key (environment or OS keyring; without one, refunds are disabled and a note says so)."""
     u = normalise_url(url)
     progress(0, None, f"Connecting to {describe_url(u)}…")
     engine = make_engine(u)
@@ -90,6 +155,10 @@ def open_url(url: str | URL, progress: Progress) -> Backend:
         engine.dispose()
         raise
     _guard(engine)
-    backend = Backend(engine, make_session_factory(engine), info, describe_url(u))
+    stripe_config = load_stripe_config(stripe_api_base)
+    gateway = StripeGateway(stripe_config.config) if stripe_config.config else None
+    backend = Backend(engine, make_session_factory(engine), info, describe_url(u),
+                      gateway=gateway)
     backend.notes = [str(f) for f in findings]
+    backend.stripe_notes = list(stripe_config.notes)
     return backend

@@ -104,3 +104,75 @@ def session_factory(engine):
 @pytest.fixture
 def demo_session_factory(demo_engine):
     return make_session_factory(demo_engine)
+
+
+# -- Stripe (localstripe, a real HTTP server in a process of its own) ----------------------
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """A localstripe server for the whole run, on a free loopback port (``.api_base``,
+    ``.config()`` for a :class:`StripeConfig`)."""
+    from data.payments import LocalStripe
+
+    server = LocalStripe.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_gateway(localstripe):
+    """A gateway on localstripe; retries back off without sleeping."""
+    from data.payments import StripeGateway
+
+    return StripeGateway(localstripe.config(), sleep=lambda _s: None)
+
+
+@pytest.fixture
+def paid_purchase(session_factory, stripe_gateway):
+    """Factory: a completed purchase of ``amount`` paid by a real PaymentIntent on
+    localstripe, with its ``content_access``; returns the purchase id."""
+    from tests.data.payment_factories import insert_paid_purchase
+
+    def make(amount="30.00", **kwargs):
+        return insert_paid_purchase(session_factory, stripe_gateway, amount, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def card_booking(session_factory, stripe_gateway):
+    """Factory: a confirmed offering booking paid by card (a real PaymentIntent)."""
+    from tests.data.payment_factories import insert_booking
+
+    def make(amount="40.00", **kwargs):
+        return insert_booking(session_factory, stripe_gateway, amount=amount, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def credit_booking(session_factory):
+    """Factory: a confirmed offering booking paid with ``credits`` tokens; the customer has
+    a balance row. Returns the booking id."""
+    from tests.data.payment_factories import insert_booking
+
+    def make(credits=30, **kwargs):
+        return insert_booking(session_factory, None, credits=credits, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def stripe_demo_db_url(demo_db_url, localstripe):
+    """A fresh demo database whose most recent purchases and card bookings (60 of each) are
+    real PaymentIntents on the session's localstripe (see ``data.payments.demo``)."""
+    from data.payments import StripeGateway
+    from data.payments.demo import make_payments_real
+
+    engine = make_engine(demo_db_url, pool_size=2)
+    try:
+        make_payments_real(make_session_factory(engine), StripeGateway(localstripe.config()),
+                           purchases=60)
+    finally:
+        engine.dispose()
+    return demo_db_url

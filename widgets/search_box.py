@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QWidget
 
 
 class SearchBox(QLineEdit):
@@ -20,6 +21,7 @@ class SearchBox(QLineEdit):
         super().__init__(parent)
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)
+        self._down_view: QAbstractItemView | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -34,6 +36,21 @@ class SearchBox(QLineEdit):
     def focus_and_select(self) -> None:
         self.setFocus()
         self.selectAll()
+
+    def move_down_into(self, view: QAbstractItemView) -> None:
+        """Down in the field moves into ``view`` (its first row selected if none is), so the
+        keyboard never has to leave: type, Down, Return."""
+        self._down_view = view
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        view = self._down_view
+        model = view.model() if view is not None else None
+        if event.key() == Qt.Key.Key_Down and model is not None and model.rowCount():
+            view.setFocus()
+            if not view.currentIndex().isValid():
+                view.setCurrentIndex(model.index(0, 0))
+            return
+        super().keyPressEvent(event)
 
     def _on_timer_timeout(self) -> None:
         self._timer.stop()

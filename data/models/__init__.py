@@ -3,7 +3,7 @@
 Importing this package registers every table on :data:`Base.metadata`.
 """
 
-from data.models.admin import AuditRecord, BulkGrant, CreditAdjustment
+from data.models.admin import AuditRecord, BulkGrant, CreditAdjustment, RefundRequest
 from data.models.base import APP_SCHEMA, Base
 from data.models.commerce import ContentAccess, Purchase
 from data.models.content import Content, ContentSeries, VideoPlayback
@@ -46,6 +46,7 @@ __all__ = [
     "Referral",
     "ReferralCode",
     "ReferralReward",
+    "RefundRequest",
     "Subscription",
     "SubscriptionTier",
     "User",

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -103,3 +115,68 @@ class CreditAdjustment(Base):
     )
 
     bulk: Mapped[BulkGrant | None] = relationship(back_populates="adjustments")
+
+
+class RefundRequest(Base):
+    """One refund asked of Stripe through the app (migration 0005).
+
+    Written and committed with its ``idempotency_key`` BEFORE Stripe is called, then updated
+    with Stripe's answer, so the database can always be brought to agree with Stripe: an open
+    request (``requested``/``pending``) is asked about again and finished. Exactly one of
+    ``purchase_id``/``booking_id`` is set. The trigger ``refund_requests_within_paid`` (see
+    the migration) keeps the sum of requests that have not failed within what was paid.
+    """
+
+    __tablename__ = "refund_requests"
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(purchase_id, booking_id) = 1", name="one_target"),
+        CheckConstraint("amount >= 0 AND credits_returned >= 0 "
+                        "AND (amount > 0 OR credits_returned > 0)", name="amount"),
+        CheckConstraint(
+            "reason IN ('requested_by_customer', 'duplicate', 'fraudulent', 'other')",
+            name="reason",
+        ),
+        CheckConstraint("reason <> 'other' OR btrim(coalesce(note, '')) <> ''", name="note"),
+        CheckConstraint("status IN ('requested', 'pending', 'succeeded', 'failed')",
+                        name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        UniqueConstraint("idempotency_key"),
+        UniqueConstraint("stripe_refund_id"),
+        Index("ix_refund_requests_open_purchase", "purchase_id", unique=True,
+              postgresql_where=text("status IN ('requested', 'pending')")),
+        Index("ix_refund_requests_open_booking", "booking_id", unique=True,
+              postgresql_where=text("status IN ('requested', 'pending')")),
+        Index("ix_refund_requests_purchase_id", "purchase_id"),
+        Index("ix_refund_requests_booking_id", "booking_id"),
+        Index("ix_refund_requests_created", "created_at", "id"),
+        Index("ix_refund_requests_status_created", "status", "created_at", "id"),
+        Index("ix_refund_requests_completed", "completed_at",
+              postgresql_where=text("status = 'succeeded'")),
+        {"schema": APP_SCHEMA},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    purchase_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("purchases.id"))
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("offering_bookings.id"))
+    customer_id: Mapped[uuid.UUID]
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str]
+    credits_returned: Mapped[int] = mapped_column(server_default=text("0"))
+    full_refund: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    reason: Mapped[str]
+    note: Mapped[str | None]
+    actor: Mapped[str]
+    idempotency_key: Mapped[str]
+    stripe_payment_intent_id: Mapped[str | None]
+    status: Mapped[str] = mapped_column(server_default=text("'requested'"))
+    stripe_refund_id: Mapped[str | None]
+    stripe_status: Mapped[str | None]
+    failure_message: Mapped[str | None]
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )
+    completed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))

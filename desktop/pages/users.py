@@ -14,7 +14,8 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -46,6 +47,7 @@ from data.queries.users import (
 from data.services import users as user_service
 from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
+from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -97,6 +99,30 @@ def _fill(table: QTableWidget, rows: list[tuple]) -> None:
     table.resizeColumnsToContents()
 
 
+def _with_action_button(table: QTableWidget, action: QAction, button: QPushButton) -> QWidget:
+    """A history table with one row action: a button under it, its context menu, Return and
+    double click on a row."""
+    action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+    action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    table.addAction(action)
+    table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    table.itemDoubleClicked.connect(lambda _item: action.trigger())
+    button.clicked.connect(action.trigger)
+    action.changed.connect(lambda: button.setEnabled(action.isEnabled()))
+    action.setEnabled(False)
+    button.setEnabled(False)
+    table.itemSelectionChanged.connect(lambda: action.setEnabled(bool(table.selectedItems())))
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addWidget(table, 1)
+    row = QHBoxLayout()
+    row.addStretch()
+    row.addWidget(button)
+    layout.addLayout(row)
+    return page
+
+
 class UserDetailPane(QWidget):
     """Profile form and actions, and read-only tabs with the user's history.
 
@@ -111,6 +137,8 @@ class UserDetailPane(QWidget):
         self._db = database
         self._profile: UserProfile | None = None
         self._requested: uuid.UUID | None = None
+        self._purchase_ids: list[uuid.UUID] = []
+        self._booking_ids: list[uuid.UUID] = []
 
         self.title = QLabel("Select a user")
         self.title.setObjectName("detailTitle")
@@ -162,12 +190,22 @@ class UserDetailPane(QWidget):
         rl.addWidget(self.referred)
         self.bookings = _table(["Offering", "Type", "Payment", "Amount", "Credits", "Status",
                                 "Booked"])
+        self.refund_purchase_action = QAction("Re&fund purchase…", self)
+        self.refund_purchase_action.triggered.connect(lambda: self.open_selected_refund("purchase"))
+        self.refund_purchase_button = QPushButton("Re&fund…")
+        self.refund_booking_action = QAction("Re&fund booking…", self)
+        self.refund_booking_action.triggered.connect(lambda: self.open_selected_refund("booking"))
+        self.refund_booking_button = QPushButton("Re&fund…")
+        purchases_tab = _with_action_button(self.purchases, self.refund_purchase_action,
+                                            self.refund_purchase_button)
+        bookings_tab = _with_action_button(self.bookings, self.refund_booking_action,
+                                           self.refund_booking_button)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.purchases, "Purchases")
+        self.tabs.addTab(purchases_tab, "Purchases")
         self.tabs.addTab(self.subscriptions, "Subscriptions")
         self.tabs.addTab(tokens, "Tokens")
         self.tabs.addTab(referrals, "Referrals")
-        self.tabs.addTab(self.bookings, "Bookings")
+        self.tabs.addTab(bookings_tab, "Bookings")
 
         # Everything below the title: hidden until a user is loaded, so an empty pane never
         # shows a form with made-up values (a combo box always shows some role).
@@ -199,11 +237,19 @@ class UserDetailPane(QWidget):
                       on_success=partial(self._on_detail_loaded, user_id),
                       on_failure=self._on_action_failed, context=self)
 
+    def reload(self) -> None:
+        """Load the user shown again (e.g. after a refund finished in the background)."""
+        if self._requested is not None:
+            self.show_user(self._requested)
+
     def _on_detail_loaded(self, user_id: uuid.UUID, detail: UserDetail) -> None:
         if user_id != self._requested:
             return  # the selection moved on while this was loading
         self.banner.setVisible(False)
+        same_user = self._profile is not None and self._profile.id == user_id
         self._show_profile(detail.profile)
+        self._purchase_ids = [p.id for p in detail.purchases]
+        self._booking_ids = [b.id for b in detail.bookings]
         _fill(self.purchases, [
             (p.content_title, format_money(p.amount_paid, p.currency), p.status,
              p.purchased_at, p.refunded_at) for p in detail.purchases])
@@ -233,6 +279,10 @@ class UserDetailPane(QWidget):
             (b.offering_title, b.offering_type, b.payment_method,
              format_money(b.amount_paid) if b.amount_paid else "", b.credits_used or "",
              b.status, b.created_at) for b in detail.bookings])
+        if not same_user:  # a row selected for the previous user must not carry over
+            for table in (self.purchases, self.bookings):
+                table.clearSelection()
+                table.setCurrentCell(-1, -1)
 
     def _show_profile(self, profile: UserProfile) -> None:
         self._profile = profile
@@ -273,6 +323,26 @@ class UserDetailPane(QWidget):
             return None
         dialog = AdjustmentDialog(self._db, p.id, f"{p.full_name} <{p.email}>", self)
         dialog.balance_adjusted.connect(lambda _result: self.show_user(p.id))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_selected_refund(self, kind: str) -> RefundDialog | None:
+        """Open the refund dialog for the purchase or booking selected in its table."""
+        table, ids = ((self.purchases, self._purchase_ids) if kind == "purchase"
+                      else (self.bookings, self._booking_ids))
+        row = table.currentRow()
+        if not table.selectedItems() or not 0 <= row < len(ids):
+            return None
+        return self.open_refund(kind, ids[row])
+
+    def open_refund(self, kind: str, target_id: uuid.UUID) -> RefundDialog | None:
+        """Refund one purchase or booking of the shown user; the detail reloads afterwards."""
+        p = self._profile
+        if p is None:
+            return None
+        dialog = RefundDialog(self._db, kind, target_id, self)
+        dialog.refund_finished.connect(lambda _outcome: self.show_user(p.id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -372,13 +442,13 @@ class UsersPage(QWidget):
         self.export_button.clicked.connect(self._on_export_clicked)
 
         self.search.search_requested.connect(lambda _text: self.refresh())
-        self.search.installEventFilter(self)
         for combo in (self.role, self.status, self.sort):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
 
         self.model = LazyTableModel(USER_COLUMNS, database.runner, page_size=200,
                                     row_key=lambda r: r.id, parent=self)
         self.view = LazyTableView(self.model)
+        self.search.move_down_into(self.view)
         self.view.current_row_changed.connect(self._on_view_current_row_changed)
         self.detail = UserDetailPane(database)
         self.detail.profile_saved.connect(self._on_detail_profile_saved)
@@ -408,16 +478,6 @@ class UsersPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.refresh()
-
-    def eventFilter(self, watched, event) -> bool:
-        # Down from the search box goes to the list, so the keyboard never has to leave.
-        if (watched is self.search and event.type() == QEvent.Type.KeyPress
-                and event.key() == Qt.Key.Key_Down and self.model.rowCount()):
-            self.view.setFocus()
-            if self.view.current_row() is None:
-                self.view.selectRow(0)
-            return True
-        return super().eventFilter(watched, event)
 
     def current_filter(self) -> UserFilter:
         return UserFilter(

@@ -42,12 +42,13 @@ def gui_sql():
 
 
 @contextmanager
-def _database(url, runner, gui_sql):
+def _database(url, runner, gui_sql, gateway=None):
     """The app's own engine (tests check the database through another one)."""
     engine = make_engine(url)
     info = connection_info(engine)  # set-up, before the recorder is attached
     gui_sql.attach(engine)
-    backend = Backend(engine, make_session_factory(engine), info, "test database")
+    backend = Backend(engine, make_session_factory(engine), info, "test database",
+                      gateway=gateway)
     yield Database(backend, runner)
     runner.cancel_all()
     runner.wait_for_done(20_000)
@@ -65,6 +66,39 @@ def demo_database(demo_db_url, demo_engine, runner, gui_sql):
 def empty_database(db_url, engine, runner, gui_sql):
     with _database(db_url, runner, gui_sql) as db:
         yield db
+
+
+@pytest.fixture
+def stripe_database(db_url, engine, runner, gui_sql, stripe_gateway):
+    """An empty migrated database with a Stripe gateway to the session's localstripe; add
+    purchases and bookings with real PaymentIntents through ``paid_purchase``,
+    ``card_booking`` and ``credit_booking`` (tests/conftest.py)."""
+    with _database(db_url, runner, gui_sql, gateway=stripe_gateway) as db:
+        yield db
+
+
+@pytest.fixture
+def stripe_demo_database(stripe_demo_db_url, runner, gui_sql, stripe_gateway):
+    """The demo database whose most recent purchases and card bookings are real
+    PaymentIntents on the session's localstripe, with a gateway to it."""
+    with _database(stripe_demo_db_url, runner, gui_sql, gateway=stripe_gateway) as db:
+        yield db
+
+
+@pytest.fixture
+def unreachable_gateway(localstripe):
+    """A gateway to a loopback port nobody listens on: every call is a real connection
+    refusal (Stripe down), with no retries and no sleeping."""
+    import socket
+
+    from data.payments import StripeConfig, StripeGateway
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = StripeConfig(localstripe.config().api_key, f"http://127.0.0.1:{port}",
+                          send_reason=False)
+    return StripeGateway(config, sleep=lambda _s: None, retry_delays=())
 
 
 @pytest.fixture

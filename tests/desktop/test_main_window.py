@@ -10,7 +10,7 @@ from desktop.main_window import MainWindow
 
 WAIT = 15_000
 TABS = ["Users", "Content catalog", "Subscription tiers", "Offerings", "Token balances",
-        "Referral rewards", "Revenue"]
+        "Referral rewards", "Revenue", "Refunds"]
 
 
 def _window(qtbot, database, settings):
@@ -43,14 +43,14 @@ def test_keys_switch_tabs_focus_search_and_refresh(qtbot, demo_database, setting
 
 def test_read_only_pages_list_their_table(qtbot, demo_database, settings, demo_engine):
     w = _window(qtbot, demo_database, settings)
-    w.tabs.setCurrentIndex(1)
+    w.tabs.setCurrentIndex(3)  # Offerings (Content catalog is an editing page now)
     page = w.tabs.currentWidget()
     qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
                     timeout=WAIT)
     from sqlalchemy import text
     with demo_engine.connect() as conn:
         newest = conn.execute(text(
-            "SELECT title FROM content ORDER BY created_at DESC, id DESC LIMIT 1")).scalar()
+            "SELECT title FROM offerings ORDER BY created_at DESC, id DESC LIMIT 1")).scalar()
     assert page.model.row_at(0)[0] == newest
     # No controls that do nothing: the read-only pages have no buttons.
     from PySide6.QtWidgets import QPushButton

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from data.queries import users as user_queries
 from desktop.pages import users as users_page_module
+from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.users import UsersPage
 
 WAIT = 15_000
@@ -221,3 +222,133 @@ def test_down_from_search_selects_the_first_user(qtbot, page):
     first = page.model.row_at(0)
     qtbot.waitUntil(lambda: page.detail._profile is not None
                     and page.detail._profile.id == first.id, timeout=WAIT)
+
+
+# -- refunds from the user's detail (real PaymentIntents on localstripe) ---------------------
+
+def _refund_page_for(qtbot, database, session_factory, target_sql, target_id):
+    """The Users page with the customer who owns ``target_id`` selected."""
+    with session_factory() as s:
+        customer_id = s.execute(text(target_sql), {"id": target_id}).scalar_one()
+    page = UsersPage(database)
+    qtbot.addWidget(page)
+    page.resize(1400, 800)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.row_index(customer_id) is not None, timeout=WAIT)
+    page.view.select_row_by_key(customer_id)
+    qtbot.waitUntil(lambda: page.detail._profile is not None
+                    and page.detail._profile.id == customer_id, timeout=WAIT)
+    return page
+
+
+def _purchase_status_cell(page) -> str:
+    return page.detail.purchases.item(0, 2).text()
+
+
+def test_refund_button_opens_the_dialog_and_the_purchase_shows_refunded(
+        qtbot, stripe_database, session_factory, paid_purchase):
+    purchase_id = paid_purchase("30.00", title="Deep Work, Part 1")
+    page = _refund_page_for(qtbot, stripe_database, session_factory,
+                            "SELECT customer_id FROM purchases WHERE id = :id", purchase_id)
+    detail = page.detail
+    assert _purchase_status_cell(page) == "completed"
+    assert not detail.refund_purchase_button.isEnabled()  # nothing selected yet
+    qtbot.mouseClick(detail.purchases.viewport(), Qt.MouseButton.LeftButton,
+                     pos=detail.purchases.visualItemRect(detail.purchases.item(0, 0)).center())
+    assert detail.refund_purchase_button.isEnabled()
+    qtbot.mouseClick(detail.refund_purchase_button, Qt.MouseButton.LeftButton)
+    dialog = page.findChild(RefundDialog)
+    assert dialog is not None and dialog.target_id == purchase_id
+    qtbot.waitUntil(lambda: dialog.refundable is not None, timeout=WAIT)
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)  # review
+    assert dialog.step == dialog.CONFIRM
+    with qtbot.waitSignal(dialog.refund_finished, timeout=WAIT):
+        qtbot.mouseClick(dialog.refund_button, Qt.MouseButton.LeftButton)
+    # The detail reloads: the purchase now shows refunded, with its date.
+    qtbot.waitUntil(lambda: _purchase_status_cell(page) == "refunded", timeout=WAIT)
+    assert detail.purchases.item(0, 4).text() != ""
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def test_return_and_double_click_on_a_booking_open_its_refund(
+        qtbot, stripe_database, session_factory, card_booking):
+    booking_id = card_booking("40.00")
+    page = _refund_page_for(qtbot, stripe_database, session_factory,
+                            "SELECT customer_id FROM offering_bookings WHERE id = :id",
+                            booking_id)
+    detail = page.detail
+    detail.tabs.setCurrentIndex(4)
+    table = detail.bookings
+    qtbot.waitUntil(table.isVisible, timeout=WAIT)
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    dialog = page.findChild(RefundDialog)
+    assert dialog is not None and (dialog.kind, dialog.target_id) == ("booking", booking_id)
+    qtbot.waitUntil(lambda: dialog.refundable is not None, timeout=WAIT)
+    assert dialog.amount.text() == "40.00"
+    dialog.close()
+    qtbot.waitUntil(lambda: page.findChild(RefundDialog) is None, timeout=WAIT)
+    cell = table.visualItemRect(table.item(0, 0)).center()
+    # QTest's double click is only the second half of one: the first press comes before it.
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    second = page.findChild(RefundDialog)
+    assert second is not None and second.target_id == booking_id
+    assert "Refund booking…" in [a.text().replace("&", "") for a in table.actions()]
+
+
+def test_a_selected_purchase_does_not_carry_over_to_the_next_user(
+        qtbot, stripe_database, session_factory, paid_purchase):
+    first = paid_purchase("30.00")
+    second = paid_purchase("12.00")
+    page = _refund_page_for(qtbot, stripe_database, session_factory,
+                            "SELECT customer_id FROM purchases WHERE id = :id", first)
+    page.detail.purchases.selectRow(0)
+    assert page.detail.refund_purchase_button.isEnabled()
+    with session_factory() as s:
+        other = s.execute(text("SELECT customer_id FROM purchases WHERE id = :id"),
+                          {"id": second}).scalar_one()
+    page.view.select_row_by_key(other)
+    qtbot.waitUntil(lambda: page.detail._profile.id == other, timeout=WAIT)
+    assert not page.detail.refund_purchase_button.isEnabled()
+    assert page.detail.open_selected_refund("purchase") is None
+
+
+def test_demo_purchase_is_refunded_through_localstripe_from_the_users_page(
+        qtbot, stripe_demo_database, demo_engine, localstripe):
+    """The demo's recent purchases are real PaymentIntents: the same path as production."""
+    with demo_engine.connect() as conn:
+        purchase_id, customer_id, email = conn.execute(text(
+            "SELECT p.id, p.customer_id, u.email FROM purchases p "
+            "JOIN users u ON u.id = p.customer_id "
+            "WHERE p.status = 'completed' AND p.stripe_payment_intent_id NOT LIKE 'pi_demo_%' "
+            "ORDER BY p.purchased_at DESC LIMIT 1")).one()
+    page = UsersPage(stripe_demo_database)
+    qtbot.addWidget(page)
+    page.resize(1400, 800)
+    page.show()
+    qtbot.keyClicks(page.search, email)
+    qtbot.waitUntil(lambda: page.model.row_index(customer_id) is not None
+                    and not page.model.is_loading, timeout=WAIT)
+    page.view.select_row_by_key(customer_id)
+    detail = page.detail
+    qtbot.waitUntil(lambda: detail._profile is not None and detail._profile.id == customer_id
+                    and purchase_id in detail._purchase_ids, timeout=WAIT)
+    row = detail._purchase_ids.index(purchase_id)
+    detail.purchases.setFocus()
+    detail.purchases.selectRow(row)
+    qtbot.keyClick(detail.purchases, Qt.Key.Key_Return)
+    dialog = page.findChild(RefundDialog)
+    qtbot.waitUntil(lambda: dialog.refundable is not None, timeout=WAIT)
+    assert dialog.refusal.isHidden()
+    qtbot.mouseClick(dialog.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.refund_finished, timeout=WAIT) as signal:
+        qtbot.mouseClick(dialog.refund_button, Qt.MouseButton.LeftButton)
+    assert signal.args[0].status == "succeeded"
+    qtbot.waitUntil(lambda: detail.purchases.item(row, 2) is not None
+                    and detail.purchases.item(row, 2).text() == "refunded", timeout=WAIT)
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM purchases WHERE id = :id"),
+                            {"id": purchase_id}).scalar() == "refunded"

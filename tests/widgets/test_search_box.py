@@ -31,3 +31,25 @@ def test_return_searches_at_once_and_cancel_forgets(qtbot):
     box.cancel_pending()
     qtbot.wait(100)
     assert asked == ["chen"]
+
+
+def test_down_moves_into_the_list_and_selects_its_first_row(qtbot):
+    from PySide6.QtWidgets import QListWidget, QVBoxLayout, QWidget
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    box = SearchBox("Search")
+    results = QListWidget()
+    layout = QVBoxLayout(window)
+    layout.addWidget(box)
+    layout.addWidget(results)
+    box.move_down_into(results)
+    window.show()
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # nothing to move into yet
+    assert results.currentRow() == -1
+    results.addItems(["anna@example.com", "ben@example.com"])
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert results.currentRow() == 0
+    results.setCurrentRow(1)
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # a row already chosen stays chosen
+    assert results.currentRow() == 1

@@ -1,0 +1,437 @@
+"""Read-side queries of the Content catalog page: keyset pages, search, one item, its figures.
+
+Every function takes a ``Session`` and returns frozen dataclasses: plain data that may cross
+to the GUI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from data.errors import NotFoundError
+from data.models import Content, ContentSeries, Purchase, User
+
+DeletedFilter = Literal["active", "deleted", "all"]
+CatalogSort = Literal["published", "title", "price", "purchases"]
+CATALOG_SORTS: tuple[CatalogSort, ...] = ("published", "title", "price", "purchases")
+EXACT_COUNT_LIMIT = 10_000
+MIN_WALK_MATCHES = 1_000
+CREATOR_ROLES = ("platform_owner", "platform_creator", "media_owner")
+CHOICE_LIMIT = 500
+
+# A draft has no published date: it sorts after every published item (oldest end), and the
+# keyset needs a non-null key, so the sort key is coalesce(published_at, '-infinity').
+_NEVER = text("'-infinity'::timestamp")
+
+
+@dataclass(frozen=True)
+class CatalogFilter:
+    """What the list shows. ``None`` in a field means "any"."""
+
+    search: str = ""
+    content_type: str | None = None
+    status: str | None = None
+    category: str | None = None
+    visibility: str | None = None
+    series_id: uuid.UUID | None = None
+    deleted: DeletedFilter = "active"
+    sort: CatalogSort = "published"
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    id: uuid.UUID
+    title: str
+    slug: str
+    content_type: str
+    status: str
+    category: str | None
+    visibility: str
+    price: Decimal | None
+    published_at: dt.datetime | None
+    purchase_count: int
+    view_count: int
+    series_id: uuid.UUID | None
+    deleted_at: dt.datetime | None
+
+
+_LIST_COLUMNS = (
+    Content.id, Content.title, Content.slug, Content.content_type, Content.status,
+    Content.category, Content.visibility, Content.price, Content.published_at,
+    Content.purchase_count, Content.view_count, Content.series_id, Content.deleted_at,
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def title_tsvector(column: Any) -> ColumnElement[Any]:
+    """The expression the title's GIN index is built on (migration 0006)."""
+    return func.to_tsvector(text("'simple'::regconfig"), column)
+
+
+def search_condition(search: str) -> ColumnElement[bool] | None:
+    """Match the start of the slug, the start of any word of the title, or an exact id.
+
+    Core PostgreSQL only (no pg_trgm): ``slug LIKE 'q%'`` uses a ``text_pattern_ops``
+    b-tree, the title words a GIN full-text index.
+    """
+    q = search.strip()
+    if not q:
+        return None
+    conditions: list[ColumnElement[bool]] = []
+    if " " not in q:
+        conditions.append(Content.slug.like(_escape_like(q.lower()) + "%"))
+    words = _WORD.findall(q.lower())
+    if words:
+        tsquery = " & ".join(f"{w}:*" for w in words)
+        conditions.append(title_tsvector(Content.title).op("@@")(
+            func.to_tsquery(text("'simple'::regconfig"), tsquery)))
+    with contextlib.suppress(ValueError):
+        conditions.append(Content.id == uuid.UUID(q))
+    if not conditions:
+        return literal(False)
+    return or_(*conditions)
+
+
+def _filtered(flt: CatalogFilter):
+    stmt = select(*_LIST_COLUMNS)
+    cond = search_condition(flt.search)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    for column, value in ((Content.content_type, flt.content_type), (Content.status, flt.status),
+                          (Content.category, flt.category),
+                          (Content.visibility, flt.visibility),
+                          (Content.series_id, flt.series_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if flt.deleted == "active":
+        stmt = stmt.where(Content.deleted_at.is_(None))
+    elif flt.deleted == "deleted":
+        stmt = stmt.where(Content.deleted_at.is_not(None))
+    return stmt
+
+
+def _sort_keys(sort: CatalogSort, c: Any) -> tuple[list[ColumnElement[Any]], bool]:
+    """(key expressions ending with id, ascending?) for one sort; match 0006's indexes."""
+    if sort == "title":
+        return [func.lower(c.title), c.id], True
+    if sort == "price":
+        return [func.coalesce(c.price, literal_column("0")), c.id], False
+    if sort == "purchases":
+        return [c.purchase_count, c.id], False
+    return [func.coalesce(c.published_at, _NEVER), c.id], False
+
+
+def _few_matches(session: Session, filtered: Any) -> bool:
+    """Whether the search matches fewer items than make walking the sort index pay.
+
+    Sorting m matches costs about m; walking the index costs about limit * n / m rows for
+    n items; they cross near sqrt(300 n). m is the planner's estimate (EXPLAIN, well under
+    a millisecond): counting the matches would cost as much as sorting them.
+    """
+    n = session.execute(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'content'::regclass")
+    ).scalar_one()
+    threshold = max(MIN_WALK_MATCHES, math.isqrt(300 * max(int(n or 0), 0)))
+    compiled = filtered.compile(dialect=session.get_bind().dialect)
+    plan = session.connection().exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return plan[0]["Plan"]["Plan Rows"] < threshold
+
+
+def _cursor_of(sort: CatalogSort, row: CatalogRow) -> tuple:
+    if sort == "title":
+        return (row.title.lower(), row.id)
+    if sort == "price":
+        return (row.price or Decimal(0), row.id)
+    if sort == "purchases":
+        return (row.purchase_count, row.id)
+    return (row.published_at, row.id)  # None: a draft, keyed as '-infinity'
+
+
+def list_content_page(
+    session: Session, flt: CatalogFilter, cursor: tuple | None, limit: int
+) -> tuple[list[CatalogRow], tuple | None]:
+    """One keyset page of content after ``cursor``; returns the rows and the next cursor.
+
+    Without a search the page walks a sort index. With a search matching few items, the
+    matches are found first through the search indexes (a MATERIALIZED CTE) and only then
+    sorted, as on the Users page; a search matching many items (a common word) walks the
+    sort index instead, which finds a page of matches sooner than sorting them all.
+    """
+    stmt = _filtered(flt)
+    if search_condition(flt.search) is not None and _few_matches(session, stmt):
+        matches = stmt.cte("matches").prefix_with("MATERIALIZED")
+        source: Any = matches.c
+        stmt = select(matches)
+    else:
+        source = Content.__table__.c
+    keys, ascending = _sort_keys(flt.sort, source)
+    if cursor is not None:
+        key_value = _NEVER if cursor[0] is None else literal(cursor[0])
+        bound = tuple_(key_value, literal(cursor[1]))
+        stmt = stmt.where(tuple_(*keys) > bound if ascending else tuple_(*keys) < bound)
+    stmt = stmt.order_by(*(k.asc() if ascending else k.desc() for k in keys))
+    rows = [CatalogRow(*r) for r in session.execute(stmt.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not more or not rows:
+        return rows, None
+    return rows, _cursor_of(flt.sort, rows[-1])
+
+
+@dataclass(frozen=True)
+class CatalogCount:
+    value: int
+    exact: bool
+
+
+def count_content(session: Session, flt: CatalogFilter) -> CatalogCount:
+    """Exact for small filtered sets; the planner's estimate for the whole catalog."""
+    if flt == CatalogFilter(sort=flt.sort):
+        estimate = session.execute(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = 'content'::regclass")
+        ).scalar_one()
+        if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+            return CatalogCount(int(estimate), False)
+    capped = _filtered(flt).limit(EXACT_COUNT_LIMIT + 1).subquery()
+    n = session.execute(select(func.count()).select_from(capped)).scalar_one()
+    return CatalogCount(min(n, EXACT_COUNT_LIMIT), n <= EXACT_COUNT_LIMIT)
+
+
+# -- one item ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ContentRecord:
+    """One item as the editor sees it, with ``version`` (the row's xmin) for safe saves."""
+
+    id: uuid.UUID
+    creator_id: uuid.UUID
+    title: str
+    slug: str
+    description: str | None
+    content_type: str
+    media_url: str | None
+    media_duration_seconds: int | None
+    thumbnail_url: str | None
+    content_body: str | None
+    category: str | None
+    tags: tuple[str, ...]
+    series_id: uuid.UUID | None
+    visibility: str
+    price: Decimal | None
+    status: str
+    published_at: dt.datetime | None
+    view_count: int
+    purchase_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None
+    version: int
+
+    def list_row(self) -> CatalogRow:
+        """The list's row for this item (to refresh the list after a change)."""
+        return CatalogRow(
+            self.id, self.title, self.slug, self.content_type, self.status, self.category,
+            self.visibility, self.price, self.published_at, self.purchase_count,
+            self.view_count, self.series_id, self.deleted_at)
+
+
+RECORD_COLUMNS = (
+    Content.id, Content.creator_id, Content.title, Content.slug, Content.description,
+    Content.content_type, Content.media_url, Content.media_duration_seconds,
+    Content.thumbnail_url, Content.content_body, Content.category, Content.tags,
+    Content.series_id, Content.visibility, Content.price, Content.status, Content.published_at,
+    Content.view_count, Content.purchase_count, Content.created_at, Content.updated_at,
+    Content.deleted_at, text("content.xmin::text::bigint AS version"),
+)
+
+EDITABLE_FIELDS = (
+    "title", "slug", "description", "content_type", "media_url", "media_duration_seconds",
+    "thumbnail_url", "content_body", "category", "tags", "series_id", "visibility", "price",
+    "creator_id",
+)
+
+
+def _record(row: Any) -> ContentRecord:
+    values = list(row)
+    tags = values[11]
+    values[11] = tuple(str(t) for t in tags) if isinstance(tags, list) else ()
+    return ContentRecord(*values)
+
+
+def get_content(
+    session: Session, content_id: uuid.UUID, *, for_update: bool = False
+) -> ContentRecord:
+    stmt = select(*RECORD_COLUMNS).select_from(Content).where(Content.id == content_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=Content)
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFoundError("This content item no longer exists.")
+    return _record(row)
+
+
+def get_contents_for_update(
+    session: Session, content_ids: list[uuid.UUID]
+) -> list[ContentRecord]:
+    """Several items, row-locked in id order (a stable order: two bulk actions never
+    deadlock on each other)."""
+    stmt = (select(*RECORD_COLUMNS).select_from(Content)
+            .where(Content.id.in_(sorted(set(content_ids))))
+            .order_by(Content.id).with_for_update(of=Content))
+    return [_record(r) for r in session.execute(stmt)]
+
+
+def get_contents(session: Session, content_ids: list[uuid.UUID]) -> list[ContentRecord]:
+    stmt = (select(*RECORD_COLUMNS).select_from(Content)
+            .where(Content.id.in_(sorted(set(content_ids)))).order_by(Content.id))
+    return [_record(r) for r in session.execute(stmt)]
+
+
+def record_values(record: ContentRecord) -> dict[str, Any]:
+    """The editable fields, as the editor and the audit record see them."""
+    return {name: getattr(record, name) for name in EDITABLE_FIELDS}
+
+
+@dataclass(frozen=True)
+class ContentFigures:
+    """Per-item figures. ``purchases`` and ``gross_revenue`` count purchases that were paid
+    (completed or later refunded) from ``purchases``; ``refunds`` is the money that went
+    back; ``purchase_count``/``view_count`` are the platform's own counters."""
+
+    purchases: int
+    gross_revenue: Decimal
+    refunds: Decimal
+    net_revenue: Decimal
+    purchase_count: int
+    view_count: int
+    refunds_from_requests: bool
+    """Whether ``admin.refund_requests`` existed and was used for the refunds figure."""
+
+
+_REFUNDS_WITH_REQUESTS = text("""
+    SELECT
+      coalesce(sum(p.amount_paid) FILTER (
+        WHERE p.status = 'refunded' AND NOT EXISTS (
+          SELECT 1 FROM admin.refund_requests r
+          WHERE r.purchase_id = p.id AND r.status = 'succeeded')), 0)
+      + coalesce((SELECT sum(r.amount) FROM admin.refund_requests r
+                  JOIN purchases p2 ON p2.id = r.purchase_id
+                  WHERE p2.content_id = :cid AND r.status = 'succeeded'), 0)
+    FROM purchases p WHERE p.content_id = :cid
+""")
+
+
+def get_content_figures(session: Session, content_id: uuid.UUID) -> ContentFigures:
+    counters = session.execute(
+        select(Content.purchase_count, Content.view_count).where(Content.id == content_id)
+    ).first()
+    if counters is None:
+        raise NotFoundError("This content item no longer exists.")
+    paid = Purchase.status.in_(("completed", "refunded"))
+    n, gross, refunded_purchases = session.execute(
+        select(
+            func.count().filter(paid),
+            func.coalesce(func.sum(Purchase.amount_paid).filter(paid), 0),
+            func.coalesce(func.sum(Purchase.amount_paid).filter(Purchase.status == "refunded"),
+                          0),
+        ).where(Purchase.content_id == content_id)
+    ).one()
+    has_requests = session.execute(
+        text("SELECT to_regclass('admin.refund_requests') IS NOT NULL")
+    ).scalar_one()
+    if has_requests:
+        refunds = session.execute(_REFUNDS_WITH_REQUESTS, {"cid": content_id}).scalar_one()
+    else:
+        refunds = refunded_purchases
+    gross, refunds = Decimal(gross), Decimal(refunds)
+    return ContentFigures(
+        purchases=int(n), gross_revenue=gross, refunds=refunds, net_revenue=gross - refunds,
+        purchase_count=counters.purchase_count, view_count=counters.view_count,
+        refunds_from_requests=bool(has_requests),
+    )
+
+
+# -- choices for the editor and filters -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    value: Any
+    label: str
+
+
+@dataclass(frozen=True)
+class CatalogChoices:
+    """What the filters and the editor offer: categories in use, series, creators."""
+
+    categories: tuple[str, ...]
+    series: tuple[Choice, ...]
+    creators: tuple[Choice, ...]
+
+
+def list_categories(session: Session) -> tuple[str, ...]:
+    rows = session.execute(
+        select(Content.category).where(Content.category.is_not(None))
+        .group_by(Content.category).order_by(Content.category).limit(CHOICE_LIMIT)
+    ).scalars()
+    return tuple(r for r in rows if r)
+
+
+def list_series_choices(session: Session) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(r.id, r.title) for r in session.execute(
+            select(ContentSeries.id, ContentSeries.title)
+            .where(ContentSeries.deleted_at.is_(None))
+            .order_by(func.lower(ContentSeries.title), ContentSeries.id).limit(CHOICE_LIMIT))
+    )
+
+
+def list_creator_choices(session: Session) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(r.id, f"{r.full_name} <{r.email}> ({r.role})") for r in session.execute(
+            select(User.id, User.full_name, User.email, User.role)
+            .where(User.role.in_(CREATOR_ROLES), User.deleted_at.is_(None))
+            .order_by(func.lower(User.full_name), User.id).limit(CHOICE_LIMIT))
+    )
+
+
+def get_catalog_choices(session: Session) -> CatalogChoices:
+    return CatalogChoices(list_categories(session), list_series_choices(session),
+                          list_creator_choices(session))
+
+
+def slug_taken(session: Session, slug: str, except_id: uuid.UUID | None = None) -> bool:
+    """Whether another content item already uses ``slug`` (deleted items too: the column
+    is unique)."""
+    cond = [Content.slug == slug]
+    if except_id is not None:
+        cond.append(Content.id != except_id)
+    return session.execute(select(Content.id).where(and_(*cond)).limit(1)).first() is not None

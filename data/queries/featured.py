@@ -1,0 +1,110 @@
+"""Featured content: the ordered ``platform_settings.featured_content_ids`` and the published
+items that may be added to it.
+
+``platform_settings`` holds one row; ``featured_content_ids`` is a JSONB array of content id
+strings, shown on the platform's home page in that order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
+from data.models import Content, PlatformSettings
+from data.queries.series import parse_order
+
+
+@dataclass(frozen=True)
+class FeaturedItem:
+    """One item as the featured list shows it; ``missing`` if the id names no content."""
+
+    id: uuid.UUID
+    title: str
+    content_type: str
+    status: str
+    deleted: bool
+    published_at: dt.datetime | None
+    missing: bool = False
+
+    @property
+    def featurable(self) -> bool:
+        return not self.missing and not self.deleted and self.status == "published"
+
+    @property
+    def label(self) -> str:
+        if self.missing:
+            return f"(missing item {self.id})"
+        marks = [self.content_type]
+        if self.deleted:
+            marks.append("deleted")
+        elif self.status != "published":
+            marks.append(self.status)
+        return f"{self.title}  ({', '.join(marks)})"
+
+
+@dataclass(frozen=True)
+class FeaturedState:
+    """The featured list now; ``version`` is the settings row's xmin (None: no row yet)."""
+
+    settings_id: uuid.UUID | None
+    version: int | None
+    items: tuple[FeaturedItem, ...]
+
+    @property
+    def ids(self) -> list[uuid.UUID]:
+        return [i.id for i in self.items]
+
+
+_ITEM_COLUMNS = (Content.id, Content.title, Content.content_type, Content.status,
+                 Content.deleted_at.is_not(None), Content.published_at)
+
+
+def content_items(session: Session, ids: list[uuid.UUID], *, lock: bool = False
+                  ) -> list[FeaturedItem]:
+    """``ids`` in the given order, each as a FeaturedItem (``missing`` when not found).
+    With ``lock`` the rows are share-locked so nobody unpublishes them meanwhile."""
+    stmt = select(*_ITEM_COLUMNS).where(Content.id.in_(ids))
+    if lock:
+        stmt = stmt.order_by(Content.id).with_for_update(read=True)
+    found = {r[0]: FeaturedItem(*r) for r in session.execute(stmt)} if ids else {}
+    return [found.get(i) or FeaturedItem(i, "", "", "", False, None, missing=True)
+            for i in ids]
+
+
+def get_featured(session: Session, *, for_update: bool = False) -> FeaturedState:
+    stmt = (select(PlatformSettings.id, text("platform_settings.xmin::text::bigint"),
+                   PlatformSettings.featured_content_ids)
+            .order_by(PlatformSettings.created_at, PlatformSettings.id).limit(1))
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).first()
+    if row is None:
+        return FeaturedState(None, None, ())
+    ids = list(dict.fromkeys(parse_order(row[2])))
+    return FeaturedState(row[0], row[1], tuple(content_items(session, ids)))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_published_content(session: Session, search: str = "", limit: int = 50
+                             ) -> list[FeaturedItem]:
+    """Published, not deleted items whose title contains ``search`` (or whose slug starts
+    with it, or whose id it is), newest first; the newest when ``search`` is blank."""
+    stmt = select(*_ITEM_COLUMNS).where(Content.status == "published",
+                                        Content.deleted_at.is_(None))
+    q = search.strip()
+    if q:
+        conditions = [func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
+                      Content.slug.like(_escape_like(q.lower()) + "%")]
+        with contextlib.suppress(ValueError):
+            conditions.append(Content.id == uuid.UUID(q))
+        stmt = stmt.where(or_(*conditions))
+    stmt = stmt.order_by(Content.published_at.desc().nulls_last(), Content.id.desc())
+    return [FeaturedItem(*r) for r in session.execute(stmt.limit(limit))]

@@ -1,0 +1,315 @@
+"""Business actions on content series: create, edit, order the items, move an item in or out.
+
+``content.series_id`` and ``content_series.content_order`` (a JSONB array of content id
+strings) say the same thing twice; every function here changes both in one transaction so
+they always agree: each item naming a series appears exactly once in that series' order, and
+nothing else does. Series rows are locked in id order, so two moves never deadlock.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from data.errors import ConflictError, NotFoundError, ValidationError
+from data.models import Content, ContentSeries, User
+from data.models.content import CONTENT_STATUSES
+from data.queries.series import (
+    CREATOR_ROLES,
+    SERIES_FIELDS,
+    SeriesDetail,
+    dump_order,
+    get_series,
+    parse_order,
+    series_values,
+)
+from data.services.audit import record_change
+from data.services.slugs import propose_slug, slug_problem
+
+MAX_TITLE = 500
+MAX_PRICE = Decimal("99999999.99")  # numeric(10, 2)
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+CONFLICT_MESSAGE = (
+    "Someone else changed this series after you opened it. Nothing was saved; "
+    "the current values are shown."
+)
+ITEMS_CHANGED_MESSAGE = (
+    "Items were added to or removed from this series after you opened it. Nothing was "
+    "saved; the current order is shown."
+)
+
+
+# -- moving one item ------------------------------------------------------------------------
+
+def _lock_series_rows(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    """Lock the series rows in id order; their current ``content_order`` by id."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ContentSeries.id, ContentSeries.content_order, ContentSeries.deleted_at)
+        .where(ContentSeries.id.in_(sorted(ids)))
+        .order_by(ContentSeries.id)
+        .with_for_update()
+    ).all()
+    return {r.id: r for r in rows}
+
+
+def attach_to_series(
+    session: Session, content_id: uuid.UUID, series_id: uuid.UUID | None
+) -> None:
+    """Put one item at the end of ``series_id``'s order, or (None) out of any series.
+
+    Keeps ``content.series_id`` and every ``content_order`` consistent, locking the item and
+    then the series rows it changes (in id order). Writes no audit record: the caller does.
+    An item already in ``series_id`` keeps its place.
+    """
+    current = session.execute(
+        select(Content.series_id).where(Content.id == content_id).with_for_update()
+    ).first()
+    if current is None:
+        raise NotFoundError("This content item no longer exists.")
+    old_series = current.series_id
+    touched = {s for s in (old_series, series_id) if s is not None}
+    # Stale entries elsewhere (left by another writer) would break "exactly once".
+    touched |= set(session.execute(
+        select(ContentSeries.id).where(
+            ContentSeries.content_order.contains([str(content_id)]))
+    ).scalars())
+    locked = _lock_series_rows(session, touched)
+    if series_id is not None:
+        target = locked.get(series_id)
+        if target is None:
+            raise ValidationError({"series_id": "This series no longer exists."})
+        if target.deleted_at is not None and old_series != series_id:
+            raise ValidationError({"series_id": "This series is deleted; choose another."})
+    for sid, row in locked.items():
+        order = parse_order(row.content_order)
+        if sid == series_id:
+            kept = list(dict.fromkeys(order))
+            new_order = kept if content_id in kept else kept + [content_id]
+        else:
+            new_order = [i for i in order if i != content_id]
+        if new_order != order:
+            session.execute(
+                update(ContentSeries).where(ContentSeries.id == sid)
+                .values(content_order=dump_order(new_order), updated_at=func.localtimestamp())
+            )
+    if old_series != series_id:
+        session.execute(
+            update(Content).where(Content.id == content_id)
+            .values(series_id=series_id, updated_at=func.localtimestamp())
+        )
+
+
+def move_content_to_series(
+    session: Session, actor: str, content_id: uuid.UUID, series_id: uuid.UUID | None
+) -> None:
+    """:func:`attach_to_series` with its audit record, for callers that change nothing else."""
+    old = session.execute(
+        select(Content.series_id).where(Content.id == content_id)
+    ).scalar_one_or_none()
+    attach_to_series(session, content_id, series_id)
+    if old != series_id:
+        record_change(
+            session, actor=actor, action="content.move_series", entity_type="content",
+            entity_id=content_id, old_values={"series_id": old},
+            new_values={"series_id": series_id},
+        )
+
+
+# -- create and edit ------------------------------------------------------------------------
+
+def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise and check series fields; raises ValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in SERIES_FIELDS:
+            errors[name] = "This field cannot be edited here."
+            continue
+        if name == "price":
+            try:
+                price = _parse_price(value)
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+            clean[name] = price
+            continue
+        if name == "creator_id":
+            if isinstance(value, uuid.UUID):
+                clean[name] = value
+                continue
+            try:
+                clean[name] = uuid.UUID(str(value))
+            except ValueError:
+                errors[name] = "Choose who owns this series."
+            continue
+        if value is not None and not isinstance(value, str):
+            errors[name] = "Must be text."
+            continue
+        text_value = (value or "").strip()
+        if name == "title":
+            if not text_value:
+                errors[name] = "Title is required."
+            elif len(text_value) > MAX_TITLE:
+                errors[name] = f"At most {MAX_TITLE} characters (this has {len(text_value)})."
+            clean[name] = text_value
+        elif name == "slug":
+            problem = slug_problem(text_value)
+            if problem:
+                errors[name] = problem
+            clean[name] = text_value
+        elif name == "status":
+            if text_value not in CONTENT_STATUSES:
+                errors[name] = f"Status must be one of: {', '.join(CONTENT_STATUSES)}."
+            clean[name] = text_value
+        elif name == "thumbnail_url":
+            if text_value and not _URL.match(text_value):
+                errors[name] = "Must be an http:// or https:// address."
+            clean[name] = text_value or None
+        else:  # description
+            clean[name] = text_value or None
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _parse_price(value: Any) -> Decimal | None:
+    """Blank means no bundle price; otherwise a Decimal >= 0 with at most 2 decimals."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float | bool):
+        raise ValueError("Enter the price as a number such as 19.99.")
+    try:
+        price = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"'{value}' is not a number; enter a price such as 19.99.") from None
+    if not price.is_finite():
+        raise ValueError("Enter a price such as 19.99.")
+    if price < 0:
+        raise ValueError("The price cannot be below zero; leave it blank for no price.")
+    if price > MAX_PRICE:
+        raise ValueError(f"At most {MAX_PRICE:,}.")
+    if price != price.quantize(Decimal("0.01")):
+        raise ValueError("At most two decimals (cents).")
+    return price.quantize(Decimal("0.01"))
+
+
+def _check_slug_free(session: Session, slug: str, series_id: uuid.UUID | None) -> None:
+    stmt = select(ContentSeries.id).where(ContentSeries.slug == slug)
+    if series_id is not None:
+        stmt = stmt.where(ContentSeries.id != series_id)
+    if session.execute(stmt).first():
+        raise ValidationError({"slug": f"'{slug}' is already used by another series."})
+
+
+def _check_creator(session: Session, creator_id: uuid.UUID) -> None:
+    row = session.execute(
+        select(User.role, User.deleted_at).where(User.id == creator_id)
+    ).first()
+    if row is None or row.deleted_at is not None:
+        raise ValidationError({"creator_id": "This person no longer exists."})
+    if row.role not in CREATOR_ROLES:
+        raise ValidationError({"creator_id": "A customer cannot own a series."})
+
+
+def create_series(session: Session, actor: str, values: Mapping[str, Any]) -> SeriesDetail:
+    """A new, empty series. ``title`` and ``creator_id`` are required; a blank slug is
+    proposed from the title; status defaults to draft."""
+    values = dict(values)
+    if not (values.get("slug") or "").strip():
+        values["slug"] = propose_slug(values.get("title") or "")
+    values.setdefault("status", "draft")
+    values.setdefault("title", "")
+    if values.get("creator_id") is None:
+        values["creator_id"] = ""
+    clean = validate_series_values(values)
+    _check_slug_free(session, clean["slug"], None)
+    _check_creator(session, clean["creator_id"])
+    extra: dict[str, Any] = {}
+    if clean["status"] != "draft":
+        extra["published_at"] = func.localtimestamp()
+    new_id = session.execute(
+        ContentSeries.__table__.insert()
+        .values(**clean, **extra, content_order=[])
+        .returning(ContentSeries.id)
+    ).scalar_one()
+    saved = get_series(session, new_id)
+    record_change(session, actor=actor, action="series.create", entity_type="content_series",
+                  entity_id=new_id, old_values=None, new_values=series_values(saved))
+    return saved
+
+
+def _lock_and_check(session: Session, series_id: uuid.UUID, expected_version: int
+                    ) -> SeriesDetail:
+    current = get_series(session, series_id, for_update=True)
+    if current.version != expected_version:
+        raise ConflictError(CONFLICT_MESSAGE, current=current)
+    return current
+
+
+def update_series(
+    session: Session, actor: str, series_id: uuid.UUID, expected_version: int,
+    changes: Mapping[str, Any],
+) -> SeriesDetail:
+    """Save edited series fields; only the fields that differ are written and audited.
+    Publishing sets ``published_at`` the first time."""
+    clean = validate_series_values(changes)
+    current = _lock_and_check(session, series_id, expected_version)
+    before = series_values(current)
+    diff = {k: v for k, v in clean.items() if before.get(k) != v}
+    if not diff:
+        return current
+    if "slug" in diff:
+        _check_slug_free(session, diff["slug"], series_id)
+    if "creator_id" in diff:
+        _check_creator(session, diff["creator_id"])
+    extra: dict[str, Any] = {}
+    if diff.get("status") == "published" and current.published_at is None:
+        extra["published_at"] = func.localtimestamp()
+    session.execute(
+        update(ContentSeries).where(ContentSeries.id == series_id)
+        .values(**diff, **extra, updated_at=func.localtimestamp())
+    )
+    saved = get_series(session, series_id)
+    record_change(session, actor=actor, action="series.update", entity_type="content_series",
+                  entity_id=series_id, old_values={k: before[k] for k in diff},
+                  new_values={k: getattr(saved, k) for k in diff})
+    return saved
+
+
+def reorder_series(
+    session: Session, actor: str, series_id: uuid.UUID, expected_version: int,
+    ordered_content_ids: Sequence[uuid.UUID],
+) -> SeriesDetail:
+    """Store a new order of the series' items.
+
+    Refused (ConflictError with the current series) if the series changed since it was
+    loaded, or if ``ordered_content_ids`` is not exactly the series' items now.
+    """
+    ordered = [uuid.UUID(str(i)) for i in ordered_content_ids]
+    if len(set(ordered)) != len(ordered):
+        raise ValidationError({"content_order": "An item appears twice in the new order."})
+    current = _lock_and_check(session, series_id, expected_version)
+    if set(ordered) != set(current.item_ids):
+        raise ConflictError(ITEMS_CHANGED_MESSAGE, current=current)
+    stored = session.execute(
+        select(ContentSeries.content_order).where(ContentSeries.id == series_id)
+    ).scalar_one()
+    old_order = parse_order(stored)
+    if old_order == ordered:
+        return current
+    session.execute(
+        update(ContentSeries).where(ContentSeries.id == series_id)
+        .values(content_order=dump_order(ordered), updated_at=func.localtimestamp())
+    )
+    record_change(session, actor=actor, action="series.reorder", entity_type="content_series",
+                  entity_id=series_id, old_values={"content_order": old_order},
+                  new_values={"content_order": ordered})
+    return get_series(session, series_id)

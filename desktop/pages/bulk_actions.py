@@ -1,0 +1,229 @@
+"""Bulk actions on the catalog's selected items: preview, then apply all or nothing.
+
+The dialog previews the chosen action as soon as it is chosen: how many items change, how
+many are already so, and which cannot be changed, with the reason. The apply button names
+the action and the count, and stays disabled while any item is refused; applying runs the
+whole action in one transaction, which checks every item again under row locks.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Sequence
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.errors import DomainError, ValidationError
+from data.models.content import CONTENT_VISIBILITIES
+from data.services.catalog import BulkPreview, BulkRefusedError, apply_bulk, preview_bulk
+from desktop.database import Database
+
+ACTIONS = (("publish", "Publish"), ("archive", "Archive"), ("set_category", "Set category"),
+           ("set_visibility", "Set visibility"))
+VERBS = {"publish": "Publish", "archive": "Archive", "set_category": "Set category of",
+         "set_visibility": "Set visibility of"}
+ERROR_STYLE = "color: #b00020"
+PREVIEW_DELAY_MS = 250
+
+
+class BulkActionsDialog(QDialog):
+    """Choose an action for the selected items, see its preview, apply it.
+
+    Signals:
+        bulk_applied(object): the :class:`BulkPreview` of what was changed.
+    """
+
+    bulk_applied = Signal(object)
+
+    def __init__(self, database: Database, content_ids: Sequence[uuid.UUID],
+                 categories: Sequence[str] = (), parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Bulk actions")
+        self.setMinimumSize(560, 420)
+        self._db = database
+        self.content_ids = list(content_ids)
+        self.preview: BulkPreview | None = None
+        self._serial = 0
+
+        self.action = QComboBox()
+        for value, label in ACTIONS:
+            self.action.addItem(label, value)
+        self.category = QComboBox()
+        self.category.setEditable(True)
+        self.category.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.category.addItems(list(categories))
+        self.category.setEditText("")
+        self.category.lineEdit().setPlaceholderText("blank clears the category")
+        self.visibility = QComboBox()
+        for v in CONTENT_VISIBILITIES:
+            self.visibility.addItem(v, v)
+        self.summary = QLabel("Previewing…")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.refused = QTableWidget(0, 2)
+        self.refused.setHorizontalHeaderLabels(["Cannot be changed", "Reason"])
+        self.refused.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.refused.verticalHeader().setVisible(False)
+        self.refused.horizontalHeader().setStretchLastSection(True)
+        self.refused.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.apply_button = QPushButton("&Apply")
+        self.apply_button.setEnabled(False)
+        self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self._on_apply_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow(self._label("&Action:", self.action), self.action)
+        self._category_label = self._label("&Category:", self.category)
+        self._visibility_label = self._label("&Visibility:", self.visibility)
+        form.addRow(self._category_label, self.category)
+        form.addRow(self._visibility_label, self.visibility)
+        self._form = form
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{len(self.content_ids):,} item"
+                                f"{'s' if len(self.content_ids) != 1 else ''} selected."))
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.refused, 4)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+
+        self.action.currentIndexChanged.connect(self._on_action_changed)
+        # Typing a category previews once typing pauses, not once per letter.
+        self._category_timer = QTimer(self)
+        self._category_timer.setSingleShot(True)
+        self._category_timer.setInterval(PREVIEW_DELAY_MS)
+        self._category_timer.timeout.connect(self.request_preview)
+        self.category.editTextChanged.connect(lambda _t: self._on_category_edited())
+        self.visibility.currentIndexChanged.connect(lambda _i: self.request_preview())
+        self._on_action_changed()
+
+    # -- public API ---------------------------------------------------------------------
+    def chosen(self) -> tuple[str, object]:
+        action = self.action.currentData()
+        if action == "set_category":
+            return action, self.category.currentText()
+        if action == "set_visibility":
+            return action, self.visibility.currentData()
+        return action, None
+
+    def request_preview(self) -> None:
+        self._serial += 1
+        serial = self._serial
+        action, value = self.chosen()
+        ids = self.content_ids
+        self.preview = None
+        self.apply_button.setEnabled(False)
+        self.summary.setText("Previewing…")
+        self.message.setText("")
+        self._db.read(lambda s: preview_bulk(s, ids, action, value),
+                      on_success=partial(self._on_preview_loaded, serial),
+                      on_failure=partial(self._on_preview_failed, serial), context=self)
+
+    # -- slots --------------------------------------------------------------------------
+    def _on_category_edited(self) -> None:
+        self._serial += 1  # a preview in flight is for the old text: drop it
+        self.preview = None
+        self.apply_button.setEnabled(False)
+        self._category_timer.start()
+
+    def _on_action_changed(self, *_args) -> None:
+        action = self.action.currentData()
+        self._form.setRowVisible(self.category, action == "set_category")
+        self._form.setRowVisible(self.visibility, action == "set_visibility")
+        self.request_preview()
+
+    def _on_preview_loaded(self, serial: int, preview: BulkPreview) -> None:
+        if serial != self._serial:
+            return  # the choice changed while this preview was made
+        self.show_preview(preview)
+
+    def _on_preview_failed(self, serial: int, exc: BaseException) -> None:
+        if serial != self._serial:
+            return
+        if isinstance(exc, ValidationError):
+            self.summary.setText("")
+            self.message.setText(" ".join(exc.field_errors.values()))
+        elif isinstance(exc, DomainError):
+            self.message.setText(str(exc))
+        else:
+            raise exc
+
+    def show_preview(self, preview: BulkPreview) -> None:
+        self.preview = preview
+        n, same, bad = len(preview.changes), len(preview.unchanged), len(preview.refused)
+        parts = [f"<b>{n:,} item{'s' if n != 1 else ''} will change.</b>"]
+        if same:
+            parts.append(f"{same:,} already {'are' if same != 1 else 'is'} so.")
+        if bad:
+            parts.append(f"<b style='color:#b00020'>{bad:,} cannot be changed</b> (listed "
+                         "below): fix or deselect them; nothing is changed while any is "
+                         "refused.")
+        elif n:
+            sample = ", ".join(html.escape(c.title) for c in preview.changes[:3])
+            parts.append(f"For example: {sample}{'…' if n > 3 else ''}.")
+        self.summary.setText(" ".join(parts))
+        self.refused.setRowCount(bad)
+        for i, r in enumerate(preview.refused):
+            self.refused.setItem(i, 0, QTableWidgetItem(r.title))
+            self.refused.setItem(i, 1, QTableWidgetItem(r.reason))
+        self.refused.resizeRowsToContents()
+        self.refused.setColumnWidth(0, 200)
+        self.refused.setVisible(bad > 0)
+        self.apply_button.setEnabled(preview.can_apply)
+        self.apply_button.setText(
+            f"&{VERBS[preview.action]} {n:,} item{'s' if n != 1 else ''}")
+
+    def _on_apply_clicked(self) -> None:
+        preview = self.preview
+        if preview is None or not preview.can_apply:
+            return
+        action, value = self.chosen()
+        ids = self.content_ids
+        self.apply_button.setEnabled(False)
+        self.summary.setText(f"{VERBS[action]} {len(preview.changes):,} items…")
+        self._db.write(lambda s, actor: apply_bulk(s, actor, ids, action, value),
+                       on_success=self._on_applied, on_failure=self._on_apply_failed,
+                       context=self)
+
+    def _on_applied(self, plan: BulkPreview) -> None:
+        self.bulk_applied.emit(plan)
+        self.accept()
+
+    def _on_apply_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, BulkRefusedError):
+            self.show_preview(exc.preview)
+            self.message.setText("Something changed since the preview; nothing was changed.")
+        elif isinstance(exc, ValidationError):
+            self.message.setText(" ".join(exc.field_errors.values()))
+        elif isinstance(exc, DomainError):
+            self.message.setText(str(exc))
+            self.apply_button.setEnabled(True)
+        else:
+            raise exc
+
+    @staticmethod
+    def _label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label

@@ -1,0 +1,368 @@
+"""Who has access to a content item and why; complimentary grants and revocations.
+
+:class:`ContentAccessPanel` sits in the content detail ("Access" tab); it lists the item's
+``content_access`` rows (keyset paged: a popular item has thousands) with Grant…/Revoke.
+:class:`GrantAccessDialog` picks a person by email or name and an optional expiry date.
+Both change data only through :mod:`data.services.content_access`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import uuid
+from functools import partial
+
+from PySide6.QtCore import QDate, QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.errors import DomainError, ValidationError
+from data.queries.content_access import (
+    AccessRow,
+    AccessSummary,
+    access_summary,
+    list_access_page,
+)
+from data.queries.users import UserFilter, UserRow, list_users_page
+from data.services.content_access import grant_complimentary_access, revoke_access
+from desktop.database import Database
+from desktop.pages.formatting import format_value
+from widgets.dialogs import confirm
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+from widgets.search_box import SearchBox
+
+ERROR_STYLE = "color: #b3261e;"
+SEARCH_RESULTS = 20
+DEFAULT_DAYS = 30
+
+ACCESS_COLUMNS = (
+    Column("Person", value=lambda r: f"{r.full_name} <{r.email}>", width=260),
+    Column("Why", value=lambda r: r.access_type, width=110),
+    Column("Granted", value=lambda r: r.granted_at, display=format_value, width=120),
+    Column("Expires", value=lambda r: r.expires_at,
+           display=lambda v: "never" if v is None else format_value(v), width=120),
+    Column("State", value=lambda r: "active" if r.active else "ended", width=70),
+    Column("Last opened", value=lambda r: r.last_accessed_at, display=format_value,
+           width=120),
+)
+
+
+def _error_label() -> QLabel:
+    label = QLabel("")
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setVisible(False)
+    return label
+
+
+def _summary_text(summary: AccessSummary) -> str:
+    parts = [f"{n:,} {kind}" for kind, n in summary.by_type if n]
+    text = (f"<b>{summary.active:,}</b> with access: " + " · ".join(parts)) if parts \
+        else "Nobody has access yet."
+    if summary.expired:
+        text += f" ({summary.expired:,} ended)"
+    return text
+
+
+class GrantAccessDialog(QDialog):
+    """Give one person complimentary access to one item, permanently or until a date.
+
+    Signals:
+        access_granted(object): the new :class:`AccessRow`.
+    """
+
+    access_granted = Signal(object)
+
+    def __init__(self, database: Database, content_id: uuid.UUID, title: str,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Grant complimentary access")
+        self.setMinimumWidth(480)
+        self._db = database
+        self.content_id = content_id
+        self._chosen: UserRow | None = None
+        self._search_text = ""
+
+        self.search = SearchBox("Search people by email or name…")
+        self.search.search_requested.connect(self._on_search_requested)
+        self.results = QListWidget()
+        self.search.move_down_into(self.results)
+        self.results.setMinimumHeight(160)
+        self.results.currentItemChanged.connect(self._on_results_current_changed)
+        self.results_note = QLabel("Type part of an email address or a name.")
+        self.chosen = QLabel("Nobody chosen yet.")
+        self.user_error = _error_label()
+        self.expires = QCheckBox("&Ends on")
+        self.expiry_date = QDateEdit()
+        self.expiry_date.setCalendarPopup(True)
+        self.expiry_date.setDisplayFormat("yyyy-MM-dd")
+        today = QDate.currentDate()
+        self.expiry_date.setMinimumDate(today)
+        self.expiry_date.setDate(today.addDays(DEFAULT_DAYS))
+        self.expiry_date.setEnabled(False)
+        self.expires.toggled.connect(self.expiry_date.setEnabled)
+        self.expires_error = _error_label()
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+
+        who_label = QLabel("&Person:")
+        who_label.setBuddy(self.search)
+        expiry = QHBoxLayout()
+        expiry.addWidget(self.expires)
+        expiry.addWidget(self.expiry_date)
+        expiry.addStretch()
+        expiry_hint = QLabel("Access lasts through that day. Unticked: permanent.")
+        expiry_hint.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Item", QLabel(f"<b>{html.escape(title)}</b>"))
+        form.addRow(who_label, self.search)
+        form.addRow("", self.results)
+        form.addRow("", self.results_note)
+        form.addRow("Chosen", self.chosen)
+        form.addRow("", self.user_error)
+        form.addRow("Expiry", expiry)
+        form.addRow("", expiry_hint)
+        form.addRow("", self.expires_error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.grant_button = self.buttons.addButton("&Grant access",
+                                                   QDialogButtonBox.ButtonRole.AcceptRole)
+        self.grant_button.setDefault(True)
+        self.grant_button.setEnabled(False)
+        # Return in the search box searches now; it must never fall through to a button
+        # (with Grant disabled, Qt would make Cancel the default and close the dialog).
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+        self.search.installEventFilter(self)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.search.setFocus()
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.search and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self.search.cancel_pending()
+            self._on_search_requested(self.search.text())
+            if self.results.count():
+                self.results.setFocus()
+                if self.results.currentRow() < 0:
+                    self.results.setCurrentRow(0)
+            return True
+        return super().eventFilter(watched, event)
+
+    @property
+    def chosen_user(self) -> UserRow | None:
+        return self._chosen
+
+    def expires_at(self) -> dt.datetime | None:
+        """The end of the chosen day, or None for permanent access."""
+        if not self.expires.isChecked():
+            return None
+        day = self.expiry_date.date().toPython()
+        return dt.datetime.combine(day, dt.time(23, 59, 59))
+
+    def submit(self) -> None:
+        user = self._chosen
+        if not self.grant_button.isEnabled():
+            return
+        for label in (self.user_error, self.expires_error):
+            label.setVisible(False)
+        self.message.setText("Granting…")
+        self.grant_button.setEnabled(False)
+        content_id, expires = self.content_id, self.expires_at()
+        user_id = user.id if user else None
+        self._db.write(
+            lambda s, actor: grant_complimentary_access(s, actor, content_id, user_id, expires),
+            on_success=self._on_granted, on_failure=self._on_failed, context=self)
+
+    def _on_search_requested(self, text: str) -> None:
+        self._search_text = text
+        q = text.strip()
+        if not q:
+            self.results.clear()
+            self.results_note.setText("Type part of an email address or a name.")
+            return
+        self.results_note.setText("Searching…")
+        flt = UserFilter(search=q, status="active")
+        self._db.read(lambda s: list_users_page(s, flt, None, SEARCH_RESULTS)[0],
+                      on_success=partial(self._on_results_loaded, text),
+                      on_failure=self._on_failed, context=self)
+
+    def _on_results_loaded(self, text: str, rows: list[UserRow]) -> None:
+        if text != self._search_text:
+            return  # an older search answered late
+        self.results.clear()
+        for r in rows:
+            item = QListWidgetItem(f"{r.full_name} <{r.email}>")
+            item.setData(Qt.ItemDataRole.UserRole, r)
+            self.results.addItem(item)
+        if not rows:
+            self.results_note.setText("Nobody matches.")
+        elif len(rows) == SEARCH_RESULTS:
+            self.results_note.setText(f"First {SEARCH_RESULTS} matches: type more to narrow.")
+        else:
+            self.results_note.setText(f"{len(rows)} match{'es' if len(rows) != 1 else ''}.")
+
+    def _on_results_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
+        if current is None:
+            return
+        self._chosen = current.data(Qt.ItemDataRole.UserRole)
+        self.chosen.setText(f"<b>{html.escape(self._chosen.full_name)}</b> "
+                            f"&lt;{html.escape(self._chosen.email)}&gt;")
+        self.user_error.setVisible(False)
+        self.grant_button.setEnabled(True)
+
+    def _on_granted(self, row: AccessRow) -> None:
+        self.message.setText("")
+        self.access_granted.emit(row)
+        self.accept()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.grant_button.setEnabled(self._chosen is not None)
+        self.message.setText("")
+        if isinstance(exc, ValidationError):
+            for field, label in (("user_id", self.user_error),
+                                 ("expires_at", self.expires_error)):
+                text = exc.field_errors.get(field, "")
+                label.setText(text)
+                label.setVisible(bool(text))
+        elif isinstance(exc, DomainError):
+            self.message.setText(f"<span style='{ERROR_STYLE}'>{html.escape(str(exc))}</span>")
+        else:
+            raise exc
+
+
+class ContentAccessPanel(QWidget):
+    """The people who have access to one item, why, and until when; Grant… and Revoke.
+
+    Signals:
+        access_changed(): a grant or revocation was saved.
+    """
+
+    access_changed = Signal()
+
+    def __init__(self, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._db = database
+        self._content_id: uuid.UUID | None = None
+        self._title = ""
+        self.dialog: GrantAccessDialog | None = None
+
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.banner = _error_label()
+        self.model = LazyTableModel(ACCESS_COLUMNS, database.runner, page_size=200,
+                                    row_key=lambda r: r.id, parent=self)
+        self.view = LazyTableView(self.model)
+        self.view.set_placeholder_texts(empty="Nobody has access to this item.")
+        self.view.current_row_changed.connect(self._update_buttons)
+        self.grant_button = QPushButton("&Grant access…")
+        self.revoke_button = QPushButton("Re&voke access…")
+        self.grant_button.clicked.connect(self.open_grant_dialog)
+        self.revoke_button.clicked.connect(self._on_revoke_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.grant_button)
+        buttons.addWidget(self.revoke_button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        self.show_content(None)
+
+    @property
+    def content_id(self) -> uuid.UUID | None:
+        return self._content_id
+
+    def show_content(self, content_id: uuid.UUID | None, title: str = "") -> None:
+        """List who has access to ``content_id`` (None: no item chosen)."""
+        self._content_id, self._title = content_id, title
+        self.banner.setVisible(False)
+        if content_id is None:
+            self.model.set_fetcher(None)
+            self.summary.setText("Select an item to see who has access to it.")
+        else:
+            self.model.set_fetcher(self._db.page_fetcher(list_access_page, content_id))
+            self.summary.setText("Counting…")
+            self._db.read(lambda s: access_summary(s, content_id),
+                          on_success=partial(self._on_summary_loaded, content_id),
+                          on_failure=self._on_action_failed, context=self)
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        self.show_content(self._content_id, self._title)
+
+    def open_grant_dialog(self) -> GrantAccessDialog | None:
+        if self._content_id is None:
+            return None
+        dialog = GrantAccessDialog(self._db, self._content_id, self._title, self)
+        dialog.access_granted.connect(self._on_access_saved)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_summary_loaded(self, content_id: uuid.UUID, summary: AccessSummary) -> None:
+        if content_id == self._content_id:
+            self.summary.setText(_summary_text(summary))
+
+    def _selected(self) -> AccessRow | None:
+        row = self.view.current_row()
+        return row if isinstance(row, AccessRow) else None
+
+    def _update_buttons(self, *_args) -> None:
+        row = self._selected()
+        self.grant_button.setEnabled(self._content_id is not None)
+        self.revoke_button.setEnabled(row is not None and row.access_type == "complimentary"
+                                      and row.active)
+        if row is not None and row.access_type == "purchased":
+            self.revoke_button.setToolTip("Purchased access ends when the purchase is "
+                                          "refunded.")
+        else:
+            self.revoke_button.setToolTip("")
+
+    def _on_revoke_clicked(self) -> None:
+        row, content_id = self._selected(), self._content_id
+        if row is None or content_id is None:
+            return
+        if not confirm(self, title="Revoke access",
+                       text=f"Revoke {row.email}'s complimentary access?",
+                       informative="They lose access to this item now. You can grant it "
+                                   "again later.",
+                       confirm_label="Revoke access", destructive=True):
+            return
+        self.revoke_button.setEnabled(False)
+        self._db.write(lambda s, actor: revoke_access(s, actor, content_id, row.user_id),
+                       on_success=self._on_access_saved, on_failure=self._on_action_failed,
+                       context=self)
+
+    def _on_access_saved(self, _row: AccessRow) -> None:
+        self.refresh()
+        self.access_changed.emit()
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, DomainError):
+            self.banner.setText(str(exc))
+            self.banner.setVisible(True)
+            self._update_buttons()
+        else:
+            raise exc

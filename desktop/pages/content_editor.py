@@ -1,0 +1,536 @@
+"""The editor for one content item: common fields, and the fields its type needs.
+
+Video and audio show media URL, duration and thumbnail; written content shows a rich-text
+body (HTML) with a rendered preview. The slug is proposed from the title until the user
+edits it, and a slug already used by another item is reported under the field while typing
+(the service checks again when saving). The editor decides nothing: the services validate,
+and their field errors are shown under the fields by ``set_errors()``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QTextCharFormat, QTextListFormat
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSizePolicy,
+    QSplitter,
+    QTextBrowser,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.models.content import CONTENT_TYPES, CONTENT_VISIBILITIES
+from data.queries.catalog import CatalogChoices, ContentRecord, record_values, slug_taken
+from data.services.slugs import propose_slug, slug_problem
+from desktop.database import Database
+from widgets.tag_chips import TagChips
+
+SLUG_CHECK_DELAY_MS = 300
+MEDIA_FIELDS = ("media_url", "media_duration_seconds", "thumbnail_url")
+BODY_FIELDS = ("content_body",)
+FIELD_LABELS = {  # mnemonics unique across the catalog page (toolbar and buttons too)
+    "content_type": "T&ype", "creator_id": "Creator", "title": "&Title", "slug": "S&lug",
+    "description": "Description", "media_url": "&Media URL",
+    "media_duration_seconds": "Dur&ation (s)", "thumbnail_url": "Thumbnail URL",
+    "content_body": "&Body", "category": "&Category", "tags": "Ta&gs", "series_id": "Ser&ies",
+    "visibility": "&Visibility", "price": "Pric&e",
+}
+VISIBILITY_LABELS = {
+    "public": "Public (anyone)", "private": "Private (hidden)",
+    "members_only": "Members only (subscribers)", "purchased_only": "Purchased only (buyers)",
+}
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.I | re.S)
+_ERROR_STYLE = "color: #b3261e;"
+
+
+def body_html(editor: QTextEdit) -> str:
+    """The body as stored: the HTML inside <body>, or "" when the document is empty."""
+    doc = editor.document()
+    if not doc.toPlainText().strip() and "<img" not in doc.toHtml():
+        return ""
+    html = doc.toHtml()
+    found = _BODY.search(html)
+    return (found.group(1) if found else html).strip()
+
+
+class ContentEditor(QWidget):
+    """Fields of one item, with an error line under each.
+
+    Signals:
+        dirty_changed(bool): the values started or stopped differing from the loaded ones.
+        submitted(): the user asked to save (Ctrl+Return).
+    """
+
+    dirty_changed = Signal(bool)
+    submitted = Signal()
+
+    def __init__(self, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._db = database
+        self._record: ContentRecord | None = None
+        self._baseline: dict[str, Any] = {}
+        self._loading = False
+        self._dirty = False
+        self._slug_edited = False
+        self._body_edited = False
+        self._slug_check_serial = 0
+        self._editors: dict[str, QWidget] = {}
+        self._errors: dict[str, QLabel] = {}
+        self._labels: dict[str, QLabel] = {}
+
+        self.content_type = QComboBox()
+        for kind in CONTENT_TYPES:
+            self.content_type.addItem(kind.capitalize(), kind)
+        self.creator = QComboBox()
+        self.title = QLineEdit()
+        self.slug = QLineEdit()
+        self.slug.setPlaceholderText("proposed from the title")
+        self.description = QPlainTextEdit()
+        self.description.setTabChangesFocus(True)
+        self.description.setFixedHeight(self.description.fontMetrics().lineSpacing() * 3 + 12)
+        self.media_url = QLineEdit()
+        self.media_url.setPlaceholderText("https://…")
+        self.duration = QLineEdit()
+        self.duration.setPlaceholderText("seconds, e.g. 930")
+        self.thumbnail_url = QLineEdit()
+        self.thumbnail_url.setPlaceholderText("https://…")
+        self.body = QTextEdit()
+        self.body.setAcceptRichText(True)
+        self.body.setTabChangesFocus(True)
+        self.preview = QTextBrowser()
+        self.preview.setOpenLinks(False)  # a preview: links are shown, never followed
+        self.preview.setPlaceholderText("Preview")
+        self.category = QComboBox()
+        self.category.setEditable(True)
+        self.category.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.category.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.category.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.category.lineEdit().setPlaceholderText("choose or type a new category")
+        self.tags = TagChips()
+        self.series = QComboBox()
+        self.visibility = QComboBox()
+        for v in CONTENT_VISIBILITIES:
+            self.visibility.addItem(VISIBILITY_LABELS[v], v)
+        self.price = QLineEdit()
+        self.price.setPlaceholderText("Free")
+
+        self._body_panel = self._make_body_panel()
+        editors: dict[str, QWidget] = {
+            "content_type": self.content_type, "creator_id": self.creator, "title": self.title,
+            "slug": self.slug, "description": self.description, "media_url": self.media_url,
+            "media_duration_seconds": self.duration, "thumbnail_url": self.thumbnail_url,
+            "content_body": self._body_panel, "category": self.category, "tags": self.tags,
+            "series_id": self.series, "visibility": self.visibility, "price": self.price,
+        }
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for name, editor in editors.items():
+            self._add_row(name, editor)
+        self.form_error = QLabel()
+        self.form_error.setStyleSheet(_ERROR_STYLE)
+        self.form_error.setWordWrap(True)
+        self.form_error.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.form_error)
+        layout.addLayout(self.form)
+
+        self._slug_timer = QTimer(self)
+        self._slug_timer.setSingleShot(True)
+        self._slug_timer.setInterval(SLUG_CHECK_DELAY_MS)
+        self._slug_timer.timeout.connect(self._on_slug_timer_timeout)
+
+        self.content_type.currentIndexChanged.connect(self._on_content_type_changed)
+        self.title.textEdited.connect(self._on_title_edited)
+        self.slug.textEdited.connect(self._on_slug_edited)
+        self.body.textChanged.connect(self._on_body_changed)
+        for w in (self.media_url, self.duration, self.thumbnail_url, self.price):
+            w.textEdited.connect(partial(self._on_field_edited, w))
+        self.description.textChanged.connect(partial(self._on_field_edited, self.description))
+        self.category.editTextChanged.connect(partial(self._on_field_edited, self.category))
+        for combo in (self.creator, self.series, self.visibility):
+            combo.currentIndexChanged.connect(partial(self._on_field_edited, combo))
+        self.tags.tags_changed.connect(partial(self._on_field_edited, self.tags))
+        for w in (self.title, self.slug, self.media_url, self.duration, self.thumbnail_url,
+                  self.price, self.description, self.body, self.category, self.tags.entry):
+            w.installEventFilter(self)
+        self._show_type_rows()
+
+    # -- public API ---------------------------------------------------------------------
+    @property
+    def record(self) -> ContentRecord | None:
+        return self._record
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def is_new(self) -> bool:
+        return self._record is None
+
+    def set_choices(self, choices: CatalogChoices) -> None:
+        """Fill the category, series and creator choices (keeps what is selected)."""
+        self._loading = True
+        try:
+            text = self.category.currentText()
+            self.category.clear()
+            self.category.addItems(list(choices.categories))
+            self.category.setEditText(text)
+            self._refill(self.series, [("", "(no series)")]
+                         + [(str(c.value), c.label) for c in choices.series])
+            self._refill(self.creator, [(str(c.value), c.label) for c in choices.creators])
+        finally:
+            self._loading = False
+
+    def load(self, record: ContentRecord | None, *, defaults: Mapping[str, Any] | None = None
+             ) -> None:
+        """Show ``record`` (None: a new item, with ``defaults``); clears errors, not dirty."""
+        self._record = record
+        values = record_values(record) if record is not None else {
+            "content_type": "video", "visibility": "purchased_only", "tags": (),
+            **(defaults or {})}
+        self._loading = True
+        try:
+            self._select(self.content_type, values.get("content_type"))
+            self._select(self.creator, values.get("creator_id"))
+            self.creator.setEnabled(record is None)
+            self.title.setText(values.get("title") or "")
+            self.slug.setText(values.get("slug") or "")
+            self.description.setPlainText(values.get("description") or "")
+            self.media_url.setText(values.get("media_url") or "")
+            duration = values.get("media_duration_seconds")
+            self.duration.setText("" if duration is None else str(duration))
+            self.thumbnail_url.setText(values.get("thumbnail_url") or "")
+            self.body.setHtml(values.get("content_body") or "")
+            self.body.document().setModified(False)
+            self.preview.setHtml(values.get("content_body") or "")
+            self.category.setEditText(values.get("category") or "")
+            self.tags.set_tags(values.get("tags") or ())
+            self._select(self.series, values.get("series_id"))
+            self._select(self.visibility, values.get("visibility"))
+            price = values.get("price")
+            self.price.setText("" if price is None else str(price))
+            for line in (self.title, self.slug, self.media_url, self.duration,
+                         self.thumbnail_url, self.price):
+                line.setCursorPosition(0)  # show the start of long URLs, not the end
+        finally:
+            self._loading = False
+        self._slug_edited = record is not None
+        self._body_edited = False
+        self._slug_timer.stop()
+        self._slug_check_serial += 1
+        self.clear_errors()
+        self._show_type_rows()
+        self._baseline = self.values()
+        self._update_dirty()
+
+    def values(self) -> dict[str, Any]:
+        """Every field, as the services take them (text as typed; the service parses)."""
+        values: dict[str, Any] = {
+            "content_type": self.content_type.currentData(),
+            "title": self.title.text(),
+            "slug": self.slug.text().strip(),
+            "description": self.description.toPlainText().strip() or None,
+            "media_url": self.media_url.text().strip() or None,
+            "media_duration_seconds": self.duration.text().strip() or None,
+            "thumbnail_url": self.thumbnail_url.text().strip() or None,
+            "content_body": self._body_value(),
+            "category": self.category.currentText().strip() or None,
+            "tags": tuple(self.tags.tags()),
+            "series_id": _as_uuid(self.series.currentData()),
+            "visibility": self.visibility.currentData(),
+            "price": self.price.text().strip() or None,
+        }
+        if self._record is None:
+            values["creator_id"] = _as_uuid(self.creator.currentData())
+        return values
+
+    def changed_values(self) -> dict[str, Any]:
+        """The fields that differ from what was loaded (all of them for a new item)."""
+        current = self.values()
+        if self._record is None:
+            return current
+        return {k: v for k, v in current.items() if self._baseline.get(k) != v}
+
+    def set_errors(self, errors: Mapping[str, str]) -> None:
+        """Show messages under the named fields; others at the top. Focus the first."""
+        self.clear_errors()
+        loose = []
+        for name, message in errors.items():
+            label = self._errors.get(name)
+            if label is None:
+                loose.append(message)
+                continue
+            label.setText(message)
+            label.show()
+            self._editors[name].setAccessibleDescription(message)
+        if loose:
+            self.form_error.setText("\n".join(loose))
+            self.form_error.show()
+        for name in self._editors:
+            if name in errors and self._errors[name].isVisible():
+                self._focus_target(name).setFocus(Qt.FocusReason.OtherFocusReason)
+                break
+
+    def error_text(self, name: str) -> str:
+        label = self._errors[name]
+        return label.text() if not label.isHidden() else ""
+
+    def clear_errors(self) -> None:
+        for name, label in self._errors.items():
+            label.clear()
+            label.hide()
+            self._editors[name].setAccessibleDescription("")
+        self.form_error.clear()
+        self.form_error.hide()
+
+    def set_read_only(self, read_only: bool) -> None:
+        for w in (self.title, self.slug, self.media_url, self.duration, self.thumbnail_url,
+                  self.price):
+            w.setReadOnly(read_only)
+        self.description.setReadOnly(read_only)
+        self.body.setReadOnly(read_only)
+        for w in (self.content_type, self.series, self.visibility, self.category):
+            w.setEnabled(not read_only)
+        self.creator.setEnabled(not read_only and self._record is None)
+        self.tags.set_read_only(read_only)
+        for button in self._format_buttons:
+            button.setEnabled(not read_only)
+
+    def field_row_visible(self, name: str) -> bool:
+        return not self._editors[name].isHidden()
+
+    # -- Qt overrides -------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.submitted.emit()
+            return True
+        return super().eventFilter(watched, event)
+
+    # -- slots --------------------------------------------------------------------------
+    def _on_content_type_changed(self, _index: int) -> None:
+        self._show_type_rows()
+        self._on_field_edited(self.content_type)
+
+    def _on_title_edited(self, text: str) -> None:
+        if not self._slug_edited:
+            self.slug.setText(propose_slug(text))
+            self._schedule_slug_check()
+        self._on_field_edited(self.title)
+
+    def _on_slug_edited(self, _text: str) -> None:
+        self._slug_edited = True
+        self._schedule_slug_check()
+        self._on_field_edited(self.slug)
+
+    def _on_body_changed(self) -> None:
+        if self._loading:
+            return
+        self._body_edited = True
+        self.preview.setHtml(self._body_value() or "")
+        self._on_field_edited(self._body_panel)
+
+    def _on_field_edited(self, editor: QWidget, *_args: Any) -> None:
+        if self._loading:
+            return
+        for name, candidate in self._editors.items():
+            if candidate is editor and name != "slug":
+                self._hide_error(name)
+        self._update_dirty()
+
+    def _on_slug_timer_timeout(self) -> None:
+        slug = self.slug.text().strip()
+        problem = slug_problem(slug) if slug else None
+        if problem:
+            self._show_error("slug", problem)
+            return
+        self._hide_error("slug")
+        if not slug:
+            return
+        self._slug_check_serial += 1
+        serial = self._slug_check_serial
+        except_id = self._record.id if self._record else None
+        self._db.read(lambda s: slug_taken(s, slug, except_id),
+                      on_success=partial(self._on_slug_checked, serial, slug),
+                      on_failure=lambda _exc: None, context=self)
+
+    def _on_slug_checked(self, serial: int, slug: str, taken: bool) -> None:
+        if serial != self._slug_check_serial or slug != self.slug.text().strip():
+            return  # the slug changed again while this was checked
+        if taken:
+            self._show_error("slug", f"“{slug}” is already used by another item.")
+        else:
+            self._hide_error("slug")
+
+    # -- internals ----------------------------------------------------------------------
+    def _add_row(self, name: str, editor: QWidget) -> None:
+        label = QLabel(FIELD_LABELS[name] + ":")
+        label.setBuddy(self._focus_target_for(name, editor))
+        error = QLabel()
+        error.setObjectName(f"error_{name}")
+        error.setStyleSheet(_ERROR_STYLE)
+        error.setWordWrap(True)
+        error.setTextFormat(Qt.TextFormat.PlainText)
+        error.hide()
+        cell = QWidget()
+        cell.setSizePolicy(QSizePolicy.Policy.Preferred,
+                           QSizePolicy.Policy.Expanding if name == "content_body"
+                           else QSizePolicy.Policy.Maximum)
+        box = QVBoxLayout(cell)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(editor)
+        box.addWidget(error)
+        editor.setObjectName(f"field_{name}")
+        editor.setAccessibleName(FIELD_LABELS[name].replace("&", ""))
+        self._editors[name] = cell
+        self._errors[name] = error
+        self._labels[name] = label
+        self.form.addRow(label, cell)
+
+    def _focus_target_for(self, name: str, editor: QWidget) -> QWidget:
+        if name == "content_body":
+            return self.body
+        if name == "tags":
+            return self.tags.entry
+        return editor
+
+    def _focus_target(self, name: str) -> QWidget:
+        return self._labels[name].buddy() or self._editors[name]
+
+    def _make_body_panel(self) -> QWidget:
+        panel = QWidget()
+        tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        self._format_buttons: list[QToolButton] = []
+        for text, tip, handler in (
+            ("B", "Bold (Ctrl+B)", self._toggle_bold),
+            ("I", "Italic (Ctrl+I)", self._toggle_italic),
+            ("H", "Heading", self._make_heading),
+            ("•", "Bulleted list", self._make_list),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAccessibleName(tip)
+            button.clicked.connect(handler)
+            tools.addWidget(button)
+            self._format_buttons.append(button)
+        self._format_buttons[0].setShortcut("Ctrl+B")
+        self._format_buttons[1].setShortcut("Ctrl+I")
+        tools.addStretch()
+        tools.addWidget(QLabel("Preview:"))
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.body)
+        splitter.addWidget(self.preview)
+        splitter.setChildrenCollapsible(False)
+        self.body.setMinimumHeight(160)
+        box = QVBoxLayout(panel)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addLayout(tools)
+        box.addWidget(splitter, 1)
+        return panel
+
+    def _toggle_bold(self) -> None:
+        fmt = QTextCharFormat()
+        bold = self.body.fontWeight() != QFont.Weight.Bold
+        fmt.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
+        self.body.mergeCurrentCharFormat(fmt)
+
+    def _toggle_italic(self) -> None:
+        fmt = QTextCharFormat()
+        fmt.setFontItalic(not self.body.fontItalic())
+        self.body.mergeCurrentCharFormat(fmt)
+
+    def _make_heading(self) -> None:
+        cursor = self.body.textCursor()
+        block = cursor.blockFormat()
+        block.setHeadingLevel(0 if block.headingLevel() else 2)
+        cursor.setBlockFormat(block)
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold if block.headingLevel() else QFont.Weight.Normal)
+        cursor.select(cursor.SelectionType.BlockUnderCursor)
+        cursor.mergeCharFormat(fmt)
+
+    def _make_list(self) -> None:
+        self.body.textCursor().createList(QTextListFormat.Style.ListDisc)
+
+    def _body_value(self) -> str | None:
+        if not self._body_edited and self._record is not None:
+            return self._record.content_body  # untouched: keep the stored HTML as it was
+        return body_html(self.body) or None
+
+    def _show_type_rows(self) -> None:
+        kind = self.content_type.currentData()
+        for name in MEDIA_FIELDS:
+            self.form.setRowVisible(self._editors[name], kind in ("video", "audio"))
+        for name in BODY_FIELDS:
+            self.form.setRowVisible(self._editors[name], kind == "written")
+
+    def _schedule_slug_check(self) -> None:
+        self._slug_check_serial += 1
+        self._slug_timer.start()
+
+    def _show_error(self, name: str, message: str) -> None:
+        self._errors[name].setText(message)
+        self._errors[name].show()
+        self._editors[name].setAccessibleDescription(message)
+
+    def _hide_error(self, name: str) -> None:
+        if not self._errors[name].isHidden():
+            self._errors[name].clear()
+            self._errors[name].hide()
+            self._editors[name].setAccessibleDescription("")
+
+    def _update_dirty(self) -> None:
+        dirty = self._record is None or self.values() != self._baseline
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirty_changed.emit(dirty)
+
+    @staticmethod
+    def _refill(combo: QComboBox, items: list[tuple[Any, str]]) -> None:
+        current = combo.currentData()
+        combo.clear()
+        for value, label in items:
+            combo.addItem(label, value)
+        ContentEditor._select(combo, current)
+
+    @staticmethod
+    def _select(combo: QComboBox, value: Any) -> None:
+        """Select the item whose data is ``value`` (ids are kept as text in the combos)."""
+        key = "" if value is None else str(value)
+        index = combo.findData(key)
+        if index < 0 and key:
+            # A value the choices do not know yet (e.g. a series created elsewhere): show
+            # it as it is rather than silently showing another choice.
+            label = f"({key[:8]}…)" if isinstance(value, uuid.UUID) else key
+            combo.addItem(label, key)
+            index = combo.count() - 1
+        if index < 0 and not key and combo.count():
+            index = 0
+        combo.setCurrentIndex(index)
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None

@@ -1,0 +1,266 @@
+"""The featured content dialog: which published items the home page shows, in what order.
+
+The list is edited locally (add from a search of published items, remove, drag to reorder)
+and saved in one go through :func:`data.services.featured.set_featured_content`, which
+refuses to overwrite a change someone else made since the dialog loaded the list.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.errors import ConflictError, DomainError, ValidationError
+from data.queries.featured import (
+    FeaturedItem,
+    FeaturedState,
+    get_featured,
+    search_published_content,
+)
+from data.services.featured import FIELD, set_featured_content
+from desktop.database import Database
+from desktop.pages.formatting import format_value
+from widgets.dialogs import confirm
+from widgets.ordered_list import OrderedList
+from widgets.search_box import SearchBox
+
+ERROR_STYLE = "color: #b3261e;"
+SEARCH_LIMIT = 50
+
+
+def _tooltip(item: FeaturedItem) -> str:
+    if item.featurable:
+        return f"Published {format_value(item.published_at)}"
+    return "Not published any more: remove it before saving."
+
+
+class FeaturedContentDialog(QDialog):
+    """The featured list in order on the left; published items to add on the right.
+
+    Signals:
+        featured_changed(): the featured list was saved.
+    """
+
+    featured_changed = Signal()
+
+    def __init__(self, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Featured content")
+        self.resize(920, 560)
+        self._db = database
+        self._state: FeaturedState | None = None
+        self._known: dict[uuid.UUID, FeaturedItem] = {}
+        self._search_text = ""
+        self._busy = False
+
+        self.featured = OrderedList(removable=True, remove_label="&Remove")
+        self.featured.order_changed.connect(self._update_buttons)
+        featured_box = QGroupBox("&Featured, in the order the home page shows them")
+        fb = QVBoxLayout(featured_box)
+        fb.addWidget(self.featured, 1)
+        fb.addWidget(QLabel("Drag to reorder, or Ctrl+Up / Ctrl+Down."))
+        featured_box.setFocusProxy(self.featured.view)
+
+        self.search = SearchBox("Search published items by title or slug…")
+        self.search.search_requested.connect(self._on_search_requested)
+        self.search.installEventFilter(self)
+        self.results = QListWidget()
+        self.search.move_down_into(self.results)
+        self.results.itemActivated.connect(lambda _item: self.add_selected())
+        self.results.currentItemChanged.connect(self._update_buttons)
+        self.results_note = QLabel("")
+        self.add_button = QPushButton("&Add to featured")
+        self.add_button.clicked.connect(self.add_selected)
+        self.add_button.setAutoDefault(False)  # Return on a result adds it; no default button
+        add_box = QGroupBox("Add a &published item")
+        ab = QVBoxLayout(add_box)
+        ab.addWidget(self.search)
+        ab.addWidget(self.results, 1)
+        ab.addWidget(self.results_note)
+        ab.addWidget(self.add_button)
+        add_box.setFocusProxy(self.search)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(featured_box)
+        splitter.addWidget(add_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(ERROR_STYLE)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner.setVisible(False)
+        self.status = QLabel("Loading…")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.ApplyRole)
+        self.revert_button = self.buttons.addButton("Re&vert",
+                                                    QDialogButtonBox.ButtonRole.ResetRole)
+        for b in self.buttons.buttons():
+            b.setAutoDefault(False)
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self._on_revert_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self._update_buttons()
+        self.reload()
+        self._on_search_requested("")
+
+    # -- public API ------------------------------------------------------------------------
+    @property
+    def state(self) -> FeaturedState | None:
+        return self._state
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._state is not None and list(self.featured.ids()) != self._state.ids
+
+    def reload(self) -> None:
+        self._db.read(get_featured, on_success=self._show_state,
+                      on_failure=self._on_action_failed, context=self)
+
+    def add_selected(self) -> bool:
+        """Append the chosen search result to the featured list (once)."""
+        current = self.results.currentItem()
+        if current is None or self._state is None:
+            return False
+        item: FeaturedItem = current.data(Qt.ItemDataRole.UserRole)
+        self._known[item.id] = item
+        if not self.featured.model.append_item(item.id, item.label, _tooltip(item)):
+            self.status.setText(f"'{item.title}' is already featured.")
+            return False
+        self.featured.select_row(self.featured.model.rowCount() - 1)
+        self.status.setText(f"Added '{item.title}'. Save to publish the new list.")
+        return True
+
+    def save(self) -> None:
+        state = self._state
+        if state is None or self._busy or not self.is_dirty:
+            return
+        ids = list(self.featured.ids())
+        self._busy = True
+        self.banner.setVisible(False)
+        self._update_buttons()
+        self.status.setText("Saving…")
+        self._db.write(lambda s, actor: set_featured_content(s, actor, state.version, ids),
+                       on_success=self._on_saved, on_failure=self._on_action_failed,
+                       context=self)
+
+    # -- loading ---------------------------------------------------------------------------
+    def _show_state(self, state: FeaturedState) -> None:
+        self._state = state
+        for item in state.items:
+            self._known[item.id] = item
+        self.featured.set_items([(i.id, i.label) for i in state.items],
+                                {i.id: _tooltip(i) for i in state.items})
+        stale = [i for i in state.items if not i.featurable]
+        n = len(state.items)
+        text = f"{n} featured item{'s' if n != 1 else ''}."
+        if stale:
+            text += (f" {len(stale)} of them {'is' if len(stale) == 1 else 'are'} not "
+                     "published any more: remove them before saving.")
+        self.status.setText(text)
+        self._update_buttons()
+
+    def _on_search_requested(self, text: str) -> None:
+        self._search_text = text
+        self.results_note.setText("Searching…")
+        self._db.read(lambda s: search_published_content(s, text, SEARCH_LIMIT),
+                      on_success=partial(self._on_results_loaded, text),
+                      on_failure=self._on_action_failed, context=self)
+
+    def _on_results_loaded(self, text: str, items: list[FeaturedItem]) -> None:
+        if text != self._search_text:
+            return  # an older search answered late
+        self.results.clear()
+        for item in items:
+            day = item.published_at.date().isoformat() if item.published_at else ""
+            row = QListWidgetItem(f"{item.title}  ({item.content_type}, {day})")
+            row.setToolTip(_tooltip(item))
+            row.setData(Qt.ItemDataRole.UserRole, item)
+            self.results.addItem(row)
+        if not items:
+            self.results_note.setText("No published item matches.")
+        elif len(items) == SEARCH_LIMIT:
+            self.results_note.setText(f"First {SEARCH_LIMIT}: type more to narrow.")
+        else:
+            self.results_note.setText(f"{len(items)} published item"
+                                      f"{'s' if len(items) != 1 else ''}.")
+        self._update_buttons()
+
+    # -- saving ----------------------------------------------------------------------------
+    def _on_saved(self, state: FeaturedState) -> None:
+        self._busy = False
+        self._show_state(state)
+        self.status.setText(f"Saved: {len(state.items)} featured items.")
+        self.featured_changed.emit()
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        self._busy = False
+        if isinstance(exc, ValidationError):
+            self._show_banner(exc.field_errors.get(FIELD) or str(exc))
+            self.status.setText("Nothing was saved.")
+        elif isinstance(exc, ConflictError):
+            self._show_banner(str(exc))
+            if isinstance(exc.current, FeaturedState):
+                self._show_state(exc.current)
+        elif isinstance(exc, DomainError):
+            self._show_banner(str(exc))
+        else:
+            self._update_buttons()
+            raise exc
+        self._update_buttons()
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(True)
+
+    def _on_revert_clicked(self) -> None:
+        if self._state is not None:
+            self.banner.setVisible(False)
+            self._show_state(self._state)
+
+    def _update_buttons(self, *_args) -> None:
+        dirty = self.is_dirty and not self._busy
+        self.save_button.setEnabled(dirty)
+        self.revert_button.setEnabled(dirty)
+        self.add_button.setEnabled(self._state is not None
+                                   and self.results.currentItem() is not None)
+
+    # -- Qt overrides ----------------------------------------------------------------------
+    def eventFilter(self, watched, event) -> bool:
+        # Return searches now (and never reaches a dialog button); Down goes to the results,
+        # so adding never needs the mouse: type, Down, Return.
+        if watched is self.search and event.type() == QEvent.Type.KeyPress and event.key() in (
+                Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.search.cancel_pending()
+            self._on_search_requested(self.search.text())
+            return True
+        return super().eventFilter(watched, event)
+
+    def reject(self) -> None:
+        if not self.is_dirty or confirm(
+                self, title="Unsaved changes",
+                text="Discard your changes to the featured content?",
+                confirm_label="Discard changes", destructive=True):
+            super().reject()

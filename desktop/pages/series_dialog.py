@@ -1,0 +1,511 @@
+"""The series dialog: list, create and edit content series, and order a series' items by drag
+and drop.
+
+Editing and ordering are saved together in one transaction through
+:mod:`data.services.series`, which refuses to overwrite a change made since the series was
+loaded (including an item added to or removed from it meanwhile).
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.errors import ConflictError, DomainError, ValidationError
+from data.models.content import CONTENT_STATUSES
+from data.queries.series import (
+    CreatorChoice,
+    SeriesDetail,
+    SeriesRow,
+    get_series,
+    list_creators,
+    list_series_page,
+)
+from data.services import series as series_service
+from data.services.slugs import propose_slug
+from desktop.database import Database
+from desktop.pages.formatting import format_value
+from widgets.dialogs import confirm
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+from widgets.ordered_list import OrderedList
+from widgets.record_form import FieldSpec, RecordForm
+from widgets.search_box import SearchBox
+
+ERROR_STYLE = "color: #b3261e;"
+
+SERIES_COLUMNS = (
+    Column("Title", value=lambda r: r.title, width=220),
+    Column("Status", value=lambda r: r.status, width=80),
+    Column("Items", value=lambda r: r.item_count, display=format_value, width=50,
+           align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+    Column("Price", value=lambda r: r.price, display=lambda v: "" if v is None
+           else format_value(v), width=70,
+           align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+)
+
+SERIES_FORM_FIELDS = (
+    FieldSpec("title", "&Title", "text", max_length=500, required=True),
+    FieldSpec("slug", "S&lug", "text", max_length=500, required=True,
+              placeholder="proposed from the title"),
+    FieldSpec("status", "St&atus", "choice", choices=tuple((s, s) for s in CONTENT_STATUSES)),
+    FieldSpec("price", "&Price", "text", placeholder="bundle price; blank for none"),
+    FieldSpec("thumbnail_url", "T&humbnail URL", "text", max_length=2000),
+    FieldSpec("description", "&Description", "multiline"),
+)
+
+
+def _form_values(detail: SeriesDetail | None) -> dict[str, Any]:
+    if detail is None:
+        return {"status": "draft"}
+    return {
+        "title": detail.title, "slug": detail.slug, "status": detail.status,
+        "price": "" if detail.price is None else str(detail.price),
+        "thumbnail_url": detail.thumbnail_url, "description": detail.description,
+    }
+
+
+def _item_text(item) -> str:
+    marks = [item.content_type]
+    if item.status != "published":
+        marks.append(item.status)
+    if item.deleted:
+        marks.append("deleted")
+    return f"{item.title}  ({', '.join(marks)})"
+
+
+class SeriesDialog(QDialog):
+    """Series on the left; the chosen series' fields and item order on the right.
+
+    Signals:
+        series_changed(): a series was created, edited or reordered.
+    """
+
+    series_changed = Signal()
+
+    def __init__(self, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Content series")
+        self.resize(1000, 640)
+        self._db = database
+        self._detail: SeriesDetail | None = None
+        self._creating = False
+        self._requested: uuid.UUID | None = None
+        self._slug_touched = False
+        self._order_dirty = False
+        self._busy = False
+        self._switching = False
+
+        # -- list ------------------------------------------------------------------------
+        self.search = SearchBox("Search series by title or slug…")
+        self.search.search_requested.connect(lambda _t: self.refresh_list())
+        self.model = LazyTableModel(SERIES_COLUMNS, database.runner, page_size=200,
+                                    row_key=lambda r: r.id, parent=self)
+        self.view = LazyTableView(self.model)
+        self.view.set_placeholder_texts(empty="No series")
+        self.view.current_row_changed.connect(self._on_view_current_row_changed)
+        self.model.rows_loaded.connect(self._on_model_rows_loaded)
+        self._select_when_loaded: uuid.UUID | None = None
+        self.new_button = QPushButton("&New series")
+        self.new_button.clicked.connect(self.start_new_series)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.search)
+        ll.addWidget(self.view, 1)
+        ll.addWidget(self.new_button)
+
+        # -- detail ----------------------------------------------------------------------
+        self.title = QLabel("Select a series, or create a new one.")
+        self.title.setObjectName("detailTitle")
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(ERROR_STYLE)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner.setVisible(False)
+        self.creator = QComboBox()
+        self.creator.setPlaceholderText("Loading…")
+        self.creator_error = QLabel("")
+        self.creator_error.setStyleSheet(ERROR_STYLE)
+        self.creator_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.creator_error.setVisible(False)
+        owner = QFormLayout()
+        owner_label = QLabel("O&wner:")
+        owner_label.setBuddy(self.creator)
+        owner.addRow(owner_label, self.creator)
+        owner.addRow("", self.creator_error)
+        self.form = RecordForm(SERIES_FORM_FIELDS)
+        self.form.field_widget("title").textEdited.connect(self._on_title_edited)
+        self.form.field_widget("slug").textEdited.connect(self._on_slug_edited)
+        self.form.dirty_changed.connect(self._update_buttons)
+        self.form.submitted.connect(lambda _v: self.save())
+        self.creator.currentIndexChanged.connect(self._update_buttons)
+
+        self.items = OrderedList()
+        self.items.order_changed.connect(self._on_items_order_changed)
+        self.items.current_changed.connect(self._update_buttons)
+        self.remove_item_button = QPushButton("Re&move from series…")
+        self.remove_item_button.setAutoDefault(False)
+        self.remove_item_button.clicked.connect(self._on_remove_item_clicked)
+        self.items_hint = QLabel("Drag items to reorder them, or use Ctrl+Up / Ctrl+Down. "
+                                 "Items join or leave a series from the content editor.")
+        self.items_hint.setWordWrap(True)
+        items_box = QGroupBox("&Items in order")
+        ib = QVBoxLayout(items_box)
+        ib.addWidget(self.items, 1)
+        item_actions = QHBoxLayout()
+        item_actions.addWidget(self.items_hint, 1)
+        item_actions.addWidget(self.remove_item_button)
+        ib.addLayout(item_actions)
+        items_box.setFocusProxy(self.items.view)
+        self.items_box = items_box
+
+        self.save_button = QPushButton("&Save")
+        self.save_button.setDefault(True)
+        self.revert_button = QPushButton("Re&vert")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self._on_revert_clicked)
+        actions = QHBoxLayout()
+        actions.addWidget(self.save_button)
+        actions.addWidget(self.revert_button)
+        actions.addStretch()
+
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.banner)
+        body.addLayout(owner)
+        body.addWidget(self.form)
+        body.addWidget(items_box, 1)
+        body.addLayout(actions)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.title)
+        rl.addWidget(self.body, 1)
+        rl.addStretch(0)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(close)
+
+        self.body.setVisible(False)
+        self._update_buttons()
+        self._db.read(list_creators, on_success=self._on_creators_loaded,
+                      on_failure=self._on_action_failed, context=self)
+        self.refresh_list()
+
+    # -- public API ------------------------------------------------------------------------
+    @property
+    def detail(self) -> SeriesDetail | None:
+        return self._detail
+
+    @property
+    def is_dirty(self) -> bool:
+        if self._creating:
+            return self.form.is_dirty or self._slug_touched
+        if self._detail is None:
+            return False
+        return (self.form.is_dirty or self._order_dirty
+                or self.creator_id() != self._detail.creator_id)
+
+    def creator_id(self) -> uuid.UUID | None:
+        """The owner chosen in the Owner box (ids are kept as text: QVariant compares
+        Python objects by identity, so findData would never find a UUID)."""
+        data = self.creator.currentData()
+        return uuid.UUID(data) if data else None
+
+    def refresh_list(self) -> None:
+        self.search.cancel_pending()
+        self.model.set_fetcher(self._db.page_fetcher(list_series_page, self.search.text()))
+
+    def show_series(self, series_id: uuid.UUID | None) -> None:
+        """Load one series into the editor (None: nothing chosen)."""
+        self._requested = series_id
+        self._creating = False
+        if series_id is None:
+            self._detail = None
+            self.title.setText("Select a series, or create a new one.")
+            self.body.setVisible(False)
+            self._update_buttons()
+            return
+        self.title.setText("Loading…")
+        self._db.read(lambda s: get_series(s, series_id),
+                      on_success=partial(self._on_series_loaded, series_id),
+                      on_failure=self._on_action_failed, context=self)
+
+    def start_new_series(self) -> None:
+        """An empty form; Save creates the series."""
+        if not self._may_discard():
+            return
+        self._switching = True
+        self.view.clearSelection()
+        self.view.setCurrentIndex(self.model.index(-1, -1))
+        self._switching = False
+        self._requested = None
+        self._detail = None
+        self._creating = True
+        self._slug_touched = False
+        self.title.setText("<b>New series</b>")
+        self.banner.setVisible(False)
+        self.form.set_values(_form_values(None))
+        self.form.set_read_only(False)
+        self.creator.setEnabled(True)
+        self.creator.setCurrentIndex(-1 if self.creator.count() != 1 else 0)
+        self.items.set_items([])
+        self.items_box.setEnabled(False)
+        self.items_hint.setText("Save the series first; then add items to it from the "
+                                "content editor.")
+        self._order_dirty = False
+        self.body.setVisible(True)
+        self.form.field_widget("title").setFocus()
+        self._update_buttons()
+
+    def save(self) -> None:
+        """Create the new series, or save the edited fields and item order together."""
+        if self._busy or not self.is_dirty:
+            return
+        self.form.clear_errors()
+        self.creator_error.setVisible(False)
+        values = self.form.values() if self._creating else self.form.changed_values()
+        creator = self.creator_id()
+        if self._creating:
+            values["creator_id"] = creator
+            self._run_write(lambda s, actor: series_service.create_series(s, actor, values))
+            return
+        d = self._detail
+        assert d is not None
+        if creator != d.creator_id:
+            values["creator_id"] = creator
+        order = list(self.items.ids()) if self._order_dirty else None
+
+        def work(s, actor):
+            saved = d
+            if values:
+                saved = series_service.update_series(s, actor, d.id, d.version, values)
+            if order is not None:
+                saved = series_service.reorder_series(s, actor, d.id, saved.version, order)
+            return saved
+
+        self._run_write(work)
+
+    # -- loading ---------------------------------------------------------------------------
+    def _on_creators_loaded(self, creators: list[CreatorChoice]) -> None:
+        current = self.creator.currentData()
+        self.creator.blockSignals(True)
+        self.creator.clear()
+        for c in creators:
+            self.creator.addItem(c.label, str(c.id))
+        self.creator.setPlaceholderText("Choose who owns the series")
+        self.creator.blockSignals(False)
+        if self._detail is not None:
+            self._select_creator(self._detail)
+        elif current is not None:
+            self.creator.setCurrentIndex(self.creator.findData(current))
+        else:
+            self.creator.setCurrentIndex(-1)
+        self._update_buttons()
+
+    def _select_creator(self, detail: SeriesDetail) -> None:
+        self.creator.blockSignals(True)
+        index = self.creator.findData(str(detail.creator_id))
+        if index < 0:  # e.g. a customer who owns an old series: show them as they are
+            self.creator.addItem(detail.creator_label, str(detail.creator_id))
+            index = self.creator.count() - 1
+        self.creator.setCurrentIndex(index)
+        self.creator.blockSignals(False)
+
+    def _on_series_loaded(self, series_id: uuid.UUID, detail: SeriesDetail) -> None:
+        if series_id != self._requested:
+            return  # the selection moved on
+        self.banner.setVisible(False)
+        self._show_detail(detail)
+
+    def _show_detail(self, detail: SeriesDetail) -> None:
+        self._detail = detail
+        self._creating = False
+        self._slug_touched = True
+        self.title.setText(f"<b>{html.escape(detail.title)}</b> · {len(detail.items)} "
+                           f"item{'s' if len(detail.items) != 1 else ''}")
+        self.form.set_values(_form_values(detail))
+        self.form.set_read_only(False)
+        self._select_creator(detail)
+        self.creator.setEnabled(True)
+        self.items.set_items([(i.id, _item_text(i)) for i in detail.items])
+        self.items_box.setEnabled(bool(detail.items))
+        self.items_hint.setText(
+            "Drag items to reorder them, or use Ctrl+Up / Ctrl+Down. Items join or leave a "
+            "series from the content editor." if detail.items else
+            "No items yet: add items to this series from the content editor.")
+        self._order_dirty = False
+        self.body.setVisible(True)
+        self._update_buttons()
+
+    # -- editing ---------------------------------------------------------------------------
+    def _on_title_edited(self, text: str) -> None:
+        if self._creating and not self._slug_touched:
+            self.form.field_widget("slug").setText(propose_slug(text))
+
+    def _on_slug_edited(self, _text: str) -> None:
+        self._slug_touched = True
+
+    def _on_items_order_changed(self, ids: list) -> None:
+        self._order_dirty = self._detail is not None and ids != self._detail.item_ids
+        self._update_buttons()
+
+    def _on_revert_clicked(self) -> None:
+        if self._detail is not None:
+            self.banner.setVisible(False)
+            self._show_detail(self._detail)
+        elif self._creating:
+            self._creating = False
+            self.start_new_series()
+
+    def _update_buttons(self, *_args: Any) -> None:
+        dirty = self.is_dirty and not self._busy
+        self.save_button.setEnabled(dirty)
+        self.revert_button.setEnabled(dirty)
+        # Removing saves at once and reloads the series: not over unsaved edits.
+        self.remove_item_button.setEnabled(
+            self._detail is not None and not self._busy and not self.is_dirty
+            and self.items.current_id() is not None)
+        self.remove_item_button.setToolTip(
+            "Save or revert your changes first." if self.is_dirty else
+            "Take the selected item out of this series now (it stays in the catalog).")
+
+    def _on_remove_item_clicked(self) -> None:
+        d, item_id = self._detail, self.items.current_id()
+        if d is None or item_id is None or self.is_dirty:
+            return
+        title = next((i.title for i in d.items if i.id == item_id), "this item")
+        if not confirm(self, title="Remove from series",
+                       text=f"Take '{title}' out of '{d.title}'?",
+                       informative="The item stays in the catalog, in no series. You can "
+                                   "put it back from the content editor.",
+                       confirm_label="Remove from series"):
+            return
+
+        def work(s, actor):
+            series_service.move_content_to_series(s, actor, item_id, None)
+            return get_series(s, d.id)
+
+        self._busy = True
+        self._update_buttons()
+        self._db.write(work, on_success=self._on_item_removed,
+                       on_failure=self._on_action_failed, context=self)
+
+    def _on_item_removed(self, detail: SeriesDetail) -> None:
+        self._busy = False
+        self._show_detail(detail)
+        self.series_changed.emit()
+        row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
+                        len(detail.items), detail.updated_at)
+        self.model.replace_row(row)
+
+    def _on_view_current_row_changed(self, row: SeriesRow | None) -> None:
+        if self._switching or row is None:
+            return  # None: the list was reloaded; keep showing what is being edited
+        new_id = row.id
+        if self._detail is not None and new_id == self._detail.id:
+            return
+        if not self._may_discard():
+            self._switching = True
+            if self._detail is not None:
+                self.view.select_row_by_key(self._detail.id)
+            else:
+                self.view.clearSelection()
+            self._switching = False
+            return
+        self.show_series(new_id)
+
+    def _may_discard(self) -> bool:
+        if not self.is_dirty:
+            return True
+        return confirm(self, title="Unsaved changes",
+                       text="Discard your unsaved changes to this series?",
+                       confirm_label="Discard changes", destructive=True)
+
+    # -- saving ----------------------------------------------------------------------------
+    def _run_write(self, fn) -> None:
+        self._busy = True
+        self._update_buttons()
+        self._db.write(fn, on_success=self._on_saved, on_failure=self._on_action_failed,
+                       context=self)
+
+    def _on_saved(self, detail: SeriesDetail) -> None:
+        self._busy = False
+        self.banner.setVisible(False)
+        created = self._creating
+        self._requested = detail.id
+        self._show_detail(detail)
+        self.series_changed.emit()
+        row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
+                        len(detail.items), detail.updated_at)
+        if created or not self.model.replace_row(row):
+            self._select_when_loaded = detail.id
+            self.refresh_list()
+
+    def _on_model_rows_loaded(self, _n: int) -> None:
+        key, self._select_when_loaded = self._select_when_loaded, None
+        if key is not None and self._detail is not None and self._detail.id == key:
+            self._switching = True
+            self.view.select_row_by_key(key)
+            self._switching = False
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        self._busy = False
+        if isinstance(exc, ValidationError):
+            errors = dict(exc.field_errors)
+            creator = errors.pop("creator_id", None)
+            if creator:
+                self.creator_error.setText(creator)
+                self.creator_error.setVisible(True)
+            order = errors.pop("content_order", None)
+            if order:
+                self._show_banner(order)
+            self.form.set_errors(errors)
+        elif isinstance(exc, ConflictError):
+            self._show_banner(str(exc))
+            if isinstance(exc.current, SeriesDetail):
+                self._show_detail(exc.current)
+                self.series_changed.emit()
+        elif isinstance(exc, DomainError):
+            self._show_banner(str(exc))
+        else:
+            self._update_buttons()
+            raise exc
+        self._update_buttons()
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(True)
+
+    # -- Qt overrides ----------------------------------------------------------------------
+    def reject(self) -> None:
+        # Escape and Close land here: never drop unsaved edits silently.
+        if self._may_discard():
+            super().reject()
