@@ -55,6 +55,7 @@ def _quit_on_signals(app: QApplication) -> QTimer:
 
 def run_app(args) -> int:
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per HTTP request
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
