@@ -50,7 +50,7 @@ from desktop.pages.bulk_actions import BulkActionsDialog
 from desktop.pages.content_access import ContentAccessPanel
 from desktop.pages.content_editor import ContentEditor
 from desktop.pages.featured_dialog import FeaturedContentDialog
-from desktop.pages.formatting import format_money, format_value
+from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.series_dialog import SeriesDialog
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -516,9 +516,7 @@ class CatalogPage(QWidget):
     def _on_count_loaded(self, flt: CatalogFilter, count) -> None:
         if flt != self.current_filter():
             return
-        n = count.value
-        self.count_label.setText(f"{n:,} item{'s' if n != 1 else ''}" if count.exact
-                                 else f"about {n:,} items")
+        self.count_label.setText(format_count(count.value, "item", exact=count.exact))
 
     def _on_choices_loaded(self, choices: CatalogChoices) -> None:
         self.choices = choices

@@ -1,4 +1,4 @@
-"""How values read on screen: dates, money, yes/no."""
+"""How values read on screen: dates, money, yes/no, counts."""
 
 from __future__ import annotations
 
@@ -27,3 +27,9 @@ def format_money(amount: Decimal | None, currency: str = "usd") -> str:
     if amount is None:
         return ""
     return f"{amount:,.2f} {currency.upper()}"
+
+
+def format_count(value: int, noun: str, *, exact: bool = True) -> str:
+    """'1 user', '12,345 users', or 'about 1,000,000 users' for an estimate."""
+    text = f"{value:,} {noun}{'' if value == 1 and exact else 's'}"
+    return text if exact else f"about {text}"

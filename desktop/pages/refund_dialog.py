@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -59,6 +60,24 @@ def _esc(text: str) -> str:
 def _plain_amount(amount: Decimal) -> str:
     """The amount as typed into the field: no thousands separators, two decimals."""
     return f"{amount:.2f}"
+
+
+def _lay_out_step(page: QWidget, body: list[QWidget | QLayout],
+                  buttons: list[QPushButton]) -> None:
+    """One step of the dialog: its content on top, its buttons at the bottom right."""
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for part in body:
+        if isinstance(part, QLayout):
+            layout.addLayout(part)
+        else:
+            layout.addWidget(part)
+    layout.addStretch()
+    row = QHBoxLayout()
+    row.addStretch()
+    for button in buttons:
+        row.addWidget(button)
+    layout.addLayout(row)
 
 
 class RefundDialog(QDialog):
@@ -162,18 +181,8 @@ class RefundDialog(QDialog):
         self.review_button = QPushButton("Re&view refund…")
         self.cancel_button.clicked.connect(self.reject)
         self.review_button.clicked.connect(self.review)
-        buttons = QHBoxLayout()
-        buttons.addStretch()
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.review_button)
-
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.refusal)
-        layout.addLayout(form)
-        layout.addStretch()
-        layout.addLayout(buttons)
+        _lay_out_step(page, [self.summary, self.refusal, form],
+                      [self.cancel_button, self.review_button])
         self._on_reason_changed()
         return page
 
@@ -189,15 +198,7 @@ class RefundDialog(QDialog):
         # Money leaves with this button: a reflexive Return after "Review" must not press it,
         # so Go back is the default (as widgets.dialogs.confirm does for destructive actions).
         self.refund_button.setAutoDefault(False)
-        buttons = QHBoxLayout()
-        buttons.addStretch()
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.refund_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.confirm_text)
-        layout.addStretch()
-        layout.addLayout(buttons)
+        _lay_out_step(page, [self.confirm_text], [self.back_button, self.refund_button])
         return page
 
     def _build_outcome(self) -> QWidget:
@@ -210,15 +211,7 @@ class RefundDialog(QDialog):
         self.close_button = QPushButton("&Close")
         self.retry_button.clicked.connect(self.retry)
         self.close_button.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.addStretch()
-        buttons.addWidget(self.retry_button)
-        buttons.addWidget(self.close_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.outcome_text)
-        layout.addStretch()
-        layout.addLayout(buttons)
+        _lay_out_step(page, [self.outcome_text], [self.retry_button, self.close_button])
         return page
 
     @staticmethod

@@ -48,7 +48,7 @@ from data.services.credits import (
     run_bulk_grant,
 )
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.pages.formatting import format_count, format_value
 from desktop.pages.token_adjustment import ERROR_STYLE, AdjustmentDialog
 from widgets.dialogs import ProgressDialog, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -356,8 +356,7 @@ class TokenBalancesPage(QWidget):
     def _on_count_loaded(self, flt: BalanceFilter, count) -> None:
         if flt != self.current_filter():
             return
-        prefix = "" if count.exact else "about "
-        self.count_label.setText(f"{prefix}{count.value:,} balances")
+        self.count_label.setText(format_count(count.value, "balance", exact=count.exact))
 
     def _on_active_only_toggled(self, on: bool) -> None:
         self.active_from.setEnabled(on)

@@ -46,7 +46,7 @@ from data.queries.users import (
 )
 from data.services import users as user_service
 from desktop.database import Database
-from desktop.pages.formatting import format_money, format_value
+from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.dialogs import ProgressDialog, confirm, show_error
@@ -502,10 +502,7 @@ class UsersPage(QWidget):
     def _on_count_loaded(self, flt: UserFilter, count) -> None:
         if flt != self.current_filter():
             return
-        if count.exact:
-            self.count_label.setText(f"{count.value:,} user{'s' if count.value != 1 else ''}")
-        else:
-            self.count_label.setText(f"about {count.value:,} users")
+        self.count_label.setText(format_count(count.value, "user", exact=count.exact))
 
     def _on_view_current_row_changed(self, row: UserRow | None) -> None:
         self.detail.show_user(row.id if row is not None else None)
