@@ -49,10 +49,12 @@ def _database(url, runner, gui_sql, gateway=None):
     gui_sql.attach(engine)
     backend = Backend(engine, make_session_factory(engine), info, "test database",
                       gateway=gateway)
-    yield Database(backend, runner)
-    runner.cancel_all()
-    runner.wait_for_done(20_000)
-    engine.dispose()
+    try:
+        yield Database(backend, runner)
+    finally:  # a failed test must not leave open connections for a later test's GC to find
+        runner.cancel_all()
+        runner.wait_for_done(20_000)
+        engine.dispose()
     assert gui_sql.statements == [], "SQL ran on the GUI thread"
 
 
