@@ -17,7 +17,6 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
@@ -37,6 +36,7 @@ from data.queries.catalog import (
     slug_taken,
 )
 from data.services.audit import record_change
+from data.services.prices import parse_price
 from data.services.series import attach_to_series
 from data.services.slugs import propose_slug, slug_problem
 
@@ -45,7 +45,6 @@ MAX_CATEGORY = 100
 MAX_TAG = 100
 MAX_TAGS = 50
 MAX_URL = 2_000
-MAX_PRICE = Decimal("99999999.99")  # NUMERIC(10,2)
 MAX_DURATION = 2**31 - 1
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 _TAG_MARKUP = re.compile(r"<[^>]*>")
@@ -79,31 +78,6 @@ def _text(value: Any, errors: dict[str, str], name: str, limit: int | None) -> s
         errors[name] = f"At most {limit:,} characters (this has {len(value):,})."
         return None
     return value
-
-
-def parse_price(value: Any) -> Decimal | None:
-    """A price from the editor: blank means free (None); raises ValueError with a message."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool | float):
-        raise ValueError("Enter the price as a decimal number, e.g. 9.99.")
-    if isinstance(value, int):
-        value = Decimal(value)
-    if isinstance(value, str):
-        try:
-            value = Decimal(value.strip().replace(",", ""))
-        except InvalidOperation:
-            raise ValueError(f"“{value.strip()}” is not a number; enter e.g. 9.99.") from None
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueError("Enter the price as a decimal number, e.g. 9.99.")
-    if value < 0:
-        raise ValueError("The price cannot be negative (leave it blank for free).")
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValueError("At most 2 decimal places.")
-    if value > MAX_PRICE:
-        raise ValueError(f"At most {MAX_PRICE:,}.")
-    return value.quantize(Decimal("0.01"))
 
 
 def _duration(value: Any) -> int | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -30,10 +29,10 @@ from data.queries.series import (
     series_values,
 )
 from data.services.audit import record_change
+from data.services.prices import parse_price
 from data.services.slugs import propose_slug, slug_problem
 
 MAX_TITLE = 500
-MAX_PRICE = Decimal("99999999.99")  # numeric(10, 2)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 CONFLICT_MESSAGE = (
     "Someone else changed this series after you opened it. Nothing was saved; "
@@ -135,7 +134,7 @@ def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if name == "price":
             try:
-                price = _parse_price(value)
+                price = parse_price(value)
             except ValueError as exc:
                 errors[name] = str(exc)
                 continue
@@ -178,27 +177,6 @@ def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return clean
-
-
-def _parse_price(value: Any) -> Decimal | None:
-    """Blank means no bundle price; otherwise a Decimal >= 0 with at most 2 decimals."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, float | bool):
-        raise ValueError("Enter the price as a number such as 19.99.")
-    try:
-        price = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"'{value}' is not a number; enter a price such as 19.99.") from None
-    if not price.is_finite():
-        raise ValueError("Enter a price such as 19.99.")
-    if price < 0:
-        raise ValueError("The price cannot be below zero; leave it blank for no price.")
-    if price > MAX_PRICE:
-        raise ValueError(f"At most {MAX_PRICE:,}.")
-    if price != price.quantize(Decimal("0.01")):
-        raise ValueError("At most two decimals (cents).")
-    return price.quantize(Decimal("0.01"))
 
 
 def _check_slug_free(session: Session, slug: str, series_id: uuid.UUID | None) -> None:
