@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.banner import ERROR_STYLE
+
 __all__ = ["FieldKind", "FieldSpec", "RecordForm"]
 
 FieldKind = Literal["text", "multiline", "choice", "bool", "readonly"]
 _KINDS = frozenset(("text", "multiline", "choice", "bool", "readonly"))
 
 # Kept in one place so a stylesheet can override it via the "error" property selector.
-_ERROR_STYLE = "color: #b3261e;"
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ class RecordForm(QWidget):
 
     def _make_error_label(self) -> QLabel:
         label = QLabel(self)
-        label.setStyleSheet(_ERROR_STYLE)
+        label.setStyleSheet(ERROR_STYLE)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setProperty("error", True)

@@ -31,12 +31,12 @@ from data.errors import DomainError, ValidationError
 from data.models.content import CONTENT_VISIBILITIES
 from data.services.catalog import BulkPreview, BulkRefusedError, apply_bulk, preview_bulk
 from desktop.database import Database
+from widgets.banner import ERROR_STYLE
 
 ACTIONS = (("publish", "Publish"), ("archive", "Archive"), ("set_category", "Set category"),
            ("set_visibility", "Set visibility"))
 VERBS = {"publish": "Publish", "archive": "Archive", "set_category": "Set category of",
          "set_visibility": "Set visibility of"}
-ERROR_STYLE = "color: #b00020"
 PREVIEW_DELAY_MS = 250
 
 

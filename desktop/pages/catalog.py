@@ -52,6 +52,7 @@ from desktop.pages.content_editor import ContentEditor
 from desktop.pages.featured_dialog import FeaturedContentDialog
 from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.series_dialog import SeriesDialog
+from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
@@ -123,12 +124,7 @@ class ContentDetailPane(QWidget):
         self.facts = QLabel("")
         self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setVisible(False)
-        self.banner.setStyleSheet("background: #fff4e5; border: 1px solid #f0b429; "
-                                  "padding: 6px; color: #5c3c00;")
+        self.banner = Banner()
 
         self.editor = ContentEditor(database)
         self.editor.dirty_changed.connect(self._update_buttons)
@@ -354,29 +350,25 @@ class ContentDetailPane(QWidget):
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
         if isinstance(exc, PublishRefusedError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             self.tabs.setCurrentIndex(0)
             self.editor.set_errors(exc.field_errors)
         elif isinstance(exc, ValidationError):
             self.tabs.setCurrentIndex(0)
             self.editor.set_errors(exc.field_errors)
         elif isinstance(exc, ConflictError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             if isinstance(exc.current, ContentRecord):
                 self._show_record(exc.current)
                 self.content_saved.emit(exc.current)
         elif isinstance(exc, DomainError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             if self._record is None and not self._creating:
                 self.title.setText("Select a content item")
         else:
             self._update_buttons()
             raise exc
         self._update_buttons()
-
-    def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
 
 
 class CatalogPage(QWidget):

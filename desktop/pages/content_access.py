@@ -40,11 +40,11 @@ from data.queries.users import UserFilter, UserRow, list_users_page
 from data.services.content_access import grant_complimentary_access, revoke_access
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from widgets.banner import ERROR_STYLE
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
 
-ERROR_STYLE = "color: #b3261e;"
 SEARCH_RESULTS = 20
 DEFAULT_DAYS = 30
 

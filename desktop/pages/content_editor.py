@@ -38,6 +38,7 @@ from data.models.content import CONTENT_TYPES, CONTENT_VISIBILITIES
 from data.queries.catalog import CatalogChoices, ContentRecord, record_values, slug_taken
 from data.services.slugs import propose_slug, slug_problem
 from desktop.database import Database
+from widgets.banner import ERROR_STYLE
 from widgets.tag_chips import TagChips
 
 SLUG_CHECK_DELAY_MS = 300
@@ -55,7 +56,6 @@ VISIBILITY_LABELS = {
     "members_only": "Members only (subscribers)", "purchased_only": "Purchased only (buyers)",
 }
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.I | re.S)
-_ERROR_STYLE = "color: #b3261e;"
 
 
 def body_html(editor: QTextEdit) -> str:
@@ -143,7 +143,7 @@ class ContentEditor(QWidget):
         for name, editor in editors.items():
             self._add_row(name, editor)
         self.form_error = QLabel()
-        self.form_error.setStyleSheet(_ERROR_STYLE)
+        self.form_error.setStyleSheet(ERROR_STYLE)
         self.form_error.setWordWrap(True)
         self.form_error.hide()
         layout = QVBoxLayout(self)
@@ -387,7 +387,7 @@ class ContentEditor(QWidget):
         label.setBuddy(self._focus_target_for(name, editor))
         error = QLabel()
         error.setObjectName(f"error_{name}")
-        error.setStyleSheet(_ERROR_STYLE)
+        error.setStyleSheet(ERROR_STYLE)
         error.setWordWrap(True)
         error.setTextFormat(Qt.TextFormat.PlainText)
         error.hide()

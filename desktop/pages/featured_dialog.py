@@ -34,11 +34,11 @@ from data.queries.featured import (
 from data.services.featured import FIELD, set_featured_content
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.ordered_list import OrderedList
 from widgets.search_box import SearchBox
 
-ERROR_STYLE = "color: #b3261e;"
 SEARCH_LIMIT = 50
 
 
@@ -100,12 +100,7 @@ class FeaturedContentDialog(QDialog):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
 
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(ERROR_STYLE)
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setVisible(False)
+        self.banner = Banner(error=True)
         self.status = QLabel("Loading…")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.ApplyRole)
@@ -218,22 +213,18 @@ class FeaturedContentDialog(QDialog):
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
         if isinstance(exc, ValidationError):
-            self._show_banner(exc.field_errors.get(FIELD) or str(exc))
+            self.banner.show_message(exc.field_errors.get(FIELD) or str(exc))
             self.status.setText("Nothing was saved.")
         elif isinstance(exc, ConflictError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             if isinstance(exc.current, FeaturedState):
                 self._show_state(exc.current)
         elif isinstance(exc, DomainError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
         else:
             self._update_buttons()
             raise exc
         self._update_buttons()
-
-    def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
 
     def _on_revert_clicked(self) -> None:
         if self._state is not None:

@@ -46,8 +46,8 @@ from data.services.refunds import (
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_money
+from widgets.banner import ERROR_STYLE
 
-ERROR_STYLE = "color: #b00020"
 PENDING_HINT = "Stripe is still processing; the Refunds tab will update it."
 KIND_LABELS = {"purchase": "purchase", "booking": "booking"}
 

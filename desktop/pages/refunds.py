@@ -34,10 +34,10 @@ from data.services.refunds import (
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
+from widgets.banner import ERROR_STYLE
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 
 PENDING_CHECK_MS = 3 * 60 * 1000
-ERROR_STYLE = "color: #b00020"
 STATUS_FILTERS = (("all", "Any status"), ("open", "Open (requested or pending)")) + tuple(
     (s, s.capitalize()) for s in REQUEST_STATUSES)
 

@@ -53,6 +53,7 @@ from data.queries.revenue import (
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from widgets.banner import Banner
 from widgets.dialogs import show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.time_series_chart import (
@@ -314,10 +315,7 @@ class RevenuePage(QWidget):
         self.rollup_button = QPushButton("Rebuild rollup")
         self.rollup_button.setToolTip(
             "Rebuild the daily rollup the page reads on big databases (runs in the background)")
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setVisible(False)
+        self.banner = Banner()
         self._custom_timer = QTimer(self)
         self._custom_timer.setSingleShot(True)
         self._custom_timer.setInterval(CUSTOM_EDIT_DELAY_MS)

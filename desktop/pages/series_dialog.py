@@ -42,13 +42,12 @@ from data.services import series as series_service
 from data.services.slugs import propose_slug
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.ordered_list import OrderedList
 from widgets.record_form import FieldSpec, RecordForm
 from widgets.search_box import SearchBox
-
-ERROR_STYLE = "color: #b3261e;"
 
 SERIES_COLUMNS = (
     Column("Title", value=lambda r: r.title, width=220),
@@ -134,12 +133,7 @@ class SeriesDialog(QDialog):
         # -- detail ----------------------------------------------------------------------
         self.title = QLabel("Select a series, or create a new one.")
         self.title.setObjectName("detailTitle")
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(ERROR_STYLE)
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setVisible(False)
+        self.banner = Banner(error=True)
         self.creator = QComboBox()
         self.creator.setPlaceholderText("Loading…")
         self.creator_error = QLabel("")
@@ -486,23 +480,19 @@ class SeriesDialog(QDialog):
                 self.creator_error.setVisible(True)
             order = errors.pop("content_order", None)
             if order:
-                self._show_banner(order)
+                self.banner.show_message(order)
             self.form.set_errors(errors)
         elif isinstance(exc, ConflictError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             if isinstance(exc.current, SeriesDetail):
                 self._show_detail(exc.current)
                 self.series_changed.emit()
         elif isinstance(exc, DomainError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
         else:
             self._update_buttons()
             raise exc
         self._update_buttons()
-
-    def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
 
     # -- Qt overrides ----------------------------------------------------------------------
     def reject(self) -> None:

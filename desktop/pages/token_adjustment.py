@@ -33,8 +33,7 @@ from data.services.credits import (
     preview_adjustment,
 )
 from desktop.database import Database
-
-ERROR_STYLE = "color: #b00020"
+from widgets.banner import ERROR_STYLE
 
 
 class AdjustmentDialog(QDialog):

@@ -49,6 +49,7 @@ from desktop.database import Database
 from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
+from widgets.banner import Banner
 from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationCancelled
@@ -142,10 +143,7 @@ class UserDetailPane(QWidget):
 
         self.title = QLabel("Select a user")
         self.title.setObjectName("detailTitle")
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setVisible(False)
+        self.banner = Banner()
         self.form = RecordForm(PROFILE_FIELDS)
         self.facts = QLabel("")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -403,19 +401,15 @@ class UserDetailPane(QWidget):
             self.form.set_errors(exc.field_errors)
             self._update_buttons()
         elif isinstance(exc, ConflictError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             if isinstance(exc.current, UserProfile):
                 self._show_profile(exc.current)
                 self.profile_saved.emit(exc.current)
         elif isinstance(exc, DomainError):
-            self._show_banner(str(exc))
+            self.banner.show_message(str(exc))
             self._update_buttons()
         else:
             raise exc
-
-    def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
 
 
 class UsersPage(QWidget):
