@@ -88,6 +88,4 @@ def run_app(args) -> int:
     try:
         return app.exec()
     finally:
-        runner.cancel_all()
-        runner.wait_for_done(30_000)
-        backend.close()
+        database.close()

@@ -23,7 +23,7 @@ from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
 from data.payments import LocalStripe, StripeGateway
 from widgets.lazy_table import Page, PageFetcher
-from widgets.operations import OperationHandle, OperationRunner
+from widgets.operations import OperationCancelled, OperationHandle, OperationRunner
 
 
 @dataclass
@@ -71,6 +71,29 @@ class Database(QObject):
         self.backend = backend
         self.runner = runner
         self._state = "connected"
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        """Stop using the database: cancel and wait for work in flight, then close the backend.
+
+        Work asked for afterwards (a table's answer arriving late asks for its next page; a
+        timer fires) is cancelled on its worker before it connects, so a closed engine never
+        opens a new connection.
+        """
+        self._closed.set()
+        self.runner.cancel_all()
+        self.runner.wait_for_done(30_000)
+        self.backend.close()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed.is_set()
+
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, for work on a worker thread; cancels the work once closed."""
+        if self._closed.is_set():
+            raise OperationCancelled()
+        return self.backend.session_factory
 
     @property
     def actor(self) -> str:
@@ -90,10 +113,9 @@ class Database(QObject):
         context: QObject | None = None,
     ) -> OperationHandle:
         """Run ``fn(session)`` on a worker in a read-only session of its own."""
-        factory = self.backend.session_factory
 
         def work():
-            with factory() as session:
+            with self.sessions()() as session:
                 return fn(session)
 
         return self._submit(work, on_success, on_failure, context, serial=False)
@@ -107,10 +129,10 @@ class Database(QObject):
         context: QObject | None = None,
     ) -> OperationHandle:
         """Run ``fn(session, actor)`` in one transaction on the serial worker."""
-        factory, actor = self.backend.session_factory, self.actor
+        actor = self.actor
 
         def work():
-            with factory.begin() as session:
+            with self.sessions().begin() as session:
                 return fn(session, actor)
 
         return self._submit(work, on_success, on_failure, context, serial=True)
@@ -131,9 +153,10 @@ class Database(QObject):
         """Run ``fn(session_factory, gateway, actor)`` on the serial worker (money stays in
         order). ``fn`` owns its transactions (the refund flow commits before calling Stripe).
         Fails with a :class:`DomainError` when Stripe is not configured."""
-        factory, gateway, actor = self.backend.session_factory, self.backend.gateway, self.actor
+        gateway, actor = self.backend.gateway, self.actor
 
         def work():
+            factory = self.sessions()
             if gateway is None:
                 raise DomainError(
                     "Stripe is not configured: refunds are disabled. Set "
@@ -154,10 +177,9 @@ class Database(QObject):
         context: QObject | None = None,
     ) -> OperationHandle:
         """Long reads (exports): ``fn(session, ctx)`` reports progress and may be cancelled."""
-        factory = self.backend.session_factory
 
         def work(ctx):
-            with factory() as session:
+            with self.sessions()() as session:
                 return fn(session, ctx)
 
         return self.runner.run(
@@ -177,10 +199,9 @@ class Database(QObject):
         ``query(session, *args, cursor=…, limit=…, **kwargs)`` returns ``(rows, next_cursor)``;
         the fetcher runs it on the model's worker in a session of its own.
         """
-        factory = self.backend.session_factory
 
         def fetch(cursor: Any, limit: int) -> Page:
-            with factory() as session:
+            with self.sessions()() as session:
                 return Page(*query(session, *args, cursor=cursor, limit=limit, **kwargs))
 
         return fetch

@@ -201,12 +201,12 @@ class BulkGrantDialog(QDialog):
 
     def _start_run(self) -> None:
         self.run_button.setEnabled(False)
-        factory, actor = self._db.backend.session_factory, self._db.actor
+        db, actor = self._db, self._db.actor
         bulk_id, ids = self.bulk_id, self.customer_ids
 
         def work(ctx):
             return run_bulk_grant(
-                factory, actor, bulk_id, ids,
+                db.sessions(), actor, bulk_id, ids,
                 progress=lambda done, total: ctx.report_progress(done, total, ""),
                 should_stop=lambda: ctx.cancelled)
 

@@ -49,12 +49,14 @@ def _database(url, runner, gui_sql, gateway=None):
     gui_sql.attach(engine)
     backend = Backend(engine, make_session_factory(engine), info, "test database",
                       gateway=gateway)
+    database = Database(backend, runner)
     try:
-        yield Database(backend, runner)
-    finally:  # a failed test must not leave open connections for a later test's GC to find
-        runner.cancel_all()
-        runner.wait_for_done(20_000)
-        engine.dispose()
+        yield database
+    finally:
+        # Closed, not just disposed: a page's answer delivered after the test (the window
+        # is still alive until qtbot closes it) may ask for more rows, and a merely disposed
+        # engine would open a fresh connection for it that nobody closes.
+        database.close()
     assert gui_sql.statements == [], "SQL ran on the GUI thread"
 
 
