@@ -28,12 +28,11 @@ from PySide6.QtWidgets import (
 
 from widgets.banner import ERROR_STYLE
 
-__all__ = ["FieldKind", "FieldSpec", "RecordForm"]
+__all__ = ["FieldKind", "FieldSpec", "RecordForm", "clash_errors", "edits_to_keep",
+           "kept_edits_message"]
 
 FieldKind = Literal["text", "multiline", "choice", "bool", "readonly"]
 _KINDS = frozenset(("text", "multiline", "choice", "bool", "readonly"))
-
-# Kept in one place so a stylesheet can override it via the "error" property selector.
 
 
 @dataclass(frozen=True)
@@ -171,6 +170,26 @@ class RecordForm(QWidget):
         self.clear_errors()
         self._baseline = self.values()
         self._update_dirty()
+
+    def rebase(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Load a newer version of the record and keep the unsaved edits on top of it.
+
+        For when someone else saved the record while this person was editing: their version
+        becomes what the form compares against, and the fields this person changed keep
+        what they typed. Returns the fields both changed differently, each with the other
+        person's value (the form shows this person's). See :func:`edits_to_keep`.
+        """
+        old_baseline, mine = dict(self._baseline), self.changed_values()
+        self.set_values(values)
+        keep, clashes = edits_to_keep(old_baseline, mine, self._baseline)
+        self._loading = True
+        try:
+            for name, value in keep.items():
+                self._write_editor(self._specs[name], self._editors[name], value)
+        finally:
+            self._loading = False
+        self._update_dirty()
+        return clashes
 
     def values(self) -> dict[str, Any]:
         """Current values of the editable fields; strings stripped, None for empty optional."""
@@ -381,3 +400,39 @@ class RecordForm(QWidget):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirty_changed.emit(dirty)
+
+
+def edits_to_keep(before: Mapping[str, Any], mine: Mapping[str, Any],
+                  theirs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Three-way merge of one record's fields after a conflicting save.
+
+    ``before`` is what this person loaded, ``mine`` the fields they changed since, ``theirs``
+    the record as someone else saved it. Returns the edits to re-apply on top of ``theirs``
+    (those that still differ from it) and the clashes: fields both changed to different
+    values, with the other person's value.
+    """
+    keep = {name: value for name, value in mine.items() if theirs.get(name) != value}
+    clashes = {name: theirs.get(name) for name in keep
+               if theirs.get(name) != before.get(name)}
+    return keep, clashes
+
+
+def clash_errors(clashes: Mapping[str, Any]) -> dict[str, str]:
+    """A message for each field both people changed, to show under it."""
+    def shown(value: Any) -> str:
+        text = "" if value is None else " ".join(str(value).split())
+        if not text:
+            return "empty"
+        return f"“{text[:60]}…”" if len(text) > 60 else f"“{text}”"
+
+    return {name: f"Someone else changed this to {shown(value)}. Yours is shown: Save keeps "
+                  "yours, Revert takes theirs."
+            for name, value in clashes.items()}
+
+
+def kept_edits_message(conflict: str, clashes: Mapping[str, Any]) -> str:
+    """The banner after a conflicting save whose unsaved edits were kept."""
+    both = (f" You both changed {len(clashes)} field(s); they are marked."
+            if clashes else "")
+    return (f"{conflict} Your unsaved changes are kept on top of them.{both} Check and Save "
+            "again, or Revert to drop your changes.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
@@ -28,6 +28,7 @@ from data.models import (
     Purchase,
     Referral,
     ReferralCode,
+    RefundRequest,
     Subscription,
     SubscriptionTier,
     User,
@@ -236,6 +237,9 @@ class PurchaseLine:
     status: str
     purchased_at: dt.datetime | None
     refunded_at: dt.datetime | None
+    refunded: Decimal
+    """Money given back: the app's succeeded refunds (partial ones too), or everything paid
+    for a purchase the platform itself marked refunded."""
 
 
 @dataclass(frozen=True)
@@ -283,6 +287,10 @@ class BookingLine:
     credits_used: int | None
     status: str
     created_at: dt.datetime
+    refunded: Decimal
+    """Money given back by the app's succeeded refunds."""
+    credits_returned: int
+    """Tokens given back by the app's succeeded refunds."""
 
 
 @dataclass(frozen=True)
@@ -304,13 +312,24 @@ DETAIL_LIMIT = 200
 LEDGER_LINES = 20
 
 
+def _succeeded_refunds(target: Any, column: Any) -> Any:
+    """The sum of ``column`` over the app's succeeded refunds of one purchase or booking."""
+    return (select(func.coalesce(func.sum(column), 0))
+            .where(target, RefundRequest.status == "succeeded")
+            .scalar_subquery())
+
+
 def get_user_detail(session: Session, user_id: uuid.UUID) -> UserDetail:
     profile = get_profile(session, user_id)
+    by_app = _succeeded_refunds(RefundRequest.purchase_id == Purchase.id, RefundRequest.amount)
     purchases = tuple(
         PurchaseLine(*r)
         for r in session.execute(
             select(Purchase.id, Content.title, Purchase.amount_paid, Purchase.currency,
-                   Purchase.status, Purchase.purchased_at, Purchase.refunded_at)
+                   Purchase.status, Purchase.purchased_at, Purchase.refunded_at,
+                   # A purchase refunded by the platform itself has no request of ours.
+                   func.greatest(by_app, case((Purchase.status == "refunded",
+                                               Purchase.amount_paid), else_=0)))
             .join(Content, Content.id == Purchase.content_id)
             .where(Purchase.customer_id == user_id)
             .order_by(Purchase.created_at.desc())
@@ -368,7 +387,11 @@ def get_user_detail(session: Session, user_id: uuid.UUID) -> UserDetail:
             select(OfferingBooking.id, Offering.title, Offering.offering_type,
                    OfferingBooking.payment_method, OfferingBooking.amount_paid,
                    OfferingBooking.credits_used, OfferingBooking.status,
-                   OfferingBooking.created_at)
+                   OfferingBooking.created_at,
+                   _succeeded_refunds(RefundRequest.booking_id == OfferingBooking.id,
+                                      RefundRequest.amount),
+                   _succeeded_refunds(RefundRequest.booking_id == OfferingBooking.id,
+                                      RefundRequest.credits_returned))
             .join(Offering, Offering.id == OfferingBooking.offering_id)
             .where(OfferingBooking.customer_id == user_id)
             .order_by(OfferingBooking.created_at.desc())

@@ -55,6 +55,7 @@ from desktop.pages.series_dialog import SeriesDialog
 from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+from widgets.record_form import clash_errors, kept_edits_message
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
@@ -235,7 +236,9 @@ class ContentDetailPane(QWidget):
         self._show_figures(figures)
         self.access_panel.show_content(record.id, record.title)
 
-    def _show_record(self, record: ContentRecord) -> None:
+    def _show_record(self, record: ContentRecord, *, keep_edits: bool = False) -> dict:
+        """Show ``record``; with ``keep_edits``, the unsaved edits stay on top of it and the
+        fields someone else also changed are returned (see ``ContentEditor.rebase``)."""
         self._record = record
         self._creating = False
         self.title.setText(f"<b>{html.escape(record.title)}</b>")
@@ -248,9 +251,14 @@ class ContentDetailPane(QWidget):
             facts.append(f"<b style='color:#b00020'>deleted "
                          f"{format_value(record.deleted_at)}</b>")
         self.facts.setText(" · ".join(facts))
-        self.editor.load(record)
+        clashes = {}
+        if keep_edits:
+            clashes = self.editor.rebase(record)
+        else:
+            self.editor.load(record)
         self._set_loaded(True)
         self.record_shown.emit(record)
+        return clashes
 
     def _show_figures(self, f: ContentFigures) -> None:
         labels = self.figure_labels
@@ -359,7 +367,13 @@ class ContentDetailPane(QWidget):
         elif isinstance(exc, ConflictError):
             self.banner.show_message(str(exc))
             if isinstance(exc.current, ContentRecord):
-                self._show_record(exc.current)
+                # Nothing typed is lost: the edits stay, on top of their version (unless
+                # they deleted the item, which cannot be edited).
+                edited = self.editor.is_dirty and exc.current.deleted_at is None
+                clashes = self._show_record(exc.current, keep_edits=edited)
+                if edited:
+                    self.banner.show_message(kept_edits_message(str(exc), clashes))
+                    self.editor.set_errors(clash_errors(clashes))
                 self.content_saved.emit(exc.current)
         elif isinstance(exc, DomainError):
             self.banner.show_message(str(exc))

@@ -35,10 +35,17 @@ from PySide6.QtWidgets import (
 )
 
 from data.models.content import CONTENT_TYPES, CONTENT_VISIBILITIES
-from data.queries.catalog import CatalogChoices, ContentRecord, record_values, slug_taken
+from data.queries.catalog import (
+    EDITABLE_FIELDS,
+    CatalogChoices,
+    ContentRecord,
+    record_values,
+    slug_taken,
+)
 from data.services.slugs import propose_slug, slug_problem
 from desktop.database import Database
 from widgets.banner import ERROR_STYLE
+from widgets.record_form import edits_to_keep
 from widgets.tag_chips import TagChips
 
 SLUG_CHECK_DELAY_MS = 300
@@ -208,28 +215,10 @@ class ContentEditor(QWidget):
             **(defaults or {})}
         self._loading = True
         try:
-            self._select(self.content_type, values.get("content_type"))
-            self._select(self.creator, values.get("creator_id"))
+            self._fill({name: values.get(name) for name in EDITABLE_FIELDS})
             self.creator.setEnabled(record is None)
-            self.title.setText(values.get("title") or "")
-            self.slug.setText(values.get("slug") or "")
-            self.description.setPlainText(values.get("description") or "")
-            self.media_url.setText(values.get("media_url") or "")
-            duration = values.get("media_duration_seconds")
-            self.duration.setText("" if duration is None else str(duration))
-            self.thumbnail_url.setText(values.get("thumbnail_url") or "")
-            self.body.setHtml(values.get("content_body") or "")
             self.body.document().setModified(False)
             self.preview.setHtml(values.get("content_body") or "")
-            self.category.setEditText(values.get("category") or "")
-            self.tags.set_tags(values.get("tags") or ())
-            self._select(self.series, values.get("series_id"))
-            self._select(self.visibility, values.get("visibility"))
-            price = values.get("price")
-            self.price.setText("" if price is None else str(price))
-            for line in (self.title, self.slug, self.media_url, self.duration,
-                         self.thumbnail_url, self.price):
-                line.setCursorPosition(0)  # show the start of long URLs, not the end
         finally:
             self._loading = False
         self._slug_edited = record is not None
@@ -240,6 +229,27 @@ class ContentEditor(QWidget):
         self._show_type_rows()
         self._baseline = self.values()
         self._update_dirty()
+
+    def rebase(self, record: ContentRecord) -> dict[str, Any]:
+        """Show someone else's newer ``record`` and keep the unsaved edits on top of it.
+
+        Returns the fields both changed differently, with the other person's value (the
+        editor shows this person's); see ``widgets.record_form.edits_to_keep``.
+        """
+        old_baseline, mine = dict(self._baseline), self.changed_values()
+        self.load(record)
+        keep, clashes = edits_to_keep(old_baseline, mine, self._baseline)
+        self._loading = True
+        try:
+            self._fill(keep)
+        finally:
+            self._loading = False
+        if "content_body" in keep:
+            self._body_edited = True
+            self.preview.setHtml(self._body_value() or "")
+        self._show_type_rows()
+        self._update_dirty()
+        return clashes
 
     def values(self) -> dict[str, Any]:
         """Every field, as the services take them (text as typed; the service parses)."""
@@ -474,6 +484,31 @@ class ContentEditor(QWidget):
 
     def _make_list(self) -> None:
         self.body.textCursor().createList(QTextListFormat.Style.ListDisc)
+
+    def _fill(self, values: Mapping[str, Any]) -> None:
+        """Write the fields named in ``values`` (record values, or ``values()``'s own)."""
+        if "content_type" in values:
+            self._select(self.content_type, values["content_type"])
+        if "creator_id" in values:
+            self._select(self.creator, values["creator_id"])
+        for name, line in (("title", self.title), ("slug", self.slug),
+                           ("media_url", self.media_url), ("thumbnail_url", self.thumbnail_url),
+                           ("media_duration_seconds", self.duration), ("price", self.price)):
+            if name in values:
+                line.setText("" if values[name] is None else str(values[name]))
+                line.setCursorPosition(0)  # show the start of long URLs, not the end
+        if "description" in values:
+            self.description.setPlainText(values["description"] or "")
+        if "content_body" in values:
+            self.body.setHtml(values["content_body"] or "")
+        if "category" in values:
+            self.category.setEditText(values["category"] or "")
+        if "tags" in values:
+            self.tags.set_tags(values["tags"] or ())
+        if "series_id" in values:
+            self._select(self.series, values["series_id"])
+        if "visibility" in values:
+            self._select(self.visibility, values["visibility"])
 
     def _body_value(self) -> str | None:
         if not self._body_edited and self._record is not None:

@@ -46,7 +46,7 @@ from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.ordered_list import OrderedList
-from widgets.record_form import FieldSpec, RecordForm
+from widgets.record_form import FieldSpec, RecordForm, clash_errors, kept_edits_message
 from widgets.search_box import SearchBox
 
 SERIES_COLUMNS = (
@@ -339,13 +339,20 @@ class SeriesDialog(QDialog):
         self.banner.setVisible(False)
         self._show_detail(detail)
 
-    def _show_detail(self, detail: SeriesDetail) -> None:
+    def _show_detail(self, detail: SeriesDetail, *, keep_edits: bool = False) -> dict:
+        """Show ``detail``; with ``keep_edits``, the unsaved field edits stay on top of it and
+        the fields someone else also changed are returned (see ``RecordForm.rebase``). The
+        items' order is always theirs: a reorder is made against the items as they are."""
         self._detail = detail
         self._creating = False
         self._slug_touched = True
         self.title.setText(f"<b>{html.escape(detail.title)}</b> · {len(detail.items)} "
                            f"item{'s' if len(detail.items) != 1 else ''}")
-        self.form.set_values(_form_values(detail))
+        clashes = {}
+        if keep_edits:
+            clashes = self.form.rebase(_form_values(detail))
+        else:
+            self.form.set_values(_form_values(detail))
         self.form.set_read_only(False)
         self._select_creator(detail)
         self.creator.setEnabled(True)
@@ -358,6 +365,7 @@ class SeriesDialog(QDialog):
         self._order_dirty = False
         self.body.setVisible(True)
         self._update_buttons()
+        return clashes
 
     # -- editing ---------------------------------------------------------------------------
     def _on_title_edited(self, text: str) -> None:
@@ -485,7 +493,11 @@ class SeriesDialog(QDialog):
         elif isinstance(exc, ConflictError):
             self.banner.show_message(str(exc))
             if isinstance(exc.current, SeriesDetail):
-                self._show_detail(exc.current)
+                edited = self.form.is_dirty
+                clashes = self._show_detail(exc.current, keep_edits=edited)
+                if edited:  # nothing typed is lost: it stays, on top of their version
+                    self.banner.show_message(kept_edits_message(str(exc), clashes))
+                    self.form.set_errors(clash_errors(clashes))
                 self.series_changed.emit()
         elif isinstance(exc, DomainError):
             self.banner.show_message(str(exc))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import uuid
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -53,10 +54,12 @@ from widgets.banner import Banner
 from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationCancelled
-from widgets.record_form import FieldSpec, RecordForm
+from widgets.record_form import FieldSpec, RecordForm, clash_errors, kept_edits_message
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
+FIRST_COLUMN_MAX_WIDTH = 180
+CHANGED_WHILE_EDITING = "Someone else changed this user while you were editing it."
 STATUSES = (("all", "Any status"), ("active", "Active"), ("deleted", "Deleted"),
             ("unverified", "Unverified"))
 SORTS = (("created", "Newest first"), ("email", "Email A–Z"))
@@ -88,6 +91,7 @@ def _table(headers: list[str]) -> QTableWidget:
     t.verticalHeader().setVisible(False)
     t.horizontalHeader().setStretchLastSection(True)
     t.setAlternatingRowColors(True)
+    t.setWordWrap(False)  # one line per row; long titles are elided, with a tooltip
     return t
 
 
@@ -95,9 +99,21 @@ def _fill(table: QTableWidget, rows: list[tuple]) -> None:
     table.setRowCount(len(rows))
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
-            table.setItem(i, j, QTableWidgetItem(value if isinstance(value, str)
-                                                 else format_value(value)))
+            item = QTableWidgetItem(value if isinstance(value, str) else format_value(value))
+            item.setToolTip(item.text())  # a long title is elided in its cell
+            table.setItem(i, j, item)
     table.resizeColumnsToContents()
+    # The first column holds titles and e-mails: capped, so the amounts and statuses after
+    # it stay in sight in the narrow detail pane.
+    table.setColumnWidth(0, min(table.columnWidth(0), FIRST_COLUMN_MAX_WIDTH))
+
+
+def _refunded_text(money: Decimal, tokens: int, currency: str = "usd") -> str:
+    """What went back to the customer: money, tokens, both, or nothing (blank)."""
+    parts = [format_money(money, currency)] if money else []
+    if tokens:
+        parts.append(format_count(tokens, "token"))
+    return " + ".join(parts)
 
 
 def _with_action_button(table: QTableWidget, action: QAction, button: QPushButton) -> QWidget:
@@ -165,7 +181,8 @@ class UserDetailPane(QWidget):
         buttons.addStretch()
         buttons.addWidget(self.delete_button)
 
-        self.purchases = _table(["Content", "Amount", "Status", "Purchased", "Refunded"])
+        self.purchases = _table(["Content", "Amount", "Status", "Refunded", "Purchased",
+                                 "Refunded on"])
         self.subscriptions = _table(["Tier", "Status", "Billing", "Period start", "Period end",
                                      "Cancels at end"])
         self.balance = QLabel("")
@@ -187,7 +204,7 @@ class UserDetailPane(QWidget):
         rl.addWidget(self.referral_info)
         rl.addWidget(self.referred)
         self.bookings = _table(["Offering", "Type", "Payment", "Amount", "Credits", "Status",
-                                "Booked"])
+                                "Booked", "Refunded"])
         self.refund_purchase_action = QAction("Re&fund purchase…", self)
         self.refund_purchase_action.triggered.connect(lambda: self.open_selected_refund("purchase"))
         self.refund_purchase_button = QPushButton("Re&fund…")
@@ -230,7 +247,8 @@ class UserDetailPane(QWidget):
             self.title.setText("Select a user")
             self._set_enabled(False)
             return
-        self.title.setText("Loading…")
+        if self._profile is None or self._profile.id != user_id:  # a reload keeps the title
+            self.title.setText("Loading…")
         self._db.read(lambda s: get_user_detail(s, user_id),
                       on_success=partial(self._on_detail_loaded, user_id),
                       on_failure=self._on_action_failed, context=self)
@@ -243,14 +261,21 @@ class UserDetailPane(QWidget):
     def _on_detail_loaded(self, user_id: uuid.UUID, detail: UserDetail) -> None:
         if user_id != self._requested:
             return  # the selection moved on while this was loading
-        self.banner.setVisible(False)
         same_user = self._profile is not None and self._profile.id == user_id
-        self._show_profile(detail.profile)
+        if same_user and self.form.is_dirty:
+            # A reload (a refund finished, the list caught up) must not wipe what is being
+            # typed: the edits stay, on top of the newer profile if it changed meanwhile.
+            if detail.profile.version != self._profile.version:
+                self._keep_edits_on(detail.profile, CHANGED_WHILE_EDITING)
+        else:
+            self.banner.setVisible(False)
+            self._show_profile(detail.profile)
         self._purchase_ids = [p.id for p in detail.purchases]
         self._booking_ids = [b.id for b in detail.bookings]
         _fill(self.purchases, [
             (p.content_title, format_money(p.amount_paid, p.currency), p.status,
-             p.purchased_at, p.refunded_at) for p in detail.purchases])
+             _refunded_text(p.refunded, 0, p.currency), p.purchased_at, p.refunded_at)
+            for p in detail.purchases])
         _fill(self.subscriptions, [
             (s.tier_name, s.status, s.billing_period, s.current_period_start,
              s.current_period_end, s.cancel_at_period_end) for s in detail.subscriptions])
@@ -276,17 +301,24 @@ class UserDetailPane(QWidget):
         _fill(self.bookings, [
             (b.offering_title, b.offering_type, b.payment_method,
              format_money(b.amount_paid) if b.amount_paid else "", b.credits_used or "",
-             b.status, b.created_at) for b in detail.bookings])
+             b.status, b.created_at, _refunded_text(b.refunded, b.credits_returned))
+            for b in detail.bookings])
         if not same_user:  # a row selected for the previous user must not carry over
             for table in (self.purchases, self.bookings):
                 table.clearSelection()
                 table.setCurrentCell(-1, -1)
 
-    def _show_profile(self, profile: UserProfile) -> None:
+    def _show_profile(self, profile: UserProfile, *, keep_edits: bool = False) -> dict:
+        """Show ``profile``; with ``keep_edits``, the unsaved edits stay on top of it and the
+        fields someone else also changed are returned (see ``RecordForm.rebase``)."""
         self._profile = profile
         self.title.setText(
             f"<b>{html.escape(profile.full_name)}</b> &lt;{html.escape(profile.email)}&gt;")
-        self.form.set_values(profile_values(profile))
+        clashes = {}
+        if keep_edits:
+            clashes = self.form.rebase(profile_values(profile))
+        else:
+            self.form.set_values(profile_values(profile))
         facts = [
             f"Created {format_value(profile.created_at)}",
             f"updated {format_value(profile.updated_at)}",
@@ -299,6 +331,13 @@ class UserDetailPane(QWidget):
             facts.append(f"Stripe {profile.stripe_customer_id}")
         self.facts.setText(" · ".join(facts))
         self._set_enabled(True)
+        return clashes
+
+    def _keep_edits_on(self, profile: UserProfile, why: str) -> None:
+        """Show someone else's newer ``profile`` with the unsaved edits kept on top; say so."""
+        clashes = self._show_profile(profile, keep_edits=True)
+        self.banner.show_message(kept_edits_message(why, clashes))
+        self.form.set_errors(clash_errors(clashes))
 
     def _set_enabled(self, enabled: bool) -> None:
         self.body.setVisible(enabled)
@@ -403,7 +442,10 @@ class UserDetailPane(QWidget):
         elif isinstance(exc, ConflictError):
             self.banner.show_message(str(exc))
             if isinstance(exc.current, UserProfile):
-                self._show_profile(exc.current)
+                if self.form.is_dirty:  # nothing typed is lost: it stays, on top of theirs
+                    self._keep_edits_on(exc.current, str(exc))
+                else:
+                    self._show_profile(exc.current)
                 self.profile_saved.emit(exc.current)
         elif isinstance(exc, DomainError):
             self.banner.show_message(str(exc))

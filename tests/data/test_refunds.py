@@ -316,3 +316,30 @@ def test_revenue_counts_each_refund_made_through_the_app(
     assert refunds() == [Decimal("10.00")]
     _refund(session_factory, stripe_gateway, "purchase", purchase_id, "20.00")
     assert refunds() == [Decimal("10.00"), Decimal("20.00")]
+
+
+def test_the_users_detail_shows_what_went_back(session_factory, stripe_gateway, paid_purchase,
+                                              credit_booking):
+    from data.queries.users import get_user_detail
+
+    partial = paid_purchase("30.00")
+    _refund(session_factory, stripe_gateway, "purchase", partial, "12.50")
+    _refund(session_factory, stripe_gateway, "purchase", partial, "2.50")
+    *_rest, customer_id, _content = _purchase(session_factory, partial)
+    by_platform = paid_purchase("8.00", title="Deep Work, Part 2", customer_id=customer_id)
+    with session_factory.begin() as s:  # refunded by the platform itself, not by the app
+        s.execute(text("UPDATE purchases SET status = 'refunded', refunded_at = now() "
+                       "WHERE id = :id"), {"id": by_platform})
+    booking = credit_booking(credits=30)
+    _refund(session_factory, stripe_gateway, "booking", booking, "0")
+    with session_factory() as s:
+        purchases = {p.id: p for p in get_user_detail(s, customer_id).purchases}
+        booking_customer = s.execute(text(
+            "SELECT customer_id FROM offering_bookings WHERE id = :id"),
+            {"id": booking}).scalar_one()
+        booking_line = next(b for b in get_user_detail(s, booking_customer).bookings
+                            if b.id == booking)
+    assert (purchases[partial].status, purchases[partial].refunded) == (
+        "completed", Decimal("15.00"))
+    assert purchases[by_platform].refunded == Decimal("8.00")
+    assert (booking_line.refunded, booking_line.credits_returned) == (0, 30)

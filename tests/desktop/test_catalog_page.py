@@ -205,18 +205,38 @@ def test_bad_input_is_named_under_the_field_and_nothing_is_written(qtbot, page, 
     assert _audit_actions(demo_engine, row.id) == []
 
 
-def test_save_after_someone_else_changed_the_item_is_refused(qtbot, page, demo_engine):
+def test_save_after_someone_else_changed_the_item_is_refused_and_my_edits_kept(
+        qtbot, page, demo_engine):
+    page.resize(1400, 900)  # the window's first-start size: the banner wraps to 4 lines
     row = _click_row(qtbot, page, 0)
     with demo_engine.begin() as conn:  # another staff member, a real commit
-        conn.execute(text("UPDATE content SET title = 'Changed Elsewhere' WHERE id = :id"),
-                     {"id": row.id})
-    _replace_text(qtbot, page.detail.editor.title, "My Edit")
+        conn.execute(text("UPDATE content SET title = 'Changed Elsewhere', "
+                          "category = 'Their Category' WHERE id = :id"), {"id": row.id})
+    editor = page.detail.editor
+    _replace_text(qtbot, editor.title, "My Edit")
+    _replace_text(qtbot, editor.thumbnail_url, "https://cdn.example.com/mine.png")
     qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.detail.banner.isVisible(), timeout=WAIT)
     assert "Someone else changed this item" in page.detail.banner.text()
-    assert page.detail.editor.title.text() == "Changed Elsewhere"  # the current values
+    assert "Your unsaved changes are kept" in page.detail.banner.text()
+    qtbot.waitUntil(lambda: page.detail._db.runner.active_count == 0, timeout=WAIT)
+    banner = page.detail.banner  # four lines, none of them cut off
+    qtbot.waitUntil(lambda: banner.height() >= banner.heightForWidth(banner.width()),
+                    timeout=WAIT)
+    # Theirs where only they changed; mine where I did; the clash said under the field.
+    assert editor.category.currentText() == "Their Category"
+    assert editor.title.text() == "My Edit"
+    assert editor.thumbnail_url.text() == "https://cdn.example.com/mine.png"
+    assert "“Changed Elsewhere”" in editor.error_text("title")
+    assert editor.error_text("thumbnail_url") == ""
     assert _db_item(demo_engine, row.id).title == "Changed Elsewhere"
     assert page.model.row_at(0).title == "Changed Elsewhere"
+    # Saving again writes mine on top of theirs.
+    qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not editor.is_dirty, timeout=WAIT)
+    saved = _db_item(demo_engine, row.id)
+    assert (saved.title, saved.category, saved.thumbnail_url) == (
+        "My Edit", "Their Category", "https://cdn.example.com/mine.png")
 
 
 def test_new_written_item_with_body_and_preview(qtbot, page, demo_engine):

@@ -187,6 +187,30 @@ def test_reorder_after_someone_added_an_item_is_refused(
         assert get_series(s, series_id).item_ids == [*order, loose]
 
 
+def test_field_edits_survive_someone_else_saving_the_series_first(
+        qtbot, demo_database, demo_engine):
+    series_id, title, _order = _series_with_items(demo_engine)
+    d = _open(qtbot, demo_database)
+    _pick(qtbot, d, series_id)
+    with demo_engine.begin() as conn:  # another staff member renames it meanwhile
+        conn.execute(text("UPDATE content_series SET title = 'Renamed Elsewhere' "
+                          "WHERE id = :id"), {"id": series_id})
+    description = d.form.field_widget("description")
+    description.clear()
+    qtbot.keyClicks(description, "Five evenings of breathing.")
+    with qtbot.waitSignal(d.series_changed, timeout=WAIT):
+        qtbot.mouseClick(d.save_button, Qt.MouseButton.LeftButton)
+    assert "Your unsaved changes are kept" in d.banner.text()
+    assert d.form.values()["title"] == "Renamed Elsewhere"
+    assert d.form.values()["description"] == "Five evenings of breathing."
+    with qtbot.waitSignal(d.series_changed, timeout=WAIT):
+        qtbot.mouseClick(d.save_button, Qt.MouseButton.LeftButton)
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT title, description FROM content_series "
+                                 "WHERE id = :id"), {"id": series_id}).one() == (
+            "Renamed Elsewhere", "Five evenings of breathing.")
+
+
 def test_closing_with_unsaved_order_asks_first(qtbot, demo_database, demo_engine, monkeypatch):
     series_id, _title, order = _series_with_items(demo_engine)
     d = _open(qtbot, demo_database)

@@ -133,7 +133,8 @@ def test_bad_email_is_shown_under_the_field_and_nothing_is_written(qtbot, page, 
         assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar() == 0
 
 
-def test_save_after_someone_else_changed_the_user_is_refused(qtbot, page, demo_engine):
+def test_save_after_someone_else_changed_the_user_is_refused_and_my_edit_kept(
+        qtbot, page, demo_engine):
     row = _select_row(qtbot, page, 2)
     with demo_engine.begin() as conn:  # another staff member, or the platform itself
         conn.execute(text("UPDATE users SET full_name = 'Changed Elsewhere' WHERE id = :i"),
@@ -144,10 +145,66 @@ def test_save_after_someone_else_changed_the_user_is_refused(qtbot, page, demo_e
     qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.detail.banner.isVisible(), timeout=WAIT)
     assert "changed this user" in page.detail.banner.text()
-    assert page.detail.form.values()["full_name"] == "Changed Elsewhere"
+    assert "Your unsaved changes are kept" in page.detail.banner.text()
+    # Nothing typed is lost (not even when the list and detail catch up with their change),
+    # and the clash is said under the field with their value.
+    qtbot.waitUntil(lambda: page.detail._db.runner.active_count == 0, timeout=WAIT)
+    assert page.detail.title.text() != "Loading…"
+    assert page.detail.form.values()["full_name"] == "My Edit"
+    assert "“Changed Elsewhere”" in page.detail.form.error_text("full_name")
+    assert page.detail.save_button.isEnabled()
     with demo_engine.connect() as conn:
         assert conn.execute(text("SELECT full_name FROM users WHERE id = :i"),
                             {"i": row.id}).scalar() == "Changed Elsewhere"
+    # Revert takes theirs.
+    qtbot.mouseClick(page.detail.revert_button, Qt.MouseButton.LeftButton)
+    assert page.detail.form.values()["full_name"] == "Changed Elsewhere"
+    assert not page.detail.form.is_dirty
+
+
+def test_edits_to_other_fields_survive_a_conflict_and_save_on_top_of_theirs(
+        qtbot, page, demo_engine):
+    row = _select_row(qtbot, page, 2)
+    with demo_engine.begin() as conn:
+        conn.execute(text("UPDATE users SET full_name = 'Changed Elsewhere' WHERE id = :i"),
+                     {"i": row.id})
+    bio = page.detail.form.field_widget("bio")
+    bio.clear()
+    qtbot.keyClicks(bio, "Teaches breathing.")
+    qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.banner.isVisible(), timeout=WAIT)
+    values = page.detail.form.values()
+    assert (values["full_name"], values["bio"]) == ("Changed Elsewhere", "Teaches breathing.")
+    assert page.detail.form.error_text("full_name") == ""
+    assert page.detail.form.changed_values() == {"bio": "Teaches breathing."}
+    qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.detail.form.is_dirty, timeout=WAIT)
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT full_name, bio FROM users WHERE id = :i"),
+                            {"i": row.id}).one() == ("Changed Elsewhere", "Teaches breathing.")
+
+
+def test_a_reload_while_typing_keeps_the_edits(qtbot, page, demo_engine):
+    """The detail reloads by itself (a refund finished in the background, the list caught
+    up with a save): what is being typed must survive it."""
+    row = _select_row(qtbot, page, 2)
+    bio = page.detail.form.field_widget("bio")
+    bio.clear()
+    qtbot.keyClicks(bio, "Half a sentence")
+    page.detail.reload()
+    qtbot.waitUntil(lambda: page.detail._db.runner.active_count == 0, timeout=WAIT)
+    assert page.detail.form.values()["bio"] == "Half a sentence"
+    assert not page.detail.banner.isVisible()
+
+    with demo_engine.begin() as conn:
+        conn.execute(text("UPDATE users SET full_name = 'Changed Elsewhere' WHERE id = :i"),
+                     {"i": row.id})
+    page.detail.reload()
+    qtbot.waitUntil(lambda: page.detail.banner.isVisible(), timeout=WAIT)
+    assert "while you were editing" in page.detail.banner.text()
+    values = page.detail.form.values()
+    assert (values["full_name"], values["bio"]) == ("Changed Elsewhere", "Half a sentence")
+    assert page.detail.form.changed_values() == {"bio": "Half a sentence"}
 
 
 def test_soft_delete_after_confirmation_and_restore(qtbot, page, demo_engine, monkeypatch):
@@ -264,9 +321,10 @@ def test_refund_button_opens_the_dialog_and_the_purchase_shows_refunded(
     assert dialog.step == dialog.CONFIRM
     with qtbot.waitSignal(dialog.refund_finished, timeout=WAIT):
         qtbot.mouseClick(dialog.refund_button, Qt.MouseButton.LeftButton)
-    # The detail reloads: the purchase now shows refunded, with its date.
+    # The detail reloads: the purchase now shows refunded, what went back, and when.
     qtbot.waitUntil(lambda: _purchase_status_cell(page) == "refunded", timeout=WAIT)
-    assert detail.purchases.item(0, 4).text() != ""
+    assert detail.purchases.item(0, 3).text() == "30.00 USD"
+    assert detail.purchases.item(0, 5).text() != ""
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
 
@@ -320,8 +378,8 @@ def test_demo_purchase_is_refunded_through_localstripe_from_the_users_page(
         qtbot, stripe_demo_database, demo_engine, localstripe):
     """The demo's recent purchases are real PaymentIntents: the same path as production."""
     with demo_engine.connect() as conn:
-        purchase_id, customer_id, email = conn.execute(text(
-            "SELECT p.id, p.customer_id, u.email FROM purchases p "
+        purchase_id, customer_id, email, paid = conn.execute(text(
+            "SELECT p.id, p.customer_id, u.email, p.amount_paid FROM purchases p "
             "JOIN users u ON u.id = p.customer_id "
             "WHERE p.status = 'completed' AND p.stripe_payment_intent_id NOT LIKE 'pi_demo_%' "
             "ORDER BY p.purchased_at DESC LIMIT 1")).one()
@@ -349,6 +407,7 @@ def test_demo_purchase_is_refunded_through_localstripe_from_the_users_page(
     assert signal.args[0].status == "succeeded"
     qtbot.waitUntil(lambda: detail.purchases.item(row, 2) is not None
                     and detail.purchases.item(row, 2).text() == "refunded", timeout=WAIT)
+    assert detail.purchases.item(row, 3).text() == f"{paid:,.2f} USD"  # what went back
     with demo_engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM purchases WHERE id = :id"),
                             {"id": purchase_id}).scalar() == "refunded"

@@ -211,3 +211,40 @@ def test_max_length_is_enforced_while_typing(qtbot, form):
 def test_field_spec_rejects_unknown_kinds():
     with pytest.raises(ValueError, match="unknown field kind"):
         FieldSpec("amount", "Amount", "money")  # type: ignore[arg-type]
+
+
+# -- someone else saved first: rebase keeps what was typed ---------------------------------
+
+def test_rebase_keeps_my_edits_on_top_of_their_version_and_names_the_clashes(qtbot, form):
+    qtbot.keyClicks(form.field_widget("email"), "x")  # typed at the start
+    form.field_widget("status").setCurrentIndex(1)     # suspended
+    form.field_widget("verified").setChecked(False)
+    theirs = {**CREATOR, "display_name": "Ada King", "email": "ada@king.org",
+              "verified": False}
+    clashes = form.rebase(theirs)
+    values = form.values()
+    assert values["display_name"] == "Ada King"          # only they changed it
+    assert values["email"] == "xada@example.com"          # both changed it: mine is shown
+    assert values["status"] == "suspended"                # only I changed it
+    assert values["verified"] is False                    # both made the same change
+    assert clashes == {"email": "ada@king.org"}
+    assert form.is_dirty
+    assert form.changed_values() == {"email": "xada@example.com", "status": "suspended"}
+
+
+def test_rebase_of_an_untouched_form_just_loads_theirs(qtbot, form):
+    clashes = form.rebase({**CREATOR, "bio": "New bio"})
+    assert clashes == {}
+    assert form.values()["bio"] == "New bio"
+    assert not form.is_dirty
+
+
+def test_clash_messages_name_their_value():
+    from widgets.record_form import clash_errors, kept_edits_message
+
+    errors = clash_errors({"email": "ada@king.org", "bio": None, "name": "x" * 100})
+    assert "“ada@king.org”" in errors["email"]
+    assert "changed this to empty" in errors["bio"]
+    assert "x" * 60 + "…" in errors["name"] and "x" * 61 not in errors["name"]
+    assert "You both changed 1 field(s)" in kept_edits_message("Changed.", {"email": 1})
+    assert "both" not in kept_edits_message("Changed.", {})
