@@ -20,6 +20,7 @@ from desktop.main_window import MainWindow
 from desktop.refund_recovery import RefundRecovery
 from desktop.start_dialog import StartDialog
 from widgets.dialogs import show_error
+from widgets.garbage_collector import GarbageCollector
 from widgets.operations import OperationRunner
 
 log = logging.getLogger("platform_admin")
@@ -59,6 +60,8 @@ def run_app(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
+    # Collections on the GUI thread only: a worker collecting a QObject deadlocks PySide.
+    garbage_collector = GarbageCollector(app)  # noqa: F841 - parented to the app
     if STYLE.exists():
         app.setStyleSheet(STYLE.read_text())
     settings = QSettings()

@@ -23,6 +23,28 @@ DEMO_USERS = 300
 _counter = itertools.count()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_garbage_collection(qapp):
+    """As in the app: cyclic garbage is collected on the GUI thread only (see
+    ``widgets.garbage_collector``), while an event loop runs and after every test."""
+    from widgets.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector()
+    _collectors.append(collector)
+    yield collector
+    _collectors.clear()
+    collector.stop()
+
+
+_collectors: list = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    for collector in _collectors:
+        collector.check()
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     server = EmbeddedPostgres.start()
