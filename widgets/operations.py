@@ -170,12 +170,27 @@ class _WorkerBridge(QObject):
     """Carries outcomes from worker threads to the GUI thread.
 
     It lives on the GUI thread and is emitted from workers, so Qt queues the emission.
-    Only operation ids and plain values travel through it, never QObjects, so no QObject's
-    last reference can ever be dropped on a worker thread.
+    Only operation ids travel through the signals, never QObjects. An outcome is handed over
+    with :meth:`store` before its id is signalled, so the worker holds no reference to it
+    by then: whatever it holds (an exception's traceback may reach a page) is freed on the
+    GUI thread, never on a worker, where freeing a QObject is unsafe.
     """
 
-    outcome_ready = Signal(int, str, object)
+    outcome_ready = Signal(int)
     progress_posted = Signal(int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._outcomes: dict[int, tuple[str, object]] = {}
+
+    def store(self, operation_id: int, kind: str, payload: object) -> None:
+        with self._lock:
+            self._outcomes[operation_id] = (kind, payload)
+
+    def take(self, operation_id: int) -> tuple[str, object]:
+        with self._lock:
+            return self._outcomes.pop(operation_id)
 
 
 class _OperationRunnable(QRunnable):
@@ -198,21 +213,23 @@ class _OperationRunnable(QRunnable):
         self._bridge = bridge
 
     def run(self) -> None:
-        kind, payload = _CANCELLED, None
+        # Stored first, signalled after: once store() returns, this thread holds nothing
+        # of the outcome (see _WorkerBridge). Nor is the work dropped here: a closure may
+        # hold the last reference to a page; the runner drops it on the GUI thread.
+        self._bridge.store(self._operation_id, *self._outcome())
+        self._bridge.outcome_ready.emit(self._operation_id)
+
+    def _outcome(self) -> tuple[str, object]:
         try:
-            if not self._context.cancelled:
-                result = self._fn(self._context) if self._cancellable else self._fn()
-                kind, payload = _SUCCEEDED, result
+            if self._context.cancelled:
+                return _CANCELLED, None
+            return _SUCCEEDED, self._fn(self._context) if self._cancellable else self._fn()
         except OperationCancelled:
-            kind, payload = _CANCELLED, None
+            return _CANCELLED, None
         except BaseException as exc:
             # BaseException too: anything escaping here would leave the operation running
             # forever in the GUI's eyes.
-            kind, payload = _FAILED, exc
-        # Drop our reference to the work before handing over, so big closures do not outlive
-        # the operation on the worker side.
-        self._fn = None
-        self._bridge.outcome_ready.emit(self._operation_id, kind, payload)
+            return _FAILED, exc
 
 
 class OperationRunner(QObject):
@@ -326,8 +343,9 @@ class OperationRunner(QObject):
         remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
         return self._serial_pool.waitForDone(remaining_ms)
 
-    @Slot(int, str, object)
-    def _on_bridge_outcome_ready(self, operation_id: int, kind: str, payload: object) -> None:
+    @Slot(int)
+    def _on_bridge_outcome_ready(self, operation_id: int) -> None:
+        kind, payload = self._bridge.take(operation_id)
         operation = self._operations.get(operation_id)
         if operation is None:
             return
@@ -350,6 +368,9 @@ class OperationRunner(QObject):
         finally:
             # Bookkeeping happens after the callbacks so that a callback starting follow-up
             # work keeps the runner busy instead of flickering busy_changed False/True.
+            # The work (and whatever it captured) is freed here, on the GUI thread: the
+            # runnable itself may yet be deleted by its pool, on the worker.
+            operation.runnable._fn = None
             del self._operations[operation_id]
             handle.finished.emit()
             if not self._operations:

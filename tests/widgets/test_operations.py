@@ -293,3 +293,57 @@ def test_wait_for_done_returns_false_while_work_is_still_running(qtbot):
         gate.set()
     assert runner.wait_for_done(WAIT_MS) is True
     qtbot.waitUntil(lambda: runner.active_count == 0, timeout=WAIT_MS)
+
+
+def test_what_the_work_captured_is_freed_on_the_gui_thread(qtbot, runner):
+    """A closure may hold the last reference to a QObject; freeing a QObject on a worker is
+    unsafe (PySide can deadlock there), so the runner lets go of the work on delivery."""
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    freed_on: list[str] = []
+    page = QObject()
+    page.setObjectName("page")
+    watch = weakref.ref(page, lambda _: freed_on.append(threading.current_thread().name))
+
+    def work_for(obj):
+        return lambda: obj.objectName()
+
+    work = work_for(page)
+    del page  # from now on only the work holds the page
+    handle = runner.run(work)
+    del work
+    qtbot.waitUntil(lambda: not handle.is_running, timeout=5_000)
+    assert watch() is None
+    assert freed_on == ["MainThread"]
+
+
+def test_a_failure_and_what_its_traceback_holds_are_freed_on_the_gui_thread(qtbot, runner):
+    """An exception's traceback keeps the failing frames' locals alive, a page among them
+    perhaps: the worker lets go of the outcome before the GUI thread can see it."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    freed_on: list[str] = []
+    failures: list[BaseException] = []
+
+    def fail_with(obj):
+        def work():
+            held = obj  # noqa: F841 - a local of the failing frame, kept by the traceback
+            raise ValueError("no")
+        return work
+
+    page = QObject()
+    watch = weakref.ref(page, lambda _: freed_on.append(threading.current_thread().name))
+    work = fail_with(page)
+    del page
+    handle = runner.run(work, on_failure=failures.append)
+    del work
+    qtbot.waitUntil(lambda: not handle.is_running, timeout=5_000)
+    assert isinstance(failures[0], ValueError)
+    failures.clear()  # the last reference to the exception, and through it to the page
+    gc.collect()  # a traceback is often a cycle: collected here, on the GUI thread
+    assert watch() is None and freed_on == ["MainThread"]
