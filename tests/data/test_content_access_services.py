@@ -190,3 +190,31 @@ def test_access_list_pages_newest_grant_first(engine, session_factory, item):
                 break
         assert get_access(s, item, people[0]).access_type == "purchased"
     assert seen == [f"p{n}@example.com" for n in reversed(range(5))]
+
+
+def test_access_pages_walk_an_index_instead_of_sorting_every_grant(engine, session_factory,
+                                                                   item):
+    """A popular item has a million grants: a page must read 50 of them in order, not sort
+    all of them (``ix_admin_content_access_content_granted``, migration 0007)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with session_factory() as s:
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            list_access_page(s, item, cursor=(dt.datetime(2025, 1, 1), uuid.uuid4()),
+                             limit=50)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        statement, parameters = statements[-1]
+        conn = s.connection().connection.driver_connection
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL enable_sort = off")  # only an index can give the order
+            cur.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "ix_admin_content_access_content_granted" in plan, plan
+    assert "Sort" not in plan, plan
