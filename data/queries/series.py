@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
 from data.models import Content, ContentSeries, User
+from data.queries.catalog import search_condition
 
 
 def _escape_like(value: str) -> str:
@@ -237,3 +238,32 @@ def series_inconsistencies(session: Session) -> list[tuple[str, uuid.UUID, str]]
     """Every disagreement between ``content.series_id`` and ``content_order`` in the whole
     database: (problem, series id, content id). Empty when all agree."""
     return [(r[0], r[1], r[2]) for r in session.execute(_INCONSISTENCIES)]
+
+
+@dataclass(frozen=True)
+class SeriesCandidate:
+    """An item that could join a series; ``series_title`` names the series it would leave."""
+
+    id: uuid.UUID
+    title: str
+    content_type: str
+    status: str
+    series_title: str | None
+
+
+def search_series_candidates(session: Session, series_id: uuid.UUID, search: str = "",
+                             limit: int = 50) -> list[SeriesCandidate]:
+    """Items (not deleted, not already in ``series_id``) matching ``search`` the way the
+    catalog's search does (start of a title word or of the slug, or the id), newest first;
+    the newest when ``search`` is blank."""
+    other = ContentSeries.__table__.alias("other")
+    stmt = (select(Content.id, Content.title, Content.content_type, Content.status,
+                   other.c.title)
+            .outerjoin(other, other.c.id == Content.series_id)
+            .where(Content.deleted_at.is_(None),
+                   or_(Content.series_id.is_(None), Content.series_id != series_id)))
+    condition = search_condition(search)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    stmt = stmt.order_by(Content.created_at.desc(), Content.id.desc()).limit(limit)
+    return [SeriesCandidate(*r) for r in session.execute(stmt)]

@@ -291,3 +291,33 @@ def reorder_series(
                   entity_id=series_id, old_values={"content_order": old_order},
                   new_values={"content_order": ordered})
     return get_series(session, series_id)
+
+
+def add_items_to_series(
+    session: Session, actor: str, series_id: uuid.UUID, content_ids: Sequence[uuid.UUID],
+) -> SeriesDetail:
+    """Append items to the end of the series, in the order given, in one transaction.
+
+    An item in another series leaves it (each move is audited as ``content.move_series``);
+    an item already in this one keeps its place. A deleted or unknown item refuses the whole
+    change, naming it, so nothing is half done.
+    """
+    ids = list(dict.fromkeys(uuid.UUID(str(i)) for i in content_ids))
+    if not ids:
+        raise ValidationError({"content_ids": "Choose at least one item to add."})
+    series = session.execute(
+        select(ContentSeries.deleted_at).where(ContentSeries.id == series_id)
+    ).first()
+    if series is None or series.deleted_at is not None:
+        raise NotFoundError("This series no longer exists.")
+    found = dict(session.execute(
+        select(Content.id, Content.title).where(Content.id.in_(ids),
+                                                Content.deleted_at.is_(None))
+    ).all())
+    gone = [i for i in ids if i not in found]
+    if gone:
+        raise ValidationError({"content_ids": f"{len(gone)} of the chosen items were deleted "
+                                              "meanwhile; nothing was added."})
+    for content_id in ids:
+        move_content_to_series(session, actor, content_id, series_id)
+    return get_series(session, series_id)

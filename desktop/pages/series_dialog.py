@@ -42,6 +42,7 @@ from data.services import series as series_service
 from data.services.slugs import propose_slug
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from desktop.pages.series_add_dialog import AddToSeriesDialog
 from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -155,17 +156,20 @@ class SeriesDialog(QDialog):
         self.items = OrderedList()
         self.items.order_changed.connect(self._on_items_order_changed)
         self.items.current_changed.connect(self._update_buttons)
+        self.add_items_button = QPushButton("Add &content…")
+        self.add_items_button.setAutoDefault(False)
+        self.add_items_button.clicked.connect(self.open_add_items)
         self.remove_item_button = QPushButton("Re&move from series…")
         self.remove_item_button.setAutoDefault(False)
         self.remove_item_button.clicked.connect(self._on_remove_item_clicked)
-        self.items_hint = QLabel("Drag items to reorder them, or use Ctrl+Up / Ctrl+Down. "
-                                 "Items join or leave a series from the content editor.")
+        self.items_hint = QLabel("Drag items to reorder them, or use Ctrl+Up / Ctrl+Down.")
         self.items_hint.setWordWrap(True)
         items_box = QGroupBox("&Items in order")
         ib = QVBoxLayout(items_box)
         ib.addWidget(self.items, 1)
         item_actions = QHBoxLayout()
         item_actions.addWidget(self.items_hint, 1)
+        item_actions.addWidget(self.add_items_button)
         item_actions.addWidget(self.remove_item_button)
         ib.addLayout(item_actions)
         items_box.setFocusProxy(self.items.view)
@@ -271,9 +275,9 @@ class SeriesDialog(QDialog):
         self.creator.setEnabled(True)
         self.creator.setCurrentIndex(-1 if self.creator.count() != 1 else 0)
         self.items.set_items([])
+        self.items.setEnabled(False)
         self.items_box.setEnabled(False)
-        self.items_hint.setText("Save the series first; then add items to it from the "
-                                "content editor.")
+        self.items_hint.setText("Save the series first; then add items to it.")
         self._order_dirty = False
         self.body.setVisible(True)
         self.form.field_widget("title").setFocus()
@@ -357,11 +361,11 @@ class SeriesDialog(QDialog):
         self._select_creator(detail)
         self.creator.setEnabled(True)
         self.items.set_items([(i.id, _item_text(i)) for i in detail.items])
-        self.items_box.setEnabled(bool(detail.items))
+        self.items_box.setEnabled(True)
+        self.items.setEnabled(bool(detail.items))
         self.items_hint.setText(
-            "Drag items to reorder them, or use Ctrl+Up / Ctrl+Down. Items join or leave a "
-            "series from the content editor." if detail.items else
-            "No items yet: add items to this series from the content editor.")
+            "Drag items to reorder them, or use Ctrl+Up / Ctrl+Down." if detail.items else
+            "No items yet: Add content… puts items in this series.")
         self._order_dirty = False
         self.body.setVisible(True)
         self._update_buttons()
@@ -395,6 +399,11 @@ class SeriesDialog(QDialog):
         self.remove_item_button.setEnabled(
             self._detail is not None and not self._busy and not self.is_dirty
             and self.items.current_id() is not None)
+        self.add_items_button.setEnabled(
+            self._detail is not None and not self._busy and not self.is_dirty)
+        self.add_items_button.setToolTip(
+            "Save or revert your changes first." if self.is_dirty else
+            "Find items and add them to the end of this series.")
         self.remove_item_button.setToolTip(
             "Save or revert your changes first." if self.is_dirty else
             "Take the selected item out of this series now (it stays in the catalog).")
@@ -406,8 +415,8 @@ class SeriesDialog(QDialog):
         title = next((i.title for i in d.items if i.id == item_id), "this item")
         if not confirm(self, title="Remove from series",
                        text=f"Take '{title}' out of '{d.title}'?",
-                       informative="The item stays in the catalog, in no series. You can "
-                                   "put it back from the content editor.",
+                       informative="The item stays in the catalog, in no series. Add content… "
+                                   "puts it back.",
                        confirm_label="Remove from series"):
             return
 
@@ -417,10 +426,20 @@ class SeriesDialog(QDialog):
 
         self._busy = True
         self._update_buttons()
-        self._db.write(work, on_success=self._on_item_removed,
+        self._db.write(work, on_success=self._on_items_changed,
                        on_failure=self._on_action_failed, context=self)
 
-    def _on_item_removed(self, detail: SeriesDetail) -> None:
+    def open_add_items(self) -> AddToSeriesDialog | None:
+        """Find items and append them to the series shown (saved at once)."""
+        if self._detail is None or self.is_dirty or self._busy:
+            return None
+        dialog = AddToSeriesDialog(self._db, self._detail, self)
+        dialog.items_added.connect(self._on_items_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _on_items_changed(self, detail: SeriesDetail) -> None:
         self._busy = False
         self._show_detail(detail)
         self.series_changed.emit()

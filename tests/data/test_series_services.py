@@ -313,3 +313,39 @@ def test_bad_slug_changes_nothing(engine, session_factory, catalog, slug):
     with session_factory() as s:
         assert get_series(s, catalog["a"]).slug == loaded.slug
     assert _audit_count(engine) == before
+
+
+def test_add_items_appends_in_order_moves_from_another_series_and_audits(
+        engine, session_factory, catalog):
+    from data.queries.series import search_series_candidates
+
+    a, b = catalog["a"], catalog["b"]
+    loose = insert_content(engine, catalog["creator"], "Loose Breathing Item")
+    moving = catalog["b_items"][0]
+    with session_factory() as s:
+        candidates = {c.id: c for c in search_series_candidates(s, a, "")}
+        assert loose in candidates and candidates[loose].series_title is None
+        assert candidates[moving].series_title is not None  # it would leave its series
+        assert not set(catalog["a_items"]) & set(candidates)  # already in: not offered
+        assert [c.id for c in search_series_candidates(s, a, "loose breath")] == [loose]
+    with session_factory.begin() as s:
+        detail = series_service.add_items_to_series(s, "anna", a, [loose, moving])
+    assert detail.item_ids == [*catalog["a_items"], loose, moving]
+    with session_factory() as s:
+        assert series_inconsistencies(s) == []
+        assert moving not in get_series(s, b).item_ids
+        actions = s.execute(text("SELECT action FROM admin.audit_log ORDER BY id")).scalars()
+        assert list(actions) == ["content.move_series", "content.move_series"]
+
+
+def test_adding_a_deleted_item_adds_nothing_and_names_the_field(engine, session_factory,
+                                                                 catalog):
+    loose = insert_content(engine, catalog["creator"], "Soon Deleted")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE content SET deleted_at = now() WHERE id = :id"), {"id": loose})
+    keep = insert_content(engine, catalog["creator"], "Fine Item")
+    with pytest.raises(ValidationError) as info, session_factory.begin() as s:
+        series_service.add_items_to_series(s, "anna", catalog["a"], [keep, loose])
+    assert "content_ids" in info.value.field_errors
+    with session_factory() as s:
+        assert get_series(s, catalog["a"]).item_ids == catalog["a_items"]

@@ -211,6 +211,51 @@ def test_field_edits_survive_someone_else_saving_the_series_first(
             "Renamed Elsewhere", "Five evenings of breathing.")
 
 
+def test_add_content_finds_items_and_appends_them_in_one_go(
+        qtbot, demo_database, demo_engine, demo_session_factory, monkeypatch):
+    from desktop.pages import series_add_dialog
+    from desktop.pages.series_add_dialog import AddToSeriesDialog
+
+    series_id, _title, order = _series_with_items(demo_engine)
+    with demo_engine.begin() as conn:  # two items sharing a word: one loose, one elsewhere
+        loose = conn.execute(text(
+            "UPDATE content SET title = 'Zephyr Stretch' WHERE id = (SELECT id FROM content "
+            "WHERE series_id IS NULL AND deleted_at IS NULL LIMIT 1) RETURNING id")).scalar()
+        elsewhere, other_series = conn.execute(text(
+            "UPDATE content SET title = 'Zephyr Breath' WHERE id = (SELECT id FROM content "
+            "WHERE deleted_at IS NULL AND series_id IS NOT NULL AND series_id <> :s LIMIT 1) "
+            "RETURNING id, series_id"), {"s": series_id}).one()
+    asked = []
+    monkeypatch.setattr(series_add_dialog, "confirm",
+                        lambda *a, **k: asked.append(k["text"]) or True)
+    d = _open(qtbot, demo_database)
+    _pick(qtbot, d, series_id)
+    qtbot.mouseClick(d.add_items_button, Qt.MouseButton.LeftButton)
+    add = d.findChild(AddToSeriesDialog)
+    assert add is not None and add.isVisible()
+    qtbot.waitUntil(lambda: add.results.count() > 0, timeout=WAIT)
+    listed = {add.results.item(r).data(Qt.ItemDataRole.UserRole).id
+              for r in range(add.results.count())}
+    assert not listed & set(order)  # what is already in the series is not offered
+    assert not add.add_button.isEnabled()
+
+    qtbot.keyClicks(add.search, "zephyr")
+    qtbot.waitUntil(lambda: add.results.count() == 2, timeout=WAIT)
+    assert "now in" in add.results.item(0).text() or "now in" in add.results.item(1).text()
+    add.results.selectAll()
+    assert add.add_button.text() == "&Add 2 to series"
+    with qtbot.waitSignal(d.series_changed, timeout=WAIT):
+        qtbot.mouseClick(add.add_button, Qt.MouseButton.LeftButton)
+    assert asked and "1 of the 2 item(s) will leave" in asked[0]
+    assert not add.isVisible()
+    assert d.items.ids()[:len(order)] == order
+    assert set(d.items.ids()[len(order):]) == {loose, elsewhere}
+    with demo_session_factory() as s:
+        assert series_inconsistencies(s) == []
+        assert get_series(s, series_id).item_ids == d.items.ids()
+        assert elsewhere not in get_series(s, other_series).item_ids
+
+
 def test_closing_with_unsaved_order_asks_first(qtbot, demo_database, demo_engine, monkeypatch):
     series_id, _title, order = _series_with_items(demo_engine)
     d = _open(qtbot, demo_database)

@@ -1,0 +1,166 @@
+"""Adding items to a series: find them by title or slug, pick one or more, append them.
+
+Items keep the order they were picked in the list and go to the end of the series. An item
+that is in another series leaves it; the dialog says so and asks first. Everything is one
+transaction (:func:`data.services.series.add_items_to_series`).
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from functools import partial
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from data.errors import DomainError, ValidationError
+from data.queries.series import SeriesCandidate, SeriesDetail, search_series_candidates
+from data.services import series as series_service
+from desktop.database import Database
+from widgets.banner import Banner
+from widgets.dialogs import confirm
+from widgets.search_box import SearchBox
+
+SEARCH_LIMIT = 50
+
+
+def _label(c: SeriesCandidate) -> str:
+    text = f"{c.title}  ({c.content_type}, {c.status})"
+    return f"{text} — now in “{c.series_title}”" if c.series_title else text
+
+
+class AddToSeriesDialog(QDialog):
+    """Signals:
+        items_added(object): the :class:`SeriesDetail` after the items were appended.
+    """
+
+    items_added = Signal(object)
+
+    def __init__(self, database: Database, series: SeriesDetail,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Add items to series")
+        self.resize(640, 480)
+        self._db = database
+        self._series = series
+        self._search_text = ""
+        self._busy = False
+
+        intro = QLabel(f"Add items to the end of <b>{html.escape(series.title)}</b>. Select "
+                       "several with Ctrl or Shift.")
+        intro.setWordWrap(True)
+        self.search = SearchBox("Search items by title or slug…")
+        self.search.search_requested.connect(self._on_search_requested)
+        self.results = QListWidget()
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.results.itemSelectionChanged.connect(self._update_buttons)
+        self.results.itemActivated.connect(lambda _item: self.add_selected())
+        self.search.move_down_into(self.results)
+        self.results_note = QLabel("")
+        self.banner = Banner(error=True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.add_button = self.buttons.addButton("&Add to series",
+                                                 QDialogButtonBox.ButtonRole.AcceptRole)
+        for b in self.buttons.buttons():
+            b.setAutoDefault(False)  # Return searches, or adds the item it is on
+        self.buttons.accepted.connect(self.add_selected)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.search)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.results_note)
+        layout.addWidget(self.buttons)
+        self.search.setFocus()
+        self._update_buttons()
+        self._on_search_requested("")
+
+    # -- public API ------------------------------------------------------------------------
+    def selected(self) -> list[SeriesCandidate]:
+        """The chosen items, in the order the list shows them."""
+        return [self.results.item(row).data(Qt.ItemDataRole.UserRole)
+                for row in range(self.results.count())
+                if self.results.item(row).isSelected()]
+
+    def add_selected(self) -> None:
+        chosen = self.selected()
+        if not chosen or self._busy:
+            return
+        moving = [c for c in chosen if c.series_title]
+        if moving and not confirm(
+                self, title="Move to this series",
+                text=f"{len(moving)} of the {len(chosen)} item(s) will leave the series "
+                     "they are in now.",
+                informative="\n".join(f"“{c.title}” leaves “{c.series_title}”"
+                                      for c in moving[:10]),
+                confirm_label="Move and add"):
+            return
+        ids: list[uuid.UUID] = [c.id for c in chosen]
+        series_id = self._series.id
+        self._busy = True
+        self._update_buttons()
+        self._db.write(lambda s, actor: series_service.add_items_to_series(
+            s, actor, series_id, ids),
+            on_success=self._on_added, on_failure=self._on_failed, context=self)
+
+    # -- internals -------------------------------------------------------------------------
+    def _on_search_requested(self, text: str) -> None:
+        self._search_text = text
+        self.results_note.setText("Searching…")
+        series_id = self._series.id
+        self._db.read(lambda s: search_series_candidates(s, series_id, text, SEARCH_LIMIT),
+                      on_success=partial(self._on_results_loaded, text),
+                      on_failure=self._on_failed, context=self)
+
+    def _on_results_loaded(self, text: str, items: list[SeriesCandidate]) -> None:
+        if text != self._search_text:
+            return  # an older search answered late
+        self.results.clear()
+        for c in items:
+            row = QListWidgetItem(_label(c))
+            row.setData(Qt.ItemDataRole.UserRole, c)
+            row.setToolTip(_label(c))
+            self.results.addItem(row)
+        if not items:
+            self.results_note.setText("No item matches (items already in this series are "
+                                      "not listed).")
+        elif len(items) == SEARCH_LIMIT:
+            self.results_note.setText(f"First {SEARCH_LIMIT}, newest first: type more to "
+                                      "narrow.")
+        else:
+            self.results_note.setText(f"{len(items)} item{'s' if len(items) != 1 else ''}.")
+        self._update_buttons()
+
+    def _on_added(self, detail: SeriesDetail) -> None:
+        self._busy = False
+        self.items_added.emit(detail)
+        self.accept()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self._busy = False
+        if isinstance(exc, ValidationError):
+            self.banner.show_message(" ".join(exc.field_errors.values()))
+            self._on_search_requested(self._search_text)  # show the items as they are now
+        elif isinstance(exc, DomainError):
+            self.banner.show_message(str(exc))
+        else:
+            self._update_buttons()
+            raise exc
+        self._update_buttons()
+
+    def _update_buttons(self, *_args) -> None:
+        count = len(self.results.selectedItems())
+        self.add_button.setEnabled(count > 0 and not self._busy)
+        self.add_button.setText(f"&Add {count} to series" if count > 1 else "&Add to series")
