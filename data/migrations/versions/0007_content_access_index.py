@@ -2,8 +2,9 @@
 
 The Access tab lists one item's grants newest first (``granted_at DESC, id DESC``). The
 platform indexes ``content_access`` by ``content_id`` alone, so each page used to sort every
-grant of the item: fine for thousands, seconds for a popular item with a million. Built
-CONCURRENTLY, like every ``ix_admin_`` index, so the platform keeps writing meanwhile.
+grant of the item: 370 ms for the first page of an item with a million grants, 5 ms with
+this index (``bench/content_access.py``). Built CONCURRENTLY, like every ``ix_admin_``
+index, so the platform keeps writing meanwhile.
 
 Revision ID: 0007
 Revises: 0006
