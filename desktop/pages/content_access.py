@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QPushButton,
     QVBoxLayout,
@@ -44,8 +43,10 @@ from widgets.banner import ERROR_STYLE
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
+from widgets.search_results import SearchResults
 
 SEARCH_RESULTS = 20
+SEARCH_HINT = "Type part of an email address or a name."
 DEFAULT_DAYS = 30
 
 ACCESS_COLUMNS = (
@@ -95,15 +96,17 @@ class GrantAccessDialog(QDialog):
         self._db = database
         self.content_id = content_id
         self._chosen: UserRow | None = None
-        self._search_text = ""
 
         self.search = SearchBox("Search people by email or name…")
         self.search.search_requested.connect(self._on_search_requested)
-        self.results = QListWidget()
+        self.results = SearchResults(
+            limit=SEARCH_RESULTS, none_text="Nobody matches.",
+            limit_text=f"First {SEARCH_RESULTS} matches: type more to narrow.",
+            count_text=lambda n: f"{n} match{'es' if n != 1 else ''}.", hint=SEARCH_HINT)
         self.search.move_down_into(self.results)
         self.results.setMinimumHeight(160)
         self.results.currentItemChanged.connect(self._on_results_current_changed)
-        self.results_note = QLabel("Type part of an email address or a name.")
+        self.results_note = self.results.note
         self.chosen = QLabel("Nobody chosen yet.")
         self.user_error = _error_label()
         self.expires = QCheckBox("&Ends on")
@@ -193,32 +196,18 @@ class GrantAccessDialog(QDialog):
             on_success=self._on_granted, on_failure=self._on_failed, context=self)
 
     def _on_search_requested(self, text: str) -> None:
-        self._search_text = text
         q = text.strip()
         if not q:
-            self.results.clear()
-            self.results_note.setText("Type part of an email address or a name.")
+            self.results.show_hint(SEARCH_HINT)
             return
-        self.results_note.setText("Searching…")
+        self.results.searching(text)
         flt = UserFilter(search=q, status="active")
         self._db.read(lambda s: list_users_page(s, flt, None, SEARCH_RESULTS)[0],
                       on_success=partial(self._on_results_loaded, text),
                       on_failure=self._on_failed, context=self)
 
     def _on_results_loaded(self, text: str, rows: list[UserRow]) -> None:
-        if text != self._search_text:
-            return  # an older search answered late
-        self.results.clear()
-        for r in rows:
-            item = QListWidgetItem(f"{r.full_name} <{r.email}>")
-            item.setData(Qt.ItemDataRole.UserRole, r)
-            self.results.addItem(item)
-        if not rows:
-            self.results_note.setText("Nobody matches.")
-        elif len(rows) == SEARCH_RESULTS:
-            self.results_note.setText(f"First {SEARCH_RESULTS} matches: type more to narrow.")
-        else:
-            self.results_note.setText(f"{len(rows)} match{'es' if len(rows) != 1 else ''}.")
+        self.results.show_results(text, rows, lambda r: f"{r.full_name} <{r.email}>")
 
     def _on_results_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
         if current is None:

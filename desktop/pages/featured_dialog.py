@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QGroupBox,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -38,8 +36,14 @@ from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.ordered_list import OrderedList
 from widgets.search_box import SearchBox
+from widgets.search_results import SearchResults
 
 SEARCH_LIMIT = 50
+
+
+def _result_label(item: FeaturedItem) -> str:
+    day = item.published_at.date().isoformat() if item.published_at else ""
+    return f"{item.title}  ({item.content_type}, {day})"
 
 
 def _tooltip(item: FeaturedItem) -> str:
@@ -64,7 +68,6 @@ class FeaturedContentDialog(QDialog):
         self._db = database
         self._state: FeaturedState | None = None
         self._known: dict[uuid.UUID, FeaturedItem] = {}
-        self._search_text = ""
         self._busy = False
 
         self.featured = OrderedList(removable=True, remove_label="&Remove")
@@ -78,11 +81,14 @@ class FeaturedContentDialog(QDialog):
         self.search = SearchBox("Search published items by title or slug…")
         self.search.search_requested.connect(self._on_search_requested)
         self.search.installEventFilter(self)
-        self.results = QListWidget()
+        self.results = SearchResults(
+            limit=SEARCH_LIMIT, none_text="No published item matches.",
+            limit_text=f"First {SEARCH_LIMIT}: type more to narrow.",
+            count_text=lambda n: f"{n} published item{'s' if n != 1 else ''}.")
         self.search.move_down_into(self.results)
         self.results.itemActivated.connect(lambda _item: self.add_selected())
         self.results.currentItemChanged.connect(self._update_buttons)
-        self.results_note = QLabel("")
+        self.results_note = self.results.note
         self.add_button = QPushButton("&Add to featured")
         self.add_button.clicked.connect(self.add_selected)
         self.add_button.setAutoDefault(False)  # Return on a result adds it; no default button
@@ -136,10 +142,9 @@ class FeaturedContentDialog(QDialog):
 
     def add_selected(self) -> bool:
         """Append the chosen search result to the featured list (once)."""
-        current = self.results.currentItem()
-        if current is None or self._state is None:
+        item: FeaturedItem | None = self.results.current_value()
+        if item is None or self._state is None:
             return False
-        item: FeaturedItem = current.data(Qt.ItemDataRole.UserRole)
         self._known[item.id] = item
         if not self.featured.model.append_item(item.id, item.label, _tooltip(item)):
             self.status.setText(f"'{item.title}' is already featured.")
@@ -178,29 +183,13 @@ class FeaturedContentDialog(QDialog):
         self._update_buttons()
 
     def _on_search_requested(self, text: str) -> None:
-        self._search_text = text
-        self.results_note.setText("Searching…")
+        self.results.searching(text)
         self._db.read(lambda s: search_published_content(s, text, SEARCH_LIMIT),
                       on_success=partial(self._on_results_loaded, text),
                       on_failure=self._on_action_failed, context=self)
 
     def _on_results_loaded(self, text: str, items: list[FeaturedItem]) -> None:
-        if text != self._search_text:
-            return  # an older search answered late
-        self.results.clear()
-        for item in items:
-            day = item.published_at.date().isoformat() if item.published_at else ""
-            row = QListWidgetItem(f"{item.title}  ({item.content_type}, {day})")
-            row.setToolTip(_tooltip(item))
-            row.setData(Qt.ItemDataRole.UserRole, item)
-            self.results.addItem(row)
-        if not items:
-            self.results_note.setText("No published item matches.")
-        elif len(items) == SEARCH_LIMIT:
-            self.results_note.setText(f"First {SEARCH_LIMIT}: type more to narrow.")
-        else:
-            self.results_note.setText(f"{len(items)} published item"
-                                      f"{'s' if len(items) != 1 else ''}.")
+        self.results.show_results(text, items, _result_label, _tooltip)
         self._update_buttons()
 
     # -- saving ----------------------------------------------------------------------------

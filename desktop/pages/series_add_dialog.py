@@ -11,14 +11,12 @@ import html
 import uuid
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +28,7 @@ from desktop.database import Database
 from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.search_box import SearchBox
+from widgets.search_results import SearchResults
 
 SEARCH_LIMIT = 50
 
@@ -53,7 +52,7 @@ class AddToSeriesDialog(QDialog):
         self.resize(640, 480)
         self._db = database
         self._series = series
-        self._search_text = ""
+        self._search_text = ""  # searched again after a refusal, to show the items as they are
         self._busy = False
 
         intro = QLabel(f"Add items to the end of <b>{html.escape(series.title)}</b>. Select "
@@ -61,12 +60,16 @@ class AddToSeriesDialog(QDialog):
         intro.setWordWrap(True)
         self.search = SearchBox("Search items by title or slug…")
         self.search.search_requested.connect(self._on_search_requested)
-        self.results = QListWidget()
+        self.results = SearchResults(
+            limit=SEARCH_LIMIT,
+            none_text="No item matches (items already in this series are not listed).",
+            limit_text=f"First {SEARCH_LIMIT}, newest first: type more to narrow.",
+            count_text=lambda n: f"{n} item{'s' if n != 1 else ''}.")
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.results.itemSelectionChanged.connect(self._update_buttons)
         self.results.itemActivated.connect(lambda _item: self.add_selected())
         self.search.move_down_into(self.results)
-        self.results_note = QLabel("")
+        self.results_note = self.results.note
         self.banner = Banner(error=True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = self.buttons.addButton("&Add to series",
@@ -90,9 +93,7 @@ class AddToSeriesDialog(QDialog):
     # -- public API ------------------------------------------------------------------------
     def selected(self) -> list[SeriesCandidate]:
         """The chosen items, in the order the list shows them."""
-        return [self.results.item(row).data(Qt.ItemDataRole.UserRole)
-                for row in range(self.results.count())
-                if self.results.item(row).isSelected()]
+        return self.results.selected_values()
 
     def add_selected(self) -> None:
         chosen = self.selected()
@@ -118,29 +119,14 @@ class AddToSeriesDialog(QDialog):
     # -- internals -------------------------------------------------------------------------
     def _on_search_requested(self, text: str) -> None:
         self._search_text = text
-        self.results_note.setText("Searching…")
+        self.results.searching(text)
         series_id = self._series.id
         self._db.read(lambda s: search_series_candidates(s, series_id, text, SEARCH_LIMIT),
                       on_success=partial(self._on_results_loaded, text),
                       on_failure=self._on_failed, context=self)
 
     def _on_results_loaded(self, text: str, items: list[SeriesCandidate]) -> None:
-        if text != self._search_text:
-            return  # an older search answered late
-        self.results.clear()
-        for c in items:
-            row = QListWidgetItem(_label(c))
-            row.setData(Qt.ItemDataRole.UserRole, c)
-            row.setToolTip(_label(c))
-            self.results.addItem(row)
-        if not items:
-            self.results_note.setText("No item matches (items already in this series are "
-                                      "not listed).")
-        elif len(items) == SEARCH_LIMIT:
-            self.results_note.setText(f"First {SEARCH_LIMIT}, newest first: type more to "
-                                      "narrow.")
-        else:
-            self.results_note.setText(f"{len(items)} item{'s' if len(items) != 1 else ''}.")
+        self.results.show_results(text, items, _label, _label)
         self._update_buttons()
 
     def _on_added(self, detail: SeriesDetail) -> None:
