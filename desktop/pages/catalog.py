@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -54,6 +53,7 @@ from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.series_dialog import SeriesDialog
 from widgets.banner import Banner
 from widgets.dialogs import confirm
+from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.record_form import clash_errors, kept_edits_message
 from widgets.search_box import SearchBox
@@ -466,21 +466,10 @@ class CatalogPage(QWidget):
         bottom.addWidget(self.count_label)
         bottom.addStretch()
         bottom.addWidget(self.selection_label)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addLayout(filters1)
-        ll.addLayout(filters2)
-        ll.addWidget(self.view, 1)
-        ll.addLayout(bottom)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        left = column(filters1, filters2, self.view, bottom, grow=self.view)
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(side_by_side(left, self.detail), 1)
         self.refresh()
         self.reload_choices()
         self._update_actions()

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +50,7 @@ from desktop.database import Database
 from desktop.pages.formatting import format_count, format_value
 from desktop.pages.token_adjustment import ERROR_STYLE, AdjustmentDialog
 from widgets.dialogs import ProgressDialog, show_error
+from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
 
@@ -306,23 +306,11 @@ class TokenBalancesPage(QWidget):
         actions.addWidget(self.check_button)
         actions.addWidget(self.bulk_button)
         actions.addWidget(self.adjust_button)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.view)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.ledger_title)
-        rl.addWidget(self.ledger_view)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(side_by_side(column(self.view, grow=self.view),
+                                      column(self.ledger_title, self.ledger_view,
+                                             grow=self.ledger_view)), 1)
         layout.addLayout(actions)
         self._loaded = False
 

@@ -20,11 +20,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -52,6 +50,7 @@ from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.banner import Banner
 from widgets.dialogs import ProgressDialog, confirm, show_error
+from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationCancelled
 from widgets.record_form import FieldSpec, RecordForm, clash_errors, kept_edits_message
@@ -489,7 +488,6 @@ class UsersPage(QWidget):
         self.detail = UserDetailPane(database)
         self.detail.profile_saved.connect(self._on_detail_profile_saved)
 
-        filters = QFormLayout()
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
         bar.addWidget(self.role, 1)
@@ -499,20 +497,9 @@ class UsersPage(QWidget):
         bar2.addWidget(self.count_label)
         bar2.addStretch()
         bar2.addWidget(self.export_button)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addLayout(bar)
-        ll.addLayout(filters)
-        ll.addWidget(self.view, 1)
-        ll.addLayout(bar2)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(side_by_side(column(bar, self.view, bar2, grow=self.view),
+                                      self.detail))
         self.refresh()
 
     def current_filter(self) -> UserFilter:
