@@ -176,8 +176,9 @@ class RecordForm(QWidget):
 
         For when someone else saved the record while this person was editing: their version
         becomes what the form compares against, and the fields this person changed keep
-        what they typed. Returns the fields both changed differently, each with the other
-        person's value (the form shows this person's). See :func:`edits_to_keep`.
+        what they typed. The fields both changed differently are marked under them
+        (:func:`clash_errors`) and returned, each with the other person's value (the form
+        shows this person's). See :func:`edits_to_keep`.
         """
         old_baseline, mine = dict(self._baseline), self.changed_values()
         self.set_values(values)
@@ -189,6 +190,8 @@ class RecordForm(QWidget):
         finally:
             self._loading = False
         self._update_dirty()
+        if clashes:
+            self.set_errors(clash_errors(clashes))
         return clashes
 
     def values(self) -> dict[str, Any]:

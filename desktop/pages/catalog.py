@@ -55,7 +55,7 @@ from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
-from widgets.record_form import clash_errors, kept_edits_message
+from widgets.record_form import kept_edits_message
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
@@ -373,7 +373,6 @@ class ContentDetailPane(QWidget):
                 clashes = self._show_record(exc.current, keep_edits=edited)
                 if edited:
                     self.banner.show_message(kept_edits_message(str(exc), clashes))
-                    self.editor.set_errors(clash_errors(clashes))
                 self.content_saved.emit(exc.current)
         elif isinstance(exc, DomainError):
             self.banner.show_message(str(exc))

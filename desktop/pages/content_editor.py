@@ -45,7 +45,7 @@ from data.queries.catalog import (
 from data.services.slugs import propose_slug, slug_problem
 from desktop.database import Database
 from widgets.banner import ERROR_STYLE
-from widgets.record_form import edits_to_keep
+from widgets.record_form import clash_errors, edits_to_keep
 from widgets.tag_chips import TagChips
 
 SLUG_CHECK_DELAY_MS = 300
@@ -233,8 +233,9 @@ class ContentEditor(QWidget):
     def rebase(self, record: ContentRecord) -> dict[str, Any]:
         """Show someone else's newer ``record`` and keep the unsaved edits on top of it.
 
-        Returns the fields both changed differently, with the other person's value (the
-        editor shows this person's); see ``widgets.record_form.edits_to_keep``.
+        The fields both changed differently are marked under them and returned, with the
+        other person's value (the editor shows this person's); see
+        ``widgets.record_form.edits_to_keep``.
         """
         old_baseline, mine = dict(self._baseline), self.changed_values()
         self.load(record)
@@ -249,6 +250,8 @@ class ContentEditor(QWidget):
             self.preview.setHtml(self._body_value() or "")
         self._show_type_rows()
         self._update_dirty()
+        if clashes:
+            self.set_errors(clash_errors(clashes))
         return clashes
 
     def values(self) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.ordered_list import OrderedList
-from widgets.record_form import FieldSpec, RecordForm, clash_errors, kept_edits_message
+from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.search_box import SearchBox
 
 SERIES_COLUMNS = (
@@ -516,7 +516,6 @@ class SeriesDialog(QDialog):
                 clashes = self._show_detail(exc.current, keep_edits=edited)
                 if edited:  # nothing typed is lost: it stays, on top of their version
                     self.banner.show_message(kept_edits_message(str(exc), clashes))
-                    self.form.set_errors(clash_errors(clashes))
                 self.series_changed.emit()
         elif isinstance(exc, DomainError):
             self.banner.show_message(str(exc))

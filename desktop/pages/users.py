@@ -53,7 +53,7 @@ from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationCancelled
-from widgets.record_form import FieldSpec, RecordForm, clash_errors, kept_edits_message
+from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
@@ -336,7 +336,6 @@ class UserDetailPane(QWidget):
         """Show someone else's newer ``profile`` with the unsaved edits kept on top; say so."""
         clashes = self._show_profile(profile, keep_edits=True)
         self.banner.show_message(kept_edits_message(why, clashes))
-        self.form.set_errors(clash_errors(clashes))
 
     def _set_enabled(self, enabled: bool) -> None:
         self.body.setVisible(enabled)

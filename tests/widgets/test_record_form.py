@@ -228,6 +228,7 @@ def test_rebase_keeps_my_edits_on_top_of_their_version_and_names_the_clashes(qtb
     assert values["status"] == "suspended"                # only I changed it
     assert values["verified"] is False                    # both made the same change
     assert clashes == {"email": "ada@king.org"}
+    assert "“ada@king.org”" in form.error_text("email")  # marked where it clashed
     assert form.is_dirty
     assert form.changed_values() == {"email": "xada@example.com", "status": "suspended"}
 
