@@ -52,7 +52,6 @@ class AddToSeriesDialog(QDialog):
         self.resize(640, 480)
         self._db = database
         self._series = series
-        self._search_text = ""  # searched again after a refusal, to show the items as they are
         self._busy = False
 
         intro = QLabel(f"Add items to the end of <b>{html.escape(series.title)}</b>. Select "
@@ -118,7 +117,6 @@ class AddToSeriesDialog(QDialog):
 
     # -- internals -------------------------------------------------------------------------
     def _on_search_requested(self, text: str) -> None:
-        self._search_text = text
         self.results.searching(text)
         series_id = self._series.id
         self._db.read(lambda s: search_series_candidates(s, series_id, text, SEARCH_LIMIT),
@@ -138,7 +136,7 @@ class AddToSeriesDialog(QDialog):
         self._busy = False
         if isinstance(exc, ValidationError):
             self.banner.show_message(" ".join(exc.field_errors.values()))
-            self._on_search_requested(self._search_text)  # show the items as they are now
+            self._on_search_requested(self.search.text())  # show the items as they are now
         elif isinstance(exc, DomainError):
             self.banner.show_message(str(exc))
         else:
