@@ -39,6 +39,7 @@ from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.series import attach_to_series
 from data.services.slugs import propose_slug, slug_problem
+from data.services.urls import url_problem
 
 MAX_TITLE = 500
 MAX_CATEGORY = 100
@@ -46,7 +47,6 @@ MAX_TAG = 100
 MAX_TAGS = 50
 MAX_URL = 2_000
 MAX_DURATION = 2**31 - 1
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 _TAG_MARKUP = re.compile(r"<[^>]*>")
 CONFLICT_MESSAGE = (
     "Someone else changed this item after you opened it. Nothing was saved; "
@@ -164,8 +164,8 @@ def validate_content_values(values: Mapping[str, Any]) -> dict[str, Any]:
                     clean[name] = text or None
             elif name in ("media_url", "thumbnail_url"):
                 text = _text(value, errors, name, MAX_URL)
-                if text and not _URL.match(text):
-                    errors[name] = "Must be an http:// or https:// address."
+                if problem := url_problem(text):
+                    errors[name] = problem
                 elif text is not None:
                     clean[name] = text or None
             elif name == "category":

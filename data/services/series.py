@@ -8,7 +8,6 @@ nothing else does. Series rows are locked in id order, so two moves never deadlo
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,9 +30,9 @@ from data.queries.series import (
 from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.slugs import propose_slug, slug_problem
+from data.services.urls import url_problem
 
 MAX_TITLE = 500
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 CONFLICT_MESSAGE = (
     "Someone else changed this series after you opened it. Nothing was saved; "
     "the current values are shown."
@@ -169,8 +168,8 @@ def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
                 errors[name] = f"Status must be one of: {', '.join(CONTENT_STATUSES)}."
             clean[name] = text_value
         elif name == "thumbnail_url":
-            if text_value and not _URL.match(text_value):
-                errors[name] = "Must be an http:// or https:// address."
+            if problem := url_problem(text_value):
+                errors[name] = problem
             clean[name] = text_value or None
         else:  # description
             clean[name] = text_value or None

@@ -20,11 +20,11 @@ from data.models import User
 from data.models.users import USER_ROLES
 from data.queries.users import UserProfile, get_profile, profile_values
 from data.services.audit import record_change
+from data.services.urls import url_problem
 
 EDITABLE_FIELDS = ("email", "full_name", "role", "bio", "profile_image_url")
 MAX_LENGTHS = {"email": 255, "full_name": 255, "bio": 10_000, "profile_image_url": 2_000}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 CONFLICT_MESSAGE = (
     "Someone else changed this user after you opened it. Nothing was saved; "
     "the current values are shown."
@@ -62,8 +62,8 @@ def validate_profile_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
                 errors[name] = f"Role must be one of: {', '.join(USER_ROLES)}."
             clean[name] = value
         elif name == "profile_image_url":
-            if value and not _URL.match(value):
-                errors[name] = "Must be an http:// or https:// address."
+            if problem := url_problem(value):
+                errors[name] = problem
             clean[name] = value or None
         else:
             clean[name] = value or None
