@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stripe
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 REQUEST_METADATA_KEY = "admin_refund_request"
 """Refund metadata naming the app's request: how recovery finds a refund Stripe already made."""
 DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0)
+DEFAULT_TIMEOUT = 25.0
+"""Seconds a Stripe call may take before it is given up (stripe-python's own default is 80 s,
+with retries): a slow Stripe must not hold a refund for minutes."""
 ZERO_DECIMAL_CURRENCIES = frozenset({
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
     "xaf", "xof", "xpf",
@@ -52,7 +55,13 @@ class PaymentDeclinedError(PaymentError):
 
 
 class PaymentUnavailableError(PaymentError):
-    """Stripe could not answer (network, rate limit, 5xx, refused key): try again later."""
+    """Stripe could not answer (network, rate limit, 5xx, refused key, no answer in time):
+    try again later."""
+
+
+class PaymentTimeoutError(PaymentUnavailableError):
+    """Stripe did not answer within the gateway's timeout. It may still have made the
+    refund: the request stays open, and a retry first looks for it."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class StripeRefund:
     payment_intent: str | None
     metadata: Mapping[str, str] = field(default_factory=dict)
     failure_reason: str | None = None
+    reason_sent: bool = True
+    """False when the server refused a refund ``reason`` (a test server such as localstripe):
+    the reason is then kept only in the app's record and the refund's metadata."""
 
 
 def to_minor_units(amount: Any, currency: str) -> int:
@@ -112,6 +124,28 @@ def _message(exc: stripe.StripeError) -> str:
     return text.strip()
 
 
+def _is_timeout(exc: stripe.StripeError) -> bool:
+    if not isinstance(exc, stripe.APIConnectionError):
+        return False
+    cause: BaseException | None = exc
+    seen = 0
+    while cause is not None and seen < 10:
+        if isinstance(cause, TimeoutError) or "timed out" in str(cause).lower() \
+                or "timeout" in type(cause).__name__.lower():
+            return True
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return False
+
+
+def _rejects_reason(exc: stripe.InvalidRequestError) -> bool:
+    """A server that does not know a refund's ``reason`` parameter (localstripe says
+    "Unexpected reason"); real Stripe accepts the ones the app sends."""
+    param = getattr(exc, "param", None)
+    text = _message(exc).lower()
+    return param == "reason" or ("unexpected" in text and "reason" in text)
+
+
 def _transient_cause(exc: stripe.StripeError) -> str:
     """A short cause for staff; the full text (e.g. urllib3's) goes to the log only."""
     log.info("Stripe unavailable: %s: %s", type(exc).__name__, _message(exc))
@@ -128,7 +162,9 @@ class StripeGateway:
 
     ``http_client`` replaces stripe-python's HTTP client (tests give a recording one);
     ``sleep`` and ``retry_delays`` shape the backoff between retries of transient failures
-    (``len(retry_delays)`` retries after the first try).
+    (``len(retry_delays)`` retries after the first try). ``timeout`` (seconds) bounds each
+    call; a call that times out is not retried (Stripe may still be working on it): it
+    fails with :class:`PaymentTimeoutError` and the caller leaves the refund open.
     """
 
     def __init__(
@@ -138,10 +174,16 @@ class StripeGateway:
         http_client: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        timeout: float = DEFAULT_TIMEOUT,
     ):
         self.config = config
         self._sleep = sleep
         self._retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+        # Set once a server refused ``reason`` (localstripe): later calls leave it out.
+        self._reason_refused = False
+        if http_client is None:
+            http_client = stripe.RequestsClient(timeout=timeout)
         self._client = stripe.StripeClient(
             config.api_key,
             base_addresses={"api": config.api_base},
@@ -171,22 +213,45 @@ class StripeGateway:
         """Refund ``amount`` minor units of ``payment_intent``, once per ``idempotency_key``.
 
         ``reason`` is one of Stripe's (``requested_by_customer``, ``duplicate``,
-        ``fraudulent``) or None; it is sent only when the config says so, and always kept in
-        the metadata. Transient failures are retried with the same key; ``on_attempt(n)`` is
-        called before each try (n from 1).
+        ``fraudulent``) or None; it is sent when the config says so, and always kept in the
+        metadata. A server that refuses the parameter (a test server such as localstripe,
+        reached with ``--stripe-api-base``) is asked once more without it, and the answer says
+        so (``reason_sent=False``). Transient failures are retried with the same key;
+        ``on_attempt(n)`` is called before each try (n from 1).
         """
         params: dict[str, Any] = {
             "payment_intent": payment_intent,
             "amount": amount,
             "metadata": dict(metadata or {}),
         }
-        if reason and self.config.send_reason:
+        send_reason = bool(reason) and self.config.send_reason and not self._reason_refused
+        if send_reason:
             params["reason"] = reason
-        return self._with_retries(
-            lambda: _refund(self._client.v1.refunds.create(
-                params=params, options={"idempotency_key": idempotency_key})),
-            on_attempt,
-        )
+
+        def create(with_params: dict[str, Any]) -> StripeRefund:
+            return self._with_retries(
+                lambda: _refund(self._client.v1.refunds.create(
+                    params=with_params, options={"idempotency_key": idempotency_key})),
+                on_attempt,
+            )
+
+        if not send_reason:
+            refund = create(params)
+            return replace(refund, reason_sent=False) if reason and self._reason_refused \
+                else refund
+        try:
+            return create(params)
+        except PaymentDeclinedError as exc:
+            cause = exc.__cause__
+            if not (isinstance(cause, stripe.InvalidRequestError) and _rejects_reason(cause)):
+                raise
+        # A refused parameter makes no refund, so asking again with the same key is safe.
+        log.warning("Stripe at %s refused a refund reason (%s); refunds there are asked "
+                    "without it and the reason is kept in the app's record and the refund's "
+                    "metadata only.", self.config.api_base, _message(cause))
+        self._reason_refused = True
+        params.pop("reason")
+        return replace(create(params), reason_sent=False)
 
     def retrieve_refund(self, refund_id: str) -> StripeRefund:
         """Stripe's current view of a refund (e.g. one that was pending)."""
@@ -260,6 +325,14 @@ class StripeGateway:
                     code=getattr(exc, "code", None),
                 ) from exc
             except stripe.StripeError as exc:
+                if _is_timeout(exc):
+                    log.info("Stripe call timed out after %.0f s: %s", self.timeout,
+                             _message(exc))
+                    raise PaymentTimeoutError(
+                        f"Stripe did not answer within {self.timeout:g} seconds; it may still have "
+                        "made the refund, so a retry first looks for it.",
+                        code=getattr(exc, "code", None),
+                    ) from exc
                 if not _is_transient(exc):
                     raise PaymentDeclinedError(_message(exc),
                                                code=getattr(exc, "code", None)) from exc

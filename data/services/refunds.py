@@ -271,14 +271,24 @@ def _amount_error(refundable: Refundable, amount: object) -> tuple[Decimal | Non
         return None, "Enter an amount in dollars and cents, e.g. 12.50."
     if number <= 0:
         return None, "Enter an amount greater than zero."
+    # Size first: quantizing 27+ digits exceeds Decimal's precision (InvalidOperation).
+    too_much = (f"At most {money(refundable.remaining, refundable.currency)} can be "
+                f"refunded (paid {money(refundable.amount_paid, refundable.currency)}, "
+                f"refunded {money(refundable.refunded, refundable.currency)}).")
+    if number > MAX_AMOUNT or number > refundable.remaining:
+        return None, too_much
     if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
         return None, "Enter at most two decimals (cents)."
     number = number.quantize(Decimal("0.01"))
-    if number > MAX_AMOUNT or number > refundable.remaining:
-        return None, (f"At most {money(refundable.remaining, refundable.currency)} can be "
-                      f"refunded (paid {money(refundable.amount_paid, refundable.currency)}, "
-                      f"refunded {money(refundable.refunded, refundable.currency)}).")
+    if number > refundable.remaining:
+        return None, too_much
     return number, None
+
+
+def _has_visible(note: str | None) -> bool:
+    """Whether ``note`` says something: not only spaces or format characters (U+200B…)."""
+    return bool(note) and any(
+        not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs") for c in note)
 
 
 def validate_refund(refundable: Refundable, amount: str | Decimal, reason: str,
@@ -308,8 +318,9 @@ def validate_refund(refundable: Refundable, amount: str | Decimal, reason: str,
             errors["note"] = f"At most {MAX_NOTE} characters (this has {len(clean_note)})."
         elif clean_note and any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t"
                                 for c in clean_note):
+            # NUL, ESC and lone surrogates: the database cannot store them as text.
             errors["note"] = "The note cannot contain control characters."
-        elif reason == "other" and not clean_note:
+        elif reason == "other" and not _has_visible(clean_note):
             errors["note"] = "Say why: a note is required when the reason is “Other”."
     if errors:
         raise ValidationError(errors)
@@ -360,6 +371,8 @@ class RefundOutcome:
     credits_returned: int
     replayed: bool                # the request was already finished by an earlier call (a
                                   # double click, a racing thread): its stored state is answered
+    elsewhere: bool = False       # another run (another app instance) holds the request and
+                                  # is finishing it: it was left alone and stays open for now
 
 
 @dataclass(frozen=True)
@@ -537,6 +550,15 @@ def finish_open_refunds(session_factory: sessionmaker[Session], gateway: StripeG
     for request_id in ids:
         outcome = _process(session_factory, gateway, actor, request_id, replayed=True,
                            wait=False)
+        if outcome is None:  # held by another run: counted, so it is not reported as none
+            with session_factory() as session:
+                req = _read_request(session, request_id)
+            if req is not None and req.status in OPEN_STATUSES:
+                outcome = replace(
+                    _outcome(req, "Being finished elsewhere (another instance of the app "
+                                  "holds this request); it is checked again later.",
+                             replayed=True),
+                    elsewhere=True)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
@@ -554,7 +576,10 @@ def summarize_outcomes(outcomes: list[RefundOutcome]) -> str:
         parts.append(f"{by_status['succeeded']} finished")
     if by_status.get("failed"):
         parts.append(f"{by_status['failed']} failed")
-    waiting = by_status.get("pending", 0) + by_status.get("requested", 0)
+    elsewhere = sum(1 for o in outcomes if o.elsewhere)
+    waiting = by_status.get("pending", 0) + by_status.get("requested", 0) - elsewhere
+    if elsewhere:
+        parts.append(f"{elsewhere} being finished elsewhere")
     if waiting:
         parts.append(f"{waiting} still open (see Refunds)")
     return "Open refunds checked with Stripe: " + ", ".join(parts) + "."
@@ -577,7 +602,22 @@ def _process(session_factory: sessionmaker[Session], gateway: StripeGateway, act
         try:
             return _process_locked(session_factory, gateway, actor, request_id, replayed)
         finally:
-            guard.rollback()  # ends the transaction: releases the lock
+            _release(guard, request_id)
+
+
+def _release(guard: Session, request_id: uuid.UUID) -> None:
+    """End the lock's transaction (releasing the lock). If its connection died meanwhile,
+    PostgreSQL has released the lock already: the refund's own outcome (recorded on other
+    connections) is what is reported, and the lost lock connection is only logged."""
+    try:
+        guard.rollback()
+    except Exception:  # noqa: BLE001 - the outcome must not be hidden by the lock's end
+        log.warning("The lock connection of refund request %s was lost after its work; "
+                    "the server released the lock", request_id, exc_info=True)
+        try:
+            guard.close()
+        except Exception:  # noqa: BLE001
+            log.debug("Closing the lost lock connection failed", exc_info=True)
 
 
 def _process_locked(session_factory: sessionmaker[Session], gateway: StripeGateway, actor: str,
@@ -615,7 +655,12 @@ def _process_locked(session_factory: sessionmaker[Session], gateway: StripeGatew
         return _mark_failed(session_factory, actor, req, None, str(exc), replayed)
     except PaymentUnavailableError as exc:
         return _mark_waiting(session_factory, actor, req, str(exc), replayed)
-    return _apply_answer(session_factory, actor, req, refund, replayed)
+    outcome = _apply_answer(session_factory, actor, req, refund, replayed)
+    if not refund.reason_sent and req.reason != "other":
+        outcome = replace(outcome, message=outcome.message + (
+            " This Stripe server does not take a refund reason: the reason is kept in the "
+            "app's record (and the refund's metadata) only."))
+    return outcome
 
 
 def _metadata(req: _Request) -> dict[str, str]:

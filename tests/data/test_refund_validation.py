@@ -127,3 +127,46 @@ def test_service_refuses_bad_input_before_stripe_and_writes_nothing(
 @pytest.fixture
 def paid_purchase_once(paid_purchase):
     return paid_purchase("30.00")
+
+
+@pytest.mark.parametrize("amount", [
+    "1" * 27, "9" * 40, "1" * 26 + ".5", Decimal("1" * 30), Decimal("1e30"), "1e30", "1E+28",
+    "NaN", Decimal("NaN"), "Infinity", Decimal("-Infinity"), "-5", "0", "0.00", "12.345",
+    Decimal("12.345"), "-0.001",
+])
+def test_huge_odd_or_non_positive_amounts_name_the_amount_field(amount):
+    """27+ digits used to escape as decimal.InvalidOperation from quantize()."""
+    errors = _errors(amount)
+    assert set(errors) == {"amount"}
+    assert errors["amount"].startswith(("At most", "Enter"))
+
+
+@pytest.mark.parametrize("note", ["Double\x00charge", "\ud800", "fine \udfff", "esc\x1b[31m"])
+def test_nul_lone_surrogates_and_control_characters_in_the_note_are_refused(note):
+    assert _errors("5.00", "other", note) == {
+        "note": "The note cannot contain control characters."}
+
+
+@pytest.mark.parametrize("reason", ["duplicate\x00", "\ud800", "other\u200b"])
+def test_nul_or_surrogates_in_the_reason_name_the_reason(reason):
+    assert set(_errors("5.00", reason)) == {"reason"}
+
+
+@pytest.mark.parametrize("note", ["\u200b", "\u200b\u200d \u2060", "\ufeff"])
+def test_a_note_of_invisible_characters_is_no_note(note):
+    errors = _errors("5.00", "other", note)
+    assert set(errors) == {"note"} and "required" in errors["note"]
+
+
+def test_a_huge_amount_at_the_service_writes_nothing_and_calls_no_stripe(
+        session_factory, paid_purchase_once):
+    client = RecordingHTTPClient([])
+    gateway = StripeGateway(StripeConfig("sk_test_x", "https://stripe.invalid"),
+                            http_client=client)
+    with pytest.raises(ValidationError) as err:
+        submit_refund(session_factory, gateway, "anna", "purchase", paid_purchase_once,
+                      RefundInput(Decimal("9" * 30), "duplicate", None), uuid.uuid4())
+    assert set(err.value.field_errors) == {"amount"}
+    assert client.requests == []
+    with session_factory() as s:
+        assert s.execute(text("SELECT count(*) FROM admin.refund_requests")).scalar_one() == 0
