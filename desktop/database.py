@@ -4,7 +4,8 @@
 :class:`Database` is what pages use: Anki's ``QueryOp``/``CollectionOp`` shape on top of the
 widgets' :class:`OperationRunner`. Reads get a session of their own on a worker thread; writes
 get a transaction (``session_factory.begin()``) on the single serial worker, so a person's own
-changes stay in order.
+changes stay in order; Stripe calls (:meth:`Database.run_payment`) have a serial queue of
+their own, so a slow Stripe never holds up a save.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
 from data.payments import LocalStripe, StripeGateway
 from widgets.lazy_table import Page, PageFetcher
-from widgets.operations import OperationCancelled, OperationHandle, OperationRunner
+from widgets.operations import (
+    PAYMENTS_QUEUE,
+    OperationCancelled,
+    OperationHandle,
+    OperationRunner,
+)
 
 
 @dataclass
@@ -150,9 +156,10 @@ class Database(QObject):
         on_failure: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
     ) -> OperationHandle:
-        """Run ``fn(session_factory, gateway, actor)`` on the serial worker (money stays in
-        order). ``fn`` owns its transactions (the refund flow commits before calling Stripe).
-        Fails with a :class:`DomainError` when Stripe is not configured."""
+        """Run ``fn(session_factory, gateway, actor)`` on the payments queue: refunds stay
+        in order among themselves, and a slow Stripe never holds up :meth:`write` (which has
+        its own serial worker). ``fn`` owns its transactions (the refund flow commits before
+        calling Stripe). Fails with a :class:`DomainError` when Stripe is not configured."""
         gateway, actor = self.backend.gateway, self.actor
 
         def work():
@@ -164,7 +171,7 @@ class Database(QObject):
                     "and restart.")
             return fn(factory, gateway, actor)
 
-        return self._submit(work, on_success, on_failure, context, serial=True)
+        return self._submit(work, on_success, on_failure, context, serial=PAYMENTS_QUEUE)
 
     def read_with_progress(
         self,
@@ -206,7 +213,8 @@ class Database(QObject):
 
         return fetch
 
-    def _submit(self, work, on_success, on_failure, context, *, serial: bool) -> OperationHandle:
+    def _submit(self, work, on_success, on_failure, context, *,
+                serial: bool | str) -> OperationHandle:
         return self.runner.run(
             work,
             on_success=self._wrap_success(on_success),

@@ -6,7 +6,9 @@ The rules this module enforces:
   through the event loop;
 * only plain data crosses threads: ``fn`` gets no widgets, and its return value or exception
   is handed to callbacks that run on the GUI thread;
-* work that must stay ordered (money writes) goes to a single-thread pool with ``serial=True``.
+* work that must stay ordered (money writes) goes to a single-thread pool with ``serial=True``;
+  ``serial="<queue name>"`` gives a queue of its own (Stripe calls), ordered among itself,
+  so a slow outside service never holds up the other writes.
 
 Typical use::
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +33,16 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 __all__ = [
+    "PAYMENTS_QUEUE",
     "OperationCancelled",
     "OperationContext",
     "OperationHandle",
     "OperationRunner",
 ]
+
+PAYMENTS_QUEUE = "payments"
+"""The serial queue of calls to an outside payment service (Stripe): they may wait long, so
+they never sit in front of the database writes of ``serial=True``."""
 
 SuccessCallback = Callable[[Any], None]
 FailureCallback = Callable[[BaseException], None]
@@ -236,7 +243,9 @@ class OperationRunner(QObject):
     """Runs functions on worker threads and delivers their outcome on the GUI thread.
 
     Reads go to a pool of ``max_threads`` threads; ``serial=True`` work goes to a separate
-    single-thread pool so it runs one at a time in submission order.
+    single-thread pool so it runs one at a time in submission order. ``serial="name"`` work
+    goes to the single-thread pool of that name (one per ``serial_queues``; by default
+    :data:`PAYMENTS_QUEUE`): ordered among itself, independent of the other queues.
 
     Signals:
         busy_changed(bool): True when the first operation starts, False when the last ends.
@@ -247,7 +256,8 @@ class OperationRunner(QObject):
     busy_changed = Signal(bool)
     unhandled_error = Signal(object)
 
-    def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
+    def __init__(self, parent: QObject | None = None, max_threads: int = 4,
+                 serial_queues: Sequence[str] = (PAYMENTS_QUEUE,)) -> None:
         super().__init__(parent)
         # The pools are children created before the bridge: QObject deletes children in
         # creation order, so on destruction the pools wait for their workers while the
@@ -256,6 +266,11 @@ class OperationRunner(QObject):
         self._read_pool.setMaxThreadCount(max(1, max_threads))
         self._serial_pool = QThreadPool(self)
         self._serial_pool.setMaxThreadCount(1)
+        self._named_pools: dict[str, QThreadPool] = {}
+        for name in serial_queues:
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)
+            self._named_pools[name] = pool
         self._bridge = _WorkerBridge(self)
         self._bridge.outcome_ready.connect(
             self._on_bridge_outcome_ready, Qt.ConnectionType.QueuedConnection
@@ -279,7 +294,7 @@ class OperationRunner(QObject):
         on_failure: FailureCallback | None = None,
         on_progress: ProgressCallback | None = None,
         on_cancelled: Callable[[], None] | None = None,
-        serial: bool = False,
+        serial: bool | str = False,
         context: QObject | None = None,
         cancellable: bool = False,
     ) -> OperationHandle:
@@ -295,6 +310,7 @@ class OperationRunner(QObject):
         """
         if QThread.currentThread() is not self.thread():
             raise RuntimeError("OperationRunner.run() must be called on the runner's thread")
+        pool = self._pool(serial)
         operation_id = next(self._ids)
         bridge = self._bridge
         operation_context = OperationContext(
@@ -319,9 +335,17 @@ class OperationRunner(QObject):
         self._operations[operation_id] = operation
         if len(self._operations) == 1:
             self.busy_changed.emit(True)
-        pool = self._serial_pool if serial else self._read_pool
         pool.start(runnable)
         return handle
+
+    def _pool(self, serial: bool | str) -> QThreadPool:
+        if isinstance(serial, str):
+            try:
+                return self._named_pools[serial]
+            except KeyError:
+                raise ValueError(f"no serial queue named {serial!r} (known: "
+                                 f"{sorted(self._named_pools)})") from None
+        return self._serial_pool if serial else self._read_pool
 
     def cancel_all(self) -> None:
         """Request cancellation of every in-flight operation (e.g. before shutdown)."""
@@ -329,19 +353,21 @@ class OperationRunner(QObject):
             operation.context.cancel()
 
     def wait_for_done(self, msecs: int = -1) -> bool:
-        """Block until both pools are idle; True if they are. For shutdown and tests.
+        """Block until every pool is idle; True if they are. For shutdown and tests.
 
         Outcomes are still delivered through the event loop afterwards, not by this call.
         """
+        pools = [self._read_pool, self._serial_pool, *self._named_pools.values()]
         if msecs < 0:
-            self._read_pool.waitForDone(-1)
-            self._serial_pool.waitForDone(-1)
+            for pool in pools:
+                pool.waitForDone(-1)
             return True
         deadline = time.monotonic() + msecs / 1000
-        if not self._read_pool.waitForDone(msecs):
-            return False
-        remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
-        return self._serial_pool.waitForDone(remaining_ms)
+        for pool in pools:
+            remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            if not pool.waitForDone(remaining_ms):
+                return False
+        return True
 
     @Slot(int)
     def _on_bridge_outcome_ready(self, operation_id: int) -> None:

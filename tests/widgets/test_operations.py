@@ -347,3 +347,28 @@ def test_a_failure_and_what_its_traceback_holds_are_freed_on_the_gui_thread(qtbo
     failures.clear()  # the last reference to the exception, and through it to the page
     gc.collect()  # a traceback is often a cycle: collected here, on the GUI thread
     assert watch() is None and freed_on == ["MainThread"]
+
+
+def test_a_named_serial_queue_waits_apart_from_the_serial_writes(qtbot, runner):
+    """A payment call that waits does not hold up the serial writes; each queue keeps its
+    own order."""
+    from widgets.operations import PAYMENTS_QUEUE
+
+    gate = threading.Event()
+    order: list[str] = []
+    slow = runner.run(lambda: (gate.wait(WAIT_MS / 1000), order.append("payment 1")),
+                      serial=PAYMENTS_QUEUE)
+    runner.run(lambda: order.append("payment 2"), serial=PAYMENTS_QUEUE)
+    write = runner.run(lambda: order.append("write"), serial=True)
+    with qtbot.waitSignal(write.finished, timeout=WAIT_MS):
+        pass
+    assert order == ["write"] and slow.is_running
+    gate.set()
+    qtbot.waitUntil(lambda: runner.active_count == 0, timeout=WAIT_MS)
+    assert order == ["write", "payment 1", "payment 2"]
+
+
+def test_an_unknown_queue_name_is_refused(runner):
+    with pytest.raises(ValueError, match="no serial queue named 'mail'"):
+        runner.run(lambda: None, serial="mail")
+    assert runner.active_count == 0
