@@ -44,3 +44,14 @@ class IncompatibleSchemaError(DomainError):
     def __init__(self, message: str, findings: list[str]):
         super().__init__(message)
         self.findings = findings
+
+
+class PermissionDeniedError(DomainError):
+    """The database login lacks a privilege (a read-only login saving, say). ``table`` names
+    what was refused (a table, schema, sequence or function), ``action`` what it would have
+    done ("change token balances"). Built by :func:`data.db_errors.translate_db_error`."""
+
+    def __init__(self, message: str, *, table: str | None = None, action: str | None = None):
+        super().__init__(message)
+        self.table = table
+        self.action = action

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import ConnectionInfo, explain_connection_error, is_connection_error
+from data.db_errors import translate_db_error
 from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
 from data.payments import LocalStripe, StripeGateway
@@ -208,8 +209,14 @@ class Database(QObject):
         """
 
         def fetch(cursor: Any, limit: int) -> Page:
-            with self.sessions()() as session:
-                return Page(*query(session, *args, cursor=cursor, limit=limit, **kwargs))
+            try:
+                with self.sessions()() as session:
+                    return Page(*query(session, *args, cursor=cursor, limit=limit, **kwargs))
+            except Exception as exc:
+                translated = translate_db_error(exc)
+                if translated is exc:
+                    raise
+                raise translated from exc
 
         return fetch
 
@@ -235,6 +242,9 @@ class Database(QObject):
         def failed(exc: BaseException):
             if is_connection_error(exc):
                 self._set_state(explain_connection_error(exc))
+            # Translated once, here: pages see a DomainError with a sentence (a refused
+            # privilege names the action), never the driver's exception.
+            exc = translate_db_error(exc)
             if cb is not None:
                 cb(exc)
             else:

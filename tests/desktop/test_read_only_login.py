@@ -1,0 +1,103 @@
+"""A database login that may only read: every save says which action it may not take,
+writes nothing, and reaches the page's on_failure (no crash dialog). A real role on the
+embedded server, granted SELECT only."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from data.db import connection_info, make_engine, make_session_factory
+from data.errors import PermissionDeniedError
+from data.services.catalog import create_content
+from data.services.credits import adjust_balance
+from desktop.database import Backend, Database
+from tests.data.factories import insert_user
+
+WAIT_MS = 20_000
+_roles = itertools.count(1)
+
+
+@pytest.fixture
+def read_only_url(pg_server, db_url):
+    """``db_url`` as a login granted SELECT on every table and nothing else."""
+    role = f"pa_reader_{os.getpid()}_{next(_roles)}"
+    database = db_url.database
+    with psycopg.connect(pg_server.libpq_dsn(database), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT USAGE ON SCHEMA public, admin TO {role}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public, admin TO {role}")
+    yield db_url.set(username=role)
+    with psycopg.connect(pg_server.libpq_dsn(database), autocommit=True) as conn:
+        conn.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP ROLE {role}")
+
+
+@pytest.fixture
+def reader_database(read_only_url, runner):
+    engine = make_engine(read_only_url)
+    backend = Backend(engine, make_session_factory(engine), connection_info(engine), "reader")
+    database = Database(backend, runner)
+    yield database
+    database.close()
+
+
+def _run(qtbot, database, runner, fn):
+    unhandled, failures, results = [], [], []
+    runner.unhandled_error.connect(unhandled.append)
+    handle = database.write(fn, on_success=results.append, on_failure=failures.append)
+    with qtbot.waitSignal(handle.finished, timeout=WAIT_MS):
+        pass
+    runner.unhandled_error.disconnect(unhandled.append)
+    assert results == [] and unhandled == []
+    [failure] = failures
+    return failure
+
+
+def test_a_token_adjustment_says_the_login_may_not_change_balances(
+        qtbot, engine, reader_database, runner):
+    customer = insert_user(engine, "nina@example.com", "Nina")
+    failure = _run(qtbot, reader_database, runner,
+                   lambda s, actor: adjust_balance(s, actor, customer, 25, "Goodwill",
+                                                   uuid.uuid4()))
+    assert isinstance(failure, PermissionDeniedError)
+    assert str(failure) == ("Your database login may not change token balances "
+                            "(permission denied on credit_balances).")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM credit_balances")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM credit_transactions")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar_one() == 0
+    assert reader_database.state == "connected"
+
+
+def test_a_content_save_says_the_login_may_not_change_the_catalog(
+        qtbot, engine, reader_database, runner):
+    creator = insert_user(engine, "cleo@example.com", "Cleo", role="platform_creator")
+    failure = _run(qtbot, reader_database, runner,
+                   lambda s, actor: create_content(s, actor, {
+                       "title": "Deep Work", "content_type": "written",
+                       "creator_id": creator}))
+    assert isinstance(failure, PermissionDeniedError)
+    assert str(failure) == ("Your database login may not change the content catalog "
+                            "(permission denied on content).")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM content")).scalar_one() == 0
+
+
+def test_a_read_it_may_not_do_says_read(qtbot, pg_server, engine, read_only_url,
+                                        reader_database, runner):
+    with psycopg.connect(pg_server.libpq_dsn(read_only_url.database), autocommit=True) as c:
+        c.execute(f"REVOKE SELECT ON users FROM {read_only_url.username}")
+    failures = []
+    handle = reader_database.read(
+        lambda s: s.execute(text("SELECT count(*) FROM users")).scalar_one(),
+        on_failure=failures.append)
+    with qtbot.waitSignal(handle.finished, timeout=WAIT_MS):
+        pass
+    assert [str(f) for f in failures] == [
+        "Your database login may not read users (permission denied on users)."]
