@@ -8,6 +8,7 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from data.db import explain_connection_error, is_connection_error
 from data.errors import DomainError
 from data.services.refunds import RefundOutcome, finish_open_refunds, summarize_outcomes
 from desktop.database import Database
@@ -63,6 +64,11 @@ class RefundRecovery(QObject):
 
     def _on_check_failed(self, exc: BaseException) -> None:
         self._busy = False
-        if not isinstance(exc, DomainError):
+        if is_connection_error(exc):
+            why = explain_connection_error(exc)
+        elif isinstance(exc, DomainError):
+            why = str(exc)
+        else:  # a bug: the details go to the log, not a driver's text to the status bar
             log.error("Checking open refunds failed", exc_info=exc)
-        self.status_reported.emit(f"Open refunds could not be checked: {exc}")
+            why = f"an unexpected error ({type(exc).__name__}; details in the log)"
+        self.status_reported.emit(f"Open refunds could not be checked: {why.rstrip('.')}.")

@@ -101,3 +101,37 @@ def test_a_read_it_may_not_do_says_read(qtbot, pg_server, engine, read_only_url,
         pass
     assert [str(f) for f in failures] == [
         "Your database login may not read users (permission denied on users)."]
+
+
+def test_refund_recovery_as_a_reader_says_why_and_asks_stripe_nothing(
+        qtbot, read_only_url, runner, session_factory, paid_purchase, stripe_gateway,
+        localstripe):
+    from desktop.refund_recovery import RefundRecovery
+    from tests.data.test_refunds import _refunds_in_stripe
+    from tests.desktop.test_refund_startup import _leave_open
+
+    purchase_id = paid_purchase("30.00")
+    _leave_open(session_factory, purchase_id)
+    engine = make_engine(read_only_url)
+    backend = Backend(engine, make_session_factory(engine), connection_info(engine), "reader",
+                      gateway=stripe_gateway)
+    database = Database(backend, runner)
+    unhandled = []
+    runner.unhandled_error.connect(unhandled.append)
+    try:
+        recovery = RefundRecovery(database)
+        with qtbot.waitSignal(recovery.status_reported, timeout=WAIT_MS) as blocker:
+            recovery.check_now()
+        assert blocker.args == [
+            "Open refunds could not be checked: Your database login may not change refund "
+            "requests (permission denied on refund_requests)."]
+    finally:
+        runner.unhandled_error.disconnect(unhandled.append)
+        database.close()
+    assert unhandled == []
+    with session_factory() as s:
+        intent = s.execute(text("SELECT stripe_payment_intent_id FROM purchases WHERE id = :id"),
+                           {"id": purchase_id}).scalar_one()
+        assert s.execute(text("SELECT status, attempts FROM admin.refund_requests")).one() == \
+            ("requested", 0)
+    assert _refunds_in_stripe(localstripe, intent) == []
