@@ -193,3 +193,37 @@ def test_the_gateway_has_a_timeout_by_default(localstripe):
     assert 0 < gateway.timeout <= 30
 
 
+
+
+def test_refunds_recover_counts_a_request_held_elsewhere_and_exits_1(
+        db_url, engine, session_factory, localstripe, unreachable_gateway, paid_purchase):
+    """The command line as a person runs it, while a second real connection holds the open
+    request's lock (another running instance finishing it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    purchase_id = paid_purchase("30.00")
+    waiting = _submit(session_factory, unreachable_gateway, purchase_id)
+    env = dict(os.environ, PLATFORM_ADMIN_STRIPE_SECRET_KEY=localstripe.api_key)
+    command = [sys.executable, "-m", "desktop", "refunds", "recover",
+               "--database-url", db_url.render_as_string(hide_password=False),
+               "--stripe-api-base", localstripe.api_base]
+    root = Path(__file__).resolve().parents[2]
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_xact_lock(5005, :k)"),
+                      {"k": refunds._lock_key(waiting.request_id)})
+        held = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=120)
+        other.rollback()
+    assert held.returncode == 1, held.stderr
+    assert "No open refunds" not in held.stdout
+    assert held.stdout.splitlines()[-1] == \
+        "Open refunds checked with Stripe: 1 being finished elsewhere."
+    assert "Traceback" not in held.stderr
+    assert [s for s, *_ in _requests(session_factory)] == ["pending"]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "Open refunds checked with Stripe: 1 finished."
