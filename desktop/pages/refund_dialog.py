@@ -145,8 +145,9 @@ class RefundDialog(QDialog):
         self.refusal.setWordWrap(True)
         self.refusal.setStyleSheet(ERROR_STYLE)
         self.refusal.setVisible(False)
+        # No maxLength on either field: Qt would cut a pasted value silently; what is pasted
+        # is what is shown, and the service's message says what is too long or too much.
         self.amount = QLineEdit()
-        self.amount.setMaxLength(20)
         self.amount.setMaximumWidth(160)
         self.currency = QLabel("")
         amount_row = QHBoxLayout()
@@ -157,7 +158,6 @@ class RefundDialog(QDialog):
         for value in REFUND_REASONS:
             self.reason.addItem(REFUND_REASON_LABELS[value], value)
         self.note = QLineEdit()
-        self.note.setMaxLength(500)
         self.amount_error = self._error_label()
         self.reason_error = self._error_label()
         self.note_error = self._error_label()
