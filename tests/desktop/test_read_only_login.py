@@ -135,3 +135,18 @@ def test_refund_recovery_as_a_reader_says_why_and_asks_stripe_nothing(
         assert s.execute(text("SELECT status, attempts FROM admin.refund_requests")).one() == \
             ("requested", 0)
     assert _refunds_in_stripe(localstripe, intent) == []
+
+
+def test_a_list_page_the_login_may_not_read_gets_the_sentence(
+        pg_server, read_only_url, reader_database):
+    """Lists fetch through ``Database.page_fetcher`` (on the table model's worker; called
+    directly here): a refused SELECT reaches the model as the same sentence."""
+    from data.queries.refunds import refund_requests_page
+
+    with psycopg.connect(pg_server.libpq_dsn(read_only_url.database), autocommit=True) as c:
+        c.execute(f"REVOKE SELECT ON admin.refund_requests FROM {read_only_url.username}")
+    fetch = reader_database.page_fetcher(refund_requests_page, None)
+    with pytest.raises(PermissionDeniedError) as err:
+        fetch(None, 10)
+    assert str(err.value) == ("Your database login may not read refund requests "
+                              "(permission denied on refund_requests).")
