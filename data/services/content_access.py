@@ -71,6 +71,17 @@ def grant_complimentary_access(
     subscription; "expires_at" in the past is refused too. Nothing is written on refusal.
     """
     errors: dict[str, str] = {}
+    if expires_at is not None and not isinstance(expires_at, dt.datetime):
+        errors["expires_at"] = "Choose a date and time, or none for permanent access."
+        expires_at = None
+    if user_id is not None and not isinstance(user_id, uuid.UUID):
+        try:
+            user_id = uuid.UUID(str(user_id))
+        except (ValueError, TypeError, AttributeError):
+            errors["user_id"] = "Choose who gets access."
+            user_id = None
+    if errors:
+        raise ValidationError(errors)
     now = _db_now(session)
     if expires_at is not None:
         expires_at = _naive(expires_at)
