@@ -533,10 +533,23 @@ def _plan(records: list[ContentRecord], wanted: list[uuid.UUID], action: BulkAct
     return BulkPreview(action, value, tuple(changes), tuple(refused), tuple(unchanged))
 
 
+def _content_ids(content_ids: Iterable[Any]) -> list[uuid.UUID]:
+    ids: list[uuid.UUID] = []
+    for content_id in content_ids:
+        try:
+            ids.append(content_id if isinstance(content_id, uuid.UUID)
+                       else uuid.UUID(str(content_id)))
+        except (ValueError, TypeError, AttributeError):
+            raise ValidationError({"content_ids": f"{str(content_id)[:40]!r} is not a content "
+                                                  "id; nothing was changed."}) from None
+    return ids
+
+
 def preview_bulk(session: Session, content_ids: list[uuid.UUID], action: BulkAction,
                  value: Any = None) -> BulkPreview:
     """What :func:`apply_bulk` would do now; changes nothing."""
     clean = _bulk_value(action, value)
+    content_ids = _content_ids(content_ids)
     return _plan(get_contents(session, content_ids), content_ids, action, clean)
 
 
@@ -549,6 +562,7 @@ def apply_bulk(session: Session, actor: str, content_ids: list[uuid.UUID], actio
     Each changed item gets its own audit record.
     """
     clean = _bulk_value(action, value)
+    content_ids = _content_ids(content_ids)
     records = get_contents_for_update(session, content_ids)
     plan = _plan(records, content_ids, action, clean)
     if plan.refused:

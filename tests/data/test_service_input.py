@@ -456,3 +456,18 @@ def test_the_refund_validator_takes_any_input(amount, reason, note):
         validate_refund(REFUNDABLE, amount, reason, note)
     except ValidationError as exc:
         assert set(exc.field_errors) <= {"amount", "reason", "note"} and exc.field_errors
+
+
+@pytest.mark.parametrize("action", ["publish", "set_category"])
+def test_bulk_actions_refuse_what_is_not_an_id(engine, session_factory, item, action):
+    value = "Yoga" if action == "set_category" else None
+    _refused(engine, session_factory, lambda s: catalog.preview_bulk(
+        s, [item, "x\x00"], action, value), ["content_ids"])
+    _refused(engine, session_factory, lambda s: catalog.apply_bulk(
+        s, ACTOR, [item, "\ud800"], action, value), ["content_ids"])
+
+
+@pytest.mark.parametrize("category", ["Yo\x00ga", "\ud800", "Yoga\u202e", "Yo\nga"])
+def test_bulk_set_category_refuses_bad_text(engine, session_factory, item, category):
+    _refused(engine, session_factory, lambda s: catalog.apply_bulk(
+        s, ACTOR, [item], "set_category", category), ["category"])
