@@ -251,6 +251,12 @@ def parse_decimal(field: str, value: Any, *, maximum: Decimal, scale: int, label
     return result.copy_abs() if result == 0 else result
 
 
+def _whole_number(label: str, unit: str, example: str) -> str:
+    if unit:
+        return f"Enter the {label.lower()} in whole {unit}, e.g. {example}."
+    return f"Enter the {label.lower()} as a whole number, e.g. {example}."
+
+
 def parse_int(field: str, value: Any, *, label: str, minimum: int = 0,
               maximum: int = INT4_MAX, unit: str = "", example: str = "10") -> int | None:
     """A whole number typed by a person, within ``minimum``..``maximum`` (from the column:
@@ -260,8 +266,7 @@ def parse_int(field: str, value: Any, *, label: str, minimum: int = 0,
         return None
     units = f" {unit}" if unit else ""
     if isinstance(value, bool):
-        raise _refuse(field, f"Enter the {label.lower()} as a whole number{units}, "
-                             f"e.g. {example}.")
+        raise _refuse(field, _whole_number(label, unit, example))
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         # A huge exponent (1E+999999) is out of bounds either way: no need to expand it.
         value = int(value) if value.adjusted() < 40 else (minimum - 1 if value < 0
@@ -270,8 +275,7 @@ def parse_int(field: str, value: Any, *, label: str, minimum: int = 0,
         typed = _as_text(field, value).strip()
         _check_storable(field, typed)
         if not _INTEGER_TEXT.fullmatch(typed):
-            raise _refuse(field, f"Enter the {label.lower()} as a whole number{units}, "
-                                 f"e.g. {example}.")
+            raise _refuse(field, _whole_number(label, unit, example))
         digits = typed.lstrip("+-").lstrip("0") or "0"
         negative = typed.startswith("-") and digits != "0"
         if len(digits) > len(str(max(abs(minimum), abs(maximum)))) + 1:
@@ -279,8 +283,7 @@ def parse_int(field: str, value: Any, *, label: str, minimum: int = 0,
         else:
             value = -int(digits) if negative else int(digits)
     if not isinstance(value, int):
-        raise _refuse(field, f"Enter the {label.lower()} as a whole number{units}, "
-                             f"e.g. {example}.")
+        raise _refuse(field, _whole_number(label, unit, example))
     if value < minimum:
         if minimum == 0:
             raise _refuse(field, f"The {label.lower()} cannot be negative.")

@@ -125,7 +125,7 @@ def test_a_duration_must_be_ascii_digits(typed):
         return
     message = _message(rules.parse_int, "media_duration_seconds", typed, label="Duration",
                        unit="seconds")
-    assert "whole number" in message
+    assert "in whole seconds" in message
 
 
 @pytest.mark.parametrize("typed", ["9" * 10_000, str(2**31), Decimal("1E+400"), 2**40])
