@@ -106,10 +106,12 @@ def _check_free_text(field: str, value: str, allowed_controls: frozenset[str]) -
                                  "order than it is stored; remove it.")
         category = unicodedata.category(char)
         if category == "Cc" and char not in allowed_controls:
+            if allowed_controls:  # multiline: only the other controls (ESC, BEL, …) are here
+                raise _refuse(field, f"Contains a control character ({_shown(char)}); "
+                                     "remove it.")
             what = "a line break or tab" if char in MULTILINE_CONTROLS else "a control character"
             raise _refuse(field, f"Contains {what} ({_shown(char)}); this must be one line "
-                                 "of plain text." if not allowed_controls else
-                          f"Contains a control character ({_shown(char)}); remove it.")
+                                 "of plain text.")
         if category in ("Zl", "Zp") and not allowed_controls:
             raise _refuse(field, f"Contains a line separator ({_shown(char)}); this must be "
                                  "one line of plain text.")

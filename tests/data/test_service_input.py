@@ -476,3 +476,10 @@ def test_bulk_actions_refuse_what_is_not_an_id(engine, session_factory, item, ac
 def test_bulk_set_category_refuses_bad_text(engine, session_factory, item, category):
     _refused(engine, session_factory, lambda s: catalog.apply_bulk(
         s, ACTOR, [item], "set_category", category), ["category"])
+
+
+def test_revoking_refuses_what_is_not_an_id(engine, session_factory, item):
+    _refused(engine, session_factory, lambda s: content_access.revoke_access(
+        s, ACTOR, item, "nobody\x00"), ["user_id"])
+    _refused(engine, session_factory, lambda s: content_access.grant_complimentary_access(
+        s, ACTOR, "\ud800", uuid.uuid4(), None), ["content_id"])
