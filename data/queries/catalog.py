@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
 from data.models import Content, ContentSeries, Purchase, User
+from data.services.text import clean_search
 
 DeletedFilter = Literal["active", "deleted", "all"]
 CatalogSort = Literal["published", "title", "price", "purchases"]
@@ -100,7 +101,7 @@ def search_condition(search: str) -> ColumnElement[bool] | None:
     Core PostgreSQL only (no pg_trgm): ``slug LIKE 'q%'`` uses a ``text_pattern_ops``
     b-tree, the title words a GIN full-text index.
     """
-    q = search.strip()
+    q = clean_search(search)
     if not q:
         return None
     conditions: list[ColumnElement[bool]] = []

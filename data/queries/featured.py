@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Content, PlatformSettings
 from data.queries.series import parse_order
+from data.services.text import clean_search
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def search_published_content(session: Session, search: str = "", limit: int = 50
     with it, or whose id it is), newest first; the newest when ``search`` is blank."""
     stmt = select(*_ITEM_COLUMNS).where(Content.status == "published",
                                         Content.deleted_at.is_(None))
-    q = search.strip()
+    q = clean_search(search)
     if q:
         conditions = [func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
                       Content.slug.like(_escape_like(q.lower()) + "%")]

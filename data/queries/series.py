@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from data.errors import NotFoundError
 from data.models import Content, ContentSeries, User
 from data.queries.catalog import search_condition
+from data.services.text import clean_search
 
 
 def _escape_like(value: str) -> str:
@@ -51,7 +52,7 @@ def list_series_page(
         ContentSeries.id, ContentSeries.title, ContentSeries.slug, ContentSeries.status,
         ContentSeries.price, count, ContentSeries.updated_at, sort_key,
     ).where(ContentSeries.deleted_at.is_(None))
-    q = search.strip()
+    q = clean_search(search)
     if q:
         pattern = f"%{_escape_like(q.lower())}%"
         stmt = stmt.where(or_(func.lower(ContentSeries.title).like(pattern),

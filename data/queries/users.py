@@ -33,6 +33,7 @@ from data.models import (
     SubscriptionTier,
     User,
 )
+from data.services.text import clean_search
 
 UserStatus = Literal["all", "active", "deleted", "unverified"]
 UserSort = Literal["created", "email"]
@@ -83,7 +84,7 @@ def search_condition(search: str) -> ColumnElement[bool] | None:
     Core PostgreSQL only (the embedded server has no pg_trgm): ``lower(email) LIKE 'q%'``
     uses a ``text_pattern_ops`` b-tree, and the name words a GIN full-text index.
     """
-    q = search.strip()
+    q = clean_search(search)
     if not q:
         return None
     conditions: list[ColumnElement[bool]] = []

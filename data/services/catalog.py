@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.errors import ConflictError, DomainError, ValidationError
@@ -39,14 +40,28 @@ from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.series import attach_to_series
 from data.services.slugs import propose_slug, slug_problem
+from data.services.text import (
+    clean_identifier,
+    clean_line,
+    clean_multiline,
+    column_length,
+    integer_bounds,
+    parse_int,
+)
+from data.services.unique import unique_violation
 from data.services.urls import url_problem
 
-MAX_TITLE = 500
-MAX_CATEGORY = 100
+_COLUMNS = Content.__table__.c
+MAX_TITLE = column_length(_COLUMNS.title)
+MAX_CATEGORY = column_length(_COLUMNS.category)
+MAX_SLUG = column_length(_COLUMNS.slug)
 MAX_TAG = 100
 MAX_TAGS = 50
 MAX_URL = 2_000
-MAX_DURATION = 2**31 - 1
+MAX_TEXT = 1_000_000
+"""Description and body are TEXT; a million characters is far beyond any real one."""
+MAX_DURATION = integer_bounds(_COLUMNS.media_duration_seconds)[1]
+SLUG_CONSTRAINT = "content_slug_key"
 _TAG_MARKUP = re.compile(r"<[^>]*>")
 CONFLICT_MESSAGE = (
     "Someone else changed this item after you opened it. Nothing was saved; "
@@ -67,35 +82,9 @@ class PublishRefusedError(ValidationError):
 
 # -- validation ----------------------------------------------------------------------------
 
-def _text(value: Any, errors: dict[str, str], name: str, limit: int | None) -> str | None:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[name] = "Must be text."
-        return None
-    value = value.strip()
-    if limit is not None and len(value) > limit:
-        errors[name] = f"At most {limit:,} characters (this has {len(value):,})."
-        return None
-    return value
-
-
 def _duration(value: Any) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("Enter the duration in whole seconds.")
-    if isinstance(value, str):
-        if not value.strip().isdigit():
-            raise ValueError("Enter the duration in whole seconds, e.g. 930.")
-        value = int(value.strip())
-    if not isinstance(value, int):
-        raise ValueError("Enter the duration in whole seconds.")
-    if value < 0:
-        raise ValueError("The duration cannot be negative.")
-    if value > MAX_DURATION:
-        raise ValueError(f"At most {MAX_DURATION:,} seconds.")
-    return value
+    return parse_int("media_duration_seconds", value, label="Duration", maximum=MAX_DURATION,
+                     unit="seconds", example="930")
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -118,7 +107,10 @@ def normalise_tags(value: Any) -> tuple[str, ...]:
     for tag in value:
         if not isinstance(tag, str):
             raise ValueError("Each tag must be text.")
-        tag = " ".join(tag.split())
+        try:
+            tag = clean_line("tags", " ".join(tag.split()), None)
+        except ValidationError as exc:
+            raise ValueError(exc.field_errors["tags"]) from None
         if not tag:
             continue
         if len(tag) > MAX_TAG:
@@ -145,33 +137,25 @@ def validate_content_values(values: Mapping[str, Any]) -> dict[str, Any]:
             continue
         try:
             if name == "title":
-                text = _text(value, errors, name, MAX_TITLE)
-                if text == "":
-                    errors[name] = "Title is required."
-                elif text is not None:
-                    clean[name] = text
+                clean[name] = clean_line(name, value, MAX_TITLE, required="Title is required.")
             elif name == "slug":
-                text = _text(value, errors, name, None)
-                if text is not None:
-                    problem = slug_problem(text)
-                    if problem:
-                        errors[name] = problem
-                    else:
-                        clean[name] = text
+                if value is not None and not isinstance(value, str):
+                    raise ValidationError({name: "Must be text."})
+                text = (value or "").strip()  # slug_problem refuses all but a-z, 0-9, "-"
+                if problem := slug_problem(text):
+                    errors[name] = problem
+                else:
+                    clean[name] = text
             elif name in ("description", "content_body"):
-                text = _text(value, errors, name, None)
-                if text is not None:
-                    clean[name] = text or None
+                clean[name] = clean_multiline(name, value, MAX_TEXT) or None
             elif name in ("media_url", "thumbnail_url"):
-                text = _text(value, errors, name, MAX_URL)
+                text = clean_identifier(name, value, MAX_URL)
                 if problem := url_problem(text):
                     errors[name] = problem
-                elif text is not None:
+                else:
                     clean[name] = text or None
             elif name == "category":
-                text = _text(value, errors, name, MAX_CATEGORY)
-                if text is not None:
-                    clean[name] = text or None
+                clean[name] = clean_line(name, value, MAX_CATEGORY) or None
             elif name == "content_type":
                 if value not in CONTENT_TYPES:
                     errors[name] = f"Type must be one of: {', '.join(CONTENT_TYPES)}."
@@ -196,6 +180,8 @@ def validate_content_values(values: Mapping[str, Any]) -> dict[str, Any]:
                     errors[name] = "Not a known id."
         except ValueError as exc:
             errors[name] = str(exc)
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
     if errors:
         raise ValidationError(errors)
     return clean
@@ -268,9 +254,26 @@ def _check_references(session: Session, clean: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _slug_taken_error(slug: str) -> ValidationError:
+    return ValidationError({"slug": f"“{slug}” is already used by another item."})
+
+
 def _check_slug_free(session: Session, slug: str, content_id: uuid.UUID | None) -> None:
     if slug_taken(session, slug, content_id):
-        raise ValidationError({"slug": f"“{slug}” is already used by another item."})
+        raise _slug_taken_error(slug)
+
+
+def _write_with_slug(session: Session, statement: Any, slug: str | None) -> None:
+    """Run the write in a savepoint: a concurrent insert of the same slug (committed after
+    :func:`_check_slug_free`) is refused like the check refuses it, and the caller's
+    transaction carries on."""
+    try:
+        with session.begin_nested():
+            session.execute(statement)
+    except IntegrityError as exc:
+        if slug is not None and unique_violation(exc) == SLUG_CONSTRAINT:
+            raise _slug_taken_error(slug) from None
+        raise
 
 
 def _db_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -305,7 +308,9 @@ def _apply(session: Session, actor: str, action: str, current: ContentRecord,
 def create_content(session: Session, actor: str, values: Mapping[str, Any]) -> ContentRecord:
     """A new draft item. ``slug`` defaults to one proposed from the title."""
     values = dict(values)
-    if not (values.get("slug") or "").strip() and isinstance(values.get("title"), str):
+    slug = values.get("slug")
+    if (not slug or (isinstance(slug, str) and not slug.strip())) and isinstance(
+            values.get("title"), str):
         values["slug"] = propose_slug(values["title"])
     values.setdefault("content_type", None)
     values.setdefault("visibility", "purchased_only")
@@ -315,7 +320,8 @@ def create_content(session: Session, actor: str, values: Mapping[str, Any]) -> C
     _check_slug_free(session, clean["slug"], None)
     series_id = clean.pop("series_id", None)
     new_id = uuid.uuid4()
-    session.execute(insert(Content).values(id=new_id, status="draft", **_db_values(clean)))
+    _write_with_slug(session, insert(Content).values(id=new_id, status="draft",
+                                                     **_db_values(clean)), clean["slug"])
     if series_id is not None:
         attach_to_series(session, new_id, series_id)
     saved = get_content(session, new_id)
@@ -353,8 +359,8 @@ def update_content(
     series_changed = "series_id" in diff
     new_series = diff.pop("series_id", None)
     if diff:
-        session.execute(update(Content).where(Content.id == content_id)
-                        .values(**_db_values(diff), updated_at=func.now()))
+        _write_with_slug(session, update(Content).where(Content.id == content_id)
+                         .values(**_db_values(diff), updated_at=func.now()), diff.get("slug"))
     if series_changed:
         attach_to_series(session, content_id, new_series)
         if not diff:
@@ -527,10 +533,23 @@ def _plan(records: list[ContentRecord], wanted: list[uuid.UUID], action: BulkAct
     return BulkPreview(action, value, tuple(changes), tuple(refused), tuple(unchanged))
 
 
+def _content_ids(content_ids: Iterable[Any]) -> list[uuid.UUID]:
+    ids: list[uuid.UUID] = []
+    for content_id in content_ids:
+        try:
+            ids.append(content_id if isinstance(content_id, uuid.UUID)
+                       else uuid.UUID(str(content_id)))
+        except (ValueError, TypeError, AttributeError):
+            raise ValidationError({"content_ids": f"{str(content_id)[:40]!r} is not a content "
+                                                  "id; nothing was changed."}) from None
+    return ids
+
+
 def preview_bulk(session: Session, content_ids: list[uuid.UUID], action: BulkAction,
                  value: Any = None) -> BulkPreview:
     """What :func:`apply_bulk` would do now; changes nothing."""
     clean = _bulk_value(action, value)
+    content_ids = _content_ids(content_ids)
     return _plan(get_contents(session, content_ids), content_ids, action, clean)
 
 
@@ -543,6 +562,7 @@ def apply_bulk(session: Session, actor: str, content_ids: list[uuid.UUID], actio
     Each changed item gets its own audit record.
     """
     clean = _bulk_value(action, value)
+    content_ids = _content_ids(content_ids)
     records = get_contents_for_update(session, content_ids)
     plan = _plan(records, content_ids, action, clean)
     if plan.refused:

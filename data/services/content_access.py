@@ -49,6 +49,15 @@ def _access_values(row: AccessRow | None) -> dict | None:
             "granted_at": row.granted_at, "expires_at": row.expires_at}
 
 
+def _as_uuid(value: object, field: str, message: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationError({field: message}) from None
+
+
 def _check_content(session: Session, content_id: uuid.UUID) -> str:
     row = session.execute(
         select(Content.title, Content.deleted_at).where(Content.id == content_id)
@@ -70,7 +79,16 @@ def grant_complimentary_access(
     the "user_id" field, someone who bought the item or has it through an active
     subscription; "expires_at" in the past is refused too. Nothing is written on refusal.
     """
+    content_id = _as_uuid(content_id, "content_id", "Not a content id.")
     errors: dict[str, str] = {}
+    if expires_at is not None and not isinstance(expires_at, dt.datetime):
+        errors["expires_at"] = "Choose a date and time, or none for permanent access."
+        expires_at = None
+    if user_id is not None and not isinstance(user_id, uuid.UUID):
+        try:
+            user_id = uuid.UUID(str(user_id))
+        except (ValueError, TypeError, AttributeError):
+            user_id = None  # "Choose who gets access." below
     now = _db_now(session)
     if expires_at is not None:
         expires_at = _naive(expires_at)
@@ -133,6 +151,8 @@ def revoke_access(
     session: Session, actor: str, content_id: uuid.UUID, user_id: uuid.UUID
 ) -> AccessRow:
     """End a complimentary grant now. Other kinds of access are refused with the reason."""
+    content_id = _as_uuid(content_id, "content_id", "Not a content id.")
+    user_id = _as_uuid(user_id, "user_id", "Choose whose access ends.")
     current = get_access(session, content_id, user_id, for_update=True)
     if current is None:
         raise NotFoundError("This person has no access to this item.")

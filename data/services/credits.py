@@ -38,7 +38,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -52,16 +51,19 @@ from data.errors import ConflictError, DomainError, NotFoundError, ValidationErr
 from data.models import CreditBalance, User
 from data.queries.credits import BalanceFilter, filtered_balances
 from data.services.audit import record_change
+from data.services.text import require_reason
 
-MAX_ADJUSTMENT = 1_000_000
-"""The largest number of tokens one adjustment may add or remove."""
+MAX_ADJUSTMENT_TOKENS = 1_000_000
+"""The largest number of tokens one adjustment (or one bulk grant, per customer) may add or
+remove; dialogs show it as the amount field's limit."""
+MAX_ADJUSTMENT = MAX_ADJUSTMENT_TOKENS
 MAX_REASON = 500
 MAX_BALANCE = 2_147_483_647
 """Balances and lifetime totals are PostgreSQL INTEGER columns."""
 ADJUST_ACTION = "credits.adjust"
 BULK_ACTION = "credits.bulk_grant"
 
-_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,12}$")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: '²' and '٣' are not numbers
 
 
 class InsufficientBalanceError(DomainError):
@@ -129,30 +131,29 @@ def _amount_error(amount: object) -> tuple[int | None, str | None]:
         value = amount
     elif isinstance(amount, Decimal) and amount.is_finite() and amount == amount.to_integral():
         value = int(amount)
-    elif isinstance(amount, str) and _INTEGER_TEXT.match(amount.strip()):
+    elif isinstance(amount, str) and _INTEGER_TEXT.fullmatch(amount.strip()):
+        digits = amount.strip().lstrip("+-").lstrip("0")
+        if len(digits) > len(str(MAX_ADJUSTMENT_TOKENS)):  # never int() on 10,000 digits
+            return None, f"At most {MAX_ADJUSTMENT_TOKENS:,} tokens in one adjustment."
         value = int(amount.strip())
     else:
         return None, "Enter a whole number of tokens (no fractions)."
     if value == 0:
         return None, "Enter a number of tokens other than zero."
-    if abs(value) > MAX_ADJUSTMENT:
-        return None, f"At most {MAX_ADJUSTMENT:,} tokens in one adjustment."
+    if abs(value) > MAX_ADJUSTMENT_TOKENS:
+        return None, f"At most {MAX_ADJUSTMENT_TOKENS:,} tokens in one adjustment."
     return value, None
 
 
 def _reason_error(reason: object) -> tuple[str | None, str | None]:
-    if reason is None:
-        return None, "A reason is required."
-    if not isinstance(reason, str):
-        return None, "The reason must be text."
-    value = reason.strip()
-    if not value:
-        return None, "A reason is required."
-    if len(value) > MAX_REASON:
-        return None, f"At most {MAX_REASON} characters (this has {len(value)})."
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
-        return None, "The reason cannot contain control characters."
-    return value, None
+    """The reason, clean (see :func:`data.services.text.require_reason`: visible characters
+    required, NUL, lone surrogates, controls other than line breaks and tabs, and bidi
+    controls refused), or the message for the "reason" field."""
+    try:
+        return require_reason("reason", reason, MAX_REASON), None
+    except ValidationError as exc:
+        message = exc.field_errors["reason"]
+        return None, "The reason must be text." if message == "Must be text." else message
 
 
 def validate_adjustment(amount: object, reason: object) -> tuple[int, str]:

@@ -33,7 +33,13 @@ def set_featured_content(
     naming each offending item under "featured_content_ids", an item that is not published,
     is deleted, does not exist or is listed twice. Nothing is written on refusal.
     """
-    ids = [uuid.UUID(str(i)) for i in ordered_ids]
+    ids: list[uuid.UUID] = []
+    for item_id in ordered_ids:
+        try:
+            ids.append(item_id if isinstance(item_id, uuid.UUID) else uuid.UUID(str(item_id)))
+        except (ValueError, TypeError, AttributeError):
+            raise ValidationError({FIELD: f"{str(item_id)[:40]!r} is not a content id; "
+                                          "nothing was saved."}) from None
     current = get_featured(session, for_update=True)
     if current.version != expected_version:
         raise ConflictError(CONFLICT_MESSAGE, current=current)

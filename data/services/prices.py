@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-MAX_PRICE = Decimal("99999999.99")
-"""The largest NUMERIC(10,2)."""
+from data.models import Content
+from data.services.text import decimal_bounds, parse_decimal
+
+MAX_PRICE, PRICE_SCALE = decimal_bounds(Content.__table__.c.price)
+"""The largest NUMERIC(10,2) (99,999,999.99) and its two decimals, read from the column."""
 
 
-def parse_price(value: Any) -> Decimal | None:
+def parse_price(value: Any, field: str = "price") -> Decimal | None:
     """A price from a form: blank means none (None); otherwise a Decimal >= 0 with at most
-    two decimals. Raises ValueError with a message for the price field.
+    two decimals and at most :data:`MAX_PRICE`. Raises ValidationError naming ``field``
+    (``1e30``, ``NaN``, 29 digits included: never ``decimal.InvalidOperation``).
 
     A comma is refused rather than guessed at: "1,5" could mean 1.50 or 15.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool | float):
-        raise ValueError("Enter the price as a decimal number, e.g. 9.99.")
-    if isinstance(value, int):
-        value = Decimal(value)
-    if isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"“{value.strip()}” is not a number; enter e.g. 9.99 "
-                             "(a dot for cents, no thousands separator).") from None
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueError("Enter the price as a decimal number, e.g. 9.99.")
-    if value < 0:
-        raise ValueError("The price cannot be negative (below zero); leave it blank for none.")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError("At most 2 decimal places (cents).")
-    if value > MAX_PRICE:
-        raise ValueError(f"At most {MAX_PRICE:,}.")
-    return value.quantize(Decimal("0.01"))
+    return parse_decimal(field, value, maximum=MAX_PRICE, scale=PRICE_SCALE, label="Price",
+                         blank_hint="; leave it blank for none")

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.errors import ConflictError, NotFoundError, ValidationError
@@ -30,9 +31,15 @@ from data.queries.series import (
 from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.slugs import propose_slug, slug_problem
+from data.services.text import clean_identifier, clean_line, clean_multiline, column_length
+from data.services.unique import unique_violation
 from data.services.urls import url_problem
 
-MAX_TITLE = 500
+MAX_TITLE = column_length(ContentSeries.__table__.c.title)
+MAX_DESCRIPTION = 1_000_000
+"""The description is TEXT; a million characters is far beyond any real one."""
+MAX_URL = 2_000
+SLUG_CONSTRAINT = "content_series_slug_key"
 CONFLICT_MESSAGE = (
     "Someone else changed this series after you opened it. Nothing was saved; "
     "the current values are shown."
@@ -123,6 +130,43 @@ def move_content_to_series(
 
 # -- create and edit ------------------------------------------------------------------------
 
+def _clean_field(name: str, value: Any) -> Any:
+    """One series field, clean; raises ValidationError naming it (see data.services.text)."""
+    if name == "price":
+        return parse_price(value)
+    if name == "creator_id":
+        return _as_uuid(value, name, "Choose who owns this series.")
+    if value is not None and not isinstance(value, str):
+        raise ValidationError({name: "Must be text."})
+    if name == "title":
+        return clean_line(name, value, MAX_TITLE, required="Title is required.")
+    if name == "slug":
+        slug = (value or "").strip()  # slug_problem refuses all but a-z, 0-9 and "-"
+        if problem := slug_problem(slug):
+            raise ValidationError({name: problem})
+        return slug
+    if name == "status":
+        status = (value or "").strip()
+        if status not in CONTENT_STATUSES:
+            raise ValidationError({name: f"Status must be one of: {', '.join(CONTENT_STATUSES)}."})
+        return status
+    if name == "thumbnail_url":
+        url = clean_identifier(name, value, MAX_URL)
+        if problem := url_problem(url):
+            raise ValidationError({name: problem})
+        return url or None
+    return clean_multiline(name, value, MAX_DESCRIPTION) or None  # description
+
+
+def _as_uuid(value: Any, field: str, message: str = "Not a known id.") -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationError({field: message}) from None
+
+
 def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise and check series fields; raises ValidationError naming each bad field."""
     errors: dict[str, str] = {}
@@ -131,48 +175,10 @@ def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
         if name not in SERIES_FIELDS:
             errors[name] = "This field cannot be edited here."
             continue
-        if name == "price":
-            try:
-                price = parse_price(value)
-            except ValueError as exc:
-                errors[name] = str(exc)
-                continue
-            clean[name] = price
-            continue
-        if name == "creator_id":
-            if isinstance(value, uuid.UUID):
-                clean[name] = value
-                continue
-            try:
-                clean[name] = uuid.UUID(str(value))
-            except ValueError:
-                errors[name] = "Choose who owns this series."
-            continue
-        if value is not None and not isinstance(value, str):
-            errors[name] = "Must be text."
-            continue
-        text_value = (value or "").strip()
-        if name == "title":
-            if not text_value:
-                errors[name] = "Title is required."
-            elif len(text_value) > MAX_TITLE:
-                errors[name] = f"At most {MAX_TITLE} characters (this has {len(text_value)})."
-            clean[name] = text_value
-        elif name == "slug":
-            problem = slug_problem(text_value)
-            if problem:
-                errors[name] = problem
-            clean[name] = text_value
-        elif name == "status":
-            if text_value not in CONTENT_STATUSES:
-                errors[name] = f"Status must be one of: {', '.join(CONTENT_STATUSES)}."
-            clean[name] = text_value
-        elif name == "thumbnail_url":
-            if problem := url_problem(text_value):
-                errors[name] = problem
-            clean[name] = text_value or None
-        else:  # description
-            clean[name] = text_value or None
+        try:
+            clean[name] = _clean_field(name, value)
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
     if errors:
         raise ValidationError(errors)
     return clean
@@ -183,7 +189,24 @@ def _check_slug_free(session: Session, slug: str, series_id: uuid.UUID | None) -
     if series_id is not None:
         stmt = stmt.where(ContentSeries.id != series_id)
     if session.execute(stmt).first():
-        raise ValidationError({"slug": f"'{slug}' is already used by another series."})
+        raise _slug_taken_error(slug)
+
+
+def _slug_taken_error(slug: str) -> ValidationError:
+    return ValidationError({"slug": f"'{slug}' is already used by another series."})
+
+
+def _write_with_slug(session: Session, statement: Any, slug: str | None) -> Any:
+    """Run the write in a savepoint: a concurrent insert of the same slug (committed after
+    :func:`_check_slug_free`) is refused like the check refuses it, and the caller's
+    transaction carries on."""
+    try:
+        with session.begin_nested():
+            return session.execute(statement)
+    except IntegrityError as exc:
+        if slug is not None and unique_violation(exc) == SLUG_CONSTRAINT:
+            raise _slug_taken_error(slug) from None
+        raise
 
 
 def _check_creator(session: Session, creator_id: uuid.UUID) -> None:
@@ -200,8 +223,9 @@ def create_series(session: Session, actor: str, values: Mapping[str, Any]) -> Se
     """A new, empty series. ``title`` and ``creator_id`` are required; a blank slug is
     proposed from the title; status defaults to draft."""
     values = dict(values)
-    if not (values.get("slug") or "").strip():
-        values["slug"] = propose_slug(values.get("title") or "")
+    slug, title = values.get("slug"), values.get("title")
+    if not slug or (isinstance(slug, str) and not slug.strip()):
+        values["slug"] = propose_slug(title if isinstance(title, str) else "")
     values.setdefault("status", "draft")
     values.setdefault("title", "")
     if values.get("creator_id") is None:
@@ -212,10 +236,10 @@ def create_series(session: Session, actor: str, values: Mapping[str, Any]) -> Se
     extra: dict[str, Any] = {}
     if clean["status"] != "draft":
         extra["published_at"] = func.localtimestamp()
-    new_id = session.execute(
-        ContentSeries.__table__.insert()
+    new_id = _write_with_slug(
+        session, ContentSeries.__table__.insert()
         .values(**clean, **extra, content_order=[])
-        .returning(ContentSeries.id)
+        .returning(ContentSeries.id), clean["slug"],
     ).scalar_one()
     saved = get_series(session, new_id)
     record_change(session, actor=actor, action="series.create", entity_type="content_series",
@@ -250,9 +274,9 @@ def update_series(
     extra: dict[str, Any] = {}
     if diff.get("status") == "published" and current.published_at is None:
         extra["published_at"] = func.localtimestamp()
-    session.execute(
-        update(ContentSeries).where(ContentSeries.id == series_id)
-        .values(**diff, **extra, updated_at=func.localtimestamp())
+    _write_with_slug(
+        session, update(ContentSeries).where(ContentSeries.id == series_id)
+        .values(**diff, **extra, updated_at=func.localtimestamp()), diff.get("slug"),
     )
     saved = get_series(session, series_id)
     record_change(session, actor=actor, action="series.update", entity_type="content_series",
@@ -270,7 +294,7 @@ def reorder_series(
     Refused (ConflictError with the current series) if the series changed since it was
     loaded, or if ``ordered_content_ids`` is not exactly the series' items now.
     """
-    ordered = [uuid.UUID(str(i)) for i in ordered_content_ids]
+    ordered = [_as_uuid(i, "content_order") for i in ordered_content_ids]
     if len(set(ordered)) != len(ordered):
         raise ValidationError({"content_order": "An item appears twice in the new order."})
     current = _lock_and_check(session, series_id, expected_version)
@@ -301,7 +325,7 @@ def add_items_to_series(
     an item already in this one keeps its place. A deleted or unknown item refuses the whole
     change, naming it, so nothing is half done.
     """
-    ids = list(dict.fromkeys(uuid.UUID(str(i)) for i in content_ids))
+    ids = list(dict.fromkeys(_as_uuid(i, "content_ids") for i in content_ids))
     if not ids:
         raise ValidationError({"content_ids": "Choose at least one item to add."})
     series = session.execute(

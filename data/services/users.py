@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.errors import ConflictError, ValidationError
@@ -20,15 +21,53 @@ from data.models import User
 from data.models.users import USER_ROLES
 from data.queries.users import UserProfile, get_profile, profile_values
 from data.services.audit import record_change
+from data.services.text import (
+    clean_identifier,
+    clean_line,
+    clean_multiline,
+    column_length,
+)
+from data.services.unique import unique_violation
 from data.services.urls import url_problem
 
 EDITABLE_FIELDS = ("email", "full_name", "role", "bio", "profile_image_url")
-MAX_LENGTHS = {"email": 255, "full_name": 255, "bio": 10_000, "profile_image_url": 2_000}
+MAX_LENGTHS = {"email": column_length(User.__table__.c.email),
+               "full_name": column_length(User.__table__.c.full_name),
+               "bio": 10_000, "profile_image_url": 2_000}
+"""Email and name from their VARCHAR columns; bio and image address are TEXT: our limits."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EMAIL_CONSTRAINT = "users_email_key"
 CONFLICT_MESSAGE = (
     "Someone else changed this user after you opened it. Nothing was saved; "
     "the current values are shown."
 )
+
+
+def email_taken_message(email: str) -> str:
+    return f"{email} is already used by another user."
+
+
+def _clean_field(name: str, value: Any) -> Any:
+    """One edited field, clean; raises ValidationError naming it (see data.services.text)."""
+    limit = MAX_LENGTHS.get(name)
+    if name == "email":
+        email = clean_identifier(name, value, limit, required="Email is required.")
+        if not _EMAIL.match(email):
+            raise ValidationError({name: f"'{email}' is not a valid email address."})
+        return email
+    if name == "full_name":
+        return clean_line(name, value, limit, required="Full name is required.")
+    if name == "role":
+        value = clean_identifier(name, value)
+        if value not in USER_ROLES:
+            raise ValidationError({name: f"Role must be one of: {', '.join(USER_ROLES)}."})
+        return value
+    if name == "profile_image_url":
+        url = clean_identifier(name, value, limit)
+        if problem := url_problem(url):
+            raise ValidationError({name: problem})
+        return url or None
+    return clean_multiline(name, value, limit) or None  # bio
 
 
 def validate_profile_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,31 +81,10 @@ def validate_profile_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         if value is not None and not isinstance(value, str):
             errors[name] = "Must be text."
             continue
-        value = (value or "").strip()
-        limit = MAX_LENGTHS.get(name)
-        if limit and len(value) > limit:
-            errors[name] = f"At most {limit} characters (this has {len(value)})."
-            continue
-        if name == "email":
-            if not value:
-                errors[name] = "Email is required."
-            elif not _EMAIL.match(value):
-                errors[name] = f"'{value}' is not a valid email address."
-            clean[name] = value
-        elif name == "full_name":
-            if not value:
-                errors[name] = "Full name is required."
-            clean[name] = value
-        elif name == "role":
-            if value not in USER_ROLES:
-                errors[name] = f"Role must be one of: {', '.join(USER_ROLES)}."
-            clean[name] = value
-        elif name == "profile_image_url":
-            if problem := url_problem(value):
-                errors[name] = problem
-            clean[name] = value or None
-        else:
-            clean[name] = value or None
+        try:
+            clean[name] = _clean_field(name, value)
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
     if errors:
         raise ValidationError(errors)
     return clean
@@ -113,8 +131,16 @@ def update_profile(
             )
         ).first()
         if clash:
-            raise ValidationError({"email": f"{diff['email']} is already used by another user."})
-    return _apply(session, actor, "user.update", current, diff)
+            raise ValidationError({"email": email_taken_message(diff["email"])})
+    try:
+        # A savepoint: a concurrent insert of the same address (committed after the check
+        # above) fails only this write, and the caller's transaction carries on.
+        with session.begin_nested():
+            return _apply(session, actor, "user.update", current, diff)
+    except IntegrityError as exc:
+        if unique_violation(exc) == EMAIL_CONSTRAINT and "email" in diff:
+            raise ValidationError({"email": email_taken_message(diff["email"])}) from None
+        raise
 
 
 def mark_email_verified(
