@@ -58,21 +58,21 @@ from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
-FIRST_COLUMN_MAX_WIDTH = 180
-DETAIL_MIN_WIDTH = 600
+FIRST_COLUMN_MAX_WIDTH = 160
+DETAIL_MIN_WIDTH = 680
 CHANGED_WHILE_EDITING = "Someone else changed this user while you were editing it."
 STATUSES = (("all", "Any status"), ("active", "Active"), ("deleted", "Deleted"),
             ("unverified", "Unverified"))
 SORTS = (("created", "Newest first"), ("email", "Email A–Z"))
 CSV_HEADER = ("id", "email", "full_name", "role", "verified", "created_at", "deleted_at")
 
-USER_COLUMNS = (
-    Column("Email", value=lambda r: r.email, width=260),
-    Column("Full name", value=lambda r: r.full_name, width=200),
-    Column("Role", value=lambda r: r.role, width=120),
-    Column("Verified", value=lambda r: r.verified, display=format_value, width=70),
-    Column("Created", value=lambda r: r.created_at, display=format_value, width=130),
-    Column("Deleted", value=lambda r: r.deleted_at, display=format_value, width=130),
+USER_COLUMNS = (  # widths fit the header and the first page (LazyTableView.fit_columns)
+    Column("Email", value=lambda r: r.email, max_width=210),
+    Column("Full name", value=lambda r: r.full_name, max_width=180),
+    Column("Role", value=lambda r: r.role),
+    Column("Verified", value=lambda r: r.verified, display=format_value),
+    Column("Created", value=lambda r: r.created_at, display=format_value),
+    Column("Deleted", value=lambda r: r.deleted_at, display=format_value),
 )
 
 PROFILE_FIELDS = (
@@ -539,7 +539,7 @@ class UsersPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(side_by_side(
             column(bar, self.list_banner, self.view, bar2, grow=self.view), self.detail,
-            ratio=(1, 1)))
+            ratio=(1, 1)))  # the detail's history tables need room as much as the list
         self.refresh()
 
     def current_filter(self) -> UserFilter:

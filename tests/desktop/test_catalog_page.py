@@ -481,3 +481,48 @@ def test_featured_button_opens_the_featured_dialog(qtbot, page):
     dialog = page.findChild(FeaturedContentDialog)
     assert dialog is not None and dialog.isVisible()
     dialog.reject()
+
+
+# -- what the screen shows ----------------------------------------------------------------------
+
+def test_several_selected_rows_show_the_count_and_the_bulk_actions_not_one_editor(
+        qtbot, page):
+    _click_row(qtbot, page, 0)
+    assert page.detail.isVisible() and not page.many.isVisible()
+    last = page.model.index(5, 0)
+    qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier, page.view.visualRect(last).center())
+    qtbot.waitUntil(lambda: page.many.isVisible(), timeout=WAIT)
+    assert not page.detail.isVisible()  # no editor pretending the last row is the only one
+    assert "6 selected" in page.many_title.text()
+    assert page.many_bulk_button.isVisible() and page.many_bulk_button.isEnabled()
+    for button in (page.publish_button, page.archive_button, page.draft_button,
+                   page.delete_button):
+        assert not button.isEnabled()
+    dialog = None
+    try:
+        qtbot.mouseClick(page.many_bulk_button, Qt.MouseButton.LeftButton)
+        dialog = page.findChild(catalog_page_module.BulkActionsDialog)
+        assert dialog is not None and len(dialog.content_ids) == 6
+    finally:
+        if dialog is not None:
+            dialog.reject()
+    _click_row(qtbot, page, 2)  # back to one: the editor for that one
+    assert page.detail.isVisible() and not page.many.isVisible()
+
+
+def test_catalog_columns_fit_their_titles_and_values_at_a_normal_window_size(qtbot, page):
+    page.resize(1400, 900)
+    page.refresh()
+    _wait_list(qtbot, page)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=WAIT)
+    header = page.view.horizontalHeader()
+    metrics = page.view.fontMetrics()
+    for i, column in enumerate(page.model.columns):
+        assert page.view.columnWidth(i) >= header.sectionSizeHint(i), column.title
+        if column.title in ("Published", "Type", "Status", "Price", "Purchases", "Views"):
+            longest = max(metrics.horizontalAdvance(column.text_for(page.model.row_at(r)))
+                          for r in range(page.model.rowCount()))
+            assert page.view.columnWidth(i) >= longest, column.title
+    # Every column, "Published" included, is in sight beside the editor.
+    assert header.length() <= page.view.viewport().width()

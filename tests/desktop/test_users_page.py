@@ -463,3 +463,37 @@ def test_a_save_answered_after_another_user_was_selected_does_not_replace_them(
     assert page.detail._profile.id == second.id
     assert page.detail.form.field_widget("full_name").text() == second.full_name
     assert second.full_name in page.detail.title.text()
+
+
+def test_the_detail_shows_every_history_column_and_the_token_summary_whole(
+        qtbot, demo_database, demo_engine):
+    with demo_engine.connect() as conn:
+        email = conn.execute(text(
+            "SELECT u.email FROM users u JOIN purchases p ON p.customer_id = u.id "
+            "JOIN credit_transactions t ON t.customer_id = u.id "
+            "GROUP BY u.email ORDER BY count(*) DESC, u.email LIMIT 1")).scalar()
+    page = UsersPage(demo_database)
+    qtbot.addWidget(page)
+    page.resize(1400, 900)
+    page.show()
+    page.search.setText(email)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1 and not page.model.is_loading,
+                    timeout=WAIT)
+    _select_row(qtbot, page, 0)
+    qtbot.waitUntil(lambda: page.detail.purchases.rowCount() > 0, timeout=WAIT)
+    for tab in range(page.detail.tabs.count()):
+        page.detail.tabs.setCurrentIndex(tab)
+        qtbot.wait(10)
+    page.detail.tabs.setCurrentIndex(0)
+    table = page.detail.purchases
+    assert table.horizontalHeader().length() <= table.viewport().width()
+    page.detail.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(page.detail.ledger.isVisible, timeout=WAIT)
+    ledger = page.detail.ledger
+    assert ledger.horizontalHeader().length() <= ledger.viewport().width()
+    balance = page.detail.balance
+    assert balance.wordWrap() or balance.sizeHint().width() <= balance.width()
+    for i in range(page.model.columnCount()):  # the list beside it still shows its columns
+        assert page.view.columnWidth(i) >= page.view.horizontalHeader().sectionSizeHint(i)
+    assert page.view.horizontalHeader().length() <= page.view.viewport().width()
