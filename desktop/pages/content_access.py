@@ -97,6 +97,7 @@ class GrantAccessDialog(QDialog):
         self._db = database
         self.content_id = content_id
         self._chosen: UserRow | None = None
+        self._busy = False  # a grant is in flight: Grant waits for its answer
 
         self.search = SearchBox("Search people by email or name…")
         self.search.search_requested.connect(self._on_search_requested)
@@ -184,11 +185,12 @@ class GrantAccessDialog(QDialog):
 
     def submit(self) -> None:
         user = self._chosen
-        if not self.grant_button.isEnabled():
+        if not self.grant_button.isEnabled() or self._busy:
             return
         for label in (self.user_error, self.expires_error):
             label.setVisible(False)
         self.message.setText("Granting…")
+        self._busy = True
         self.grant_button.setEnabled(False)
         content_id, expires = self.content_id, self.expires_at()
         user_id = user.id if user else None
@@ -205,7 +207,11 @@ class GrantAccessDialog(QDialog):
         flt = UserFilter(search=q, status="active")
         self._db.read(lambda s: list_users_page(s, flt, None, SEARCH_RESULTS)[0],
                       on_success=partial(self._on_results_loaded, text),
-                      on_failure=self._on_failed, context=self)
+                      on_failure=partial(self._on_search_failed, text), context=self)
+
+    def _on_search_failed(self, text: str, exc: BaseException) -> None:
+        # Only the search is concerned: a grant in flight stays in flight (and Grant waits).
+        self.results.show_failure(text, report_read_failure(self._db, "the people", exc))
 
     def _on_results_loaded(self, text: str, rows: list[UserRow]) -> None:
         self.results.show_results(text, rows, lambda r: f"{r.full_name} <{r.email}>")
@@ -217,14 +223,16 @@ class GrantAccessDialog(QDialog):
         self.chosen.setText(f"<b>{html.escape(self._chosen.full_name)}</b> "
                             f"&lt;{html.escape(self._chosen.email)}&gt;")
         self.user_error.setVisible(False)
-        self.grant_button.setEnabled(True)
+        self.grant_button.setEnabled(not self._busy)
 
     def _on_granted(self, row: AccessRow) -> None:
+        self._busy = False
         self.message.setText("")
         self.access_granted.emit(row)
         self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._busy = False
         self.grant_button.setEnabled(self._chosen is not None)
         self.message.setText("")
         if isinstance(exc, ValidationError):
