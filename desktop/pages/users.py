@@ -262,6 +262,12 @@ class UserDetailPane(QWidget):
         if self._requested is not None:
             self.show_user(self._requested)
 
+    def _reload_if_shown(self, user_id: uuid.UUID) -> None:
+        """A dialog opened for ``user_id`` changed them: reload the pane if it still shows
+        them (the selection may have moved on meanwhile; the pane must follow the list)."""
+        if self._requested == user_id:
+            self.show_user(user_id)
+
     def _on_detail_load_failed(self, user_id: uuid.UUID, exc: BaseException) -> None:
         if user_id != self._requested:
             return  # the selection moved on: this user is not shown any more
@@ -373,7 +379,7 @@ class UserDetailPane(QWidget):
         if p is None:
             return None
         dialog = AdjustmentDialog(self._db, p.id, f"{p.full_name} <{p.email}>", self)
-        dialog.balance_adjusted.connect(lambda _result: self.show_user(p.id))
+        dialog.balance_adjusted.connect(lambda _result: self._reload_if_shown(p.id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -393,7 +399,7 @@ class UserDetailPane(QWidget):
         if p is None:
             return None
         dialog = RefundDialog(self._db, kind, target_id, self)
-        dialog.refund_finished.connect(lambda _outcome: self.show_user(p.id))
+        dialog.refund_finished.connect(lambda _outcome: self._reload_if_shown(p.id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
