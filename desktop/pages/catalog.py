@@ -220,12 +220,12 @@ class ContentDetailPane(QWidget):
     def _on_detail_load_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
         if content_id != self._requested:
             return  # the selection moved on: this item is not shown any more
-        if isinstance(exc, DomainError):
-            self._on_action_failed(exc)
-            return
-        self.banner.show_message(report_read_failure(self._db, "this item", exc))
+        # Only the load failed: a write in flight stays in flight (its buttons keep waiting).
+        self.banner.show_message(str(exc) if isinstance(exc, DomainError)
+                                 else report_read_failure(self._db, "this item", exc))
         if self._record is None or self._record.id != content_id:
-            self.title.setText("Could not load this item")
+            self.title.setText("Select a content item" if isinstance(exc, DomainError)
+                               else "Could not load this item")
 
     def start_new(self) -> None:
         """An empty editor for a new item (a draft once saved)."""

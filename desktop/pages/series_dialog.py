@@ -262,9 +262,11 @@ class SeriesDialog(QDialog):
     def _on_series_load_failed(self, series_id: uuid.UUID, exc: BaseException) -> None:
         if series_id != self._requested:
             return  # the selection moved on: this series is not shown any more
-        if not isinstance(exc, DomainError):
-            exc = DomainError(report_read_failure(self._db, "this series", exc))
-        self._on_action_failed(exc)
+        # Only the load failed: a write in flight stays in flight (its buttons keep waiting).
+        self.banner.show_message(str(exc) if isinstance(exc, DomainError)
+                                 else report_read_failure(self._db, "this series", exc))
+        if self._detail is None or self._detail.id != series_id:
+            self.title.setText("Could not load this series")
 
     def start_new_series(self) -> None:
         """An empty form; Save creates the series."""
