@@ -252,6 +252,16 @@ class Database(QObject):
 
         return failed
 
+    def report_failure(self, exc: BaseException) -> None:
+        """A failure of work not run through :meth:`read`/:meth:`write` (a lazy table's page):
+        a connection error shows as the connection's state, like theirs."""
+        if is_connection_error(exc):
+            self._set_state(explain_connection_error(exc))
+
+    def report_success(self) -> None:
+        """Work not run through :meth:`read`/:meth:`write` reached the database."""
+        self._set_state("connected")
+
     def _set_state(self, state: str) -> None:
         if state != self._state:
             self._state = state

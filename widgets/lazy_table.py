@@ -42,6 +42,9 @@ __all__ = [
     "RowRole",
 ]
 
+MAX_FITTED_WIDTH = 360
+"""How wide a column grows to show its values, unless the column says otherwise."""
+
 # data(index, RowRole) returns the whole row object.
 RowRole = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -61,7 +64,9 @@ class Column:
     """How one column turns a row into a cell.
 
     ``value`` extracts the raw value from a row; ``display`` turns it into text (default:
-    ``str``, with None shown as an empty cell).
+    ``str``, with None shown as an empty cell). ``width`` is where the column starts; the
+    view widens it to its header and to the first page's values, up to ``max_width`` (long
+    free text is cut there, and its tooltip shows it whole).
     """
 
     title: str
@@ -69,6 +74,7 @@ class Column:
     display: Callable[[Any], str] | None = None
     align: Qt.AlignmentFlag | None = None
     width: int | None = None
+    max_width: int | None = None
 
     def text_for(self, row: Any) -> str:
         raw = self.value(row)
@@ -418,7 +424,8 @@ class LazyTableView(QTableView):
     Scrolling to the bottom fetches the next page (Qt calls ``fetchMore``); after each page
     the view also keeps fetching until the viewport is full, so short pages never leave an
     unscrollable, half-empty table. While the first page loads it shows "Loading…", and
-    "No rows" when the listing is empty.
+    "No rows" when the listing is empty. The first page of each listing widens the columns
+    to their headers and values (never narrower, so columns do not jump while searching).
 
     Signals:
         current_row_changed(object): the row object under the cursor changed; None when
@@ -434,6 +441,8 @@ class LazyTableView(QTableView):
         self._loading_text = "Loading…"
         self._error_text = "Could not load rows"
         self._last_current_row: object | None = None
+        self._fitted_widths: dict[int, int] = {}
+        self._fit_pending = True
 
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -550,8 +559,29 @@ class LazyTableView(QTableView):
 
     # -- slots --------------------------------------------------------------------------------
 
+    def fit_columns(self) -> None:
+        """Widen each column to its header and the loaded values (up to its ``max_width``).
+
+        Qt measures at most ``resizeContentsPrecision()`` rows, so this stays cheap on big
+        lists; it runs for the first page of each listing.
+        """
+        header = self.horizontalHeader()
+        for section, column in enumerate(self._lazy_model.columns):
+            if header.isSectionHidden(section):
+                continue
+            cap = column.max_width or MAX_FITTED_WIDTH
+            wanted = max(header.sectionSizeHint(section),
+                         min(self.sizeHintForColumn(section), cap))
+            wanted = max(wanted, self._fitted_widths.get(section, 0))
+            self._fitted_widths[section] = wanted
+            if self.columnWidth(section) < wanted:
+                self.setColumnWidth(section, wanted)
+
     @Slot(int)
     def _on_model_rows_loaded(self, _count: int) -> None:
+        if self._fit_pending and self._lazy_model.row_count_loaded:
+            self._fit_pending = False
+            self.fit_columns()
         self._fill_timer.start()
 
     @Slot(bool)
@@ -567,6 +597,7 @@ class LazyTableView(QTableView):
         # QHeaderView forgets section sizes on reset, and QItemSelectionModel clears the
         # current index without emitting currentRowChanged - so both are handled here.
         self._apply_column_widths()
+        self._fit_pending = True
         self._announce_current_row(self.current_row())
 
     @Slot(QModelIndex, int, int)
@@ -608,6 +639,8 @@ class LazyTableView(QTableView):
         self.current_row_changed.emit(row)
 
     def _apply_column_widths(self) -> None:
+        # Never narrower than the title, even before any row arrives.
+        header = self.horizontalHeader()
         for section, column in enumerate(self._lazy_model.columns):
-            if column.width is not None:
-                self.setColumnWidth(section, column.width)
+            self.setColumnWidth(section, max(column.width or 0, header.sectionSizeHint(section),
+                                             self._fitted_widths.get(section, 0)))

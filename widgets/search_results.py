@@ -63,6 +63,16 @@ class SearchResults(QListWidget):
                           self._limit_text if n == self._limit else self._count_text(n))
         return True
 
+    def show_failure(self, text: str, message: str) -> bool:
+        """The search for ``text`` failed: an empty list and ``message`` under it, if it is
+        still the latest search; False (nothing shown) if a newer one was made since."""
+        if text != self._awaited:
+            return False
+        self._awaited = None
+        self.clear()
+        self.note.setText(message)
+        return True
+
     def value(self, row: int) -> Any:
         return self.item(row).data(Qt.ItemDataRole.UserRole)
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -51,6 +52,7 @@ from desktop.pages.content_editor import ContentEditor
 from desktop.pages.featured_dialog import FeaturedContentDialog
 from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.series_dialog import SeriesDialog
+from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.layouts import column, side_by_side
@@ -73,17 +75,16 @@ def _status_text(row: CatalogRow) -> str:
     return f"deleted ({row.status})" if row.deleted_at is not None else row.status
 
 
-CATALOG_COLUMNS = (
-    Column("Title", value=lambda r: r.title, width=280),
-    Column("Type", value=lambda r: r.content_type, width=70),
-    Column("Status", value=_status_text, width=90),
-    Column("Category", value=lambda r: r.category, width=110),
-    Column("Visibility", value=lambda r: r.visibility, width=110),
-    Column("Price", value=lambda r: r.price, display=format_price, width=70, align=RIGHT),
-    Column("Published", value=lambda r: r.published_at, display=format_value, width=125),
-    Column("Purchases", value=lambda r: r.purchase_count, display=format_value, width=75,
-           align=RIGHT),
-    Column("Views", value=lambda r: r.view_count, display=format_value, width=75, align=RIGHT),
+CATALOG_COLUMNS = (  # widths fit the header and the first page (LazyTableView.fit_columns)
+    Column("Title", value=lambda r: r.title, max_width=240),
+    Column("Type", value=lambda r: r.content_type),
+    Column("Status", value=_status_text),
+    Column("Category", value=lambda r: r.category, max_width=110),
+    Column("Visibility", value=lambda r: r.visibility),
+    Column("Price", value=lambda r: r.price, display=format_price, align=RIGHT),
+    Column("Published", value=lambda r: r.published_at, display=format_value),
+    Column("Purchases", value=lambda r: r.purchase_count, display=format_value, align=RIGHT),
+    Column("Views", value=lambda r: r.view_count, display=format_value, align=RIGHT),
 )
 
 
@@ -105,11 +106,14 @@ class ContentDetailPane(QWidget):
         content_saved(object): a :class:`ContentRecord` after any successful change.
         content_created(object): a :class:`ContentRecord` after a new item was saved.
         record_shown(object): the :class:`ContentRecord` now shown (loaded or changed).
+        busy_changed(bool): a write of this pane started (True) or was answered (False);
+            every write action waits meanwhile.
     """
 
     content_saved = Signal(object)
     content_created = Signal(object)
     record_shown = Signal(object)
+    busy_changed = Signal(bool)
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
@@ -176,7 +180,7 @@ class ContentDetailPane(QWidget):
         layout.addWidget(self.facts)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(480)
         self._set_loaded(False)
 
     # -- loading -------------------------------------------------------------------------
@@ -210,7 +214,18 @@ class ContentDetailPane(QWidget):
         self.title.setText("Loading…")
         self._db.read(lambda s: (get_content(s, content_id), get_content_figures(s, content_id)),
                       on_success=partial(self._on_detail_loaded, content_id),
-                      on_failure=self._on_action_failed, context=self)
+                      on_failure=partial(self._on_detail_load_failed, content_id),
+                      context=self)
+
+    def _on_detail_load_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
+        if content_id != self._requested:
+            return  # the selection moved on: this item is not shown any more
+        # Only the load failed: a write in flight stays in flight (its buttons keep waiting).
+        self.banner.show_message(str(exc) if isinstance(exc, DomainError)
+                                 else report_read_failure(self._db, "this item", exc))
+        if self._record is None or self._record.id != content_id:
+            self.title.setText("Select a content item" if isinstance(exc, DomainError)
+                               else "Could not load this item")
 
     def start_new(self) -> None:
         """An empty editor for a new item (a draft once saved)."""
@@ -332,14 +347,40 @@ class ContentDetailPane(QWidget):
             self._run_write(lambda s, actor: catalog_service.restore_content(
                 s, actor, r.id, r.version))
 
+    @property
+    def is_busy(self) -> bool:
+        """A write of this pane is in flight."""
+        return self._busy
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
     def _run_write(self, fn, *, created: bool = False) -> None:
-        self._busy = True
+        r = self._record
+        target = None if created or r is None else r.id
+        self._set_busy(True)
         self._update_buttons()
         self._db.write(fn, on_success=partial(self._on_saved, created),
-                       on_failure=self._on_action_failed, context=self)
+                       on_failure=partial(self._on_write_failed, target), context=self)
+
+    def _on_write_failed(self, target: uuid.UUID | None, exc: BaseException) -> None:
+        if target is not None and target != self._requested and isinstance(exc, DomainError):
+            # Not the item shown any more: say what happened, without touching its editor.
+            self._set_busy(False)
+            self._update_buttons()
+            self.banner.show_message(f"Your change to another item was not saved: {exc}")
+            return
+        self._on_action_failed(exc)
 
     def _on_saved(self, created: bool, record: ContentRecord) -> None:
-        self._busy = False
+        self._set_busy(False)
+        if not created and record.id != self._requested:
+            # Another item is shown now: its list row is updated, the editor stays on it.
+            self._update_buttons()
+            self.content_saved.emit(record)
+            return
         self.banner.setVisible(False)
         self._requested = record.id
         self._show_record(record)
@@ -349,14 +390,18 @@ class ContentDetailPane(QWidget):
         self.content_saved.emit(record)
         self._db.read(lambda s: get_content_figures(s, record.id),
                       on_success=partial(self._on_figures_loaded, record.id),
-                      on_failure=lambda _exc: None, context=self)
+                      on_failure=partial(self._on_figures_failed, record.id), context=self)
 
     def _on_figures_loaded(self, content_id: uuid.UUID, figures: ContentFigures) -> None:
         if self._record is not None and self._record.id == content_id:
             self._show_figures(figures)
 
+    def _on_figures_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
+        if self._record is not None and self._record.id == content_id:
+            self.banner.show_message(report_read_failure(self._db, "the figures", exc))
+
     def _on_action_failed(self, exc: BaseException) -> None:
-        self._busy = False
+        self._set_busy(False)
         if isinstance(exc, PublishRefusedError):
             self.banner.show_message(str(exc))
             self.tabs.setCurrentIndex(0)
@@ -432,6 +477,7 @@ class CatalogPage(QWidget):
             self.sort.addItem(label, value)
         self.count_label = QLabel("")
         self.selection_label = QLabel("")
+        self.list_banner = Banner(error=True)
 
         self.search.search_requested.connect(lambda _text: self.refresh())
         for combo in (self.type_filter, self.status_filter, self.category_filter,
@@ -442,6 +488,7 @@ class CatalogPage(QWidget):
         self.model = LazyTableModel(CATALOG_COLUMNS, database.runner, page_size=200,
                                     row_key=lambda r: r.id, parent=self)
         self.view = LazyTableView(self.model)
+        watch_list_loads(self.model, self.view, self.list_banner, database, "the catalog")
         self.search.move_down_into(self.view)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.current_row_changed.connect(self._on_view_current_row_changed)
@@ -452,6 +499,27 @@ class CatalogPage(QWidget):
         self.detail.content_created.connect(self._on_detail_content_created)
         self.detail.record_shown.connect(lambda _r: self._update_actions())
         self.detail.editor.dirty_changed.connect(lambda _d: self._update_actions())
+        self.detail.busy_changed.connect(lambda _b: self._update_actions())
+
+        # Several rows selected: the editor (which edits one) gives way to what acts on all.
+        self.many_title = QLabel("")
+        self.many_title.setObjectName("detailTitle")
+        self.many_note = QLabel("")
+        self.many_note.setWordWrap(True)
+        self.many_bulk_button = QPushButton("Bulk actions for the selected items…")
+        self.many_bulk_button.clicked.connect(self.open_bulk_actions)
+        self.many = QWidget()
+        ml = QVBoxLayout(self.many)
+        ml.addWidget(self.many_title)
+        ml.addWidget(self.many_note)
+        bulk_row = QHBoxLayout()
+        bulk_row.addWidget(self.many_bulk_button)
+        bulk_row.addStretch()
+        ml.addLayout(bulk_row)
+        ml.addStretch()
+        self.right = QStackedWidget()
+        self.right.addWidget(self.detail)
+        self.right.addWidget(self.many)
 
         filters1 = QHBoxLayout()
         filters1.addWidget(self.search, 3)
@@ -465,10 +533,10 @@ class CatalogPage(QWidget):
         bottom.addWidget(self.count_label)
         bottom.addStretch()
         bottom.addWidget(self.selection_label)
-        left = column(filters1, filters2, self.view, bottom, grow=self.view)
+        left = column(filters1, filters2, self.list_banner, self.view, bottom, grow=self.view)
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
-        layout.addWidget(side_by_side(left, self.detail), 1)
+        layout.addWidget(side_by_side(left, self.right), 1)
         self.refresh()
         self.reload_choices()
         self._update_actions()
@@ -497,11 +565,21 @@ class CatalogPage(QWidget):
         self.count_label.setText("Counting…")
         self._db.read(lambda s: count_content(s, flt),
                       on_success=partial(self._on_count_loaded, flt),
-                      on_failure=lambda e: self.count_label.setText(""), context=self)
+                      on_failure=partial(self._on_count_failed, flt), context=self)
 
     def reload_choices(self) -> None:
         self._db.read(get_catalog_choices, on_success=self._on_choices_loaded,
-                      on_failure=lambda e: None, context=self)
+                      on_failure=self._on_choices_failed, context=self)
+
+    def _on_count_failed(self, flt: CatalogFilter, exc: BaseException) -> None:
+        if flt != self.current_filter():
+            return  # an older filter's count: the newer one says its own
+        self.count_label.setText("Count unavailable")
+        self.count_label.setToolTip(report_read_failure(self._db, "the number of items", exc))
+
+    def _on_choices_failed(self, exc: BaseException) -> None:
+        self.list_banner.show_message(
+            report_read_failure(self._db, "the categories and series for the filters", exc))
 
     def selected_ids(self) -> list[uuid.UUID]:
         rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
@@ -510,6 +588,7 @@ class CatalogPage(QWidget):
     def _on_count_loaded(self, flt: CatalogFilter, count) -> None:
         if flt != self.current_filter():
             return
+        self.count_label.setToolTip("")
         self.count_label.setText(format_count(count.value, "item", exact=count.exact))
 
     def _on_choices_loaded(self, choices: CatalogChoices) -> None:
@@ -568,11 +647,26 @@ class CatalogPage(QWidget):
     def _on_view_selection_changed(self, *_args) -> None:
         n = len(self.view.selectionModel().selectedRows())
         self.selection_label.setText(f"{n:,} selected" if n > 1 else "")
+        if n > 1:
+            self.many_title.setText(f"<b>{n:,} selected</b>")
+            self.many_note.setText(
+                "The editor shows one item at a time. To change all of them together, use "
+                "the bulk actions; to edit one, select only that one.")
+            self.right.setCurrentWidget(self.many)
+        else:
+            self.right.setCurrentWidget(self.detail)
         self._update_actions()
+
+    @property
+    def showing_many(self) -> bool:
+        """Several rows are selected: the multi-select pane stands in for the editor."""
+        return self.right.currentWidget() is self.many
 
     def _update_actions(self) -> None:
         r = self.detail.record
-        loaded = r is not None and not self.detail.is_creating
+        # One item's actions need that one item on screen, and wait for its write in flight.
+        loaded = (r is not None and not self.detail.is_creating and not self.detail.is_busy
+                  and not self.showing_many)
         # With unsaved edits the workflow waits: acting on the stored item would reload it
         # and lose the edits.
         clean = loaded and not self.detail.is_dirty
@@ -581,7 +675,9 @@ class CatalogPage(QWidget):
         self.archive_button.setEnabled(live and r.status != "archived")
         self.draft_button.setEnabled(live and r.status != "draft")
         self.delete_button.setEnabled(clean)
-        hint = "Save or revert your changes first." if loaded and not clean else ""
+        hint = ("Select one item to act on it alone; the bulk actions act on all."
+                if self.showing_many else
+                "Save or revert your changes first." if loaded and not clean else "")
         for button in (self.publish_button, self.archive_button, self.draft_button,
                        self.delete_button):
             button.setToolTip(hint)

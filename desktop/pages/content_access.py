@@ -39,7 +39,8 @@ from data.queries.users import UserFilter, UserRow, list_users_page
 from data.services.content_access import grant_complimentary_access, revoke_access
 from desktop.database import Database
 from desktop.pages.formatting import format_value
-from widgets.banner import ERROR_STYLE
+from desktop.read_failures import report_read_failure, watch_list_loads
+from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
@@ -96,6 +97,7 @@ class GrantAccessDialog(QDialog):
         self._db = database
         self.content_id = content_id
         self._chosen: UserRow | None = None
+        self._busy = False  # a grant is in flight: Grant waits for its answer
 
         self.search = SearchBox("Search people by email or name…")
         self.search.search_requested.connect(self._on_search_requested)
@@ -183,11 +185,12 @@ class GrantAccessDialog(QDialog):
 
     def submit(self) -> None:
         user = self._chosen
-        if not self.grant_button.isEnabled():
+        if not self.grant_button.isEnabled() or self._busy:
             return
         for label in (self.user_error, self.expires_error):
             label.setVisible(False)
         self.message.setText("Granting…")
+        self._busy = True
         self.grant_button.setEnabled(False)
         content_id, expires = self.content_id, self.expires_at()
         user_id = user.id if user else None
@@ -204,7 +207,11 @@ class GrantAccessDialog(QDialog):
         flt = UserFilter(search=q, status="active")
         self._db.read(lambda s: list_users_page(s, flt, None, SEARCH_RESULTS)[0],
                       on_success=partial(self._on_results_loaded, text),
-                      on_failure=self._on_failed, context=self)
+                      on_failure=partial(self._on_search_failed, text), context=self)
+
+    def _on_search_failed(self, text: str, exc: BaseException) -> None:
+        # Only the search is concerned: a grant in flight stays in flight (and Grant waits).
+        self.results.show_failure(text, report_read_failure(self._db, "the people", exc))
 
     def _on_results_loaded(self, text: str, rows: list[UserRow]) -> None:
         self.results.show_results(text, rows, lambda r: f"{r.full_name} <{r.email}>")
@@ -216,14 +223,16 @@ class GrantAccessDialog(QDialog):
         self.chosen.setText(f"<b>{html.escape(self._chosen.full_name)}</b> "
                             f"&lt;{html.escape(self._chosen.email)}&gt;")
         self.user_error.setVisible(False)
-        self.grant_button.setEnabled(True)
+        self.grant_button.setEnabled(not self._busy)
 
     def _on_granted(self, row: AccessRow) -> None:
+        self._busy = False
         self.message.setText("")
         self.access_granted.emit(row)
         self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._busy = False
         self.grant_button.setEnabled(self._chosen is not None)
         self.message.setText("")
         if isinstance(exc, ValidationError):
@@ -252,14 +261,17 @@ class ContentAccessPanel(QWidget):
         self._db = database
         self._content_id: uuid.UUID | None = None
         self._title = ""
+        self._busy = False  # a revocation is in flight: Revoke waits
         self.dialog: GrantAccessDialog | None = None
 
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        self.banner = _error_label()
+        self.banner = Banner(error=True)
         self.model = LazyTableModel(ACCESS_COLUMNS, database.runner, page_size=200,
                                     row_key=lambda r: r.id, parent=self)
         self.view = LazyTableView(self.model)
+        watch_list_loads(self.model, self.view, self.banner, database,
+                         "who has access")
         self.view.set_placeholder_texts(empty="Nobody has access to this item.")
         self.view.current_row_changed.connect(self._update_buttons)
         self.grant_button = QPushButton("&Grant access…")
@@ -293,7 +305,8 @@ class ContentAccessPanel(QWidget):
             self.summary.setText("Counting…")
             self._db.read(lambda s: access_summary(s, content_id),
                           on_success=partial(self._on_summary_loaded, content_id),
-                          on_failure=self._on_action_failed, context=self)
+                          on_failure=partial(self._on_summary_failed, content_id),
+                          context=self)
         self._update_buttons()
 
     def refresh(self) -> None:
@@ -314,6 +327,12 @@ class ContentAccessPanel(QWidget):
         if content_id == self._content_id:
             self.summary.setText(_summary_text(summary))
 
+    def _on_summary_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
+        if content_id != self._content_id:
+            return  # another item is shown now
+        self.summary.setText("")
+        self.banner.show_message(report_read_failure(self._db, "the access summary", exc))
+
     def _selected(self) -> AccessRow | None:
         row = self.view.current_row()
         return row if isinstance(row, AccessRow) else None
@@ -322,7 +341,7 @@ class ContentAccessPanel(QWidget):
         row = self._selected()
         self.grant_button.setEnabled(self._content_id is not None)
         self.revoke_button.setEnabled(row is not None and row.access_type == "complimentary"
-                                      and row.active)
+                                      and row.active and not self._busy)
         if row is not None and row.access_type == "purchased":
             self.revoke_button.setToolTip("Purchased access ends when the purchase is "
                                           "refunded.")
@@ -331,7 +350,7 @@ class ContentAccessPanel(QWidget):
 
     def _on_revoke_clicked(self) -> None:
         row, content_id = self._selected(), self._content_id
-        if row is None or content_id is None:
+        if row is None or content_id is None or self._busy:
             return
         if not confirm(self, title="Revoke access",
                        text=f"Revoke {row.email}'s complimentary access?",
@@ -339,10 +358,23 @@ class ContentAccessPanel(QWidget):
                                    "again later.",
                        confirm_label="Revoke access", destructive=True):
             return
-        self.revoke_button.setEnabled(False)
+        self._busy = True
+        self._update_buttons()
         self._db.write(lambda s, actor: revoke_access(s, actor, content_id, row.user_id),
-                       on_success=self._on_access_saved, on_failure=self._on_action_failed,
-                       context=self)
+                       on_success=self._on_revoked,
+                       on_failure=partial(self._on_revoke_failed, content_id), context=self)
+
+    def _on_revoked(self, row: AccessRow) -> None:
+        self._busy = False
+        self._on_access_saved(row)
+
+    def _on_revoke_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
+        self._busy = False
+        if content_id != self._content_id and isinstance(exc, DomainError):
+            self._update_buttons()
+            self.banner.show_message(f"Access to another item was not revoked: {exc}")
+            return
+        self._on_action_failed(exc)
 
     def _on_access_saved(self, _row: AccessRow) -> None:
         self.refresh()

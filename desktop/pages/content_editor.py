@@ -44,6 +44,7 @@ from data.queries.catalog import (
 )
 from data.services.slugs import propose_slug, slug_problem
 from desktop.database import Database
+from desktop.read_failures import report_read_failure
 from widgets.banner import ERROR_STYLE
 from widgets.record_form import clash_errors, edits_to_keep
 from widgets.tag_chips import TagChips
@@ -384,7 +385,11 @@ class ContentEditor(QWidget):
         except_id = self._record.id if self._record else None
         self._db.read(lambda s: slug_taken(s, slug, except_id),
                       on_success=partial(self._on_slug_checked, serial, slug),
-                      on_failure=lambda _exc: None, context=self)
+                      on_failure=self._on_slug_check_failed, context=self)
+
+    def _on_slug_check_failed(self, exc: BaseException) -> None:
+        # Only advice while typing (saving checks again): logged, and the field says nothing.
+        report_read_failure(self._db, "whether the slug is free", exc)
 
     def _on_slug_checked(self, serial: int, slug: str, taken: bool) -> None:
         if serial != self._slug_check_serial or slug != self.slug.text().strip():

@@ -32,6 +32,7 @@ from data.queries.featured import (
 from data.services.featured import FIELD, set_featured_content
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from desktop.read_failures import report_read_failure
 from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.ordered_list import OrderedList
@@ -186,7 +187,12 @@ class FeaturedContentDialog(QDialog):
         self.results.searching(text)
         self._db.read(lambda s: search_published_content(s, text, SEARCH_LIMIT),
                       on_success=partial(self._on_results_loaded, text),
-                      on_failure=self._on_action_failed, context=self)
+                      on_failure=partial(self._on_search_failed, text), context=self)
+
+    def _on_search_failed(self, text: str, exc: BaseException) -> None:
+        # Only the search is concerned: a save in flight stays in flight (and Save waits).
+        self.results.show_failure(text, report_read_failure(self._db, "the items", exc))
+        self._update_buttons()
 
     def _on_results_loaded(self, text: str, items: list[FeaturedItem]) -> None:
         self.results.show_results(text, items, _result_label, _tooltip)

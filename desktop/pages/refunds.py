@@ -34,7 +34,8 @@ from data.services.refunds import (
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
-from widgets.banner import ERROR_STYLE
+from desktop.read_failures import watch_list_loads
+from widgets.banner import ERROR_STYLE, Banner
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 
 PENDING_CHECK_MS = 3 * 60 * 1000
@@ -72,20 +73,20 @@ def describe_request(row: RefundRequestRow) -> str:
     return " ".join(p for p in parts if p)
 
 
-REFUND_COLUMNS = (
-    Column("Requested", value=lambda r: r.created_at, display=format_value, width=125),
-    Column("Status", value=lambda r: r.status, width=75),
-    Column("Customer", value=lambda r: r.customer_email, width=190),
-    Column("Item", value=lambda r: f"{r.kind.capitalize()}: {r.title}", width=200),
-    Column("Amount", value=lambda r: format_money(r.amount, r.currency), width=95,
+REFUND_COLUMNS = (  # widths fit the header and the first page (LazyTableView.fit_columns)
+    Column("Requested", value=lambda r: r.created_at, display=format_value),
+    Column("Status", value=lambda r: r.status),
+    Column("Customer", value=lambda r: r.customer_email, max_width=180),
+    Column("Item", value=lambda r: f"{r.kind.capitalize()}: {r.title}", max_width=200),
+    Column("Amount", value=lambda r: format_money(r.amount, r.currency),
            align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-    Column("Reason", value=_reason, width=170),
-    Column("Message", value=lambda r: r.failure_message or "", width=230),
-    Column("By", value=lambda r: r.actor, width=90),
-    Column("Stripe refund", value=lambda r: r.stripe_refund_id or "", width=160),
-    Column("Attempts", value=lambda r: r.attempts, display=format_value, width=65,
+    Column("Reason", value=_reason, max_width=160),
+    Column("Message", value=lambda r: r.failure_message or "", max_width=200),
+    Column("By", value=lambda r: r.actor, max_width=120),
+    Column("Stripe refund", value=lambda r: r.stripe_refund_id or ""),
+    Column("Attempts", value=lambda r: r.attempts, display=format_value,
            align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-    Column("Updated", value=lambda r: r.updated_at, display=format_value, width=125),
+    Column("Updated", value=lambda r: r.updated_at, display=format_value),
 )
 
 
@@ -114,6 +115,9 @@ class RefundsPage(QWidget):
                                     row_key=lambda r: r.id, parent=self)
         self.view = LazyTableView(self.model)
         self.view.set_placeholder_texts(empty="No refund requests")
+        self.list_banner = Banner(error=True)
+        watch_list_loads(self.model, self.view, self.list_banner, database,
+                         "the refund requests")
         self.view.current_row_changed.connect(self._on_view_current_row_changed)
 
         self.retry_action = QAction("&Retry with Stripe", self)
@@ -160,6 +164,7 @@ class RefundsPage(QWidget):
         actions.addWidget(self.check_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.list_banner)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.details)
         layout.addLayout(actions)

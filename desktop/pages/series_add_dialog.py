@@ -25,6 +25,7 @@ from data.errors import DomainError, ValidationError
 from data.queries.series import SeriesCandidate, SeriesDetail, search_series_candidates
 from data.services import series as series_service
 from desktop.database import Database
+from desktop.read_failures import report_read_failure
 from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.search_box import SearchBox
@@ -121,7 +122,12 @@ class AddToSeriesDialog(QDialog):
         series_id = self._series.id
         self._db.read(lambda s: search_series_candidates(s, series_id, text, SEARCH_LIMIT),
                       on_success=partial(self._on_results_loaded, text),
-                      on_failure=self._on_failed, context=self)
+                      on_failure=partial(self._on_search_failed, text), context=self)
+
+    def _on_search_failed(self, text: str, exc: BaseException) -> None:
+        # Only the search is concerned: an add in flight stays in flight (and Add waits).
+        self.results.show_failure(text, report_read_failure(self._db, "the items", exc))
+        self._update_buttons()
 
     def _on_results_loaded(self, text: str, items: list[SeriesCandidate]) -> None:
         self.results.show_results(text, items, _label, _label)

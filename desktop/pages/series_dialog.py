@@ -43,6 +43,7 @@ from data.services.slugs import propose_slug
 from desktop.database import Database
 from desktop.pages.formatting import format_value
 from desktop.pages.series_add_dialog import AddToSeriesDialog
+from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -135,6 +136,7 @@ class SeriesDialog(QDialog):
         self.title = QLabel("Select a series, or create a new one.")
         self.title.setObjectName("detailTitle")
         self.banner = Banner(error=True)
+        watch_list_loads(self.model, self.view, self.banner, database, "the series")
         self.creator = QComboBox()
         self.creator.setPlaceholderText("Loading…")
         self.creator_error = QLabel("")
@@ -254,7 +256,17 @@ class SeriesDialog(QDialog):
         self.title.setText("Loading…")
         self._db.read(lambda s: get_series(s, series_id),
                       on_success=partial(self._on_series_loaded, series_id),
-                      on_failure=self._on_action_failed, context=self)
+                      on_failure=partial(self._on_series_load_failed, series_id),
+                      context=self)
+
+    def _on_series_load_failed(self, series_id: uuid.UUID, exc: BaseException) -> None:
+        if series_id != self._requested:
+            return  # the selection moved on: this series is not shown any more
+        # Only the load failed: a write in flight stays in flight (its buttons keep waiting).
+        self.banner.show_message(str(exc) if isinstance(exc, DomainError)
+                                 else report_read_failure(self._db, "this series", exc))
+        if self._detail is None or self._detail.id != series_id:
+            self.title.setText("Could not load this series")
 
     def start_new_series(self) -> None:
         """An empty form; Save creates the series."""
@@ -441,7 +453,10 @@ class SeriesDialog(QDialog):
 
     def _on_items_changed(self, detail: SeriesDetail) -> None:
         self._busy = False
-        self._show_detail(detail)
+        if detail.id == self._requested:  # else another series is shown now: it stays
+            self._show_detail(detail)
+        else:
+            self._update_buttons()
         self.series_changed.emit()
         row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
                         len(detail.items), detail.updated_at)
@@ -479,6 +494,15 @@ class SeriesDialog(QDialog):
 
     def _on_saved(self, detail: SeriesDetail) -> None:
         self._busy = False
+        if not self._creating and detail.id != self._requested:
+            # Another series is shown now: its list row is updated, the form stays on it.
+            self._update_buttons()
+            self.series_changed.emit()
+            if not self.model.replace_row(SeriesRow(
+                    detail.id, detail.title, detail.slug, detail.status, detail.price,
+                    len(detail.items), detail.updated_at)):
+                self.refresh_list()
+            return
         self.banner.setVisible(False)
         created = self._creating
         self._requested = detail.id

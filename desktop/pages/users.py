@@ -48,6 +48,7 @@ from desktop.database import Database
 from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
+from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import Banner
 from widgets.dialogs import ProgressDialog, confirm, show_error
 from widgets.layouts import column, side_by_side
@@ -57,20 +58,21 @@ from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.search_box import SearchBox
 
 SEARCH_DELAY_MS = 250
-FIRST_COLUMN_MAX_WIDTH = 180
+FIRST_COLUMN_MAX_WIDTH = 160
+DETAIL_MIN_WIDTH = 680
 CHANGED_WHILE_EDITING = "Someone else changed this user while you were editing it."
 STATUSES = (("all", "Any status"), ("active", "Active"), ("deleted", "Deleted"),
             ("unverified", "Unverified"))
 SORTS = (("created", "Newest first"), ("email", "Email A–Z"))
 CSV_HEADER = ("id", "email", "full_name", "role", "verified", "created_at", "deleted_at")
 
-USER_COLUMNS = (
-    Column("Email", value=lambda r: r.email, width=260),
-    Column("Full name", value=lambda r: r.full_name, width=200),
-    Column("Role", value=lambda r: r.role, width=120),
-    Column("Verified", value=lambda r: r.verified, display=format_value, width=70),
-    Column("Created", value=lambda r: r.created_at, display=format_value, width=130),
-    Column("Deleted", value=lambda r: r.deleted_at, display=format_value, width=130),
+USER_COLUMNS = (  # widths fit the header and the first page (LazyTableView.fit_columns)
+    Column("Email", value=lambda r: r.email, max_width=210),
+    Column("Full name", value=lambda r: r.full_name, max_width=180),
+    Column("Role", value=lambda r: r.role),
+    Column("Verified", value=lambda r: r.verified, display=format_value),
+    Column("Created", value=lambda r: r.created_at, display=format_value),
+    Column("Deleted", value=lambda r: r.deleted_at, display=format_value),
 )
 
 PROFILE_FIELDS = (
@@ -153,6 +155,7 @@ class UserDetailPane(QWidget):
         self._db = database
         self._profile: UserProfile | None = None
         self._requested: uuid.UUID | None = None
+        self._busy = False  # a write of this pane is in flight: its write buttons wait
         self._purchase_ids: list[uuid.UUID] = []
         self._booking_ids: list[uuid.UUID] = []
 
@@ -185,6 +188,7 @@ class UserDetailPane(QWidget):
         self.subscriptions = _table(["Tier", "Status", "Billing", "Period start", "Period end",
                                      "Cancels at end"])
         self.balance = QLabel("")
+        self.balance.setWordWrap(True)
         self.adjust_tokens_button = QPushButton("Ad&just tokens…")
         self.adjust_tokens_button.clicked.connect(self.open_token_adjustment)
         self.ledger = _table(["Date", "Type", "Amount", "Balance after", "Description"])
@@ -226,16 +230,16 @@ class UserDetailPane(QWidget):
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(self.banner)
         body.addWidget(self.form)
         body.addWidget(self.facts)
         body.addLayout(buttons)
         body.addWidget(self.tabs, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.banner)  # outside the body: a failed load is said even so
         layout.addWidget(self.body, 1)
         layout.addStretch(0)  # keeps the title at the top while the body is hidden
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(DETAIL_MIN_WIDTH)
         self._set_enabled(False)
 
     # -- loading -------------------------------------------------------------------------
@@ -243,6 +247,7 @@ class UserDetailPane(QWidget):
         self._requested = user_id
         if user_id is None:
             self._profile = None
+            self.banner.setVisible(False)
             self.title.setText("Select a user")
             self._set_enabled(False)
             return
@@ -250,12 +255,26 @@ class UserDetailPane(QWidget):
             self.title.setText("Loading…")
         self._db.read(lambda s: get_user_detail(s, user_id),
                       on_success=partial(self._on_detail_loaded, user_id),
-                      on_failure=self._on_action_failed, context=self)
+                      on_failure=partial(self._on_detail_load_failed, user_id), context=self)
 
     def reload(self) -> None:
         """Load the user shown again (e.g. after a refund finished in the background)."""
         if self._requested is not None:
             self.show_user(self._requested)
+
+    def _reload_if_shown(self, user_id: uuid.UUID) -> None:
+        """A dialog opened for ``user_id`` changed them: reload the pane if it still shows
+        them (the selection may have moved on meanwhile; the pane must follow the list)."""
+        if self._requested == user_id:
+            self.show_user(user_id)
+
+    def _on_detail_load_failed(self, user_id: uuid.UUID, exc: BaseException) -> None:
+        if user_id != self._requested:
+            return  # the selection moved on: this user is not shown any more
+        text = report_read_failure(self._db, "this user", exc)
+        if self._profile is None or self._profile.id != user_id:
+            self.title.setText("Could not load this user")
+        self.banner.show_message(text)
 
     def _on_detail_loaded(self, user_id: uuid.UUID, detail: UserDetail) -> None:
         if user_id != self._requested:
@@ -344,12 +363,15 @@ class UserDetailPane(QWidget):
 
     def _update_buttons(self, *_args) -> None:
         p = self._profile
-        loaded = p is not None
+        # While one write is in flight every write button waits: a second click would send
+        # the version the first one just replaced and be refused as someone else's change.
+        loaded = p is not None and not self._busy
         self.save_button.setEnabled(loaded and self.form.is_dirty)
         self.revert_button.setEnabled(loaded and self.form.is_dirty)
         self.verify_button.setEnabled(loaded and p.email_verified_at is None)
         self.delete_button.setEnabled(loaded)
-        self.delete_button.setText("&Restore…" if loaded and p.deleted_at else "&Delete…")
+        self.delete_button.setText("&Restore…" if p is not None and p.deleted_at
+                                   else "&Delete…")
 
     # -- actions -------------------------------------------------------------------------
     def open_token_adjustment(self) -> AdjustmentDialog | None:
@@ -357,7 +379,7 @@ class UserDetailPane(QWidget):
         if p is None:
             return None
         dialog = AdjustmentDialog(self._db, p.id, f"{p.full_name} <{p.email}>", self)
-        dialog.balance_adjusted.connect(lambda _result: self.show_user(p.id))
+        dialog.balance_adjusted.connect(lambda _result: self._reload_if_shown(p.id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -377,14 +399,14 @@ class UserDetailPane(QWidget):
         if p is None:
             return None
         dialog = RefundDialog(self._db, kind, target_id, self)
-        dialog.refund_finished.connect(lambda _outcome: self.show_user(p.id))
+        dialog.refund_finished.connect(lambda _outcome: self._reload_if_shown(p.id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
     def _on_save_clicked(self) -> None:
         p = self._profile
-        if p is None or not self.form.is_dirty:
+        if p is None or self._busy or not self.form.is_dirty:
             return
         changes = self.form.changed_values()
         self.form.clear_errors()
@@ -397,14 +419,14 @@ class UserDetailPane(QWidget):
 
     def _on_verify_clicked(self) -> None:
         p = self._profile
-        if p is None:
+        if p is None or self._busy:
             return
         self._run_write(lambda s, actor: user_service.mark_email_verified(
             s, actor, p.id, p.version))
 
     def _on_delete_clicked(self) -> None:
         p = self._profile
-        if p is None:
+        if p is None or self._busy:
             return
         if p.deleted_at is None:
             if not confirm(self, title="Delete user",
@@ -423,15 +445,37 @@ class UserDetailPane(QWidget):
             self._run_write(lambda s, actor: user_service.restore_user(
                 s, actor, p.id, p.version))
 
+    @property
+    def is_busy(self) -> bool:
+        """A write of this pane is in flight."""
+        return self._busy
+
     def _run_write(self, fn) -> None:
-        self.save_button.setEnabled(False)
+        p = self._profile
+        self._busy = True
+        self._update_buttons()
         self._db.write(fn, on_success=self._on_profile_saved,
-                       on_failure=self._on_action_failed, context=self)
+                       on_failure=partial(self._on_write_failed, p.id, p.email), context=self)
 
     def _on_profile_saved(self, profile: UserProfile) -> None:
+        self._busy = False
+        if profile.id != self._requested:
+            # Another user is shown now: the list row is updated, the pane stays theirs.
+            self._update_buttons()
+            self.profile_saved.emit(profile)
+            return
         self.banner.setVisible(False)
         self._show_profile(profile)
         self.profile_saved.emit(profile)
+
+    def _on_write_failed(self, user_id: uuid.UUID, email: str, exc: BaseException) -> None:
+        self._busy = False
+        if user_id != self._requested and isinstance(exc, DomainError):
+            # Not the user shown any more: say what happened, without touching their form.
+            self._update_buttons()
+            self.banner.show_message(f"Your change to {email} was not saved: {exc}")
+            return
+        self._on_action_failed(exc)
 
     def _on_action_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationError):
@@ -472,6 +516,7 @@ class UsersPage(QWidget):
         for value, label in SORTS:
             self.sort.addItem(label, value)
         self.count_label = QLabel("")
+        self.list_banner = Banner(error=True)
         self.export_button = QPushButton("E&xport CSV…")
         self.export_button.clicked.connect(self._on_export_clicked)
 
@@ -482,6 +527,7 @@ class UsersPage(QWidget):
         self.model = LazyTableModel(USER_COLUMNS, database.runner, page_size=200,
                                     row_key=lambda r: r.id, parent=self)
         self.view = LazyTableView(self.model)
+        watch_list_loads(self.model, self.view, self.list_banner, database, "the users")
         self.search.move_down_into(self.view)
         self.view.current_row_changed.connect(self._on_view_current_row_changed)
         self.detail = UserDetailPane(database)
@@ -497,8 +543,9 @@ class UsersPage(QWidget):
         bar2.addStretch()
         bar2.addWidget(self.export_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(side_by_side(column(bar, self.view, bar2, grow=self.view),
-                                      self.detail))
+        layout.addWidget(side_by_side(
+            column(bar, self.list_banner, self.view, bar2, grow=self.view), self.detail,
+            ratio=(1, 1)))  # the detail's history tables need room as much as the list
         self.refresh()
 
     def current_filter(self) -> UserFilter:
@@ -519,11 +566,18 @@ class UsersPage(QWidget):
         self.count_label.setText("Counting…")
         self._db.read(lambda s: count_users(s, flt),
                       on_success=partial(self._on_count_loaded, flt),
-                      on_failure=lambda e: self.count_label.setText(""), context=self)
+                      on_failure=partial(self._on_count_failed, flt), context=self)
+
+    def _on_count_failed(self, flt: UserFilter, exc: BaseException) -> None:
+        if flt != self.current_filter():
+            return  # an older filter's count: the newer one says its own
+        self.count_label.setText("Count unavailable")
+        self.count_label.setToolTip(report_read_failure(self._db, "the number of users", exc))
 
     def _on_count_loaded(self, flt: UserFilter, count) -> None:
         if flt != self.current_filter():
             return
+        self.count_label.setToolTip("")
         self.count_label.setText(format_count(count.value, "user", exact=count.exact))
 
     def _on_view_current_row_changed(self, row: UserRow | None) -> None:

@@ -481,3 +481,104 @@ def test_featured_button_opens_the_featured_dialog(qtbot, page):
     dialog = page.findChild(FeaturedContentDialog)
     assert dialog is not None and dialog.isVisible()
     dialog.reject()
+
+
+# -- what the screen shows ----------------------------------------------------------------------
+
+def test_several_selected_rows_show_the_count_and_the_bulk_actions_not_one_editor(
+        qtbot, page):
+    _click_row(qtbot, page, 0)
+    assert page.detail.isVisible() and not page.many.isVisible()
+    last = page.model.index(5, 0)
+    qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier, page.view.visualRect(last).center())
+    qtbot.waitUntil(lambda: page.many.isVisible(), timeout=WAIT)
+    assert not page.detail.isVisible()  # no editor pretending the last row is the only one
+    assert "6 selected" in page.many_title.text()
+    assert page.many_bulk_button.isVisible() and page.many_bulk_button.isEnabled()
+    for button in (page.publish_button, page.archive_button, page.draft_button,
+                   page.delete_button):
+        assert not button.isEnabled()
+    dialog = None
+    try:
+        qtbot.mouseClick(page.many_bulk_button, Qt.MouseButton.LeftButton)
+        dialog = page.findChild(catalog_page_module.BulkActionsDialog)
+        assert dialog is not None and len(dialog.content_ids) == 6
+    finally:
+        if dialog is not None:
+            dialog.reject()
+    _click_row(qtbot, page, 2)  # back to one: the editor for that one
+    assert page.detail.isVisible() and not page.many.isVisible()
+
+
+def test_catalog_columns_fit_their_titles_and_values_at_a_normal_window_size(qtbot, page):
+    page.resize(1400, 900)
+    page.refresh()
+    _wait_list(qtbot, page)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=WAIT)
+    header = page.view.horizontalHeader()
+    metrics = page.view.fontMetrics()
+    for i, column in enumerate(page.model.columns):
+        assert page.view.columnWidth(i) >= header.sectionSizeHint(i), column.title
+        if column.title in ("Published", "Type", "Status", "Price", "Purchases", "Views"):
+            longest = max(metrics.horizontalAdvance(column.text_for(page.model.row_at(r)))
+                          for r in range(page.model.rowCount()))
+            assert page.view.columnWidth(i) >= longest, column.title
+    # Every column, "Published" included, is in sight beside the editor.
+    assert header.length() <= page.view.viewport().width()
+
+
+# -- writes in flight ---------------------------------------------------------------------------
+
+def _hold_content_lock(demo_engine, content_id):
+    """Another session locks the item's row: the app's write waits until it is released."""
+    conn = demo_engine.connect()
+    conn.execute(text("SELECT 1 FROM content WHERE id = :i FOR UPDATE"), {"i": content_id})
+    return conn
+
+
+def test_a_second_workflow_click_while_one_is_in_flight_writes_once_without_a_conflict(
+        qtbot, page, demo_engine):
+    row = next(i for i, r in enumerate(_rows(page))
+               if r.status == "published" and r.deleted_at is None)
+    item = _click_row(qtbot, page, row)
+    lock = _hold_content_lock(demo_engine, item.id)
+    try:
+        qtbot.mouseClick(page.archive_button, Qt.MouseButton.LeftButton)
+        for button in (page.archive_button, page.draft_button, page.delete_button,
+                       page.detail.save_button):
+            assert not button.isEnabled()
+        qtbot.mouseClick(page.draft_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.archive_button, Qt.MouseButton.LeftButton)
+    finally:
+        lock.rollback()
+        lock.close()
+    qtbot.waitUntil(lambda: page.detail.record.status == "archived"
+                    and page._db.runner.active_count == 0, timeout=WAIT)
+    assert page.detail.banner.isHidden()
+    assert page.draft_button.isEnabled()
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM content WHERE id = :i"),
+                            {"i": item.id}).scalar() == "archived"
+        assert conn.execute(text("SELECT count(*) FROM admin.audit_log WHERE entity_id = :i"),
+                            {"i": str(item.id)}).scalar() == 1
+
+
+def test_a_save_answered_after_another_item_was_selected_does_not_replace_it(
+        qtbot, page, demo_engine, monkeypatch):
+    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: True)
+    first = _click_row(qtbot, page, 0)
+    page.detail.editor.title.clear()
+    qtbot.keyClicks(page.detail.editor.title, "Saved Late")
+    lock = _hold_content_lock(demo_engine, first.id)
+    try:
+        qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
+        second = _click_row(qtbot, page, 1)
+    finally:
+        lock.rollback()
+        lock.close()
+    qtbot.waitUntil(lambda: page.model.row_at(0).title == "Saved Late", timeout=WAIT)
+    qtbot.waitUntil(lambda: page._db.runner.active_count == 0, timeout=WAIT)
+    assert page.detail.record.id == second.id
+    assert page.detail.editor.title.text() == second.title
+    assert page.view.current_row().id == second.id

@@ -178,3 +178,36 @@ def test_no_item_means_no_grant(qtbot, demo_database):
     qtbot.addWidget(p)
     assert not p.grant_button.isEnabled() and p.open_grant_dialog() is None
     assert "Select an item" in p.summary.text()
+
+
+def test_choosing_someone_else_while_a_grant_is_in_flight_does_not_offer_a_second_grant(
+        qtbot, panel, purchased, demo_engine):
+    item, _buyer = purchased
+    dialog = panel.open_grant_dialog()
+    qtbot.keyClicks(dialog.search, "a")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.count() > 1, timeout=WAIT)
+    dialog.results.setCurrentRow(0)
+    first = dialog.chosen_user
+    # Another session inserts the same access row and keeps its transaction open: the
+    # app's grant waits on it, a real write in flight.
+    other = demo_engine.connect()
+    other.execute(text(
+        "INSERT INTO content_access (user_id, content_id, access_type) "
+        "VALUES (:u, :c, 'complimentary') ON CONFLICT DO NOTHING"),
+        {"u": first.id, "c": item.id})
+    try:
+        qtbot.mouseClick(dialog.grant_button, Qt.MouseButton.LeftButton)
+        dialog.results.setCurrentRow(1)
+        assert dialog.chosen_user.id != first.id
+        assert not dialog.grant_button.isEnabled()
+    finally:
+        other.rollback()
+        other.close()
+    with qtbot.waitSignal(panel.access_changed, timeout=WAIT):
+        pass
+    with demo_engine.connect() as conn:
+        granted = conn.execute(text(
+            "SELECT user_id FROM content_access WHERE content_id = :c "
+            "AND access_type = 'complimentary'"), {"c": item.id}).scalars().all()
+    assert granted == [first.id]

@@ -219,3 +219,19 @@ def test_main_window_has_a_refunds_tab_with_its_key_and_f5(qtbot, stripe_databas
     generation = page.model.generation
     qtbot.keyClick(w, Qt.Key.Key_F5)
     assert page.model.generation == generation + 1
+
+
+def test_refund_columns_show_their_titles_and_values_whole(qtbot, stripe_database,
+                                                           three_requests):
+    page = _page(qtbot, stripe_database)
+    page.resize(1400, 900)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3, timeout=WAIT)
+    header = page.view.horizontalHeader()
+    metrics = page.view.fontMetrics()
+    for i, column in enumerate(page.model.columns):
+        assert page.view.columnWidth(i) >= header.sectionSizeHint(i), column.title
+        if column.title in ("Attempts", "Amount", "Status", "Requested", "Stripe refund"):
+            longest = max(metrics.horizontalAdvance(column.text_for(row)) for row in _rows(page))
+            assert page.view.columnWidth(i) >= longest, column.title
+    # At a normal window size no column is pushed out of sight.
+    assert header.length() <= page.view.viewport().width()

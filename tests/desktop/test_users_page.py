@@ -411,3 +411,89 @@ def test_demo_purchase_is_refunded_through_localstripe_from_the_users_page(
     with demo_engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM purchases WHERE id = :id"),
                             {"id": purchase_id}).scalar() == "refunded"
+
+
+def _hold_row_lock(demo_engine, user_id):
+    """Another session locks the user's row: the app's write waits until it is released."""
+    conn = demo_engine.connect()
+    conn.execute(text("SELECT 1 FROM users WHERE id = :i FOR UPDATE"), {"i": user_id})
+    return conn
+
+
+def test_a_second_click_while_a_write_is_in_flight_writes_nothing_and_shows_no_conflict(
+        qtbot, page, demo_engine, monkeypatch):
+    monkeypatch.setattr(users_page_module, "confirm", lambda *a, **k: True)
+    row = _select_row(qtbot, page, 3)
+    lock = _hold_row_lock(demo_engine, row.id)
+    try:
+        qtbot.mouseClick(page.detail.delete_button, Qt.MouseButton.LeftButton)
+        for button in (page.detail.delete_button, page.detail.verify_button,
+                       page.detail.save_button):
+            assert not button.isEnabled()
+        qtbot.mouseClick(page.detail.delete_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.detail.verify_button, Qt.MouseButton.LeftButton)
+    finally:
+        lock.rollback()
+        lock.close()
+    qtbot.waitUntil(lambda: page.detail._profile.deleted_at is not None
+                    and page._db.runner.active_count == 0, timeout=WAIT)
+    assert page.detail.banner.isHidden()
+    assert page.detail.delete_button.isEnabled()
+    with demo_engine.connect() as conn:
+        actions = conn.execute(text(
+            "SELECT action FROM admin.audit_log WHERE entity_id = :i"),
+            {"i": str(row.id)}).scalars().all()
+    assert len(actions) == 1
+
+
+def test_a_save_answered_after_another_user_was_selected_does_not_replace_them(
+        qtbot, page, demo_engine):
+    first = _select_row(qtbot, page, 0)
+    name = page.detail.form.field_widget("full_name")
+    name.clear()
+    qtbot.keyClicks(name, "Saved Late")
+    lock = _hold_row_lock(demo_engine, first.id)
+    try:
+        qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
+        second = _select_row(qtbot, page, 1)
+    finally:
+        lock.rollback()
+        lock.close()
+    qtbot.waitUntil(lambda: page.model.row_at(0).full_name == "Saved Late", timeout=WAIT)
+    assert page.detail._profile.id == second.id
+    assert page.detail.form.field_widget("full_name").text() == second.full_name
+    assert second.full_name in page.detail.title.text()
+
+
+def test_the_detail_shows_every_history_column_and_the_token_summary_whole(
+        qtbot, demo_database, demo_engine):
+    with demo_engine.connect() as conn:
+        email = conn.execute(text(
+            "SELECT u.email FROM users u JOIN purchases p ON p.customer_id = u.id "
+            "JOIN credit_transactions t ON t.customer_id = u.id "
+            "GROUP BY u.email ORDER BY count(*) DESC, u.email LIMIT 1")).scalar()
+    page = UsersPage(demo_database)
+    qtbot.addWidget(page)
+    page.resize(1400, 900)
+    page.show()
+    page.search.setText(email)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1 and not page.model.is_loading,
+                    timeout=WAIT)
+    _select_row(qtbot, page, 0)
+    qtbot.waitUntil(lambda: page.detail.purchases.rowCount() > 0, timeout=WAIT)
+    for tab in range(page.detail.tabs.count()):
+        page.detail.tabs.setCurrentIndex(tab)
+        qtbot.wait(10)
+    page.detail.tabs.setCurrentIndex(0)
+    table = page.detail.purchases
+    assert table.horizontalHeader().length() <= table.viewport().width()
+    page.detail.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(page.detail.ledger.isVisible, timeout=WAIT)
+    ledger = page.detail.ledger
+    assert ledger.horizontalHeader().length() <= ledger.viewport().width()
+    balance = page.detail.balance
+    assert balance.wordWrap() or balance.sizeHint().width() <= balance.width()
+    for i in range(page.model.columnCount()):  # the list beside it still shows its columns
+        assert page.view.columnWidth(i) >= page.view.horizontalHeader().sectionSizeHint(i)
+    assert page.view.horizontalHeader().length() <= page.view.viewport().width()

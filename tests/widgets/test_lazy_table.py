@@ -361,3 +361,32 @@ def test_a_fetcher_returning_garbage_fails_instead_of_loading_forever(qtbot, run
         model.set_fetcher(lambda cursor, limit: 42)
     assert isinstance(failed.args[0], TypeError)
     assert not model.is_loading
+
+
+def test_the_first_page_widens_columns_to_their_titles_and_values_up_to_their_cap(
+        qtbot, runner):
+    long_name = "A rather long customer name that runs on and on " * 3
+    rows = [(1, "Ann", 5), (2, long_name, 12_345_678_900)]  # $123,456,789.00
+    columns = [
+        Column("Identifier number", lambda row: row[0], width=20),
+        Column("Name", lambda row: row[1], max_width=150),
+        Column("Balance", lambda row: row[2], display=lambda c: f"${c / 100:,.2f}"),
+        Column("Note", lambda row: ""),  # last: stretched to the rest of the width
+    ]
+    model = LazyTableModel(columns, runner, row_key=lambda row: row[0])
+    view = LazyTableView(model)
+    qtbot.addWidget(view)
+    view.resize(300, 240)  # narrower than the columns: the last one is not just stretched
+    view.show()
+    header = view.horizontalHeader()
+    assert view.columnWidth(0) >= header.sectionSizeHint(0)  # the title, before any row
+    model.set_fetcher(KeysetFetcher(rows))
+    _wait_idle(qtbot, model)
+    metrics = view.fontMetrics()
+    assert view.columnWidth(2) >= metrics.horizontalAdvance("$123,456,789.00")
+    assert view.columnWidth(1) == 150  # long free text stops at its cap (tooltip shows it)
+    assert model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole) == long_name
+    # A narrower listing afterwards (a search) does not make the columns jump back.
+    model.set_fetcher(KeysetFetcher([(1, "Ann", 5)]))
+    _wait_idle(qtbot, model)
+    assert view.columnWidth(2) >= metrics.horizontalAdvance("$123,456,789.00")
