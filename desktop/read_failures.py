@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
 from PySide6.QtCore import QObject
 from sqlalchemy.exc import DBAPIError
 
@@ -34,18 +33,16 @@ def _first_line(exc: BaseException) -> str:
 
 def is_expected_read_failure(exc: BaseException) -> bool:
     """A failure of the surroundings (refused, lost, not allowed), not of the app's code."""
-    return (isinstance(exc, DomainError) or is_connection_error(exc)
-            or isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege))
+    return isinstance(exc, DomainError) or is_connection_error(exc)
 
 
 def explain_read_failure(exc: BaseException) -> str:
-    """Why a read failed, in words a support person can act on."""
+    """Why a read failed, in words a support person can act on. A refused privilege arrives
+    already translated (:func:`data.db_errors.translate_db_error`, a :class:`DomainError`)."""
     if isinstance(exc, DomainError):
         return str(exc)
     if is_connection_error(exc):
         return explain_connection_error(exc)
-    if isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
-        return f"your database login may not read this ({_first_line(exc)})."
     if isinstance(exc, DBAPIError):
         return f"the database refused the query ({_first_line(exc)}); details are in the log."
     return UNEXPECTED

@@ -36,7 +36,6 @@ transaction holds row locks.
 from __future__ import annotations
 
 import logging
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -59,6 +58,7 @@ from data.payments.gateway import (
 )
 from data.services.audit import record_change
 from data.services.credits import adjust_balance
+from data.services.text import clean_multiline
 
 log = logging.getLogger(__name__)
 
@@ -285,12 +285,6 @@ def _amount_error(refundable: Refundable, amount: object) -> tuple[Decimal | Non
     return number, None
 
 
-def _has_visible(note: str | None) -> bool:
-    """Whether ``note`` says something: not only spaces or format characters (U+200B…)."""
-    return bool(note) and any(
-        not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs") for c in note)
-
-
 def validate_refund(refundable: Refundable, amount: str | Decimal, reason: str,
                     note: str | None) -> RefundInput:
     """Check a refund against what can still be refunded; returns it clean.
@@ -310,18 +304,13 @@ def validate_refund(refundable: Refundable, amount: str | Decimal, reason: str,
         errors["reason"] = "Choose a reason: " + ", ".join(
             REFUND_REASON_LABELS[r] for r in REFUND_REASONS) + "."
     clean_note: str | None = None
-    if note is not None and not isinstance(note, str):
-        errors["note"] = "The note must be text."
-    else:
-        clean_note = (note or "").strip() or None
-        if clean_note and len(clean_note) > MAX_NOTE:
-            errors["note"] = f"At most {MAX_NOTE} characters (this has {len(clean_note)})."
-        elif clean_note and any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t"
-                                for c in clean_note):
-            # NUL, ESC and lone surrogates: the database cannot store them as text.
-            errors["note"] = "The note cannot contain control characters."
-        elif reason == "other" and not _has_visible(clean_note):
-            errors["note"] = "Say why: a note is required when the reason is “Other”."
+    try:
+        clean_note = clean_multiline(
+            "note", note, MAX_NOTE,
+            required=("Say why: a note is required when the reason is “Other”."
+                      if reason == "other" else None)) or None
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
     if errors:
         raise ValidationError(errors)
     assert clean_amount is not None

@@ -143,8 +143,9 @@ def test_huge_odd_or_non_positive_amounts_name_the_amount_field(amount):
 
 @pytest.mark.parametrize("note", ["Double\x00charge", "\ud800", "fine \udfff", "esc\x1b[31m"])
 def test_nul_lone_surrogates_and_control_characters_in_the_note_are_refused(note):
-    assert _errors("5.00", "other", note) == {
-        "note": "The note cannot contain control characters."}
+    errors = _errors("5.00", "other", note)
+    assert set(errors) == {"note"}
+    assert "character" in errors["note"]
 
 
 @pytest.mark.parametrize("reason", ["duplicate\x00", "\ud800", "other\u200b"])

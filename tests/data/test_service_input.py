@@ -6,7 +6,6 @@ and slug uniqueness lost to a concurrent insert gives the same field message as 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import re
 import uuid
 from decimal import Decimal
@@ -452,8 +451,6 @@ REFUNDABLE = Refundable(
     status="completed", open_request_id=None, refusal=None)
 
 
-@pytest.mark.xfail(raises=decimal.InvalidOperation, strict=False,
-                   reason="refunds.py (another part of issue 10): 27+ digits reach quantize")
 @settings(max_examples=80, deadline=None)
 @given(amount=nasty_numbers, reason=st.one_of(nasty_text, st.just("other")), note=nasty_text)
 def test_the_refund_validator_takes_any_input(amount, reason, note):

@@ -52,10 +52,10 @@ def test_a_list_the_login_may_not_read_says_why_in_the_banner_and_the_log(
     qtbot.waitUntil(lambda: page.list_banner.isVisible(), timeout=WAIT)
     said = page.list_banner.text()
     assert "Could not load the users" in said
-    assert "may not read" in said and "permission denied for table users" in said
-    assert "permission denied for table users" in page.view.placeholder_text()
+    assert "may not read" in said and "permission denied on users" in said
+    assert "permission denied on users" in page.view.placeholder_text()
     assert page.model.rowCount() == 0
-    assert any("permission denied for table users" in r.getMessage()
+    assert any("permission denied on users" in r.getMessage()
                for r in caplog.records if r.name == "platform_admin")
     qtbot.waitUntil(lambda: page.count_label.text() == "Count unavailable", timeout=WAIT)
     # Permission is not a lost connection: the connection itself is fine.
