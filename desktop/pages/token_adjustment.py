@@ -146,6 +146,7 @@ class AdjustmentDialog(QDialog):
         self.minus_note.setText("The minus sign selected <b>Remove tokens</b>: type the number "
                                 "of tokens to remove.")
         self.minus_note.setVisible(True)
+        self.adjustSize()  # room for the note: it was cut off mid-sentence
 
     def _on_current_loaded(self, preview) -> None:
         self.current = preview.current
