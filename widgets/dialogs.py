@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from widgets.operations import OperationHandle
 
-__all__ = ["ProgressDialog", "confirm", "show_error"]
+__all__ = ["ProgressDialog", "ask", "confirm", "show_error"]
 
 # QProgressBar takes an int; larger totals are scaled down to this resolution.
 _MAX_BAR_RANGE = 1_000_000
@@ -48,6 +50,50 @@ def confirm(
     confirmed = box.clickedButton() is confirm_button
     box.deleteLater()
     return confirmed
+
+
+def ask(
+    parent: QWidget,
+    *,
+    title: str,
+    text: str,
+    informative: str = "",
+    confirm_label: str,
+    on_confirmed: Callable[[], None],
+    on_declined: Callable[[], None] | None = None,
+) -> QMessageBox:
+    """Ask before applying something that cannot be taken back, without waiting for it.
+
+    Window-modal and opened with ``open()`` (the caller's event loop keeps running);
+    ``on_confirmed`` runs only if ``confirm_label`` was clicked. Cancel is the default
+    button, so Return or Enter declines: a reflexive key press never applies. Returns the
+    box (tests and callers may look at it); it deletes itself once answered.
+    """
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    box.setIcon(QMessageBox.Icon.Warning)
+    confirm_button = box.addButton(confirm_label, QMessageBox.ButtonRole.AcceptRole)
+    cancel_button = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    confirm_button.setAutoDefault(False)
+    box.setDefaultButton(cancel_button)
+    box.setEscapeButton(cancel_button)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+
+    def on_finished(_result: int) -> None:
+        confirmed = box.clickedButton() is confirm_button
+        box.deleteLater()
+        if confirmed:
+            on_confirmed()
+        elif on_declined is not None:
+            on_declined()
+
+    box.finished.connect(on_finished)
+    box.open()
+    return box
 
 
 def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> None:

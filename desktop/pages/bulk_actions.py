@@ -31,13 +31,60 @@ from data.errors import DomainError, ValidationError
 from data.models.content import CONTENT_VISIBILITIES
 from data.services.catalog import BulkPreview, BulkRefusedError, apply_bulk, preview_bulk
 from desktop.database import Database
+from desktop.pages.content_editor import VISIBILITY_LABELS
 from widgets.banner import ERROR_STYLE
+from widgets.dialogs import ask
 
 ACTIONS = (("publish", "Publish"), ("archive", "Archive"), ("set_category", "Set category"),
            ("set_visibility", "Set visibility"))
 VERBS = {"publish": "Publish", "archive": "Archive", "set_category": "Set category of",
          "set_visibility": "Set visibility of"}
 PREVIEW_DELAY_MS = 250
+STATUS_LABELS = {"draft": "Draft", "published": "Published", "archived": "Archived"}
+# What a visibility change means for people, by (from, to); shown next to the count.
+VISIBILITY_EFFECTS = {
+    ("purchased_only", "public"): "anyone can watch them free",
+    ("members_only", "public"): "anyone can watch them free, not only subscribers",
+    ("private", "public"): "anyone can find and watch them",
+    ("purchased_only", "members_only"): "subscribers can watch them without buying",
+}
+DESTRUCTIVE_VISIBILITY = {("purchased_only", "public"), ("members_only", "public"),
+                          ("purchased_only", "members_only")}
+
+
+def _value_label(action: str, value: object) -> str:
+    if action == "set_visibility":
+        return VISIBILITY_LABELS.get(str(value), str(value))
+    if action in ("publish", "archive"):
+        return STATUS_LABELS.get(str(value), str(value))
+    return str(value) if value else "(no category)"
+
+
+def describe_changes(preview: BulkPreview) -> list[str]:
+    """One line per current value: "5 items: Purchased only (buyers) → Public (anyone):
+    anyone can watch them free", with the editor's labels."""
+    groups: dict[object, int] = {}
+    news: dict[object, object] = {}
+    for c in preview.changes:
+        groups[c.old] = groups.get(c.old, 0) + 1
+        news[c.old] = c.new
+    lines = []
+    for old, n in groups.items():
+        line = (f"{n:,} item{'s' if n != 1 else ''}: {_value_label(preview.action, old)} → "
+                f"{_value_label(preview.action, news[old])}")
+        effect = VISIBILITY_EFFECTS.get((old, news[old])) if (
+            preview.action == "set_visibility") else None
+        lines.append(line + (f": {effect}" if effect else ""))
+    return lines
+
+
+def is_destructive(preview: BulkPreview) -> bool:
+    """Paid items opened up for free, or published items archived: ask first."""
+    if preview.action == "set_visibility":
+        return any((c.old, c.new) in DESTRUCTIVE_VISIBILITY for c in preview.changes)
+    if preview.action == "archive":
+        return any(c.old == "published" for c in preview.changes)
+    return False
 
 
 class BulkActionsDialog(QDialog):
@@ -70,7 +117,7 @@ class BulkActionsDialog(QDialog):
         self.category.lineEdit().setPlaceholderText("blank clears the category")
         self.visibility = QComboBox()
         for v in CONTENT_VISIBILITIES:
-            self.visibility.addItem(v, v)
+            self.visibility.addItem(VISIBILITY_LABELS.get(v, v), v)
         self.summary = QLabel("Previewing…")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -87,8 +134,13 @@ class BulkActionsDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.apply_button = QPushButton("&Apply")
         self.apply_button.setEnabled(False)
-        self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.accepted.connect(self._on_apply_clicked)
+        # ActionRole, not Accept: QDialogButtonBox would make it the default and Return in
+        # the combo boxes would apply. Only a click (or Space) applies.
+        self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.ActionRole)
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.apply_button.clicked.connect(self._on_apply_clicked)
         self.buttons.rejected.connect(self.reject)
 
         form = QFormLayout()
@@ -179,7 +231,10 @@ class BulkActionsDialog(QDialog):
             parts.append(f"<b style='color:#b00020'>{bad:,} cannot be changed</b> (listed "
                          "below): fix or deselect them; nothing is changed while any is "
                          "refused.")
-        elif n:
+        if n:
+            parts.append("<br>" + "<br>".join(html.escape(line)
+                                              for line in describe_changes(preview)))
+        if n and not bad:
             sample = ", ".join(html.escape(c.title) for c in preview.changes[:3])
             parts.append(f"For example: {sample}{'…' if n > 3 else ''}.")
         self.summary.setText(" ".join(parts))
@@ -194,11 +249,32 @@ class BulkActionsDialog(QDialog):
         self.apply_button.setText(
             f"&{VERBS[preview.action]} {n:,} item{'s' if n != 1 else ''}")
 
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()  # Return never applies a bulk change
+            return
+        super().keyPressEvent(event)
+
     def _on_apply_clicked(self) -> None:
         preview = self.preview
         if preview is None or not preview.can_apply:
             return
-        action, value = self.chosen()
+        if is_destructive(preview):
+            self.apply_button.setEnabled(False)
+            ask(self, title="Confirm the bulk change",
+                text="\n".join(describe_changes(preview)),
+                informative="This cannot be undone in one step.",
+                confirm_label=VERBS[preview.action].split()[0] + f" {len(preview.changes):,}",
+                on_confirmed=lambda: self._apply(preview),
+                on_declined=lambda: self.apply_button.setEnabled(self.preview is preview))
+            return
+        self._apply(preview)
+
+    def _apply(self, preview: BulkPreview) -> None:
+        if preview is not self.preview:
+            return  # the choice changed while the question was open
+        # What was previewed is what is applied.
+        action, value = preview.action, preview.value
         ids = self.content_ids
         self.apply_button.setEnabled(False)
         self.summary.setText(f"{VERBS[action]} {len(preview.changes):,} items…")

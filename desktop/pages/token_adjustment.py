@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QRadioButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +32,21 @@ from data.services.credits import (
     preview_adjustment,
 )
 from desktop.database import Database
+from widgets.amount_field import AmountField
 from widgets.banner import ERROR_STYLE
+from widgets.dialogs import ask
+
+LARGE_ADJUSTMENT = 1_000
+"""An adjustment above this many tokens asks for a confirmation first."""
+LARGE_FACTOR = 10
+"""So does adding more than this many times the customer's (non-zero) balance."""
+
+
+def is_large_adjustment(amount: int, current: int | None) -> bool:
+    """Whether ``amount`` (signed) is big enough that a slip would hurt: ask first."""
+    if abs(amount) > LARGE_ADJUSTMENT:
+        return True
+    return amount > 0 and current is not None and current > 0 and amount > LARGE_FACTOR * current
 
 
 class AdjustmentDialog(QDialog):
@@ -63,10 +76,13 @@ class AdjustmentDialog(QDialog):
         direction.addWidget(self.add)
         direction.addWidget(self.remove)
         direction.addStretch()
-        self.amount = QSpinBox()
-        self.amount.setRange(0, MAX_ADJUSTMENT)
-        self.amount.setGroupSeparatorShown(True)
-        self.amount.setSuffix(" tokens")
+        # The service's limit (data.services.credits.MAX_ADJUSTMENT, alias of
+        # MAX_ADJUSTMENT_TOKENS): refused with a message over it, never clamped.
+        self.amount = AmountField(maximum=MAX_ADJUSTMENT, unit="tokens", minus_flips=True)
+        self.minus_note = QLabel("")
+        self.minus_note.setWordWrap(True)
+        self.minus_note.setVisible(False)
+        self.confirmation = None
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; the customer's ticket, what happened)")
         self.reason.setMaxLength(500)
@@ -82,13 +98,17 @@ class AdjustmentDialog(QDialog):
         form.addRow("Customer", QLabel(f"<b>{html.escape(customer_label)}</b>"))
         form.addRow("", self.current_label)
         form.addRow("", direction)
-        form.addRow("A&mount", self.amount)
+        amount_label = QLabel("A&mount")
+        amount_label.setBuddy(self.amount.line_edit)
+        form.addRow(amount_label, self.amount)
+        form.addRow("", self.minus_note)
         form.addRow("", self.amount_error)
         form.addRow("Rea&son", self.reason)
         form.addRow("", self.reason_error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.apply_button = self.buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.apply_button.setDefault(True)
+        self.apply_button.setDefault(True)  # a large amount still asks first (submit)
+        self.apply_button.setEnabled(False)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -99,7 +119,9 @@ class AdjustmentDialog(QDialog):
 
         for w in (self.add, self.remove):
             w.toggled.connect(self._update_preview)
-        self.amount.valueChanged.connect(self._update_preview)
+        self.amount.value_changed.connect(self._update_preview)
+        self.amount.minus_typed.connect(self._on_amount_minus_typed)
+        self.remove.toggled.connect(lambda on: None if on else self.minus_note.setVisible(False))
         self._db.read(lambda s: preview_adjustment(s, customer_id, 0),
                       on_success=self._on_current_loaded, on_failure=self._show_failure,
                       context=self)
@@ -112,8 +134,19 @@ class AdjustmentDialog(QDialog):
         label.setVisible(False)
         return label
 
-    def signed_amount(self) -> int:
-        return self.amount.value() * (-1 if self.remove.isChecked() else 1)
+    def signed_amount(self) -> int | None:
+        """The amount with its direction, or None while the field refuses its text."""
+        value = self.amount.value()
+        if value is None:
+            return None
+        return value * (-1 if self.remove.isChecked() else 1)
+
+    def _on_amount_minus_typed(self) -> None:
+        self.remove.setChecked(True)
+        self.minus_note.setText("The minus sign selected <b>Remove tokens</b>: type the number "
+                                "of tokens to remove.")
+        self.minus_note.setVisible(True)
+        self.adjustSize()  # room for the note: it was cut off mid-sentence
 
     def _on_current_loaded(self, preview) -> None:
         self.current = preview.current
@@ -121,31 +154,71 @@ class AdjustmentDialog(QDialog):
         self._update_preview()
 
     def _update_preview(self, *_args) -> None:
-        if self.current is None or self.result_ is not None:
+        if self.result_ is not None:
+            return
+        if self.current is None:
+            self.apply_button.setEnabled(False)
             return
         amount = self.signed_amount()
-        after = self.current + amount
-        if amount == 0:
+        self.apply_button.setEnabled(amount is not None and self.confirmation is None)
+        if amount is None:
             self.preview.setText("")
-        elif after < 0:
+            return
+        after = self.current + amount
+        if after < 0:
             self.preview.setText(
                 f"<span style='{ERROR_STYLE}'>Removing {-amount:,} would leave {after:,}: "
                 f"the balance cannot go below zero.</span>")
         else:
             self.preview.setText(
                 f"New balance will be <b>{after:,}</b> tokens ({amount:+,}). "
-                "One adjustment line is added to the ledger.")
+                "One adjustment line is added to the ledger."
+                + (" <b>A large amount: Apply asks you to confirm it.</b>"
+                   if is_large_adjustment(amount, self.current) else ""))
 
     def submit(self) -> None:
-        """Apply (or re-apply, with the same request id) the adjustment."""
-        if self.result_ is not None:
+        """Apply (or re-apply, with the same request id) the adjustment; a large one only
+        once the confirmation that names it is accepted."""
+        if self.result_ is not None or self.confirmation is not None:
             return
+        amount = self.signed_amount()
+        if amount is None:
+            self.amount.setText(self.amount.text())  # shows the field's message as an error
+            self.amount.setFocus()
+            return
+        if is_large_adjustment(amount, self.current):
+            self._ask_to_confirm(amount)
+            return
+        self._apply(amount)
+
+    def _ask_to_confirm(self, amount: int) -> None:
+        verb = "Add" if amount > 0 else "Remove"
+        after = (f" The balance goes from {self.current:,} to {self.current + amount:,}."
+                 if self.current is not None else "")
+        self.apply_button.setEnabled(False)
+        self.confirmation = ask(
+            self, title="Confirm a large adjustment",
+            text=f"{verb} {abs(amount):,} tokens {'to' if amount > 0 else 'from'} this "
+                 f"customer?{after}",
+            informative="Check the amount: this is more than usual.",
+            confirm_label=f"{verb} {abs(amount):,} tokens",
+            on_confirmed=lambda: self._on_confirmation_answered(amount, True),
+            on_declined=lambda: self._on_confirmation_answered(amount, False))
+
+    def _on_confirmation_answered(self, amount: int, confirmed: bool) -> None:
+        self.confirmation = None
+        if confirmed and amount == self.signed_amount():
+            self._apply(amount)
+        else:
+            self._update_preview()
+            self.apply_button.setEnabled(self.signed_amount() is not None)
+
+    def _apply(self, amount: int) -> None:
         for label in (self.amount_error, self.reason_error):
             label.setVisible(False)
         self.message.setText("Applying…")
         self.apply_button.setEnabled(False)
-        customer, amount, reason, request = (self.customer_id, self.signed_amount(),
-                                             self.reason.text(), self.request_id)
+        customer, reason, request = self.customer_id, self.reason.text(), self.request_id
         self._db.write(
             lambda s, actor: adjust_balance(s, actor, customer, amount, reason, request),
             on_success=self._on_applied, on_failure=self._show_failure, context=self)

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +48,8 @@ from data.services.credits import (
 from desktop.database import Database
 from desktop.pages.formatting import format_count, format_value
 from desktop.pages.token_adjustment import ERROR_STYLE, AdjustmentDialog
-from widgets.dialogs import ProgressDialog, show_error
+from widgets.amount_field import AmountField
+from widgets.dialogs import ProgressDialog, ask, show_error
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
@@ -129,6 +129,10 @@ class BulkGrantDialog(QDialog):
         self.bulk_id: uuid.UUID | None = None
         self.customer_ids: list[uuid.UUID] | None = None
         self.result_ = None
+        # Which "who" request is current: a late answer for an earlier choice is dropped
+        # (the filter's 26 customers once replaced "the selected customer").
+        self._scope_generation = 0
+        self.confirmation = None
 
         self.only_selected = QRadioButton(
             f"The selected customer ({selected.email})" if selected else "The selected customer")
@@ -136,10 +140,12 @@ class BulkGrantDialog(QDialog):
         self.matching = QRadioButton(_describe_filter(flt))
         (self.only_selected if selected else self.matching).setChecked(True)
         self.count_label = QLabel("")
-        self.amount = QSpinBox()
-        self.amount.setRange(0, MAX_ADJUSTMENT)
-        self.amount.setGroupSeparatorShown(True)
-        self.amount.setSuffix(" tokens each")
+        self.amount = AmountField(
+            maximum=MAX_ADJUSTMENT, unit="tokens",
+            minus_message="A bulk grant only adds tokens: to remove some, use Adjust tokens "
+                          "on one customer.")
+        self.amount.line_edit.setPlaceholderText(
+            f"tokens for each customer, at most {MAX_ADJUSTMENT:,}")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required), e.g. 'Outage compensation, 12 Nov'")
         self.message = QLabel("")
@@ -148,11 +154,19 @@ class BulkGrantDialog(QDialog):
         form.addRow("Who", self.only_selected)
         form.addRow("", self.matching)
         form.addRow("", self.count_label)
-        form.addRow("A&mount", self.amount)
+        amount_label = QLabel("A&mount each")
+        amount_label.setBuddy(self.amount.line_edit)
+        form.addRow(amount_label, self.amount)
         form.addRow("Rea&son", self.reason)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.run_button = self.buttons.addButton("Grant", QDialogButtonBox.ButtonRole.ActionRole)
+        self.run_button = self.buttons.addButton("Grant…", QDialogButtonBox.ButtonRole.ActionRole)
+        # Return in a field must not press Grant (nor Close): only a click or Space does,
+        # and Grant only asks; the confirmation's default is Cancel.
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self.run_button.clicked.connect(self.run)
+        self.amount.value_changed.connect(lambda _v: self._update_run_button())
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -162,29 +176,91 @@ class BulkGrantDialog(QDialog):
             w.toggled.connect(self._on_scope_toggled)
         self._on_scope_toggled()
 
+    def keyPressEvent(self, event) -> None:
+        # Return/Enter never act here (QDialog would press a default button): the grant
+        # starts only from the Grant button and its confirmation.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _update_run_button(self) -> None:
+        if self.bulk_id is not None:
+            return
+        self.run_button.setEnabled(self.customer_ids is not None and bool(self.customer_ids)
+                                   and self.amount.value() is not None
+                                   and self.confirmation is None)
+
     def _on_scope_toggled(self, *_args) -> None:
         if self.bulk_id is not None:
             return
+        self._scope_generation += 1
+        generation = self._scope_generation
         self.customer_ids = None
+        self._update_run_button()
         if self.only_selected.isChecked() and self._selected is not None:
-            self._on_ids_loaded([self._selected.customer_id])
+            self._on_ids_loaded(generation, [self._selected.customer_id])
             return
         self.count_label.setText("Counting…")
         flt = self._filter
         self._db.read(lambda s: customer_ids_matching(s, flt),
-                      on_success=self._on_ids_loaded, on_failure=self._on_failed, context=self)
+                      on_success=partial(self._on_ids_loaded, generation),
+                      on_failure=partial(self._on_ids_failed, generation), context=self)
 
-    def _on_ids_loaded(self, ids: list[uuid.UUID]) -> None:
+    def _on_ids_loaded(self, generation: int, ids: list[uuid.UUID]) -> None:
+        if generation != self._scope_generation or self.bulk_id is not None:
+            return  # the answer for a choice that is no longer the current one
         self.customer_ids = ids
         self.count_label.setText(f"<b>{len(ids):,}</b> customer(s) will get the grant.")
+        self._update_run_button()
+
+    def _on_ids_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._scope_generation:
+            return
+        self.count_label.setText("")
+        self._on_failed(exc)
+        self._update_run_button()
 
     def run(self) -> None:
-        """Create the bulk (first time) and run it; after a cancel, run it again (Resume)."""
-        if self.customer_ids is None:
+        """Ask to confirm the total, then create the bulk and run it; after a cancel, run
+        the same bulk again (Resume: nobody is granted twice, so no new question)."""
+        if self.bulk_id is not None:
+            self._start_run()
             return
-        ids, amount, reason = self.customer_ids, self.amount.value(), self.reason.text()
+        if self.customer_ids is None or self.confirmation is not None:
+            return
+        amount = self.amount.value()
+        if amount is None:
+            self.amount.setText(self.amount.text())  # the field's message, as an error
+            self.amount.setFocus()
+            return
+        ids, reason = list(self.customer_ids), self.reason.text()
+        n = len(ids)
+        self.run_button.setEnabled(False)
+        self.confirmation = ask(
+            self, title="Confirm the bulk grant",
+            text=f"Grant {amount:,} tokens to each of {n:,} customer{'s' if n != 1 else ''}: "
+                 f"{amount * n:,} tokens in all?",
+            informative=f"Reason: {reason.strip() or '(none)'}",
+            confirm_label=f"Grant {amount * n:,} tokens",
+            on_confirmed=lambda: self._on_confirmation_answered(ids, amount, reason, True),
+            on_declined=lambda: self._on_confirmation_answered(ids, amount, reason, False))
+
+    def _on_confirmation_answered(self, ids: list[uuid.UUID], amount: int, reason: str,
+                                  confirmed: bool) -> None:
+        self.confirmation = None
+        # What was confirmed is what is granted: if anything changed meanwhile, ask again.
+        if confirmed and ids == self.customer_ids and amount == self.amount.value() \
+                and reason == self.reason.text():
+            self._create(ids, amount, reason)
+        else:
+            self._update_run_button()
+
+    def _create(self, ids: list[uuid.UUID], amount: int, reason: str) -> None:
         if self.bulk_id is None:
             self.run_button.setEnabled(False)
+            self.customer_ids = ids
+            self._scope_generation += 1  # nothing answered from now on replaces the plan
             planned = self.planned_bulk_id
             self._db.write(lambda s, actor: create_bulk_grant(s, actor, amount, reason, ids,
                                                               bulk_id=planned),
@@ -219,7 +295,7 @@ class BulkGrantDialog(QDialog):
     def _on_run_finished(self, result) -> None:
         self.result_ = result
         self.run_button.setEnabled(result.stopped)
-        self.run_button.setText("Resume" if result.stopped else "Grant")
+        self.run_button.setText("Resume" if result.stopped else "Grant…")
         done = result.granted + result.already_granted + result.missing
         missing = (f" {result.missing:,} customer(s) no longer exist and were skipped."
                    if result.missing else "")
@@ -235,6 +311,7 @@ class BulkGrantDialog(QDialog):
 
     def _on_failed(self, exc: BaseException) -> None:
         self.run_button.setEnabled(True)
+        self._update_run_button()
         if isinstance(exc, ValidationError):
             text = "; ".join(f"{k.capitalize()}: {v}" for k, v in exc.field_errors.items())
         elif isinstance(exc, DomainError):
@@ -313,6 +390,8 @@ class TokenBalancesPage(QWidget):
                                              grow=self.ledger_view)), 1)
         layout.addLayout(actions)
         self._loaded = False
+        # Per customer, the latest balance reload asked for: older answers are dropped.
+        self._balance_requests: dict[uuid.UUID, int] = {}
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -380,10 +459,15 @@ class TokenBalancesPage(QWidget):
     def _on_balance_adjusted(self, result) -> None:
         """Show the new balance and ledger line at once, without reloading the list."""
         customer = result.customer_id
+        self._balance_requests[customer] = request = self._balance_requests.get(customer, 0) + 1
         self._db.read(lambda s: get_balance(s, customer),
-                      on_success=self._on_balance_reloaded, context=self)
+                      on_success=partial(self._on_balance_reloaded, customer, request),
+                      context=self)
 
-    def _on_balance_reloaded(self, row: BalanceRow | None) -> None:
+    def _on_balance_reloaded(self, customer: uuid.UUID, request: int,
+                             row: BalanceRow | None) -> None:
+        if request != self._balance_requests.get(customer):
+            return  # a later adjustment's reload is on its way: this balance is older
         if row is None:
             return
         if self.model.row_index(row.customer_id) is None:

@@ -582,3 +582,30 @@ def test_a_save_answered_after_another_item_was_selected_does_not_replace_it(
     assert page.detail.record.id == second.id
     assert page.detail.editor.title.text() == second.title
     assert page.view.current_row().id == second.id
+
+def test_bulk_visibility_preview_names_the_change_and_enter_does_not_apply(
+        qtbot, page, demo_engine, creator):
+    tag = uuid.uuid4().hex[:6]
+    ids = [add_item(demo_engine, creator, f"Vis {tag} {i}", slug=f"vis-{tag}-{i}")
+           for i in range(2)]
+    qtbot.keyClicks(page.search, f"vis-{tag}")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and not page.model.is_loading,
+                    timeout=WAIT)
+    _select_ids(qtbot, page, ids)
+    qtbot.mouseClick(page.bulk_button, Qt.MouseButton.LeftButton)
+    dialog = page.findChild(catalog_page_module.BulkActionsDialog)
+    dialog.action.setCurrentIndex(dialog.action.findData("set_visibility"))
+    dialog.visibility.setCurrentIndex(dialog.visibility.findData("public"))
+    qtbot.waitUntil(lambda: dialog.preview is not None and dialog.apply_button.isEnabled()
+                    and dialog.preview.value == "public", timeout=WAIT)
+    summary = dialog.summary.text()
+    assert "2 items: Purchased only (buyers) → Public (anyone): anyone can watch them free" \
+        in summary
+    assert dialog.visibility.currentText() == "Public (anyone)"
+    assert not dialog.apply_button.isDefault()
+    qtbot.keyClick(dialog.visibility, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    page._db.runner.wait_for_done(WAIT)
+    assert {_db_item(demo_engine, i).visibility for i in ids} == {"purchased_only"}
+    dialog.reject()

@@ -31,6 +31,11 @@ def _select(qtbot, page, i):
     return row
 
 
+def _click(box, label):
+    [button] = [b for b in box.buttons() if b.text() == label]
+    button.click()
+
+
 def _ledger(engine, customer_id):
     with engine.connect() as conn:
         return conn.execute(text(
@@ -55,7 +60,7 @@ def test_adjustment_dialog_updates_list_and_ledger_without_reload(qtbot, demo_da
     generation = page.model.generation
     dialog = page.open_adjustment()
     qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
-    dialog.amount.setValue(25)
+    dialog.amount.setText(str(25))
     qtbot.keyClicks(dialog.reason, "Goodwill after failed booking")
     assert f"{row.current_balance + 25:,}" in dialog.preview.text()
     with qtbot.waitSignal(dialog.finished, timeout=WAIT):
@@ -78,7 +83,7 @@ def test_missing_reason_is_shown_and_nothing_is_written(qtbot, demo_database, de
     before = _ledger(demo_engine, row.customer_id)
     dialog = page.open_adjustment()
     qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
-    dialog.amount.setValue(5)
+    dialog.amount.setText(str(5))
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(dialog.reason_error.isVisible, timeout=WAIT)
     assert "reason" in dialog.reason_error.text().lower()
@@ -92,7 +97,7 @@ def test_removal_below_zero_is_refused_with_the_numbers(qtbot, demo_database, de
     dialog = page.open_adjustment()
     qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
     dialog.remove.setChecked(True)
-    dialog.amount.setValue(row.current_balance + 7)
+    dialog.amount.setText(str(row.current_balance + 7))
     assert "below zero" in dialog.preview.text()
     qtbot.keyClicks(dialog.reason, "Clawback")
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
@@ -107,7 +112,7 @@ def test_double_submit_applies_once(qtbot, demo_database, demo_engine):
     before = len(_ledger(demo_engine, row.customer_id))
     dialog = page.open_adjustment()
     qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
-    dialog.amount.setValue(3)
+    dialog.amount.setText(str(3))
     dialog.reason.setText("Double click")
     dialog.apply_button.setEnabled(True)
     dialog.submit()
@@ -131,7 +136,7 @@ def test_adjust_from_the_users_page(qtbot, demo_database, demo_engine):
     assert page.detail.balance.text() == "No token balance."
     dialog = page.detail.open_token_adjustment()
     qtbot.waitUntil(lambda: dialog.current == 0, timeout=WAIT)
-    dialog.amount.setValue(40)
+    dialog.amount.setText(str(40))
     dialog.reason.setText("Welcome tokens")
     dialog.submit()
     qtbot.waitUntil(lambda: "40 tokens" in page.detail.balance.text(), timeout=WAIT)
@@ -145,9 +150,12 @@ def test_bulk_grant_to_everyone_matching_then_resume_grants_nobody_twice(qtbot, 
     qtbot.waitUntil(lambda: dialog.customer_ids is not None, timeout=WAIT)
     total = len(dialog.customer_ids)
     assert total > 10
-    dialog.amount.setValue(2)
+    dialog.amount.setText(str(2))
     dialog.reason.setText("Outage compensation")
-    dialog.run()
+    dialog.run()  # every bulk grant asks first, naming the total
+    box = dialog.confirmation
+    assert f"{2 * total:,} tokens in all" in box.text()
+    _click(box, f"Grant {2 * total:,} tokens")
     qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=WAIT)
     assert dialog.result_.granted == total and not dialog.result_.stopped
     dialog.run()  # the same bulk again: everyone already has it
@@ -187,3 +195,89 @@ def test_double_click_on_the_ledger_opens_the_adjustment(qtbot, demo_database):
     dialogs = [d for d in page.findChildren(QDialog) if d.isVisible()]
     assert len(dialogs) == 1 and dialogs[0].customer_id == row.customer_id
     dialogs[0].reject()
+
+
+def test_typed_minus_selects_remove_and_never_adds(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    dialog = page.open_adjustment()
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
+    qtbot.keyClicks(dialog.amount.line_edit, "-99999999")
+    assert dialog.remove.isChecked() and not dialog.add.isChecked()
+    assert dialog.amount.text() == "99999999"  # what was typed, never clamped
+    assert "At most 1,000,000" in dialog.amount.error_label.text()
+    assert not dialog.apply_button.isEnabled()
+    assert "+" not in dialog.preview.text()
+    for bad in ("abc", "1.5", "1e3", ""):
+        dialog.amount.setText(bad)
+        assert dialog.amount.error_label.isVisible() and dialog.amount.error_label.text()
+        assert not dialog.apply_button.isEnabled()
+    before = _ledger(demo_engine, row.customer_id)
+    dialog.reason.setText("Typed a minus")
+    qtbot.keyClick(dialog.amount.line_edit, Qt.Key.Key_Return)
+    assert _ledger(demo_engine, row.customer_id) == before
+    dialog.reject()
+
+
+def test_large_adjustment_asks_and_declining_writes_nothing(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    before = _ledger(demo_engine, row.customer_id)
+    dialog = page.open_adjustment()
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=WAIT)
+    qtbot.keyClicks(dialog.amount.line_edit, "5000")
+    qtbot.keyClicks(dialog.reason, "Big goodwill")
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    box = dialog.confirmation
+    assert box is not None and "5,000 tokens" in box.text()
+    assert box.defaultButton().text() == "Cancel"
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter declines
+    qtbot.waitUntil(lambda: dialog.confirmation is None, timeout=WAIT)
+    demo_database.runner.wait_for_done(WAIT)
+    assert _ledger(demo_engine, row.customer_id) == before
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT):
+        _click(dialog.confirmation, "Add 5,000 tokens")
+    assert _ledger(demo_engine, row.customer_id)[0][0] == 5000
+
+
+def test_enter_alone_cannot_apply_a_bulk_grant(qtbot, demo_database, demo_engine):
+    page = _page(qtbot, demo_database)
+    dialog = page.open_bulk_grant()
+    qtbot.waitUntil(lambda: dialog.customer_ids is not None, timeout=WAIT)
+    qtbot.keyClicks(dialog.amount.line_edit, "500")
+    qtbot.keyClicks(dialog.reason, "Enter only")
+    for _ in range(3):
+        qtbot.keyClick(dialog.amount.line_edit, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert dialog.confirmation is None and dialog.bulk_id is None
+    dialog.amount.line_edit.clear()
+    qtbot.keyClicks(dialog.amount.line_edit, "-500")
+    assert dialog.amount.text() == "-500"
+    assert "only adds" in dialog.amount.error_label.text()
+    assert not dialog.run_button.isEnabled()
+    demo_database.runner.wait_for_done(WAIT)
+    with demo_engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM credit_transactions "
+                              "WHERE description = 'Enter only'")).scalar()
+    assert n == 0
+
+
+def test_a_late_count_of_the_filter_does_not_replace_the_selected_customer(
+        qtbot, demo_database, demo_engine):
+    """The filter's answer is held behind a row lock taken by a second connection, so it
+    arrives after the choice moved to the selected customer."""
+    page = _page(qtbot, demo_database)
+    row = _select(qtbot, page, 0)
+    with demo_engine.connect() as locker:
+        locker.execute(text("LOCK TABLE credit_balances IN ACCESS EXCLUSIVE MODE"))
+        dialog = page.open_bulk_grant()
+        dialog.matching.setChecked(True)  # asks for the filter's customers: held by the lock
+        dialog.only_selected.setChecked(True)
+        assert dialog.customer_ids == [row.customer_id]
+        locker.rollback()
+    demo_database.runner.wait_for_done(WAIT)
+    qtbot.wait(50)
+    assert dialog.customer_ids == [row.customer_id]
+    assert "1 customer" in dialog.count_label.text().replace("<b>", "").replace("</b>", "")
+    dialog.reject()
