@@ -1,0 +1,73 @@
+"""``platform-admin`` as a person runs it (a subprocess): a bad URL, an unreachable server,
+a missing database or role is said in one sentence, with a non-zero exit and no traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+COMMANDS = {
+    "db check": ["db", "check"],
+    "db upgrade": ["db", "upgrade"],
+    "ledger check": ["ledger", "check"],
+    "refunds recover": ["refunds", "recover"],
+    "demo-data": ["demo-data", "--users", "5"],
+}
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the socket is
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            ) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "desktop.cli", *args], cwd=ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def _bad_urls(server) -> dict[str, tuple[str, str]]:
+    """Each bad target and a word its sentence must contain."""
+    host = server.socket_dir
+    return {
+        "not a url": ("not a url", "not a database URL"),
+        "mysql": ("mysql://root@127.0.0.1/x", "PostgreSQL only"),
+        "port 99999": ("postgresql://u@127.0.0.1:99999/x", "99999"),
+        "port abc": ("postgresql://u@127.0.0.1:abc/x", '"abc"'),
+        "closed port": (f"postgresql://u@127.0.0.1:{_closed_port()}/x", "cannot be reached"),
+        "missing database": (f"postgresql://postgres@/no_such_db?host={host}",
+                             'no database named "no_such_db"'),
+        "missing role": (f"postgresql://nobody_here@/postgres?host={host}",
+                         'no user named "nobody_here"'),
+    }
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_bad_target_gets_one_sentence(pg_server, command):
+    stripe = {"PLATFORM_ADMIN_STRIPE_SECRET_KEY": "sk_test_x"}
+    extra = (["--stripe-api-base", f"http://127.0.0.1:{_closed_port()}"]
+             if command == "refunds recover" else [])
+    for case, (url, words) in _bad_urls(pg_server).items():
+        done = run_cli(*COMMANDS[command], "--database-url", url, *extra, env=stripe)
+        output = done.stdout + done.stderr
+        assert done.returncode != 0, (case, output)
+        assert "Traceback" not in output, (case, output)
+        assert len(output.strip().splitlines()) <= 3, (case, output)
+        assert words in output, (case, output)
+
+
+def test_a_bad_url_in_the_environment_is_said_too():
+    done = run_cli("ledger", "check", env={"PLATFORM_ADMIN_DATABASE_URL": "mysql://root@h/x"})
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "PostgreSQL only" in done.stderr
