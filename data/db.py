@@ -141,6 +141,9 @@ _EXPLANATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"terminating connection|server closed the connection|"
                 r"connection is closed|SSL connection has been closed", re.I),
      "The connection to the database was lost."),
+    (re.compile(r"must be owner of (?:table|relation|materialized view) (\S+)", re.I),
+     'The database user does not own the table "{0}": run this as the owner of the '
+     "platform's tables."),
     (re.compile(r"permission denied", re.I),
      "The database user is not allowed to do this."),
 ]
