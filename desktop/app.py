@@ -44,14 +44,34 @@ def _quit_on_signals(app: QApplication) -> QTimer:
     """Ctrl+C or SIGTERM close the app cleanly (so the demo's temp server is removed).
 
     Python only runs signal handlers between bytecodes; a timer gives it the chance while
-    Qt's event loop is waiting.
+    Qt's event loop is waiting (the start dialog's and every other modal ``exec()`` too).
+    A modal dialog runs an event loop of its own that ``quit()`` does not end: it is
+    rejected first, so the start dialog's ``exec()`` returns and the app ends as when it is
+    closed (a demo being opened is cancelled and its temp server removed).
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
+        signal.signal(sig, lambda *_: _end_app(app))
     timer = QTimer()
     timer.start(250)
     timer.timeout.connect(lambda: None)
     return timer
+
+
+def _end_app(app: QApplication) -> None:
+    for _ in range(50):  # nested modal dialogs, innermost first; bounded if one refuses
+        modal = app.activeModalWidget()
+        if modal is None:
+            break
+        if isinstance(modal, QDialog):
+            modal.reject()
+        else:
+            modal.close()
+        if modal.isVisible():
+            modal.hide()
+    for window in app.topLevelWidgets():
+        if isinstance(window, QDialog) and window.isVisible():
+            window.reject()
+    app.quit()
 
 
 def run_app(args) -> int:
@@ -72,6 +92,10 @@ def run_app(args) -> int:
     dialog = StartDialog(runner, settings, demo_users=args.demo_users,
                          stripe_api_base=getattr(args, "stripe_api_base", None))
     url = args.database_url or database_url_from_env()
+    # What a person at the terminal needs: how to stop it (said once the dialog waits).
+    QTimer.singleShot(0, lambda: print(
+        "Platform Admin is open; close its window or press Ctrl+C here to quit.",
+        file=sys.stderr, flush=True))
     if args.demo:
         dialog.open_demo()
     elif url:

@@ -4,9 +4,11 @@ a missing database or role is said in one sentence, with a non-zero exit and no 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,28 @@ def test_a_bad_url_in_the_environment_is_said_too():
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "PostgreSQL only" in done.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_end_the_app_while_the_start_dialog_waits(sig):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    process = subprocess.Popen([sys.executable, "-m", "desktop.cli"], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    guard = threading.Timer(60, process.kill)  # a hang guard, not a timing assertion
+    guard.start()
+    try:
+        seen = []
+        while not seen or "Ctrl+C" not in seen[-1]:  # said once the start dialog waits
+            seen.append(process.stderr.readline())
+            assert seen[-1], seen  # the app ended before saying it
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=30)  # a hang guard, not a timing assertion
+    finally:
+        guard.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err  # ended by the app itself, not by the signal
+    assert "Traceback" not in err
