@@ -6,6 +6,7 @@ Nothing else constructs these; pages get what they need through their constructo
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -74,9 +75,37 @@ def _end_app(app: QApplication) -> None:
     app.quit()
 
 
-def run_app(args) -> int:
-    logging.basicConfig(level=logging.INFO)
+def log_file_path() -> Path:
+    """The app's log file: ``$XDG_STATE_HOME/platform-admin/platform-admin.log`` (by default
+    under ``~/.local/state``)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "platform-admin" / "platform-admin.log"
+
+
+def _set_up_logging() -> Path | None:
+    """Everything (the embedded server's initdb output, each migration, ...) to the log file;
+    only warnings and errors to the terminal. None when the file cannot be written (then the
+    terminal still gets warnings and errors only)."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    terminal = logging.StreamHandler()
+    terminal.setLevel(logging.WARNING)
+    terminal.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(terminal)
     logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per HTTP request
+    path = log_file_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return path
+
+
+def run_app(args) -> int:
+    log_path = _set_up_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
@@ -93,8 +122,9 @@ def run_app(args) -> int:
                          stripe_api_base=getattr(args, "stripe_api_base", None))
     url = args.database_url or database_url_from_env()
     # What a person at the terminal needs: how to stop it (said once the dialog waits).
+    where = f" (log: {log_path})" if log_path else ""
     QTimer.singleShot(0, lambda: print(
-        "Platform Admin is open; close its window or press Ctrl+C here to quit.",
+        f"Platform Admin is open{where}; close its window or press Ctrl+C here to quit.",
         file=sys.stderr, flush=True))
     if args.demo:
         dialog.open_demo()
@@ -109,6 +139,7 @@ def run_app(args) -> int:
     refund_recovery = RefundRecovery(database)
     window = MainWindow(database, settings, refund_recovery=refund_recovery)
     window.show()
+    log.info("Opened %s", backend.label)
     # After the window is up: finish refunds left open (the app may have died between
     # Stripe's answer and the database update), then check pending ones periodically.
     refund_recovery.start()

@@ -98,3 +98,31 @@ def test_ctrl_c_and_sigterm_end_the_app_while_the_start_dialog_waits(sig):
             process.communicate()
     assert process.returncode == 0, err  # ended by the app itself, not by the signal
     assert "Traceback" not in err
+
+
+def test_the_demo_start_up_keeps_the_terminal_to_a_few_lines(tmp_path):
+    """initdb's and each migration's output go to the app's log file, not the terminal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(tmp_path))
+    log = tmp_path / "platform-admin" / "platform-admin.log"
+    process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "--demo",
+                                "--demo-users", "20"], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    guard = threading.Timer(180, process.kill)  # a hang guard, not a timing assertion
+    guard.start()
+    try:
+        while process.poll() is None and not (log.exists() and "Opened" in log.read_text()):
+            threading.Event().wait(0.2)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate()
+    finally:
+        guard.cancel()
+    logged = log.read_text()
+    assert "Opened Demo database" in logged
+    assert "initdb" in logged and "Running upgrade" in logged
+    terminal = [line for line in (out + err).splitlines()
+                if line.strip() and "propagateSizeHints" not in line]  # Qt offscreen plugin
+    assert len(terminal) <= 3, terminal
+    assert any("Ctrl+C" in line for line in terminal)
+    assert process.returncode == 0, err
