@@ -126,3 +126,14 @@ def test_the_demo_start_up_keeps_the_terminal_to_a_few_lines(tmp_path):
     assert len(terminal) <= 3, terminal
     assert any("Ctrl+C" in line for line in terminal)
     assert process.returncode == 0, err
+
+
+@pytest.mark.parametrize("base", ["not a url", "ftp://127.0.0.1/x", "http://127.0.0.1:99999"])
+def test_refunds_recover_says_a_bad_stripe_address_in_one_sentence(base):
+    done = run_cli("refunds", "recover", "--database-url", "postgresql://u@127.0.0.1:1/x",
+                   "--stripe-api-base", base,
+                   env={"PLATFORM_ADMIN_STRIPE_SECRET_KEY": "sk_test_x"})
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
+    assert "is not an address" in output
