@@ -22,7 +22,7 @@ URL_SHAPE = "postgresql://user@host:port/database"
 _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
 
 
-def url_problem(url: str | URL | None) -> str | None:
+def database_url_problem(url: str | URL | None) -> str | None:
     """What is wrong with a database URL, in one sentence, or None when the app can use it.
 
     The same words on the command line and in the start dialog. A URL is used as given or
@@ -56,8 +56,8 @@ def url_problem(url: str | URL | None) -> str | None:
 
 def parse_database_url(url: str | URL | None) -> URL:
     """The URL to connect with (psycopg 3), or :class:`ValidationError` on
-    ``database_url`` saying in words what is wrong (see :func:`url_problem`)."""
-    problem = url_problem(url)
+    ``database_url`` saying in words what is wrong (see :func:`database_url_problem`)."""
+    problem = database_url_problem(url)
     if problem:
         raise ValidationError({DATABASE_URL_FIELD: problem})
     u = make_url(url.strip()) if isinstance(url, str) else url

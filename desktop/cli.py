@@ -79,12 +79,12 @@ def _add_stripe_base(parser: argparse.ArgumentParser, *, top: bool = False) -> N
 def _require_url(args):
     """The database URL to use (a SQLAlchemy URL), or exit with one sentence saying what is
     wrong with it: missing, not a URL, not PostgreSQL, a bad port."""
-    from data.db import url_problem
+    from data.db import database_url_problem
 
     url = args.database_url or database_url_from_env()
     if not url:
         sys.exit(f"platform-admin: no database: give --database-url or set {DATABASE_URL_ENV}")
-    problem = url_problem(url)
+    problem = database_url_problem(url)
     if problem:
         sys.exit(f"platform-admin: {problem}")
     from data.db import parse_database_url

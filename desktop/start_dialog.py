@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import URL
 
-from data.db import url_problem
+from data.db import database_url_problem
 from data.errors import DomainError, IncompatibleSchemaError, ValidationError
 from desktop.database import Backend
 from desktop.startup import open_demo, open_url
@@ -104,7 +104,7 @@ class StartDialog(QDialog):
         self._start(lambda ctx: open_demo(users, ctx.report_progress, stripe_api_base=api_base))
 
     def open_url(self, url: str | URL) -> None:
-        problem = url_problem(url)  # the words the command line uses too
+        problem = database_url_problem(url)  # the words the command line uses too
         if problem:
             self._show_error(problem)
             return
