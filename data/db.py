@@ -12,17 +12,68 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.errors import ConnectionLostError
+from data.errors import ConnectionLostError, ValidationError
 
 DATABASE_URL_ENV = "PLATFORM_ADMIN_DATABASE_URL"
+DATABASE_URL_FIELD = "database_url"
+URL_SHAPE = "postgresql://user@host:port/database"
+# The schemes the app takes; each means PostgreSQL through psycopg 3 (psycopg2 is not used,
+# but a URL written for it names the same server).
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+
+
+def database_url_problem(url: str | URL | None) -> str | None:
+    """What is wrong with a database URL, in one sentence, or None when the app can use it.
+
+    The same words on the command line and in the start dialog. A URL is used as given or
+    refused: never turned into another server's.
+    """
+    if url is None or (isinstance(url, str) and not url.strip()):
+        return f"No database URL given: expected {URL_SHAPE}."
+    if isinstance(url, str):
+        text_url = url.strip()
+        scheme = text_url.split("://", 1)[0] if "://" in text_url else None
+        if scheme is not None and scheme.lower() not in _POSTGRES_SCHEMES and re.fullmatch(
+                r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+            return (f"That is a {scheme} URL; Platform Admin works on PostgreSQL only: "
+                    f"expected {URL_SHAPE}.")
+        port = re.match(r"[^:/]+://(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?]*):([^/?]*)", text_url)
+        if port and port.group(1) and not port.group(1).isdigit():
+            return f'The port "{port.group(1)}" is not a number: expected {URL_SHAPE}.'
+        try:
+            u = make_url(text_url)
+        except Exception:  # noqa: BLE001 - ArgumentError, ValueError: any unparsable text
+            return f"That is not a database URL: expected {URL_SHAPE}."
+    else:
+        u = url
+    if u.drivername.lower() not in _POSTGRES_SCHEMES:
+        return (f"That is a {u.drivername} URL; Platform Admin works on PostgreSQL only: "
+                f"expected {URL_SHAPE}.")
+    if u.port is not None and not 1 <= u.port <= 65535:
+        return f"The port {u.port} is not a port number (1 to 65535): expected {URL_SHAPE}."
+    return None
+
+
+def parse_database_url(url: str | URL | None) -> URL:
+    """The URL to connect with (psycopg 3), or :class:`ValidationError` on
+    ``database_url`` saying in words what is wrong (see :func:`database_url_problem`)."""
+    problem = database_url_problem(url)
+    if problem:
+        raise ValidationError({DATABASE_URL_FIELD: problem})
+    u = make_url(url.strip()) if isinstance(url, str) else url
+    return u.set(drivername="postgresql+psycopg")
 
 
 def normalise_url(url: str | URL) -> URL:
-    """Accept ``postgresql://`` URLs as people write them and use the psycopg 3 driver."""
-    u = make_url(url) if isinstance(url, str) else url
-    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
-        u = u.set(drivername="postgresql+psycopg")
-    return u
+    """Accept ``postgresql://`` URLs as people write them and use the psycopg 3 driver;
+    anything else raises :class:`ValidationError` (never rewritten to another server)."""
+    return parse_database_url(url)
+
+
+def libpq_dsn(url: str | URL) -> str:
+    """The URL as libpq (``psycopg.connect``) takes it; validated like :func:`parse_database_url`."""
+    u = parse_database_url(url).set(drivername="postgresql")
+    return u.render_as_string(hide_password=False)
 
 
 def database_url_from_env() -> str | None:
@@ -90,6 +141,9 @@ _EXPLANATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"terminating connection|server closed the connection|"
                 r"connection is closed|SSL connection has been closed", re.I),
      "The connection to the database was lost."),
+    (re.compile(r"must be owner of (?:table|relation|materialized view) (\S+)", re.I),
+     'The database user does not own the table "{0}": run this as the owner of the '
+     "platform's tables."),
     (re.compile(r"permission denied", re.I),
      "The database user is not allowed to do this."),
 ]

@@ -6,8 +6,10 @@ customer this compares, in set-based SQL (one pass of window functions over
 
 - the balance with the sum of the ledger, and with the last row's ``balance_after``;
 - ``lifetime_earned`` / ``lifetime_spent`` with the sums of positive / negative amounts;
-- each row's ``balance_after`` with the previous row's plus its amount (in ``created_at``,
-  ``id`` order), reporting the first row where the running total breaks;
+- the chain of balances: each row's ``balance_after - amount`` must be the ``balance_after`` of
+  a row before it (the first starting at 0), found on values, not on ``created_at`` order
+  (the platform stamps rows with ``NOW()``, so concurrent transactions cross); the chain's
+  end is the "last balance_after"; the first row that starts from nowhere is reported;
 - ledger rows of a customer who has no balance row.
 """
 
@@ -56,25 +58,58 @@ class LedgerMismatch:
         return f"{line} ({self.detail})" if self.detail else line
 
 
-# Per customer, over the ledger newest first: lead() is the previous (older) row.
-_PER_CUSTOMER = text("""
-WITH t AS (
-    SELECT customer_id, amount, balance_after,
-           balance_after - coalesce(lead(balance_after) OVER w, 0) - amount AS drift,
-           row_number() OVER w AS rn
+# The ledger is a chain: each row's balance before it (balance_after - amount) is the
+# balance_after of the row before it, and the first starts at 0. The platform stamps rows with
+# NOW(), its transaction's start, so concurrent transactions write rows whose created_at
+# order is not the chain's order: the chain is checked on values, never on created_at.
+# Per customer and balance value v, "surplus" counts the rows ending at v (plus the start at
+# 0) minus the rows starting from v. On an unbroken chain every surplus is 0 but the chain's
+# end (+1); a row starting from a value no row ended at (a tampered or deleted row before
+# it) leaves a negative surplus.
+_CHAIN = """
+tx AS (
+    SELECT customer_id, id, created_at, amount, balance_after,
+           balance_after - amount AS before,
+           row_number() OVER (PARTITION BY customer_id ORDER BY created_at DESC, id DESC) AS rn,
+           lag(balance_after) OVER (PARTITION BY customer_id ORDER BY created_at, id)
+               AS prev_after
     FROM credit_transactions
-    WINDOW w AS (PARTITION BY customer_id ORDER BY created_at DESC, id DESC)
+    {where}
+),
+nodes AS (
+    SELECT customer_id, v, sum(d) AS surplus
+    FROM (
+        SELECT customer_id, balance_after AS v, 1 AS d FROM tx
+        UNION ALL SELECT customer_id, before, -1 FROM tx
+        UNION ALL SELECT DISTINCT customer_id, 0, 1 FROM tx
+    ) edges
+    GROUP BY customer_id, v
+    HAVING sum(d) <> 0
+)
+"""
+
+_PER_CUSTOMER = text("WITH " + _CHAIN.format(where="") + """,
+chain AS (
+    SELECT customer_id,
+           coalesce(-sum(surplus) FILTER (WHERE surplus < 0), 0) AS breaks,
+           CASE WHEN count(*) FILTER (WHERE surplus > 0) = 1
+                 AND sum(surplus) FILTER (WHERE surplus > 0) = 1
+                THEN min(v) FILTER (WHERE surplus > 0) END AS chain_end
+    FROM nodes
+    GROUP BY customer_id
 ),
 per AS (
-    SELECT customer_id,
+    SELECT tx.customer_id,
            count(*) AS n,
            sum(amount) AS total,
            coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS earned,
            coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS spent,
-           min(balance_after) FILTER (WHERE rn = 1) AS last_after,
-           count(*) FILTER (WHERE drift <> 0) AS breaks
-    FROM t
-    GROUP BY customer_id
+           -- The chain's end; when the chain is broken and has no one end, the newest row.
+           coalesce(min(c.chain_end), min(balance_after) FILTER (WHERE rn = 1)) AS last_after,
+           coalesce(min(c.breaks), 0) AS breaks
+    FROM tx
+    LEFT JOIN chain c ON c.customer_id = tx.customer_id
+    GROUP BY tx.customer_id
 )
 SELECT coalesce(b.customer_id, p.customer_id) AS customer_id, u.email,
        b.id IS NOT NULL AS has_balance, b.current_balance, b.lifetime_earned, b.lifetime_spent,
@@ -92,18 +127,29 @@ WHERE b.id IS NULL
 ORDER BY u.email NULLS LAST, 1
 """)
 
-# The oldest breaking row of each customer whose running total breaks.
-_FIRST_BREAKS = text("""
-SELECT DISTINCT ON (customer_id) customer_id, id, created_at, expected, balance_after
-FROM (
-    SELECT customer_id, id, created_at, balance_after,
-           coalesce(lag(balance_after) OVER w, 0) + amount AS expected
-    FROM credit_transactions
-    WHERE customer_id = ANY(:ids)
-    WINDOW w AS (PARTITION BY customer_id ORDER BY created_at, id)
-) s
-WHERE balance_after <> expected
-ORDER BY customer_id, created_at, id
+# The oldest breaking row of each customer whose chain breaks: of the rows starting from a
+# value too few rows ended at, the newest ones are the breaks. What it should have said: the
+# newest dangling chain end written before it (else the row before it in time), plus its amount.
+_FIRST_BREAKS = text("WITH " + _CHAIN.format(where="WHERE customer_id = ANY(:ids)") + """,
+ranked AS (
+    SELECT tx.*, -n.surplus AS deficit,
+           row_number() OVER (PARTITION BY tx.customer_id, tx.before
+                              ORDER BY tx.created_at DESC, tx.id DESC) AS k
+    FROM tx
+    JOIN nodes n ON n.customer_id = tx.customer_id AND n.v = tx.before AND n.surplus < 0
+)
+SELECT DISTINCT ON (b.customer_id) b.customer_id, b.id, b.created_at, b.balance_after,
+       coalesce((SELECT t.balance_after
+                 FROM tx t
+                 JOIN nodes n ON n.customer_id = t.customer_id AND n.v = t.balance_after
+                                 AND n.surplus > 0
+                 WHERE t.customer_id = b.customer_id
+                   AND (t.created_at, t.id) < (b.created_at, b.id)
+                 ORDER BY t.created_at DESC, t.id DESC
+                 LIMIT 1), b.prev_after, 0) + b.amount AS expected
+FROM ranked b
+WHERE b.k <= b.deficit
+ORDER BY b.customer_id, b.created_at, b.id
 """)
 
 

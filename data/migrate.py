@@ -33,12 +33,83 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration up to ``revision`` on ``engine``'s database."""
+    """Apply every migration up to ``revision`` on ``engine``'s database, one at a time.
+
+    A migration is not one transaction: ``CREATE INDEX CONCURRENTLY`` needs an autocommit
+    block, which commits what the migration created before it. When a migration then fails
+    (e.g. run by a login that does not own the platform's tables), what it had created in the
+    app's schema is dropped again, so the database is left at the previous revision and the
+    next upgrade (by the owner) carries on. Invalid ``ix_admin_`` indexes a failed
+    ``CONCURRENTLY`` build left are dropped before each step, so that it builds them again.
+    """
     cfg = alembic_config()
+    script = ScriptDirectory.from_config(cfg)
+    current = current_revision(engine)
+    target = script.get_current_head() if revision == "head" else revision
+    steps = [s.revision for s in reversed(list(script.iterate_revisions(target, current)))]
+    for step in steps:
+        _drop_invalid_app_indexes(engine)
+        before = _app_schema_objects(engine)
+        try:
+            with engine.connect() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, step)
+                conn.commit()
+        except BaseException:
+            _drop_created_since(engine, before)
+            raise
+        finally:
+            cfg.attributes.pop("connection", None)
+
+
+def _app_schema_objects(engine: Engine) -> set[tuple[str, str]]:
+    """(kind, name) of every relation and type in the app's schema."""
     with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-        conn.commit()
+        rows = conn.execute(text(
+            "SELECT c.relkind::text, c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s "
+            "UNION ALL SELECT 'type', t.typname FROM pg_type t "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = :s "
+            "AND t.typtype IN ('e', 'c', 'd') AND t.typrelid = 0"), {"s": APP_SCHEMA}).all()
+    return {(kind, name) for kind, name in rows}
+
+
+_DROP = {"r": "TABLE", "p": "TABLE", "m": "MATERIALIZED VIEW", "v": "VIEW", "S": "SEQUENCE",
+         "i": "INDEX", "I": "INDEX", "type": "TYPE"}
+_DROP_ORDER = ("m", "v", "r", "p", "S", "i", "I", "type")
+
+
+def _drop_created_since(engine: Engine, before: set[tuple[str, str]]) -> None:
+    """Drop what a failed migration created in the app's schema (never anything else: the
+    platform's tables and what was there before it stay as they are). Best effort: when
+    the database is gone, the failure itself is what the caller reports."""
+    try:
+        created = _app_schema_objects(engine) - before
+        if not created:
+            return
+        with engine.begin() as conn:
+            for kind in _DROP_ORDER:
+                for k, name in sorted(created):
+                    if k == kind:
+                        conn.execute(text(
+                            f'DROP {_DROP[kind]} IF EXISTS {APP_SCHEMA}."{name}" CASCADE'))
+    except Exception:  # noqa: BLE001 - keep the migration's own error
+        return
+
+
+def _drop_invalid_app_indexes(engine: Engine) -> None:
+    """Drop ``ix_admin_`` indexes a failed ``CREATE INDEX CONCURRENTLY`` left invalid
+    (``IF NOT EXISTS`` would otherwise keep them, unused, for ever)."""
+    with engine.connect() as conn:
+        names = conn.execute(text(
+            "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT i.indisvalid AND c.relname LIKE 'ix\\_admin\\_%'")).all()
+    if not names:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for schema, name in names:
+            conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{schema}"."{name}"'))
 
 
 def head_revision() -> str:

@@ -6,6 +6,7 @@ Nothing else constructs these; pages get what they need through their constructo
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -44,19 +45,67 @@ def _quit_on_signals(app: QApplication) -> QTimer:
     """Ctrl+C or SIGTERM close the app cleanly (so the demo's temp server is removed).
 
     Python only runs signal handlers between bytecodes; a timer gives it the chance while
-    Qt's event loop is waiting.
+    Qt's event loop is waiting (the start dialog's and every other modal ``exec()`` too).
+    A modal dialog runs an event loop of its own that ``quit()`` does not end: it is
+    rejected first, so the start dialog's ``exec()`` returns and the app ends as when it is
+    closed (a demo being opened is cancelled and its temp server removed).
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
+        signal.signal(sig, lambda *_: _end_app(app))
     timer = QTimer()
     timer.start(250)
     timer.timeout.connect(lambda: None)
     return timer
 
 
-def run_app(args) -> int:
-    logging.basicConfig(level=logging.INFO)
+def _end_app(app: QApplication) -> None:
+    for _ in range(50):  # nested modal dialogs, innermost first; bounded if one refuses
+        modal = app.activeModalWidget()
+        if modal is None:
+            break
+        if isinstance(modal, QDialog):
+            modal.reject()
+        else:
+            modal.close()
+        if modal.isVisible():
+            modal.hide()
+    for window in app.topLevelWidgets():
+        if isinstance(window, QDialog) and window.isVisible():
+            window.reject()
+    app.quit()
+
+
+def log_file_path() -> Path:
+    """The app's log file: ``$XDG_STATE_HOME/platform-admin/platform-admin.log`` (by default
+    under ``~/.local/state``)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "platform-admin" / "platform-admin.log"
+
+
+def _set_up_logging() -> Path | None:
+    """Everything (the embedded server's initdb output, each migration, ...) to the log file;
+    only warnings and errors to the terminal. None when the file cannot be written (then the
+    terminal still gets warnings and errors only)."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    terminal = logging.StreamHandler()
+    terminal.setLevel(logging.WARNING)
+    terminal.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(terminal)
     logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per HTTP request
+    path = log_file_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return path
+
+
+def run_app(args) -> int:
+    log_path = _set_up_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
@@ -72,6 +121,11 @@ def run_app(args) -> int:
     dialog = StartDialog(runner, settings, demo_users=args.demo_users,
                          stripe_api_base=getattr(args, "stripe_api_base", None))
     url = args.database_url or database_url_from_env()
+    # What a person at the terminal needs: how to stop it (said once the dialog waits).
+    where = f" (log: {log_path})" if log_path else ""
+    QTimer.singleShot(0, lambda: print(
+        f"Platform Admin is open{where}; close its window or press Ctrl+C here to quit.",
+        file=sys.stderr, flush=True))
     if args.demo:
         dialog.open_demo()
     elif url:
@@ -85,6 +139,7 @@ def run_app(args) -> int:
     refund_recovery = RefundRecovery(database)
     window = MainWindow(database, settings, refund_recovery=refund_recovery)
     window.show()
+    log.info("Opened %s", backend.label)
     # After the window is up: finish refunds left open (the app may have died between
     # Stripe's answer and the database update), then check pending ones periodically.
     refund_recovery.start()

@@ -76,11 +76,20 @@ def _add_stripe_base(parser: argparse.ArgumentParser, *, top: bool = False) -> N
     )
 
 
-def _require_url(args) -> str:
+def _require_url(args):
+    """The database URL to use (a SQLAlchemy URL), or exit with one sentence saying what is
+    wrong with it: missing, not a URL, not PostgreSQL, a bad port."""
+    from data.db import database_url_problem
+
     url = args.database_url or database_url_from_env()
     if not url:
         sys.exit(f"platform-admin: no database: give --database-url or set {DATABASE_URL_ENV}")
-    return url
+    problem = database_url_problem(url)
+    if problem:
+        sys.exit(f"platform-admin: {problem}")
+    from data.db import parse_database_url
+
+    return parse_database_url(url)
 
 
 def _engine(args):
@@ -95,6 +104,33 @@ def _fail(exc: BaseException) -> None:
     sys.exit(f"platform-admin: {explain_connection_error(exc)}")
 
 
+def _one_sentence(chore):
+    """Run a chore; a database, connection or domain error ends it with one sentence on
+    stderr and exit status 1, never a traceback."""
+
+    def run(args) -> int:
+        import psycopg
+        from sqlalchemy.exc import DBAPIError
+
+        from data.errors import DomainError, ValidationError
+
+        try:
+            return chore(args)
+        except ValidationError as exc:
+            sys.exit(f"platform-admin: {' '.join(exc.field_errors.values())}")
+        except DomainError as exc:
+            sys.exit(f"platform-admin: {exc}")
+        except (DBAPIError, psycopg.Error) as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            sys.exit("platform-admin: interrupted.")
+
+    run.__name__ = chore.__name__
+    run.__doc__ = chore.__doc__
+    return run
+
+
+@_one_sentence
 def run_db_upgrade(args) -> int:
     from sqlalchemy.exc import DBAPIError
 
@@ -111,6 +147,7 @@ def run_db_upgrade(args) -> int:
     return 0
 
 
+@_one_sentence
 def run_db_check(args) -> int:
     from sqlalchemy.exc import DBAPIError
 
@@ -155,14 +192,14 @@ class TerminalProgress:
         sys.stderr.flush()
 
 
+@_one_sentence
 def run_demo_data(args) -> int:
     import psycopg
 
-    from data.db import normalise_url
+    from data.db import libpq_dsn
     from data.demo_data import fill_demo_data
 
-    url = normalise_url(_require_url(args)).set(drivername="postgresql")
-    dsn = url.render_as_string(hide_password=False)
+    dsn = libpq_dsn(_require_url(args))  # as given: never another server's
     start = time.monotonic()
     try:
         with psycopg.connect(dsn) as conn:
@@ -178,6 +215,7 @@ def run_demo_data(args) -> int:
     return 0
 
 
+@_one_sentence
 def run_ledger_check(args) -> int:
     """Print each mismatch on one line and a summary; 1 when there is any, else 0."""
     from sqlalchemy.exc import DBAPIError
@@ -204,21 +242,23 @@ def run_ledger_check(args) -> int:
     return 0
 
 
+@_one_sentence
 def run_refunds_recover(args) -> int:
     """Finish open refund requests; 0 when none is left open, 1 when some are, 2 when Stripe
     is not configured."""
     from sqlalchemy.exc import DBAPIError
 
-    from data.db import connection_info, make_session_factory
+    from data.db import connection_info, make_engine, make_session_factory
     from data.payments import StripeGateway, load_stripe_config
     from data.services.refunds import finish_open_refunds, money, summarize_outcomes
 
+    url = _require_url(args)  # a bad URL is said before anything about Stripe
     config = load_stripe_config(args.stripe_api_base)
     if config.config is None:
         for note in config.notes:
             print(note, file=sys.stderr)
         return 2
-    engine = _engine(args)
+    engine = make_engine(url, pool_size=1)
     try:
         actor = connection_info(engine).database_user
         outcomes = finish_open_refunds(make_session_factory(engine),

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import URL
 
-from data.errors import DomainError, IncompatibleSchemaError
+from data.db import database_url_problem
+from data.errors import DomainError, IncompatibleSchemaError, ValidationError
 from desktop.database import Backend
 from desktop.startup import open_demo, open_url
 from widgets.operations import OperationRunner
@@ -103,6 +104,10 @@ class StartDialog(QDialog):
         self._start(lambda ctx: open_demo(users, ctx.report_progress, stripe_api_base=api_base))
 
     def open_url(self, url: str | URL) -> None:
+        problem = database_url_problem(url)  # the words the command line uses too
+        if problem:
+            self._show_error(problem)
+            return
         api_base = self._stripe_api_base
         self._start(lambda ctx: open_url(url, ctx.report_progress, stripe_api_base=api_base))
 
@@ -160,6 +165,8 @@ class StartDialog(QDialog):
             self._show_error(str(exc))
             self.findings.setPlainText("\n".join(exc.findings))
             self.findings.setVisible(True)
+        elif isinstance(exc, ValidationError):
+            self._show_error(" ".join(exc.field_errors.values()))
         elif isinstance(exc, DomainError):
             self._show_error(str(exc))
         else:

@@ -67,8 +67,11 @@ def load_stripe_config(
     runs with refunds disabled. ``api_base`` points at a test server (``--stripe-api-base``).
     """
     env = os.environ if env is None else env
-    base = (api_base or STRIPE_API_BASE).rstrip("/")
+    base = (api_base or STRIPE_API_BASE).strip().rstrip("/")
     notes: list[str] = []
+    problem = api_base_problem(base)
+    if problem:
+        return StripeConfigResult(None, (f"{problem} Refunds are disabled.",))
     key = (env.get(STRIPE_KEY_ENV) or "").strip()
     source = f"${STRIPE_KEY_ENV}"
     problem = None
@@ -89,6 +92,21 @@ def load_stripe_config(
                      "(sk_… or rk_…); refunds are disabled.")
         return StripeConfigResult(None, tuple(notes))
     return StripeConfigResult(StripeConfig(key, base, source), tuple(notes))
+
+
+def api_base_problem(api_base: str) -> str | None:
+    """What is wrong with a Stripe API address, in one sentence, or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(api_base)
+        port = parts.port  # raises ValueError for a port that is not a number or too big
+    except ValueError:
+        port, parts = -1, None
+    if parts is None or port == -1 or parts.scheme not in ("http", "https") or not parts.hostname:
+        return (f'The Stripe API address "{api_base}" is not an address: expected '
+                "https://host or http://host:port.")
+    return None
 
 
 def store_key_in_keyring(key: str) -> None:

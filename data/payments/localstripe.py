@@ -10,6 +10,7 @@ file after every change; nothing the app needs lives there).
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,20 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_CHILD_ENV = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+def child_environment(parent: dict[str, str] | None = None) -> dict[str, str]:
+    """A clean, minimal environment for the localstripe process: the path, home, temp dir
+    and locale, never the app's secrets (``PLATFORM_ADMIN_STRIPE_SECRET_KEY``, database URL,
+    anything else the app's environment holds)."""
+    parent = os.environ if parent is None else parent
+    env = {k: parent[k] for k in _CHILD_ENV if parent.get(k)}
+    env.setdefault("PATH", os.defpath)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 def localstripe_executable() -> str | None:
@@ -69,6 +84,7 @@ class LocalStripe:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=child_environment(),
         )
         server = cls(process, port)
         atexit.register(server.stop)  # also when the app ends without closing its backend

@@ -30,3 +30,29 @@ def test_connected_says_who_we_are(engine):
     info = connection_info(engine)
     assert info.database_user == "postgres"
     assert info.database.startswith("pa_test_")
+
+
+@pytest.mark.parametrize("url, words", [
+    ("not a url", "That is not a database URL: expected postgresql://user@host:port/database"),
+    ("mysql://root@127.0.0.1/x", "That is a mysql URL; Platform Admin works on PostgreSQL only"),
+    ("postgresql://u@127.0.0.1:99999/x", "The port 99999 is not a port number"),
+    ("postgresql://u@127.0.0.1:abc/x", 'The port "abc" is not a number'),
+])
+def test_a_url_the_app_cannot_use_is_refused_on_its_field(url, words):
+    from data.db import make_engine, parse_database_url
+    from data.errors import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        parse_database_url(url)
+    assert words in raised.value.field_errors["database_url"]
+    with pytest.raises(ValidationError):
+        make_engine(url)  # refused, never rewritten to postgresql on some other server
+
+
+@pytest.mark.parametrize("url", ["postgresql://u@h:5433/d", "postgres://u@h:5433/d",
+                                 "postgresql+psycopg2://u@h:5433/d"])
+def test_postgresql_urls_are_used_as_given(url):
+    from data.db import parse_database_url
+
+    u = parse_database_url(url)
+    assert (u.drivername, u.host, u.port, u.database) == ("postgresql+psycopg", "h", 5433, "d")

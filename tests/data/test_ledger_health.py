@@ -114,3 +114,56 @@ def test_running_total_break_reports_the_first_breaking_row(engine, session_fact
     # The sum is right (14) but the stale row carried on into the last balance_after (17).
     assert (last.kind, last.expected, last.actual) == (lh.BALANCE_VS_LAST_BALANCE_AFTER, 17, 14)
     assert "2025-03-01 02:00:00" in m.detail and "1 break(s)" in m.detail
+
+
+def _ledger(engine, customer, rows, balance):
+    """Ledger rows (amount, balance_after, hour of created_at) and a balance row."""
+    with engine.begin() as conn:
+        for amount, after, hour in rows:
+            conn.execute(text(
+                "INSERT INTO credit_transactions (customer_id, type, amount, balance_after, "
+                "created_at) VALUES (:c, 'adjustment', :a, :b, "
+                "timestamp '2025-03-01' + :h * interval '1 hour')"),
+                {"c": customer, "a": amount, "b": after, "h": hour})
+        earned = sum(a for a, _, _ in rows if a > 0)
+        spent = -sum(a for a, _, _ in rows if a < 0)
+        conn.execute(text("INSERT INTO credit_balances (customer_id, current_balance, "
+                          "lifetime_earned, lifetime_spent) VALUES (:c, :b, :e, :s)"),
+                     {"c": customer, "b": balance, "e": earned, "s": spent})
+
+
+def test_rows_whose_created_at_cross_are_no_break(engine, session_factory):
+    """What NOW() gives two concurrent platform transactions: the one that started first
+    (earlier created_at) committed last, so its row comes first in time but second in the
+    chain (100 -> 110 by the later-stamped row, then 110 -> 105)."""
+    c = insert_user(engine, "eve@example.com", "Eve")
+    _ledger(engine, c, [(100, 100, 0), (-5, 105, 1), (10, 110, 2)], balance=105)
+    with session_factory() as s:
+        assert check_ledger(s) == []
+
+
+def test_a_deleted_row_still_breaks_the_chain(engine, session_factory):
+    c = insert_user(engine, "frank@example.com", "Frank")
+    _ledger(engine, c, [(10, 10, 0), (5, 15, 1), (-3, 12, 2)], balance=12)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM credit_transactions WHERE customer_id = :c AND amount = 5"),
+                     {"c": c})
+        conn.execute(text("UPDATE credit_balances SET current_balance = 7, lifetime_earned = 10 "
+                          "WHERE customer_id = :c"), {"c": c})  # sums agree with what is left
+    with session_factory() as s:
+        found = {m.kind: m for m in check_ledger(s)}
+    brk = found[lh.RUNNING_TOTAL_BREAK]
+    assert (brk.expected, brk.actual) == (7, 12)  # 10 (the row before) - 3, but it says 12
+    assert "1 break(s)" in brk.detail
+
+
+def test_a_balance_that_disagrees_with_the_chains_end_is_found(engine, session_factory):
+    c = insert_user(engine, "gina@example.com", "Gina")
+    # Crossed created_at (the chain ends at 105, the newest row in time says 110), and the
+    # balance says 110 while the sums say 105.
+    _ledger(engine, c, [(100, 100, 0), (-5, 105, 1), (10, 110, 2)], balance=110)
+    with session_factory() as s:
+        found = {m.kind: (m.expected, m.actual) for m in check_ledger(s)
+                 if m.customer_id == c}
+    assert found[lh.BALANCE_VS_LAST_BALANCE_AFTER] == (105, 110)
+    assert lh.RUNNING_TOTAL_BREAK not in found

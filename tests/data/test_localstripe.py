@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import keyring
 import pytest
@@ -87,3 +88,20 @@ def test_minor_units(amount, currency, minor):
 
     assert to_minor_units(Decimal(amount), currency) == minor
     assert from_minor_units(minor, currency) == Decimal(amount)
+
+
+def test_localstripe_child_gets_a_clean_environment_without_secrets(monkeypatch):
+    from data.payments import LocalStripe
+
+    monkeypatch.setenv("PLATFORM_ADMIN_STRIPE_SECRET_KEY", "sk_live_secret_value")
+    monkeypatch.setenv("PLATFORM_ADMIN_DATABASE_URL", "postgresql://u:pw@h/d")
+    monkeypatch.setenv("SOME_OTHER_TOKEN", "s3cr3t")
+    with LocalStripe.start() as server:
+        raw = Path(f"/proc/{server.process.pid}/environ").read_bytes()
+        env = dict(item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    assert b"PLATFORM_ADMIN_STRIPE_SECRET_KEY" not in env
+    assert b"PLATFORM_ADMIN_DATABASE_URL" not in env
+    assert b"SOME_OTHER_TOKEN" not in env
+    assert b"sk_live_secret_value" not in raw
+    assert set(env) <= {b"PATH", b"HOME", b"TMPDIR", b"LANG", b"LC_ALL", b"LC_CTYPE", b"TZ",
+                        b"PYTHONUNBUFFERED"}

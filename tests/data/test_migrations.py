@@ -149,3 +149,30 @@ def test_demo_data_command_fills_then_refuses_a_filled_database(db_url, capsys):
     assert "already has users" in str(exc.value)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 200
+
+
+def test_an_upgrade_that_fails_part_way_leaves_the_owner_able_to_carry_on(empty_db, capsys):
+    """A login that does not own the platform's tables: 0002 creates admin.audit_log (and
+    commits it, before its CONCURRENTLY indexes), then cannot index users. Nothing of 0002
+    stays, and the owner's upgrade afterwards goes through."""
+    owner = make_engine(empty_db, pool_size=1)
+    migrate.upgrade(owner, "0001")
+    role = f"clerk_{empty_db.database}"
+    with psycopg.connect(_libpq(empty_db), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT CREATE ON DATABASE {empty_db.database} TO {role}")
+        conn.execute(f"GRANT ALL ON SCHEMA admin, public TO {role}")
+        conn.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA admin, public TO {role}")
+    clerk_url = _libpq(empty_db.set(username=role))
+    with pytest.raises(SystemExit) as failed:
+        cli_main(["db", "upgrade", "--database-url", clerk_url])
+    message = str(failed.value.code)
+    assert message.count("\n") == 0 and 'does not own the table "users"' in message
+    assert migrate.current_revision(owner) == "0001"
+    with owner.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('admin.audit_log')")).scalar() is None
+    capsys.readouterr()
+    assert cli_main(["db", "upgrade", "--database-url", _libpq(empty_db)]) == 0
+    assert cli_main(["db", "check", "--database-url", _libpq(empty_db)]) == 0
+    assert "matches" in capsys.readouterr().out
+    owner.dispose()

@@ -60,3 +60,19 @@ def test_demo_opens_a_filled_throwaway_database_and_removes_it(qtbot, runner, se
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 120
     backend.close()
     assert not directory.exists()
+
+
+def test_a_url_that_is_not_a_database_url_is_said_in_words(qtbot, runner, settings):
+    d = _dialog(qtbot, runner, settings)
+    d.open_url("not a url")
+    assert "That is not a database URL: expected postgresql://user@host:port/database" in (
+        d.status.text())
+    assert "SQLAlchemy" not in d.status.text()
+    assert d.backend is None and d.connect_button.isEnabled()
+
+
+def test_a_mysql_url_is_refused_not_opened_as_postgresql(qtbot, runner, settings):
+    d = _dialog(qtbot, runner, settings)
+    d.open_url("mysql://root@127.0.0.1/x")
+    assert "PostgreSQL only" in d.status.text()
+    assert d.backend is None and not d.progress.isVisible()
