@@ -100,7 +100,12 @@ def _engine(args):
 
 def _fail(exc: BaseException) -> None:
     from data.db import explain_connection_error
+    from data.db_errors import translate_db_error
+    from data.errors import PermissionDeniedError
 
+    translated = translate_db_error(exc)
+    if isinstance(translated, PermissionDeniedError) and translated.table:
+        sys.exit(f"platform-admin: {translated}")  # names the action and the table
     sys.exit(f"platform-admin: {explain_connection_error(exc)}")
 
 
