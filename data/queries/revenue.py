@@ -831,8 +831,9 @@ def purchases_in_period(
     return events, next_cursor
 
 
-def series_csv_rows(table: SeriesTable) -> Iterator[tuple[str, ...]]:
-    """The table as CSV rows (header first): ISO dates, money with two decimals."""
+def series_csv_rows(table: SeriesTable) -> Iterator[tuple[Any, ...]]:
+    """The table as CSV rows (header first): ISO dates, then the values as they are (Decimal
+    money with two decimals, integer counts), for a writer that keeps numbers as numbers."""
     yield ("period_start", *table.columns)
     for row in table.rows:
-        yield (row[0].date().isoformat(), *(str(v) for v in row[1:]))
+        yield (row[0].date().isoformat(), *row[1:])

@@ -13,7 +13,6 @@ time zone, and offers a button to rebuild it now.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from data.csv_safety import safe_csv_writer
 from data.models.content import CONTENT_TYPES
 from data.queries.revenue import (
     PRESETS,
@@ -489,7 +489,7 @@ class RevenuePage(QWidget):
         """Write the data behind ``chart_name`` (one of CHART_NAMES) as CSV."""
         snap = self._require_snapshot()
         with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
+            writer = safe_csv_writer(f)
             if chart_name == "top_content":
                 writer.writerow(("rank", "content_id", "title", "content_type", "gross",
                                  "refunds", "net", "sales", "refunds_count"))
