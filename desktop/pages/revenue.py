@@ -327,6 +327,7 @@ class RevenuePage(QWidget):
             self.measure_combo.addItem(label, key)
         self.refresh_button = QPushButton("Refresh")
         self.currency_combo = QComboBox()
+        self.currency_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.currency_combo.setToolTip("Amounts of different currencies are never added together")
         self.currency_label = QLabel("")
         self.currency_label.setWordWrap(True)
