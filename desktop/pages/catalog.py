@@ -66,7 +66,7 @@ DELETED = (("active", "Hide deleted"), ("deleted", "Deleted only"), ("all", "Wit
 
 
 def format_price(price) -> str:
-    return "Free" if price is None else format_value(price)
+    return "Free" if price is None else format_money(price)  # no currency column: USD, as bookings
 
 
 def _status_text(row: CatalogRow) -> str:
@@ -79,7 +79,7 @@ CATALOG_COLUMNS = (
     Column("Status", value=_status_text, width=90),
     Column("Category", value=lambda r: r.category, width=110),
     Column("Visibility", value=lambda r: r.visibility, width=110),
-    Column("Price", value=lambda r: r.price, display=format_price, width=70, align=RIGHT),
+    Column("Price", value=lambda r: r.price, display=format_price, width=85, align=RIGHT),
     Column("Published", value=lambda r: r.published_at, display=format_value, width=125),
     Column("Purchases", value=lambda r: r.purchase_count, display=format_value, width=75,
            align=RIGHT),
