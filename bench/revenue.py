@@ -36,6 +36,7 @@ from data.db import connection_info, make_engine, make_session_factory  # noqa: 
 from data.demo_data import fill_demo_data  # noqa: E402
 from data.embedded import EmbeddedPostgres  # noqa: E402
 from data.queries.revenue import (  # noqa: E402
+    BOOKING_CURRENCY,
     RevenueSnapshot,
     load_revenue,
     period_floor,
@@ -72,7 +73,7 @@ def naive_fetch(conn: psycopg.Connection) -> dict[str, list[tuple]]:
                 ).fetchall(),
         "purchases": q(
             "SELECT p.status, p.purchased_at, p.created_at, p.refunded_at, p.amount_paid,"
-            " c.content_type, p.content_id, c.title FROM purchases p"
+            " c.content_type, p.content_id, c.title, lower(p.currency) FROM purchases p"
             " JOIN content c ON c.id = p.content_id").fetchall(),
         "bookings": q(
             "SELECT payment_method, amount_paid, status, created_at, canceled_at"
@@ -86,7 +87,8 @@ def naive_fetch(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 
 
 def naive_compute(rows: dict[str, list[tuple]], snap: RevenueSnapshot) -> dict:
-    """The default page's series, computed in Python from the raw rows (same rules)."""
+    """The default page's series, computed in Python from the raw rows (same rules), in the
+    snapshot's main currency (bookings carry none: counted as BOOKING_CURRENCY)."""
     tz = ZoneInfo((rows["tz"][0][0] if rows["tz"] else None) or "UTC")
     g = snap.granularity
     start, end = snap.start, snap.end
@@ -103,8 +105,10 @@ def naive_compute(rows: dict[str, list[tuple]], snap: RevenueSnapshot) -> dict:
     zero = Decimal("0.00")
     revenue = defaultdict(lambda: [zero, zero])
     top: dict = defaultdict(lambda: [zero, zero, ""])
-    for status, purchased_at, created_at, refunded_at, amount, _kind, item, title in \
+    for status, purchased_at, created_at, refunded_at, amount, _kind, item, title, cur in \
             rows["purchases"]:
+        if cur != snap.currency:
+            continue
         if status in ("completed", "refunded"):
             p = bucket(purchased_at or created_at)
             if p is not None:
@@ -118,7 +122,8 @@ def naive_compute(rows: dict[str, list[tuple]], snap: RevenueSnapshot) -> dict:
                 top[item][1] += amount
                 top[item][2] = title
     for method, amount, status, created_at, canceled_at in rows["bookings"]:
-        if method != "purchase" or not amount or amount <= 0:
+        if method != "purchase" or not amount or amount <= 0 \
+                or snap.currency != BOOKING_CURRENCY:
             continue
         p = bucket(created_at)
         if p is not None:

@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
@@ -275,12 +275,22 @@ def _ts_or_none(clock: _Clock, offset: int | None) -> str | None:
 
 
 def _normalise_anchor(anchor: datetime | None) -> datetime:
-    """Naive UTC, whole seconds; the default is today at 00:00 UTC."""
+    """Naive UTC, whole seconds; the default is now, so the demo runs up to the current time
+    (a demo that stopped at midnight made every chart's running period plunge)."""
     if anchor is None:
-        return datetime.combine(datetime.now(UTC).date(), time())
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if anchor.tzinfo is not None:
         anchor = anchor.astimezone(UTC).replace(tzinfo=None)
     return anchor.replace(microsecond=0)
+
+
+EUR_CUSTOMER_EVERY = 8
+"""One customer in this many pays in euros, so the demo's revenue has a second currency."""
+
+
+def _customer_currency(i: int) -> str:
+    # By index, not by the random generator: every other demo figure stays as it was.
+    return "eur" if i % EUR_CUSTOMER_EVERY == 3 else "usd"
 
 
 def _chunks(items: range, size: int) -> Iterator[range]:
@@ -1363,6 +1373,7 @@ class _CustomerActivity:
         window_start = max(self.people.active_from[i], -_PURCHASE_SPAN)
         end = account_end - _HOUR  # leaves room for a refund
         append = self.rows["purchases"].append
+        currency = _customer_currency(i)
         picked = self._pick_items(i, count)
         for j in picked:
             item = items[j]
@@ -1378,16 +1389,16 @@ class _CustomerActivity:
             # load order, which makes building the two indexes on it a fast, presorted sort
             intent = f"pi_demo_{self.n_purchases:08x}{pid[-12:]}{pid[:4]}"
             if status == "completed":
-                append((pid, uid, item.id, item.price, "usd", intent, item.fee, item.payout,
+                append((pid, uid, item.id, item.price, currency, intent, item.fee, item.payout,
                         status, stamp, None, None, stamp, stamp))
                 self.completed_purchases[j] += 1
                 self._access(uid, account_end, item, "purchased", at, stamp)
             elif status == "refunded":
                 refunded = ts(_between(rng, at + _HOUR, min(at + 14 * _DAY, account_end)))
-                append((pid, uid, item.id, item.price, "usd", intent, item.fee, item.payout,
+                append((pid, uid, item.id, item.price, currency, intent, item.fee, item.payout,
                         status, stamp, refunded, _pick(rng, _REFUND_REASONS), stamp, refunded))
             else:  # pending or failed: never paid
-                append((pid, uid, item.id, item.price, "usd", intent, item.fee, item.payout,
+                append((pid, uid, item.id, item.price, currency, intent, item.fee, item.payout,
                         status, None, None, None, stamp, stamp))
         return set(picked)
 

@@ -84,10 +84,16 @@ class _Series:
     xs: np.ndarray
     ys: np.ndarray
     value_format: ValueFormat
+    tail: pg.PlotDataItem
+    """The dotted stretch into the partial period (empty when there is none)."""
 
 
 class TimeSeriesChart(QWidget):
     """Named series over a date axis, with a legend, a crosshair and a hover read-out.
+
+    A period still running (this month, so far) is drawn as partial: after
+    :meth:`set_partial_from`, the line into it is dotted, its region shaded, and the header
+    and the read-out say "so far", so a month three days old does not read as a plunge.
 
     Signals:
         period_clicked(float): the user clicked the plot; the x (epoch seconds) of the data
@@ -110,11 +116,17 @@ class TimeSeriesChart(QWidget):
         self._xs = np.empty(0)  # union of every series' xs, sorted
         self._hover_plain = ""
         self._right_vb: pg.ViewBox | None = None
+        self._partial_x: float | None = None
+        self._partial_text = "so far"
         self.title_label = QLabel(f"<b>{html.escape(title)}</b>")
         self.note_label = QLabel(note)
         self.note_label.setObjectName("chartNote")
         self.note_label.setStyleSheet("color: #6b7280")
         self.note_label.setVisible(bool(note))
+        self.partial_label = QLabel("")
+        self.partial_label.setObjectName("chartPartial")
+        self.partial_label.setStyleSheet("color: #6b7280; font-style: italic")
+        self.partial_label.setVisible(False)
         self.hover_label = QLabel("")
         self.hover_label.setTextFormat(Qt.TextFormat.RichText)
         self.hover_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -136,6 +148,11 @@ class TimeSeriesChart(QWidget):
         self.plot_item.addItem(self.crosshair, ignoreBounds=True)
         zero = pg.InfiniteLine(pos=0, angle=0, movable=False, pen=pg.mkPen("#9ca3af", width=1))
         self.plot_item.addItem(zero, ignoreBounds=True)
+        self.partial_region = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(107, 114, 128, 28), pen=pg.mkPen(None))
+        self.partial_region.setZValue(-10)
+        self.partial_region.setVisible(False)
+        self.plot_item.addItem(self.partial_region, ignoreBounds=True)
         scene = self.plot_widget.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
@@ -143,6 +160,7 @@ class TimeSeriesChart(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.title_label)
         header.addWidget(self.note_label)
+        header.addWidget(self.partial_label)
         header.addStretch()
         header.addWidget(self.hover_label)
         layout = QVBoxLayout(self)
@@ -176,15 +194,20 @@ class TimeSeriesChart(QWidget):
                        style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
         symbol = {"symbol": "o", "symbolSize": 5, "symbolBrush": color, "symbolPen": None} \
             if symbols else {}
+        tail = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=width,
+                                                    style=Qt.PenStyle.DotLine), **symbol)
         if right_axis:
             curve = pg.PlotDataItem([], [], pen=pen, **symbol)
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self._right_view().addItem(curve)
+            self._right_view().addItem(tail)
             self.legend.addItem(curve, label)
         else:
             curve = self.plot_item.plot([], [], name=label, pen=pen, **symbol)
-        self._series[name] = _Series(label, color, curve, np.empty(0), np.empty(0), value_format)
+            self.plot_item.getViewBox().addItem(tail)  # not a listed data item: no legend
+        self._series[name] = _Series(label, color, curve, np.empty(0), np.empty(0), value_format,
+                                     tail)
 
     def set_right_axis_label(self, text: str) -> None:
         self._right_view()
@@ -223,9 +246,56 @@ class TimeSeriesChart(QWidget):
         s.ys = np.asarray(ys, dtype=float)
         if s.xs.shape != s.ys.shape:
             raise ValueError("xs and ys differ in length")
-        s.curve.setData(s.xs, s.ys)
+        self._draw(s)
         self._xs = np.unique(np.concatenate([v.xs for v in self._series.values()]))
+        self._place_partial_region()
         self._clear_hover()
+
+    def _draw(self, s: _Series) -> None:
+        """Solid up to the last complete point; dotted from there into the partial period."""
+        cut = s.xs.size if self._partial_x is None else \
+            int(np.searchsorted(s.xs, self._partial_x))
+        if cut >= s.xs.size:
+            s.curve.setData(s.xs, s.ys)
+            s.tail.setData([], [])
+            return
+        s.curve.setData(s.xs[:cut], s.ys[:cut])
+        start = max(cut - 1, 0)
+        s.tail.setData(s.xs[start:], s.ys[start:])
+
+    def set_partial_from(self, x: float | None, text: str = "so far") -> None:
+        """Mark the period starting at ``x`` (and any after it) as still running; None: every
+        period is complete. ``text`` is what the header and the read-out call it."""
+        self._partial_x = x
+        self._partial_text = text
+        for s in self._series.values():
+            self._draw(s)
+        self.partial_label.setText(f"shaded: {text}" if x is not None else "")
+        self.partial_label.setVisible(x is not None)
+        self._place_partial_region()
+
+    @property
+    def partial_from(self) -> float | None:
+        """Where the partial period starts (epoch seconds), or None."""
+        return self._partial_x
+
+    def is_partial(self, x: float) -> bool:
+        return self._partial_x is not None and x >= self._partial_x
+
+    def tail_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The dotted stretch of series ``name`` (empty when nothing is partial)."""
+        xs, ys = self._series[name].tail.getData()
+        return (np.empty(0) if xs is None else xs), (np.empty(0) if ys is None else ys)
+
+    def _place_partial_region(self) -> None:
+        x = self._partial_x
+        if x is None or self._xs.size == 0 or self._xs[-1] < x:
+            self.partial_region.setVisible(False)
+            return
+        before = self._xs[self._xs < x]
+        step = (x - before[-1]) if before.size else 86400.0
+        self.partial_region.setRegion((x - step / 2, self._xs[-1] + step / 2))
+        self.partial_region.setVisible(True)
 
     def series_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         s = self._series[name]
@@ -291,6 +361,8 @@ class TimeSeriesChart(QWidget):
         self.crosshair.setPos(snapped)
         self.crosshair.setVisible(True)
         when = epoch_to_wall_clock(snapped).strftime(self._date_format)
+        if self.is_partial(snapped):
+            when += f" ({self._partial_text})"
         plain, rich = [when], [f"<b>{when}</b>"]
         for name, value in values.items():
             if value is None:

@@ -44,7 +44,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -66,6 +66,9 @@ ROLLUP_VIEWS = (
     "credit_daily",
 )
 SOURCES = ("content", "offering")
+BOOKING_CURRENCY = "usd"
+"""Offering bookings carry no currency on the platform: the view counts them in this one
+(as the refund service does), and the page says so."""
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -162,6 +165,21 @@ class RevenueKpis:
 
 
 @dataclass(frozen=True)
+class CurrencyFigures:
+    """The money figures of one currency: amounts of different currencies are never added."""
+
+    currency: str
+    """Lower case, as the platform stores it (``usd``, ``eur``)."""
+    revenue: SeriesTable
+    by_source: SeriesTable
+    by_type: SeriesTable
+    top_content: tuple[TopContent, ...]
+    kpis: RevenueKpis
+    """Its money KPIs; MRR and subscribers are the platform's (plan prices carry no
+    currency) and the same in every currency's figures."""
+
+
+@dataclass(frozen=True)
 class RevenueSnapshot:
     """Everything the Revenue page shows, read at ``as_of`` in one transaction."""
 
@@ -192,6 +210,19 @@ class RevenueSnapshot:
     """The rollup is missing, for another time zone, or was built before today."""
     rollup_wanted: bool
     """``purchases`` is big enough for the rollup to pay (so keep it up to date)."""
+    currencies: tuple[str, ...] = ()
+    """Every currency with money in the range or this or last month, the main one first (the
+    one with the most sales); ``revenue``, ``by_source``, ``by_type``, ``top_content`` and
+    ``kpis`` are the main currency's."""
+    by_currency: dict[str, CurrencyFigures] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        """The main currency (the one the default figures are in)."""
+        return self.currencies[0] if self.currencies else BOOKING_CURRENCY
+
+    def figures(self, currency: str) -> CurrencyFigures:
+        return self.by_currency[currency]
 
     @property
     def periods(self) -> tuple[dt.datetime, ...]:
@@ -216,6 +247,7 @@ class PeriodEvent:
     amount: Decimal
     record_id: Any
     status: str
+    currency: str = BOOKING_CURRENCY
 
 
 # -- periods -----------------------------------------------------------------------------------
@@ -402,56 +434,67 @@ def _local(ts: str) -> str:
 
 
 def _revenue_by_period(session: Session, plan: _Plan) -> list[tuple]:
-    """(period_start, source, kind, gross, refunds) rows; a key may appear twice (rollup +
-    tail), the caller adds them up."""
+    """(period_start, currency, source, kind, gross, refunds) rows; a key may appear twice
+    (rollup + tail), the caller adds them up."""
     params = {"g": plan.granularity, "tz": plan.tz, "a": plan.raw_from_utc, "b": plan.to_utc}
     raw = f"""
-        SELECT date_trunc(:g, {_local('e.ts')}) AS period, e.source, e.kind,
+        SELECT date_trunc(:g, {_local('e.ts')}) AS period, e.currency, e.source, e.kind,
                coalesce(sum(e.amount) FILTER (WHERE e.event = 'sale'), 0),
                coalesce(sum(e.amount) FILTER (WHERE e.event = 'refund'), 0)
         FROM admin.revenue_events e WHERE e.ts >= :a AND e.ts < :b
-        GROUP BY 1, 2, 3"""
+        GROUP BY 1, 2, 3, 4"""
     rows = list(session.execute(text(raw), params))
     if plan.rollup:
         rows += session.execute(text("""
-            SELECT date_trunc(:g, d.day::timestamp), d.source, d.kind, sum(d.gross),
-                   sum(d.refunds)
+            SELECT date_trunc(:g, d.day::timestamp), d.currency, d.source, d.kind,
+                   sum(d.gross), sum(d.refunds)
             FROM admin.revenue_daily d WHERE d.day >= :fd AND d.day < :td
-            GROUP BY 1, 2, 3"""),
+            GROUP BY 1, 2, 3, 4"""),
             {"g": plan.granularity, "fd": plan.from_day, "td": plan.roll_to_day},
         ).all()
     return rows
 
 
-def _top_content(session: Session, plan: _Plan, limit: int = 10) -> tuple[TopContent, ...]:
+def _top_content(session: Session, plan: _Plan, limit: int = 10
+                 ) -> dict[str, tuple[TopContent, ...]]:
+    """Each currency's top ``limit`` items by net revenue in the range."""
     parts = ["""
-        SELECT e.item_id AS content_id,
+        SELECT e.currency, e.item_id AS content_id,
                coalesce(sum(e.amount) FILTER (WHERE e.event = 'sale'), 0) AS gross,
                coalesce(sum(e.amount) FILTER (WHERE e.event = 'refund'), 0) AS refunds,
                count(*) FILTER (WHERE e.event = 'sale') AS sales,
                count(*) FILTER (WHERE e.event = 'refund') AS refund_count
         FROM admin.revenue_events e
         WHERE e.source = 'content' AND e.ts >= :a AND e.ts < :b
-        GROUP BY 1"""]
+        GROUP BY 1, 2"""]
     if plan.rollup:
         parts.append("""
-        SELECT d.content_id, sum(d.gross), sum(d.refunds), sum(d.sales), sum(d.refund_count)
+        SELECT d.currency, d.content_id, sum(d.gross), sum(d.refunds), sum(d.sales),
+               sum(d.refund_count)
         FROM admin.revenue_daily_content d WHERE d.day >= :fd AND d.day < :td
-        GROUP BY 1""")
+        GROUP BY 1, 2""")
     sql = f"""
         WITH per_item AS (
-            SELECT content_id, sum(gross) AS gross, sum(refunds) AS refunds,
+            SELECT currency, content_id, sum(gross) AS gross, sum(refunds) AS refunds,
                    sum(sales)::bigint AS sales, sum(refund_count)::bigint AS refund_count
-            FROM ({' UNION ALL '.join(parts)}) u GROUP BY content_id
+            FROM ({' UNION ALL '.join(parts)}) u GROUP BY currency, content_id
+        ), ranked AS (
+            SELECT i.currency, i.content_id, c.title, c.content_type, i.gross, i.refunds,
+                   i.gross - i.refunds AS net, i.sales, i.refund_count,
+                   row_number() OVER (PARTITION BY i.currency
+                                      ORDER BY i.gross - i.refunds DESC, c.title,
+                                               i.content_id) AS rank
+            FROM per_item i JOIN content c ON c.id = i.content_id
         )
-        SELECT i.content_id, c.title, c.content_type, i.gross, i.refunds,
-               i.gross - i.refunds AS net, i.sales, i.refund_count
-        FROM per_item i JOIN content c ON c.id = i.content_id
-        ORDER BY net DESC, c.title, i.content_id
-        LIMIT :n"""
+        SELECT currency, content_id, title, content_type, gross, refunds, net, sales,
+               refund_count
+        FROM ranked WHERE rank <= :n ORDER BY currency, rank"""
     params = {"a": plan.raw_from_utc, "b": plan.to_utc, "fd": plan.from_day,
               "td": plan.roll_to_day, "n": limit}
-    return tuple(TopContent(*r) for r in session.execute(text(sql), params))
+    out: dict[str, list[TopContent]] = defaultdict(list)
+    for currency, *rest in session.execute(text(sql), params):
+        out[currency].append(TopContent(*rest))
+    return {c: tuple(items) for c, items in out.items()}
 
 
 def _tokens_by_period(session: Session, plan: _Plan) -> list[tuple]:
@@ -538,17 +581,20 @@ def _first_day(session: Session, tz: str, info: RollupInfo | None) -> dt.date | 
     return local.date()
 
 
-def _payers(session: Session, tz: str, month: dt.date, info: RollupInfo | None) -> int:
+def _payers(session: Session, tz: str, month: dt.date, info: RollupInfo | None
+            ) -> dict[str, int]:
+    """Distinct paying customers of ``month``, per currency."""
     if info is not None and info.populated and info.boundary_day is not None \
             and next_period(month, "month") <= info.boundary_day:
-        n = session.execute(text(
-            "SELECT payers FROM admin.revenue_monthly_payers WHERE month = :m"), {"m": month}
-        ).scalar()
-        return int(n or 0)
+        rows = session.execute(text(
+            "SELECT currency, payers FROM admin.revenue_monthly_payers WHERE month = :m"),
+            {"m": month}).all()
+        return {c: int(n) for c, n in rows}
     a, b = _to_utc(session, tz, month, next_period(month, "month"))
-    return int(session.execute(text(
-        "SELECT count(DISTINCT customer_id) FROM admin.revenue_events "
-        "WHERE event = 'sale' AND ts >= :a AND ts < :b"), {"a": a, "b": b}).scalar_one())
+    rows = session.execute(text(
+        "SELECT currency, count(DISTINCT customer_id) FROM admin.revenue_events "
+        "WHERE event = 'sale' AND ts >= :a AND ts < :b GROUP BY 1"), {"a": a, "b": b}).all()
+    return {c: int(n) for c, n in rows}
 
 
 def _estimated_purchases(session: Session) -> int:
@@ -615,43 +661,19 @@ def load_revenue(
     from_day = periods[0].date()
     plan = _plan(session, tz, granularity, from_day, end + dt.timedelta(days=1), read_info)
 
-    # Revenue: period → (source, kind) → [gross, refunds]
-    cells: dict[dt.datetime, dict[tuple[str, str], list[Decimal]]] = defaultdict(dict)
+    # Revenue: currency → period → (source, kind) → [gross, refunds]. Never summed across
+    # currencies.
+    cells: dict[str, dict[dt.datetime, dict[tuple[str, str], list[Decimal]]]] = \
+        defaultdict(lambda: defaultdict(dict))
     kinds_seen: set[str] = set()
-    for period, source, kind, gross, refunds in _revenue_by_period(session, plan):
-        cell = cells[period].setdefault((source, kind), [ZERO, ZERO])
+    for period, currency, source, kind, gross, refunds in _revenue_by_period(session, plan):
+        cell = cells[currency][period].setdefault((source, kind), [ZERO, ZERO])
         cell[0] += _dec(gross)
         cell[1] += _dec(refunds)
         if source == "content":
             kinds_seen.add(kind)
     content_types = tuple(CONTENT_TYPES) + tuple(sorted(kinds_seen - set(CONTENT_TYPES)))
-
-    revenue_rows, source_rows, type_rows = [], [], []
-    for p in periods:
-        totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-        for (source, kind), (g, r) in cells.get(p, {}).items():
-            for key in ("", source, f"content:{kind}" if source == "content" else None):
-                if key is not None:
-                    totals[key][0] += g
-                    totals[key][1] += r
-        g, r = totals[""]
-        revenue_rows.append((p, g, r, g - r))
-        row: list[Any] = [p]
-        for src in SOURCES:
-            sg, sr = totals[src]
-            row += [sg, sr, sg - sr]
-        source_rows.append(tuple(row))
-        row = [p]
-        for ct in content_types:
-            tg, tr = totals[f"content:{ct}"]
-            row += [tg, tr, tg - tr]
-        type_rows.append(tuple(row))
-    measures = ("gross", "refunds", "net")
-    revenue = SeriesTable("revenue", measures, tuple(revenue_rows))
-    by_source = SeriesTable("by_source", tuple(f"{s}_{m}" for s in SOURCES for m in measures),
-                            tuple(source_rows))
-    by_type = SeriesTable("by_type", tuple(f"{t}_{m}" for t in content_types for m in measures),
-                          tuple(type_rows))
+    tables = {c: _money_tables(cells[c], periods, content_types) for c in cells}
 
     # Subscriptions: running totals from the events.
     base_annual, base_subs = Decimal(0), 0
@@ -688,36 +710,58 @@ def load_revenue(
 
     top = _top_content(session, plan)
 
-    # KPIs
+    # KPIs, per currency
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     month_plan = _plan(session, tz, "day", last_month, today + dt.timedelta(days=1), read_info)
-    daily_net: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
-    for period, _source, _kind, gross, refunds in _revenue_by_period(session, month_plan):
-        daily_net[period.date()] += _dec(gross) - _dec(refunds)
+    daily_net: dict[str, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    month_gross: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for period, currency, _source, _kind, gross, refunds in _revenue_by_period(session,
+                                                                               month_plan):
+        daily_net[currency][period.date()] += _dec(gross) - _dec(refunds)
+        month_gross[currency] += _dec(gross)
     same_day = min(today.day, (this_month - last_month).days)
-    this_month_net = sum((v for d, v in daily_net.items() if d >= this_month), ZERO)
-    last_month_net = sum((v for d, v in daily_net.items() if d < this_month), ZERO)
-    last_to_date = sum((v for d, v in daily_net.items()
-                        if d < this_month and d.day <= same_day), ZERO)
     payers = _payers(session, tz, last_month, read_info)
-    range_gross = sum(revenue.values("gross"), ZERO)
-    range_refunds = sum(revenue.values("refunds"), ZERO)
-    kpis = RevenueKpis(
-        this_month_net=this_month_net,
-        last_month_net=last_month_net,
-        last_month_to_date_net=last_to_date,
-        mrr=_monthly(now_annual),
-        active_subscribers=now_subs,
-        range_gross=range_gross,
-        range_refunds=range_refunds,
-        range_net=range_gross - range_refunds,
-        refund_rate=(range_refunds / range_gross).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-        if range_gross else None,
-        arppu_month=last_month,
-        arppu=(last_month_net / payers).quantize(CENT, ROUND_HALF_UP) if payers else None,
-        paying_customers=payers,
-    )
+
+    currencies = set(cells) | set(daily_net) | set(top) | set(payers)
+    if not currencies:
+        currencies = {BOOKING_CURRENCY}
+    empty = _money_tables({}, periods, content_types)
+    by_currency: dict[str, CurrencyFigures] = {}
+    weight: dict[str, Decimal] = {}
+    for currency in currencies:
+        revenue, by_source, by_type = tables.get(currency, empty)
+        net_by_day = daily_net.get(currency, {})
+        this_month_net = sum((v for d, v in net_by_day.items() if d >= this_month), ZERO)
+        last_month_net = sum((v for d, v in net_by_day.items() if d < this_month), ZERO)
+        last_to_date = sum((v for d, v in net_by_day.items()
+                            if d < this_month and d.day <= same_day), ZERO)
+        n_payers = payers.get(currency, 0)
+        range_gross = sum(revenue.values("gross"), ZERO)
+        range_refunds = sum(revenue.values("refunds"), ZERO)
+        weight[currency] = range_gross + month_gross.get(currency, ZERO)
+        kpis = RevenueKpis(
+            this_month_net=this_month_net,
+            last_month_net=last_month_net,
+            last_month_to_date_net=last_to_date,
+            mrr=_monthly(now_annual),
+            active_subscribers=now_subs,
+            range_gross=range_gross,
+            range_refunds=range_refunds,
+            range_net=range_gross - range_refunds,
+            refund_rate=(range_refunds / range_gross).quantize(Decimal("0.0001"),
+                                                                ROUND_HALF_UP)
+            if range_gross else None,
+            arppu_month=last_month,
+            arppu=(last_month_net / n_payers).quantize(CENT, ROUND_HALF_UP)
+            if n_payers else None,
+            paying_customers=n_payers,
+        )
+        by_currency[currency] = CurrencyFigures(currency, revenue, by_source, by_type,
+                                                top.get(currency, ()), kpis)
+    # The main currency: the most sales in the range and the KPI months.
+    order = tuple(sorted(currencies, key=lambda c: (-weight[c], c)))
+    main = by_currency[order[0]]
     refreshed = info.refreshed_at if info.populated else None
     return RevenueSnapshot(
         as_of=as_of.astimezone(dt.UTC),
@@ -727,13 +771,13 @@ def load_revenue(
         end=end,
         granularity=granularity,
         preset=preset,
-        revenue=revenue,
-        by_source=by_source,
-        by_type=by_type,
+        revenue=main.revenue,
+        by_source=main.by_source,
+        by_type=main.by_type,
         subscriptions=subscriptions,
         tokens=tokens,
-        top_content=top,
-        kpis=kpis,
+        top_content=main.top_content,
+        kpis=main.kpis,
         used_rollup=use_rollup,
         rollup_refreshed_at=refreshed,
         rollup_age=(as_of - refreshed) if refreshed is not None else None,
@@ -741,6 +785,42 @@ def load_revenue(
         rollup_note=note,
         rollup_needs_refresh=needs_refresh,
         rollup_wanted=wanted,
+        currencies=order,
+        by_currency=by_currency,
+    )
+
+
+def _money_tables(cells: dict[dt.datetime, dict[tuple[str, str], list[Decimal]]],
+                  periods: list[dt.datetime], content_types: tuple[str, ...]
+                  ) -> tuple[SeriesTable, SeriesTable, SeriesTable]:
+    """One currency's revenue, by-source and by-type tables from its cells."""
+    revenue_rows, source_rows, type_rows = [], [], []
+    for p in periods:
+        totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        for (source, kind), (g, r) in cells.get(p, {}).items():
+            for key in ("", source, f"content:{kind}" if source == "content" else None):
+                if key is not None:
+                    totals[key][0] += g
+                    totals[key][1] += r
+        g, r = totals[""]
+        revenue_rows.append((p, g, r, g - r))
+        row: list[Any] = [p]
+        for src in SOURCES:
+            sg, sr = totals[src]
+            row += [sg, sr, sg - sr]
+        source_rows.append(tuple(row))
+        row = [p]
+        for ct in content_types:
+            tg, tr = totals[f"content:{ct}"]
+            row += [tg, tr, tg - tr]
+        type_rows.append(tuple(row))
+    measures = ("gross", "refunds", "net")
+    return (
+        SeriesTable("revenue", measures, tuple(revenue_rows)),
+        SeriesTable("by_source", tuple(f"{s}_{m}" for s in SOURCES for m in measures),
+                    tuple(source_rows)),
+        SeriesTable("by_type", tuple(f"{t}_{m}" for t in content_types for m in measures),
+                    tuple(type_rows)),
     )
 
 
@@ -790,11 +870,13 @@ def purchases_in_period(
             f" AND {ts} >= :ct AND ({ts}, '{event}', {row_id}) > (:ct, :ce, :ci)"
         item = "content_id" if source == "content" else "offering_id"
         alias = row_id.split(".")[0]
+        currency = "lower(p.currency)::text" if source == "content" \
+            else f"'{BOOKING_CURRENCY}'::text"
         return f"""
             (SELECT {ts} AS ts, '{event}'::text AS event, '{source}'::text AS source,
                     {alias}.{item} AS item_id, {alias}.customer_id,
                     {alias}.amount_paid AS amount, {row_id} AS record_id,
-                    {alias}.status::text AS status
+                    {alias}.status::text AS status, {currency} AS currency
              FROM {table}
              WHERE {rule} AND {ts} >= :a AND {ts} < :b{after}
              ORDER BY {ts}, {row_id}
@@ -818,7 +900,8 @@ def purchases_in_period(
         )
         SELECT {_local('e.ts')}, e.event, e.source,
                coalesce(c.content_type::text, o.offering_type::text, ''),
-               coalesce(c.title, o.title, ''), u.email, e.amount, e.record_id, e.status, e.ts
+               coalesce(c.title, o.title, ''), u.email, e.amount, e.record_id, e.status, e.ts,
+               e.currency
         FROM page e
         LEFT JOIN content c ON e.source = 'content' AND c.id = e.item_id
         LEFT JOIN offerings o ON e.source = 'offering' AND o.id = e.item_id
@@ -826,13 +909,15 @@ def purchases_in_period(
         ORDER BY e.ts, e.event, e.record_id"""), params).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    events = [PeriodEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
+    events = [PeriodEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[10])
+              for r in rows]
     next_cursor = (rows[-1][9], rows[-1][1], rows[-1][7]) if more and rows else None
     return events, next_cursor
 
 
-def series_csv_rows(table: SeriesTable) -> Iterator[tuple[str, ...]]:
-    """The table as CSV rows (header first): ISO dates, money with two decimals."""
+def series_csv_rows(table: SeriesTable) -> Iterator[tuple[Any, ...]]:
+    """The table as CSV rows (header first): ISO dates, then the values as they are (Decimal
+    money with two decimals, integer counts), for a writer that keeps numbers as numbers."""
     yield ("period_start", *table.columns)
     for row in table.rows:
-        yield (row[0].date().isoformat(), *(str(v) for v in row[1:]))
+        yield (row[0].date().isoformat(), *row[1:])

@@ -68,7 +68,7 @@ DELETED = (("active", "Hide deleted"), ("deleted", "Deleted only"), ("all", "Wit
 
 
 def format_price(price) -> str:
-    return "Free" if price is None else format_value(price)
+    return "Free" if price is None else format_money(price)  # no currency column: USD, as bookings
 
 
 def _status_text(row: CatalogRow) -> str:

@@ -24,9 +24,17 @@ def format_value(value: Any) -> str:
 
 
 def format_money(amount: Decimal | None, currency: str = "usd") -> str:
+    """The app's one way to write money: ``1,234.50 USD``, ``-55.00 EUR`` (the sign kept)."""
     if amount is None:
         return ""
     return f"{amount:,.2f} {currency.upper()}"
+
+
+def format_tokens(amount: int | None) -> str:
+    """Tokens are not money: a whole number and the word, ``1,250 tokens``."""
+    if amount is None:
+        return ""
+    return f"{amount:,} token{'' if abs(amount) == 1 else 's'}"
 
 
 def format_count(value: int, noun: str, *, exact: bool = True) -> str:

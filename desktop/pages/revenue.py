@@ -13,7 +13,6 @@ time zone, and offers a button to rebuild it now.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,8 +35,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from data.csv_safety import safe_csv_writer
 from data.models.content import CONTENT_TYPES
 from data.queries.revenue import (
+    BOOKING_CURRENCY,
     PRESETS,
     Granularity,
     RevenueSnapshot,
@@ -52,7 +53,7 @@ from data.queries.revenue import (
     series_csv_rows,
 )
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.pages.formatting import format_money, format_tokens, format_value
 from widgets.banner import Banner
 from widgets.dialogs import show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -76,12 +77,22 @@ MONEY_COLORS = {"gross": "#2563eb", "refunds": "#dc2626", "net": "#16a34a"}
 TYPE_COLORS = {"video": "#2563eb", "audio": "#9333ea", "written": "#ea580c"}
 
 
-def money(value: float | Decimal) -> str:
-    return f"{value:,.2f}"
+CURRENCY_NOTE = ("Bookings and plan prices carry no currency on the platform: counted as "
+                 f"{BOOKING_CURRENCY.upper()}.")
+
+
+def money(value: float | Decimal, currency: str = BOOKING_CURRENCY) -> str:
+    """Money as everywhere in the app (``1,234.00 USD``); chart values arrive as floats."""
+    amount = value if isinstance(value, Decimal) else Decimal(f"{value:.2f}")
+    return format_money(amount, currency)
+
+
+def count(value: float | int) -> str:
+    return f"{value:,.0f}"
 
 
 def tokens(value: float | int) -> str:
-    return f"{value:,.0f}"
+    return format_tokens(round(value))
 
 
 @dataclass(frozen=True)
@@ -146,8 +157,9 @@ EVENT_COLUMNS = (
     Column("Item", value=lambda e: e.title, width=240),
     Column("Type", value=lambda e: e.kind, width=110),
     Column("Customer", value=lambda e: e.customer_email, width=220),
-    Column("Amount", value=lambda e: e.amount if e.event == "sale" else -e.amount,
-           display=format_value, align=Qt.AlignmentFlag.AlignRight, width=90),
+    Column("Amount", value=lambda e: format_money(e.amount if e.event == "sale" else -e.amount,
+                                                  e.currency),
+           align=Qt.AlignmentFlag.AlignRight, width=110),
     Column("Status now", value=lambda e: e.status, width=90),
 )
 
@@ -207,19 +219,23 @@ class PeriodEventsDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
-    def show_period(self, snapshot: RevenueSnapshot, period: dt.datetime) -> None:
+    def show_period(self, snapshot: RevenueSnapshot, period: dt.datetime,
+                    currency: str | None = None) -> None:
         g, tz = snapshot.granularity, snapshot.timezone
         first, after = period_bounds(period, g)
         after = min(after, snapshot.end + dt.timedelta(days=1))
         last = after - dt.timedelta(days=1)
         when = first.isoformat() if first == last else f"{first} to {last}"
         row = {"gross": None, "refunds": None, "net": None}
-        if period in snapshot.revenue.periods:
-            row = {c: snapshot.revenue.value_at(period, c) for c in row}
+        cur = currency if currency in snapshot.by_currency else snapshot.currency
+        table = snapshot.by_currency[cur].revenue if cur in snapshot.by_currency \
+            else snapshot.revenue
+        if period in table.periods:
+            row = {c: table.value_at(period, c) for c in row}
         self.heading.setText(
             f"<b>Sales and refunds, {when}</b> ({tz} time). In the chart (as of "
-            f"{snapshot.as_of_local:%Y-%m-%d %H:%M}): gross {money(row['gross'] or 0)}, "
-            f"refunds {money(row['refunds'] or 0)}, net {money(row['net'] or 0)}. "
+            f"{snapshot.as_of_local:%Y-%m-%d %H:%M}): gross {money(row['gross'] or 0, cur)}, "
+            f"refunds {money(row['refunds'] or 0, cur)}, net {money(row['net'] or 0, cur)}. "
             "The list below is read now; later changes show here first.")
         self.model.set_fetcher(
             self._db.page_fetcher(purchases_in_period, period, g, tz, end=after))
@@ -287,6 +303,7 @@ class RevenuePage(QWidget):
         self._rollup_auto_tried = False
         self._raw_allowed = False  # True once building the rollup failed: read the tables
         self._events_dialog: PeriodEventsDialog | None = None
+        self._currency: str | None = None  # chosen by the user; None: the main one
 
         # controls
         self.range_combo = QComboBox()
@@ -309,6 +326,12 @@ class RevenuePage(QWidget):
         for key, label in MEASURES.items():
             self.measure_combo.addItem(label, key)
         self.refresh_button = QPushButton("Refresh")
+        self.currency_combo = QComboBox()
+        self.currency_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.currency_combo.setToolTip("Amounts of different currencies are never added together")
+        self.currency_label = QLabel("")
+        self.currency_label.setWordWrap(True)
+        self.currency_label.setStyleSheet("color: #6b7280")
         self.as_of_label = QLabel("Not loaded yet")
         self.rollup_label = QLabel("")
         self.rollup_label.setStyleSheet("color: #6b7280")
@@ -330,11 +353,14 @@ class RevenuePage(QWidget):
         controls.addWidget(QLabel("Per"))
         controls.addWidget(self.granularity_combo)
         controls.addSpacing(12)
+        controls.addWidget(QLabel("Currency"))
+        controls.addWidget(self.currency_combo)
+        controls.addSpacing(12)
         controls.addWidget(self.refresh_button)
         controls.addStretch()
         controls.addWidget(self.as_of_label)
         status = QHBoxLayout()
-        status.addStretch()
+        status.addWidget(self.currency_label, 1)
         status.addWidget(self.rollup_label)
         status.addWidget(self.rollup_button)
 
@@ -354,7 +380,12 @@ class RevenuePage(QWidget):
         self.charts: dict[str, TimeSeriesChart] = {}
         for spec in CHARTS:
             chart = TimeSeriesChart(spec.title, note=spec.note)
-            fmt = money if spec.money else tokens
+            if spec.name == "mrr":
+                fmt = money  # plan prices carry no currency: BOOKING_CURRENCY
+            elif spec.money:
+                fmt = self._money_shown
+            else:
+                fmt = tokens if spec.name == "tokens" else count
             for series in spec.series:
                 chart.add_series(series.key, series.label, color=series.color,
                                  dashed=series.dashed, value_format=fmt,
@@ -366,7 +397,7 @@ class RevenuePage(QWidget):
                 chart.plot_widget.setToolTip("Click a period to list its sales and refunds")
             self.charts[spec.name] = chart
         self.top_chart = BarChart("Top 10 content by net revenue in the range",
-                                  value_format=money)
+                                  value_format=self._money_shown)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._chart_tab("revenue"), "Revenue")
         split = self._chart_tab("by_source", "by_type")
@@ -412,6 +443,7 @@ class RevenuePage(QWidget):
         self.range_combo.currentIndexChanged.connect(self._on_range_combo_changed)
         self.granularity_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.measure_combo.currentIndexChanged.connect(lambda _i: self._show_split_charts())
+        self.currency_combo.activated.connect(self._on_currency_combo_activated)
         self.start_edit.dateChanged.connect(self._on_date_edit_changed)
         self.end_edit.dateChanged.connect(self._on_date_edit_changed)
         self._custom_timer.timeout.connect(self.refresh)
@@ -463,6 +495,20 @@ class RevenuePage(QWidget):
         else:
             self.granularity_combo.setCurrentIndex(index)  # refreshes
 
+    @property
+    def currency(self) -> str:
+        """The currency the money charts and KPIs show now."""
+        snap = self._snapshot
+        if snap is None:
+            return self._currency or BOOKING_CURRENCY
+        return self._currency if self._currency in snap.by_currency else snap.currency
+
+    def set_currency(self, currency: str) -> None:
+        """Show the figures of ``currency`` (one of the snapshot's currencies)."""
+        self._currency = currency
+        if self._snapshot is not None:
+            self._show_snapshot(self._snapshot)
+
     def set_measure(self, measure: str) -> None:
         self.measure_combo.setCurrentIndex(self.measure_combo.findData(measure))
 
@@ -489,16 +535,19 @@ class RevenuePage(QWidget):
         """Write the data behind ``chart_name`` (one of CHART_NAMES) as CSV."""
         snap = self._require_snapshot()
         with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
+            writer = safe_csv_writer(f)
+            cur = self.currency
+            figures = snap.by_currency.get(cur)
             if chart_name == "top_content":
                 writer.writerow(("rank", "content_id", "title", "content_type", "gross",
-                                 "refunds", "net", "sales", "refunds_count"))
-                for i, t in enumerate(snap.top_content, 1):
+                                 "refunds", "net", "sales", "refunds_count", "currency"))
+                top = figures.top_content if figures is not None else snap.top_content
+                for i, t in enumerate(top, 1):
                     writer.writerow((i, t.content_id, t.title, t.content_type, t.gross,
-                                     t.refunds, t.net, t.sales, t.refund_count))
+                                     t.refunds, t.net, t.sales, t.refund_count, cur.upper()))
                 return
             spec = self._spec(chart_name)
-            writer.writerows(series_csv_rows(snap.tables()[spec.table]))
+            writer.writerows(series_csv_rows(self._tables(snap)[spec.table]))
 
     def export_png(self, chart_name: str, path: str | Path) -> None:
         """Save ``chart_name`` as a PNG image."""
@@ -513,7 +562,7 @@ class RevenuePage(QWidget):
         snap = self._require_snapshot()
         if self._events_dialog is None:
             self._events_dialog = PeriodEventsDialog(self._db, self)
-        self._events_dialog.show_period(snap, period)
+        self._events_dialog.show_period(snap, period, self.currency)
         return self._events_dialog
 
     # -- Qt -------------------------------------------------------------------------------------
@@ -600,22 +649,39 @@ class RevenuePage(QWidget):
 
     # -- showing --------------------------------------------------------------------------------
 
+    def _money_shown(self, value: float) -> str:
+        return money(value, self.currency)
+
+    def _tables(self, snap: RevenueSnapshot) -> dict[str, SeriesTable]:
+        """The snapshot's tables, the money ones in the currency shown."""
+        tables = snap.tables()
+        figures = snap.by_currency.get(self.currency)
+        if figures is not None:
+            tables.update(revenue=figures.revenue, by_source=figures.by_source,
+                          by_type=figures.by_type)
+        return tables
+
     def _show_snapshot(self, snap: RevenueSnapshot) -> None:
         self._snapshot = snap
         xs = [wall_clock_epoch(p) for p in snap.periods]
+        partial = self._partial_text(snap)
         for chart in self.charts.values():
             chart.set_date_format(DATE_FORMATS[snap.granularity])
+            chart.set_partial_from(xs[-1] if partial and xs else None, partial or "so far")
+        self._show_currencies(snap)
+        tables = self._tables(snap)
         for spec in CHARTS:
             if spec.name in ("by_source", "by_type"):
                 continue
-            table = snap.tables()[spec.table]
+            table = tables[spec.table]
             chart = self.charts[spec.name]
             for series in spec.series:
                 chart.set_series(series.key, xs,
                                  [float(v) for v in table.values(series.column)])
             chart.auto_range()
         self._show_split_charts()
-        top = snap.top_content
+        figures = snap.by_currency.get(self.currency)
+        top = figures.top_content if figures is not None else snap.top_content
         self.top_chart.set_bars([t.title for t in top], [float(t.net) for t in top])
         self._show_kpis(snap)
         self._show_status(snap)
@@ -633,7 +699,7 @@ class RevenuePage(QWidget):
         xs = [wall_clock_epoch(p) for p in snap.periods]
         for name in ("by_source", "by_type"):
             spec = self._spec(name)
-            table: SeriesTable = snap.tables()[spec.table]
+            table: SeriesTable = self._tables(snap)[spec.table]
             chart = self.charts[name]
             for series in spec.series:
                 full = series.column.format(m=measure)
@@ -643,17 +709,48 @@ class RevenuePage(QWidget):
                             + ("source" if name == "by_source" else "content type"))
             chart.auto_range()
 
+    @staticmethod
+    def _partial_text(snap: RevenueSnapshot) -> str:
+        """'December so far' when the last period is still running (the range ends today),
+        else ''."""
+        if not snap.periods or snap.end != snap.as_of_local.date():
+            return ""
+        last = snap.periods[-1]
+        label = {"day": "today", "week": f"the week of {last:%Y-%m-%d}",
+                 "month": f"{last:%B}"}[snap.granularity]
+        return f"{label} so far"
+
+    def _show_currencies(self, snap: RevenueSnapshot) -> None:
+        shown = self.currency
+        self.currency_combo.blockSignals(True)
+        self.currency_combo.clear()
+        for i, cur in enumerate(snap.currencies):
+            self.currency_combo.addItem(cur.upper() + (" (main)" if i == 0 else ""), cur)
+        self.currency_combo.setCurrentIndex(max(self.currency_combo.findData(shown), 0))
+        self.currency_combo.blockSignals(False)
+        totals = " · ".join(money(snap.by_currency[c].kpis.range_net, c)
+                            for c in snap.currencies)
+        several = len(snap.currencies) > 1
+        self.currency_label.setText(
+            (f"Net in the range, per currency (never added together): {totals}. "
+             f"Charts and figures show {shown.upper()}. " if several
+             else f"Amounts in {shown.upper()}. ") + CURRENCY_NOTE)
+
     def _show_kpis(self, snap: RevenueSnapshot) -> None:
-        k = snap.kpis
-        change = ""
+        cur = self.currency
+        figures = snap.by_currency.get(cur)
+        k = figures.kpis if figures is not None else snap.kpis
+        today = snap.as_of_local.date()
+        last_month = k.arppu_month
         if k.last_month_to_date_net:
             pct = (k.this_month_net - k.last_month_to_date_net) / abs(k.last_month_to_date_net)
-            change = f" ({pct:+.0%} on the same days)"
-        today = snap.as_of_local.date()
+            change = f"{pct:+.0%} on the same days of {last_month:%B}"
+        else:
+            change = f"nothing on the same days of {last_month:%B}"
         self.kpi_cards["month"].show_figure(
-            f"Net revenue, {today:%B} to date", money(k.this_month_net),
-            f"Last month {money(k.last_month_net)}; same days "
-            f"{money(k.last_month_to_date_net)}{change}")
+            f"Net revenue, {today:%B} so far", money(k.this_month_net, cur),
+            f"{change} ({money(k.last_month_to_date_net, cur)}); all of {last_month:%B} "
+            f"{money(k.last_month_net, cur)}")
         self.kpi_cards["mrr"].show_figure(
             "MRR", money(k.mrr), "Yearly plans as 1/12, at current prices")
         self.kpi_cards["subscribers"].show_figure(
@@ -661,10 +758,10 @@ class RevenuePage(QWidget):
         self.kpi_cards["refund_rate"].show_figure(
             "Refund rate in the range",
             "—" if k.refund_rate is None else f"{k.refund_rate:.1%}",
-            f"Refunds {money(k.range_refunds)} of sales {money(k.range_gross)}")
+            f"Refunds {money(k.range_refunds, cur)} of sales {money(k.range_gross, cur)}")
         self.kpi_cards["arppu"].show_figure(
             f"Revenue per paying customer, {k.arppu_month:%B %Y}",
-            "—" if k.arppu is None else money(k.arppu),
+            "—" if k.arppu is None else money(k.arppu, cur),
             f"{k.paying_customers:,} paying customers")
 
     def _show_status(self, snap: RevenueSnapshot) -> None:
@@ -705,6 +802,9 @@ class RevenuePage(QWidget):
             return
         self._custom_timer.start()
 
+    def _on_currency_combo_activated(self, index: int) -> None:
+        self.set_currency(self.currency_combo.itemData(index))
+
     def _on_chart_period_clicked(self, x: float) -> None:
         if self._snapshot is None:
             return
@@ -714,7 +814,7 @@ class RevenuePage(QWidget):
         if self._snapshot is None:
             return
         stamp = self._snapshot.as_of_local.strftime("%Y%m%d-%H%M")
-        suggested = f"revenue-{chart_name}-{stamp}.{kind}"
+        suggested = f"revenue-{chart_name}-{self.currency}-{stamp}.{kind}"
         path, _ = QFileDialog.getSaveFileName(
             self, f"Export {chart_name} as {kind.upper()}", suggested,
             "CSV files (*.csv)" if kind == "csv" else "PNG images (*.png)")

@@ -8,7 +8,6 @@ user was loaded.
 
 from __future__ import annotations
 
-import csv
 import html
 import uuid
 from decimal import Decimal
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from data.csv_safety import safe_csv_writer
 from data.errors import ConflictError, DomainError, ValidationError
 from data.models.users import USER_ROLES
 from data.queries.users import (
@@ -608,7 +608,7 @@ class UsersPage(QWidget):
             done = 0
             try:
                 with partial_path.open("w", newline="", encoding="utf-8") as f:
-                    writer = csv.writer(f)
+                    writer = safe_csv_writer(f)
                     writer.writerow(CSV_HEADER)
                     for batch in iter_users(session, flt):
                         ctx.check_cancelled()

@@ -124,6 +124,7 @@ def test_every_table_has_rows_and_the_counts_are_right(db, demo):
         ("content", "visibility", {"public", "private", "members_only", "purchased_only"}),
         ("content", "status", {"draft", "published", "archived"}),
         ("purchases", "status", {"pending", "completed", "refunded", "failed"}),
+        ("purchases", "currency", {"usd", "eur"}),  # the Revenue page shows them apart
         ("content_access", "access_type", {"purchased", "subscription", "complimentary"}),
         ("subscriptions", "status", {"active", "past_due", "canceled", "trialing"}),
         ("subscriptions", "billing_period", {"monthly", "yearly"}),
@@ -452,3 +453,14 @@ def test_too_few_users_is_refused_before_touching_the_database(databases):
         fill_demo_data(conn, users=5, anchor=ANCHOR)
     with psycopg.connect(uri) as conn:
         assert scalar(conn, "SELECT count(*) FROM users") == 0
+
+
+def test_by_default_the_demo_runs_up_to_now():
+    """Not up to midnight: today has rows, so this month's figures are not a plunge."""
+    from datetime import UTC, datetime
+
+    from data.demo_data import _normalise_anchor
+
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    anchor = _normalise_anchor(None)
+    assert anchor >= before and anchor.microsecond == 0

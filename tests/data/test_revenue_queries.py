@@ -535,3 +535,55 @@ def test_purchases_in_period_lists_sales_and_refunds_in_pages(fx, session_factor
     assert sum(e.amount for e in jan if e.event == "sale") == \
         snap.revenue.value_at(dt.datetime(2025, 1, 1), "gross")
     assert [e.kind for e in jan if e.source == "offering"] == ["retreat", "retreat"]
+
+
+def _add_purchase(engine, fx, key, item, amount, currency, at, customer="c1"):
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO purchases (id, customer_id, content_id, amount_paid, currency, "
+            "stripe_payment_intent_id, creator_payout_amount, status, purchased_at, created_at) "
+            "VALUES (gen_random_uuid(), :c, :item, :amount, :cur, :pi, 0, 'completed', :at, :at)"),
+            {"c": fx.ids[customer], "item": fx.ids[item], "amount": amount, "cur": currency,
+             "pi": f"pi_{key}", "at": at})
+
+
+@pytest.mark.parametrize("use_rollup", [False, True])
+def test_eur_and_usd_on_the_same_day_are_never_summed(fx, engine, session_factory, use_rollup):
+    # p1 sold 20.00 USD of v1 at 12:00 UTC on 15 January; 30.00 EUR of v1 the same hour.
+    _add_purchase(engine, fx, "e1", "v1", D("30.00"), "EUR", dt.datetime(2025, 1, 15, 12, 30),
+                  customer="c4")
+    _add_purchase(engine, fx, "e2", "a1", D("5.00"), "eur", dt.datetime(2025, 1, 15, 13, 0),
+                  customer="c3")
+    if use_rollup:
+        with session_factory.begin() as s:
+            assert refresh_rollup(s)
+    jan15 = dt.datetime(2025, 1, 15)
+    snap = _snapshot(session_factory, granularity="day", use_rollup=use_rollup, **RANGE)
+    assert snap.used_rollup is use_rollup
+    assert snap.currencies == ("usd", "eur")  # USD has the most sales: main, first
+    usd, eur = snap.figures("usd"), snap.figures("eur")
+    assert usd.revenue.value_at(jan15, "gross") == D("20.00")
+    assert eur.revenue.value_at(jan15, "gross") == D("35.00")
+    assert eur.by_type.value_at(jan15, "video_gross") == D("30.00")
+    assert eur.by_source.value_at(jan15, "offering_gross") == D("0.00")
+    # The default figures are USD's, and equal the reference that knows no euros.
+    want = expected_revenue(fx, RANGE["start"], RANGE["end"], "day")
+    assert snap.revenue.value_at(jan15, "gross") == want[jan15.date()][0] == D("20.00")
+    assert snap.kpis.range_gross == usd.kpis.range_gross
+    assert eur.kpis.range_gross == D("35.00") and eur.kpis.range_refunds == D("0.00")
+    assert [(t.title, t.net) for t in eur.top_content] == [("Item v1", D("30.00")),
+                                                           ("Item a1", D("5.00"))]
+    assert all(t.net != D("90.00") for t in snap.top_content)  # v1 USD 60, not 60 + 30
+    with session_factory() as s:
+        events, _ = purchases_in_period(s, jan15, "day", TZ)
+    assert {(e.amount, e.currency) for e in events} == {(D("20.00"), "usd"),
+                                                        (D("30.00"), "eur"),
+                                                        (D("5.00"), "eur")}
+
+
+def test_the_currency_with_the_most_sales_comes_first(fx, engine, session_factory):
+    _add_purchase(engine, fx, "e1", "v1", D("5000.00"), "eur", dt.datetime(2025, 2, 5, 12, 0),
+                  customer="c4")
+    snap = _snapshot(session_factory, granularity="month", **RANGE)
+    assert snap.currencies == ("eur", "usd") and snap.currency == "eur"
+    assert snap.revenue.value_at(dt.datetime(2025, 2, 1), "gross") == D("5000.00")

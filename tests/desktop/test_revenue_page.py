@@ -50,7 +50,7 @@ def test_first_show_loads_the_default_view(qtbot, page):
     assert snap.preset == "12m" and snap.granularity == "week"
     assert "America/New_York" in page.as_of_label.text()
     assert page.rollup_label.text().startswith("Read from the tables")
-    assert page.kpi_cards["mrr"].value.text() == "28.33"
+    assert page.kpi_cards["mrr"].value.text() == "28.33 USD"
     assert page.kpi_cards["subscribers"].value.text() == "3"
 
 
@@ -76,7 +76,7 @@ def test_charts_and_kpis_show_the_snapshot(qtbot, page):
     assert page.top_chart.values == (40.0, 4.99, 0.0)
     assert page.kpi_cards["refund_rate"].value.text() == "45.7%"  # 79.99 / 174.98
     text = chart.show_values_at(xs[1] + 86_400 * 3)
-    assert text == "February 2025  Gross: 24.99  Refunds: 79.99  Net: -55.00"
+    assert text == "February 2025  Gross: 24.99 USD  Refunds: 79.99 USD  Net: -55.00 USD"
     assert "refunded_at" in chart.note_label.text()
 
 
@@ -117,7 +117,7 @@ def test_clicking_a_period_lists_its_sales_and_refunds(qtbot, page):
         ("sale", "Item v1"), ("refund", "Item v1")]
     assert "2025-02-01 to 2025-02-28" in dialog.heading.text()
     assert "gross 24.99" in dialog.heading.text()
-    assert dialog.model.data(dialog.model.index(0, 6)) == "-9.99"
+    assert dialog.model.data(dialog.model.index(0, 6)) == "-9.99 USD"
     widgets = len(QApplication.allWidgets())
     page.charts["by_type"].period_clicked.emit(wall_clock_epoch(JAN))
     qtbot.waitUntil(lambda: dialog.model.row_count_loaded == 5 and dialog.model.is_exhausted,
@@ -200,3 +200,77 @@ def test_demo_data_page_renders(qtbot, demo_database, tmp_path):
     assert sum(snap.revenue.values("net")) == snap.kpis.range_net
     assert snap.kpis.range_gross > 0 and snap.kpis.mrr > 0 and len(snap.top_content) == 10
     p.grab().save(str(tmp_path / "page.png"))
+
+
+def test_eur_and_usd_are_shown_apart_main_currency_first(qtbot, page, engine):
+    from tests.data.test_revenue_queries import _add_purchase
+    fx = type("Fx", (), {})()
+    with engine.connect() as conn:
+        fx.ids = {"c4": conn.execute(text("SELECT id FROM users WHERE email = 'c4@example.com'"))
+                  .scalar(), "v1": conn.execute(text("SELECT id FROM content WHERE slug = 'v1'"))
+                  .scalar()}
+    _add_purchase(engine, fx, "e1", "v1", Decimal("30.00"), "eur", dt.datetime(2025, 1, 15, 12),
+                  customer="c4")
+    snap = _months(qtbot, page)
+    assert snap.currencies == ("usd", "eur")
+    combo = [page.currency_combo.itemText(i) for i in range(page.currency_combo.count())]
+    assert combo == ["USD (main)", "EUR"]
+    label = page.currency_label.text()
+    assert "never added together" in label and "94.99 USD" in label and "30.00 EUR" in label
+    # USD's chart is USD only: January's 149.99, not 179.99.
+    assert page.charts["revenue"].series_data("gross")[1][0] == 149.99
+    page.currency_combo.setCurrentIndex(1)
+    page.currency_combo.activated.emit(1)
+    assert page.currency == "eur"
+    assert list(page.charts["revenue"].series_data("gross")[1]) == [30.0, 0.0, 0.0]
+    assert page.top_chart.labels == ("Item v1",) and page.top_chart.values == (30.0,)
+    assert page.kpi_cards["refund_rate"].detail.text() == "Refunds 0.00 EUR of sales 30.00 EUR"
+    assert "EUR" in page.charts["revenue"].show_values_at(wall_clock_epoch(JAN))
+
+
+def test_on_the_first_of_a_month_the_kpi_says_so_far_and_the_last_period_is_partial(
+        qtbot, page):
+    import dataclasses
+
+    snap = _load(qtbot, page, lambda: page.set_range_preset("90d"))
+    # A fixed "today": the 1st of December at 09:30, with 12.00 sold so far, and 240.00 on
+    # the same days (the 1st) of November.
+    first = dt.datetime(2026, 12, 1, 9, 30)
+    kpis = dataclasses.replace(snap.kpis, this_month_net=Decimal("12.00"),
+                               last_month_to_date_net=Decimal("240.00"),
+                               last_month_net=Decimal("900.00"),
+                               arppu_month=dt.date(2026, 11, 1))
+    months = tuple(dt.datetime(2026, m, 1) for m in (10, 11, 12))
+    table = revenue_queries.SeriesTable("revenue", ("gross", "refunds", "net"), tuple(
+        (p, Decimal(v), Decimal(0), Decimal(v)) for p, v in zip(months, ("800", "900", "12"), strict=True)))
+    empty = {name: revenue_queries.SeriesTable(name, (), tuple((p,) for p in months))
+             for name in ("by_source", "by_type")}
+    figures = dataclasses.replace(snap.by_currency[snap.currency], kpis=kpis, revenue=table,
+                                  **empty)
+    fixed = dataclasses.replace(
+        snap, as_of_local=first, end=first.date(), granularity="month", kpis=kpis,
+        revenue=table, by_currency={snap.currency: figures},
+        subscriptions=revenue_queries.SeriesTable(
+            "subscriptions", ("mrr", "active_subscribers", "churned"),
+            tuple((p, Decimal(0), 0, 0) for p in months)),
+        tokens=revenue_queries.SeriesTable(
+            "tokens", ("granted", "spent", "expired", "net_change"),
+            tuple((p, 0, 0, 0, 0) for p in months)),
+        **empty)
+    page._show_snapshot(fixed)
+    card = page.kpi_cards["month"]
+    assert card.caption.text() == "Net revenue, December so far"
+    assert card.value.text() == "12.00 USD"
+    assert "-95% on the same days of November" in card.detail.text()
+    assert "-100%" not in card.detail.text()
+    chart = page.charts["revenue"]
+    assert chart.partial_from == wall_clock_epoch(months[-1])
+    assert list(chart.tail_data("gross")[0]) == [wall_clock_epoch(m) for m in months[1:]]
+    assert chart.partial_label.text() == "shaded: December so far"
+    assert "(December so far)" in chart.show_values_at(wall_clock_epoch(months[-1]))
+
+
+def test_a_range_ending_before_today_has_no_partial_period(qtbot, page):
+    _months(qtbot, page)  # January to March 2025, long past
+    assert page.charts["revenue"].partial_from is None
+    assert not page.charts["revenue"].partial_region.isVisible()
