@@ -105,6 +105,9 @@ class ConnectionInfo:
     database: str
     host: str
     server_version: str
+    time_zone: str = "UTC"
+    """The platform's time zone (``admin.platform_timezone()``; UTC before the app's schema
+    exists): every time on screen is shown in it."""
 
 
 def connection_info(engine: Engine) -> ConnectionInfo:
@@ -113,15 +116,18 @@ def connection_info(engine: Engine) -> ConnectionInfo:
         with engine.connect() as conn:
             row = conn.execute(
                 text("SELECT current_user, current_database(), "
-                     "current_setting('server_version')")
+                     "current_setting('server_version'), "
+                     "to_regprocedure('admin.platform_timezone()') IS NOT NULL")
             ).one()
+            time_zone = (conn.execute(text("SELECT admin.platform_timezone()")).scalar_one()
+                         if row[3] else "UTC")
     except DBAPIError as exc:
         raise ConnectionLostError(explain_connection_error(exc)) from exc
     u = engine.url
     host = u.host or (u.query.get("host") if u.query else None) or "local socket"
     if isinstance(host, tuple):
         host = host[0]
-    return ConnectionInfo(row[0], row[1], str(host), row[2])
+    return ConnectionInfo(row[0], row[1], str(host), row[2], time_zone)
 
 
 _EXPLANATIONS: list[tuple[re.Pattern[str], str]] = [

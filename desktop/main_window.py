@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from desktop.database import Database
 from desktop.pages import overview
 from desktop.pages.catalog import CatalogPage
+from desktop.pages.formatting import set_time_zone, time_zone_name
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage
@@ -28,6 +29,7 @@ class MainWindow(QMainWindow):
         self.refund_recovery = refund_recovery
         backend = database.backend
         self.setWindowTitle(f"Platform Admin — {backend.label}")
+        set_time_zone(backend.info.time_zone)  # before any page formats a time
         self.users_page = UsersPage(database)
         self.refunds_page = RefundsPage(database)
         self.pages: list[tuple[str, QWidget]] = [
@@ -54,9 +56,13 @@ class MainWindow(QMainWindow):
             self.database_label.setToolTip("\n".join(backend.notes))
         self.state_label = QLabel("Connected")
         self.user_label = QLabel(f"Signed in as {backend.info.database_user}")
+        self.time_zone_label = QLabel(f"Times in {time_zone_name()}")
+        self.time_zone_label.setToolTip("Every date and time in the app is shown in the "
+                                        "platform's time zone (its settings).")
         bar = self.statusBar()
         bar.addWidget(self.database_label)
         bar.addWidget(self.state_label)
+        bar.addPermanentWidget(self.time_zone_label)
         bar.addPermanentWidget(self.user_label)
 
         self._connect_signals()

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
-from data.models import Content, ContentSeries, Purchase, User
+from data.models import Content, ContentSeries, User
 from data.services.text import clean_search
 
 DeletedFilter = Literal["active", "deleted", "all"]
@@ -323,31 +323,72 @@ def record_values(record: ContentRecord) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ContentFigures:
-    """Per-item figures. ``purchases`` and ``gross_revenue`` count purchases that were paid
-    (completed or later refunded) from ``purchases``; ``refunds`` is the money that went
-    back; ``purchase_count``/``view_count`` are the platform's own counters."""
+class ContentMoney:
+    """One currency's money for an item: never added to another currency's."""
 
-    purchases: int
+    currency: str
     gross_revenue: Decimal
     refunds: Decimal
-    net_revenue: Decimal
+
+    @property
+    def net_revenue(self) -> Decimal:
+        return self.gross_revenue - self.refunds
+
+
+@dataclass(frozen=True)
+class ContentFigures:
+    """Per-item figures. ``purchases`` counts purchases that were paid (completed or later
+    refunded) from ``purchases``; ``money`` holds, per currency (the largest first), what
+    they brought in and what went back; ``purchase_count``/``view_count`` are the platform's
+    own counters."""
+
+    purchases: int
+    money: tuple[ContentMoney, ...]
     purchase_count: int
     view_count: int
     refunds_from_requests: bool
     """Whether ``admin.refund_requests`` existed and was used for the refunds figure."""
 
+    def _main(self, name: str) -> Decimal:
+        return getattr(self.money[0], name) if self.money else Decimal("0")
+
+    @property
+    def gross_revenue(self) -> Decimal:
+        """The main currency's (the first of :attr:`money`)."""
+        return self._main("gross_revenue")
+
+    @property
+    def refunds(self) -> Decimal:
+        return self._main("refunds")
+
+    @property
+    def net_revenue(self) -> Decimal:
+        return self._main("net_revenue")
+
+
+# Per currency: a refund request is in the currency of the purchase it refunds.
+_FIGURES = text("""
+    SELECT lower(p.currency) AS currency,
+      count(*) FILTER (WHERE p.status IN ('completed', 'refunded')) AS n,
+      coalesce(sum(p.amount_paid) FILTER (WHERE p.status IN ('completed', 'refunded')), 0)
+        AS gross,
+      coalesce(sum(p.amount_paid) FILTER (WHERE p.status = 'refunded'), 0) AS refunded
+    FROM purchases p WHERE p.content_id = :cid
+    GROUP BY lower(p.currency)
+""")
 
 _REFUNDS_WITH_REQUESTS = text("""
-    SELECT
+    SELECT lower(p.currency),
       coalesce(sum(p.amount_paid) FILTER (
         WHERE p.status = 'refunded' AND NOT EXISTS (
           SELECT 1 FROM admin.refund_requests r
           WHERE r.purchase_id = p.id AND r.status = 'succeeded')), 0)
       + coalesce((SELECT sum(r.amount) FROM admin.refund_requests r
                   JOIN purchases p2 ON p2.id = r.purchase_id
-                  WHERE p2.content_id = :cid AND r.status = 'succeeded'), 0)
+                  WHERE p2.content_id = :cid AND r.status = 'succeeded'
+                    AND lower(p2.currency) = lower(p.currency)), 0)
     FROM purchases p WHERE p.content_id = :cid
+    GROUP BY lower(p.currency)
 """)
 
 
@@ -357,25 +398,20 @@ def get_content_figures(session: Session, content_id: uuid.UUID) -> ContentFigur
     ).first()
     if counters is None:
         raise NotFoundError("This content item no longer exists.")
-    paid = Purchase.status.in_(("completed", "refunded"))
-    n, gross, refunded_purchases = session.execute(
-        select(
-            func.count().filter(paid),
-            func.coalesce(func.sum(Purchase.amount_paid).filter(paid), 0),
-            func.coalesce(func.sum(Purchase.amount_paid).filter(Purchase.status == "refunded"),
-                          0),
-        ).where(Purchase.content_id == content_id)
-    ).one()
+    rows = session.execute(_FIGURES, {"cid": content_id}).all()
     has_requests = session.execute(
         text("SELECT to_regclass('admin.refund_requests') IS NOT NULL")
     ).scalar_one()
     if has_requests:
-        refunds = session.execute(_REFUNDS_WITH_REQUESTS, {"cid": content_id}).scalar_one()
+        refunds = dict(session.execute(_REFUNDS_WITH_REQUESTS, {"cid": content_id}).all())
     else:
-        refunds = refunded_purchases
-    gross, refunds = Decimal(gross), Decimal(refunds)
+        refunds = {r.currency: r.refunded for r in rows}
+    money = sorted(
+        (ContentMoney(r.currency or "usd", Decimal(r.gross), Decimal(refunds.get(r.currency, 0)))
+         for r in rows if r.gross or refunds.get(r.currency)),
+        key=lambda m: (-m.gross_revenue, m.currency))
     return ContentFigures(
-        purchases=int(n), gross_revenue=gross, refunds=refunds, net_revenue=gross - refunds,
+        purchases=sum(int(r.n) for r in rows), money=tuple(money),
         purchase_count=counters.purchase_count, view_count=counters.view_count,
         refunds_from_requests=bool(has_requests),
     )

@@ -253,9 +253,7 @@ def _parse_amount(value: object) -> Decimal | None:
 
 
 def money(amount: Decimal, currency: str = "usd") -> str:
-    """``$12.00`` (or ``12.00 EUR``) for messages."""
-    if currency.lower() == "usd":
-        return f"${amount:,.2f}"
+    """``12.00 USD``: the app's one way to write money (as the pages' ``format_money``)."""
     return f"{amount:,.2f} {currency.upper()}"
 
 

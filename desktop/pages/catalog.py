@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from decimal import Decimal
 from functools import partial
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
@@ -278,9 +279,11 @@ class ContentDetailPane(QWidget):
     def _show_figures(self, f: ContentFigures) -> None:
         labels = self.figure_labels
         labels["purchases"].setText(format_value(f.purchases))
-        labels["gross"].setText(format_money(f.gross_revenue))
-        labels["refunds"].setText(format_money(f.refunds))
-        labels["net"].setText(format_money(f.net_revenue))
+        # One amount per currency, never added together: "24.98 USD · 9.00 EUR".
+        for key, name in (("gross", "gross_revenue"), ("refunds", "refunds"),
+                          ("net", "net_revenue")):
+            labels[key].setText(" · ".join(format_money(getattr(m, name), m.currency)
+                                           for m in f.money) or format_money(Decimal(0)))
         labels["views"].setText(format_value(f.view_count))
         labels["counter"].setText(format_value(f.purchase_count))
 

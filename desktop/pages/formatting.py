@@ -5,13 +5,40 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
+
+_UTC = ZoneInfo("UTC")
+_time_zone: ZoneInfo = _UTC
+
+
+def set_time_zone(name: str) -> None:
+    """Show every time in ``name`` (the platform's zone, set once when a database opens)."""
+    global _time_zone
+    _time_zone = ZoneInfo(name)
+
+
+def time_zone_name() -> str:
+    """The zone times are shown in, for the one place the screen names it."""
+    return _time_zone.key
+
+
+def in_time_zone(value: dt.datetime) -> dt.datetime:
+    """``value`` as wall-clock time in the shown zone. The platform's timestamps are naive
+    UTC (``TIMESTAMP`` columns written by ``NOW()`` on a UTC server); aware ones convert."""
+    aware = value.replace(tzinfo=_UTC) if value.tzinfo is None else value
+    return aware.astimezone(_time_zone)
+
+
+def format_wall_clock(value: dt.datetime | None) -> str:
+    """A time already in the platform's zone (revenue's local periods): shown as it is."""
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
 def format_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return in_time_zone(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):

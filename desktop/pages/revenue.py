@@ -53,7 +53,11 @@ from data.queries.revenue import (
     series_csv_rows,
 )
 from desktop.database import Database
-from desktop.pages.formatting import format_money, format_tokens, format_value
+from desktop.pages.formatting import (
+    format_money,
+    format_tokens,
+    format_wall_clock,
+)
 from widgets.banner import Banner
 from widgets.dialogs import show_error
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -151,7 +155,7 @@ CHARTS = (
 CHART_NAMES = (*(c.name for c in CHARTS), "top_content")
 
 EVENT_COLUMNS = (
-    Column("Time", value=lambda e: e.at, display=format_value, width=130),
+    Column("Time", value=lambda e: e.at, display=format_wall_clock, width=130),
     Column("Event", value=lambda e: e.event, width=60),
     Column("Source", value=lambda e: e.source, width=70),
     Column("Item", value=lambda e: e.title, width=240),

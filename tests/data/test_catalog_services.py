@@ -353,6 +353,21 @@ def test_figures_count_paid_purchases_revenue_and_refunds(session_factory, engin
             assert get_content_figures(s, item).refunds == Decimal("2.50")
 
 
+
+def test_figures_never_add_two_currencies(session_factory, engine, creator, item):
+    """A EUR sale and a USD sale of one item are two amounts, the larger first."""
+    buyers = [insert_user(engine, f"cur{i}@example.com", f"Buyer {i}") for i in range(3)]
+    add_purchase(engine, buyers[0], item, Decimal("9.99"))
+    eur = [add_purchase(engine, buyers[i], item, Decimal("20.00")) for i in (1, 2)]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE purchases SET currency = 'EUR' WHERE id = ANY(:ids)"),
+                     {"ids": eur})
+    with session_factory() as s:
+        f = get_content_figures(s, item)
+    assert [(m.currency, m.gross_revenue) for m in f.money] == [
+        ("eur", Decimal("40.00")), ("usd", Decimal("9.99"))]
+    assert f.purchases == 3 and f.gross_revenue == Decimal("40.00")
+
 # -- bulk actions ---------------------------------------------------------------------------
 
 def test_bulk_publish_with_one_incomplete_item_changes_nothing(session_factory, engine,

@@ -61,7 +61,7 @@ def test_lock_connection_killed_after_the_record_reports_the_refund(
     with caplog.at_level(logging.WARNING, logger="data.services.refunds"):
         outcome = _submit(session_factory, stripe_gateway, purchase_id)
     assert outcome.status == "succeeded"
-    assert outcome.message == "Refunded $30.00 (full refund)."
+    assert outcome.message == "Refunded 30.00 USD (full refund)."
     assert [s for s, *_ in _requests(session_factory)] == ["succeeded"]
     assert any("lock connection" in r.getMessage() for r in caplog.records)
 

@@ -53,7 +53,7 @@ def test_zero_and_negative_amounts_are_refused(amount):
 @given(st.decimals(min_value=Decimal("20.01"), max_value=Decimal("1e12"), places=2))
 def test_more_than_remains_is_refused_with_the_numbers(amount):
     message = _errors(amount)["amount"]
-    assert "At most $20.00" in message and "paid $30.00" in message
+    assert "At most 20.00 USD" in message and "paid 30.00 USD" in message
 
 
 @given(st.text().filter(lambda s: not _is_number(s)))
@@ -93,7 +93,7 @@ def test_a_refusal_is_shown_on_the_amount():
 
 def test_describe_says_exactly_what_happens():
     lines = describe_refund(PURCHASE, RefundInput(Decimal("20.00"), "other", "Double charge"))
-    assert lines[0] == "$20.00 back to the customer's original payment method (ada@example.com)"
+    assert lines[0] == "20.00 USD back to the customer's original payment method (ada@example.com)"
     assert lines[1] == "Access to “Deep Work” is revoked (full refund)"
     assert lines[2] == "Reason: Other — Double charge"
     partial = describe_refund(PURCHASE, RefundInput(Decimal("5.00"), "duplicate", None))

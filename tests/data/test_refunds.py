@@ -66,7 +66,7 @@ def test_full_refund_refunds_the_purchase_and_revokes_access(
                       reason="duplicate")
 
     assert outcome.status == "succeeded" and outcome.full_refund and not outcome.replayed
-    assert outcome.message == "Refunded $30.00 (full refund)."
+    assert outcome.message == "Refunded 30.00 USD (full refund)."
     status, refunded_at, reason, intent, *_ = _purchase(session_factory, purchase_id)
     assert (status, reason) == ("refunded", "Duplicate") and refunded_at is not None
     assert not _has_access(session_factory, purchase_id)
@@ -88,7 +88,7 @@ def test_partial_refund_keeps_purchase_and_access(
     outcome = _refund(session_factory, stripe_gateway, "purchase", purchase_id, "12.50")
 
     assert outcome.status == "succeeded" and not outcome.full_refund
-    assert outcome.message == "Refunded $12.50."
+    assert outcome.message == "Refunded 12.50 USD."
     status, refunded_at, *_ = _purchase(session_factory, purchase_id)
     assert status == "completed" and refunded_at is None
     assert _has_access(session_factory, purchase_id)

@@ -108,3 +108,12 @@ def unreachable_gateway(localstripe):
 @pytest.fixture
 def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture(autouse=True)
+def _times_shown_in_utc_again():
+    """A main window sets the zone times are shown in; the next test starts from UTC."""
+    yield
+    from desktop.pages.formatting import set_time_zone
+
+    set_time_zone("UTC")

@@ -32,3 +32,27 @@ def test_tokens_are_not_money():
     assert format_tokens(1250) == "1,250 tokens"
     assert format_tokens(1) == "1 token" and format_tokens(-1) == "-1 token"
     assert tokens(3.0) == "3 tokens"
+
+
+def test_times_are_shown_in_the_platform_zone():
+    """Naive timestamps are the platform's UTC; shown in the zone set for the database."""
+    import datetime as dt
+
+    from desktop.pages.formatting import (
+        format_value,
+        format_wall_clock,
+        set_time_zone,
+        time_zone_name,
+    )
+
+    naive_utc = dt.datetime(2026, 7, 1, 22, 30)
+    assert format_value(naive_utc) == "2026-07-01 22:30"
+    set_time_zone("Europe/Berlin")
+    try:
+        assert time_zone_name() == "Europe/Berlin"
+        assert format_value(naive_utc) == "2026-07-02 00:30"  # summer time: UTC+2
+        assert format_value(dt.datetime(2026, 1, 1, 22, 30)) == "2026-01-01 23:30"
+        # Already the platform's wall clock (revenue's periods): left as it is.
+        assert format_wall_clock(naive_utc) == "2026-07-01 22:30"
+    finally:
+        set_time_zone("UTC")

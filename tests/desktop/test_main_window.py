@@ -90,3 +90,40 @@ def test_schema_warnings_from_db_check_show_in_the_status_bar(qtbot, demo_databa
     w = _window(qtbot, demo_database, settings)
     assert w.database_label.text().endswith("1 schema warning(s)")
     assert "idx_users_role" in w.database_label.toolTip()
+
+
+def test_times_are_shown_in_the_platform_time_zone_named_once(qtbot, demo_database, settings,
+                                                              demo_engine):
+    """The platform's timestamps are naive UTC; the ledger shows them in the platform's zone
+    (Asia/Tokyo is UTC+9 all year), and the status bar names that zone."""
+    import dataclasses
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from data.db import connection_info
+
+    with demo_engine.begin() as conn:
+        old = conn.execute(text("SELECT timezone FROM platform_settings")).scalar()
+        conn.execute(text("UPDATE platform_settings SET timezone = 'Asia/Tokyo'"))
+    try:
+        assert connection_info(demo_engine).time_zone == "Asia/Tokyo"
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("UPDATE platform_settings SET timezone = :tz"), {"tz": old})
+    backend = demo_database.backend
+    backend.info = dataclasses.replace(backend.info, time_zone="Asia/Tokyo")
+    w = _window(qtbot, demo_database, settings)
+    assert w.time_zone_label.text() == "Times in Asia/Tokyo"
+    w.tabs.setCurrentIndex(TABS.index("Token balances"))
+    page = w.tabs.currentWidget()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
+                    timeout=WAIT)
+    page.view.selectRow(0)
+    qtbot.waitUntil(lambda: page.ledger_model.rowCount() > 0
+                    and not page.ledger_model.is_loading, timeout=WAIT)
+    entry = page.ledger_model.row_at(0)
+    column = next(i for i in range(page.ledger_model.columnCount())
+                  if page.ledger_model.headerData(i, Qt.Orientation.Horizontal) == "Date")
+    shown = page.ledger_model.index(0, column).data()
+    assert shown == (entry.created_at + dt.timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")

@@ -79,14 +79,14 @@ def test_full_refund_confirms_then_refunds_and_revokes_access(
     assert dialog.step == dialog.CONFIRM
     assert _requests(session_factory) == []
     confirmation = dialog.confirm_text.text()
-    assert "$30.00 back to the customer's original payment method" in confirmation
+    assert "30.00 USD back to the customer's original payment method" in confirmation
     assert "Access to “Deep Work, Part 1” is revoked (full refund)" in confirmation
     assert dialog.refund_button.text() == "&Refund 30.00 USD"
 
     outcome = _refund(qtbot, dialog)
     assert outcome.status == "succeeded" and outcome.full_refund
     assert dialog.step == dialog.OUTCOME
-    assert "Refunded $30.00 (full refund)." in dialog.outcome_text.text()
+    assert "Refunded 30.00 USD (full refund)." in dialog.outcome_text.text()
     assert dialog.retry_button.isHidden()
     status, refunded_at, reason, intent = _purchase(session_factory, purchase_id)
     assert (status, reason) == ("refunded", "Duplicate") and refunded_at is not None
@@ -131,7 +131,7 @@ def test_go_back_keeps_the_values_and_sends_nothing(qtbot, stripe_database, sess
 @pytest.mark.parametrize(("amount", "reason", "note", "field", "words"), [
     ("0", "requested_by_customer", "", "amount", "greater than zero"),
     ("-5", "requested_by_customer", "", "amount", "greater than zero"),
-    ("30.01", "requested_by_customer", "", "amount", "At most $30.00"),
+    ("30.01", "requested_by_customer", "", "amount", "At most 30.00 USD"),
     ("twelve", "requested_by_customer", "", "amount", "dollars and cents"),
     ("10", "other", "", "note", "note is required"),
 ])
@@ -311,7 +311,7 @@ def test_card_booking_refund_cancels_the_booking(qtbot, stripe_database, session
     dialog = _open(qtbot, stripe_database, "booking", booking_id)
     assert dialog.amount.text() == "40.00"
     _review(qtbot, dialog)
-    assert "$40.00 back to the customer's original payment method" in dialog.confirm_text.text()
+    assert "40.00 USD back to the customer's original payment method" in dialog.confirm_text.text()
     assert _refund(qtbot, dialog).status == "succeeded"
     with session_factory() as s:
         status, canceled_at, intent = s.execute(text(

@@ -38,7 +38,7 @@ def test_a_pasted_huge_amount_is_shown_whole_and_refused_on_the_amount(
     assert dialog.amount.text() == huge
     _review(qtbot, dialog)
     assert dialog.step == dialog.FORM
-    assert dialog.amount_error.text().startswith("At most $30.00 can be refunded")
+    assert dialog.amount_error.text().startswith("At most 30.00 USD can be refunded")
     _type(qtbot, dialog.amount, "12.345")
     _review(qtbot, dialog)
     assert dialog.amount_error.text() == "Enter at most two decimals (cents)."

@@ -95,7 +95,7 @@ def test_a_refund_waiting_on_stripe_lets_a_token_adjustment_save_meanwhile(
     [outcome] = outcomes
     assert outcome.status == "pending"
     assert outcome.message == (
-        "The refund of $30.00 is waiting: Stripe did not answer within 8 seconds; it may "
+        "The refund of 30.00 USD is waiting: Stripe did not answer within 8 seconds; it may "
         "still have made the refund, so a retry first looks for it. Use Retry.")
     with engine.connect() as conn:
         assert conn.execute(text(

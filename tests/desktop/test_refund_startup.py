@@ -152,7 +152,7 @@ def test_refunds_recover_command(db_url, session_factory, paid_purchase, localst
             localstripe.api_base]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert f"{request_id} succeeded $30.00" in out and "1 finished" in out
+    assert f"{request_id} succeeded 30.00 USD" in out and "1 finished" in out
     assert _purchase_status(session_factory, purchase_id) == "refunded"
     assert cli.main(argv) == 0
     assert "No open refunds." in capsys.readouterr().out

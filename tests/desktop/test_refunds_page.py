@@ -114,7 +114,7 @@ def test_retry_button_finishes_a_pending_refund_once(qtbot, stripe_database, ses
     with qtbot.waitSignal(page.refunds_changed, timeout=WAIT):
         qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
         assert not page.retry_button.isEnabled()  # no second retry while this one runs
-    assert "Refunded $10.00" in page.message.text()
+    assert "Refunded 10.00 USD" in page.message.text()
     qtbot.waitUntil(lambda: not page.model.is_loading and page.model.rowCount() == 3
                     and page.model.row_at(0).status == "succeeded", timeout=WAIT)
     assert page.view.current_row().id == pending.request_id  # the selection is kept
