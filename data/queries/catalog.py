@@ -378,17 +378,17 @@ _FIGURES = text("""
 """)
 
 _REFUNDS_WITH_REQUESTS = text("""
-    SELECT lower(p.currency),
-      coalesce(sum(p.amount_paid) FILTER (
-        WHERE p.status = 'refunded' AND NOT EXISTS (
-          SELECT 1 FROM admin.refund_requests r
-          WHERE r.purchase_id = p.id AND r.status = 'succeeded')), 0)
-      + coalesce((SELECT sum(r.amount) FROM admin.refund_requests r
-                  JOIN purchases p2 ON p2.id = r.purchase_id
-                  WHERE p2.content_id = :cid AND r.status = 'succeeded'
-                    AND lower(p2.currency) = lower(p.currency)), 0)
-    FROM purchases p WHERE p.content_id = :cid
-    GROUP BY lower(p.currency)
+    SELECT currency, sum(amount) FROM (
+      SELECT lower(p.currency) AS currency, p.amount_paid AS amount
+      FROM purchases p
+      WHERE p.content_id = :cid AND p.status = 'refunded' AND NOT EXISTS (
+        SELECT 1 FROM admin.refund_requests r
+        WHERE r.purchase_id = p.id AND r.status = 'succeeded')
+      UNION ALL
+      SELECT lower(p.currency), r.amount
+      FROM admin.refund_requests r JOIN purchases p ON p.id = r.purchase_id
+      WHERE p.content_id = :cid AND r.status = 'succeeded'
+    ) refunds GROUP BY currency
 """)
 
 

@@ -21,6 +21,7 @@ from data.errors import DomainError, NotFoundError, ValidationError
 from data.models import Content, ContentAccess, User
 from data.queries.content_access import AccessRow, get_access
 from data.services.audit import record_change
+from data.services.text import parse_id
 
 REASONS = {
     "purchased": "bought it",
@@ -49,15 +50,6 @@ def _access_values(row: AccessRow | None) -> dict | None:
             "granted_at": row.granted_at, "expires_at": row.expires_at}
 
 
-def _as_uuid(value: object, field: str, message: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        raise ValidationError({field: message}) from None
-
-
 def _check_content(session: Session, content_id: uuid.UUID) -> str:
     row = session.execute(
         select(Content.title, Content.deleted_at).where(Content.id == content_id)
@@ -79,7 +71,7 @@ def grant_complimentary_access(
     the "user_id" field, someone who bought the item or has it through an active
     subscription; "expires_at" in the past is refused too. Nothing is written on refusal.
     """
-    content_id = _as_uuid(content_id, "content_id", "Not a content id.")
+    content_id = parse_id("content_id", content_id, "Not a content id.")
     errors: dict[str, str] = {}
     if expires_at is not None and not isinstance(expires_at, dt.datetime):
         errors["expires_at"] = "Choose a date and time, or none for permanent access."
@@ -151,8 +143,8 @@ def revoke_access(
     session: Session, actor: str, content_id: uuid.UUID, user_id: uuid.UUID
 ) -> AccessRow:
     """End a complimentary grant now. Other kinds of access are refused with the reason."""
-    content_id = _as_uuid(content_id, "content_id", "Not a content id.")
-    user_id = _as_uuid(user_id, "user_id", "Choose whose access ends.")
+    content_id = parse_id("content_id", content_id, "Not a content id.")
+    user_id = parse_id("user_id", user_id, "Choose whose access ends.")
     current = get_access(session, content_id, user_id, for_update=True)
     if current is None:
         raise NotFoundError("This person has no access to this item.")

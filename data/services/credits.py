@@ -51,7 +51,7 @@ from data.errors import ConflictError, DomainError, NotFoundError, ValidationErr
 from data.models import CreditBalance, User
 from data.queries.credits import BalanceFilter, filtered_balances
 from data.services.audit import record_change
-from data.services.text import require_reason
+from data.services.text import parse_id, require_reason
 
 MAX_ADJUSTMENT_TOKENS = 1_000_000
 """The largest number of tokens one adjustment (or one bulk grant, per customer) may add or
@@ -170,15 +170,6 @@ def validate_adjustment(amount: object, reason: object) -> tuple[int, str]:
         raise ValidationError(errors)
     assert clean_amount is not None and clean_reason is not None
     return clean_amount, clean_reason
-
-
-def _as_uuid(value: object, field: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        raise ValidationError({field: "Not a valid id."}) from None
 
 
 # -- one adjustment -----------------------------------------------------------------------
@@ -310,8 +301,8 @@ def adjust_balance(
     different reason alone replays the first result, whose reason stands).
     """
     amount, reason = validate_adjustment(amount, reason)
-    customer_id = _as_uuid(customer_id, "customer_id")
-    request_id = _as_uuid(request_id, "request_id")
+    customer_id = parse_id("customer_id", customer_id, "Not a valid id.")
+    request_id = parse_id("request_id", request_id, "Not a valid id.")
     transaction_id = uuid.uuid4()
     details: dict[str, Any] = {
         "amount": amount, "request_id": str(request_id), "transaction_id": str(transaction_id),
@@ -369,7 +360,7 @@ def preview_adjustment(session: Session, customer_id: uuid.UUID, amount: object)
     ``amount`` 0 just reads the current balance. Raises :class:`NotFoundError` for an
     unknown customer; a customer without a balance row has 0.
     """
-    customer_id = _as_uuid(customer_id, "customer_id")
+    customer_id = parse_id("customer_id", customer_id, "Not a valid id.")
     row = session.execute(
         select(User.id, CreditBalance.current_balance)
         .outerjoin(CreditBalance, CreditBalance.customer_id == User.id)
@@ -400,7 +391,7 @@ def grant_key(bulk_id: uuid.UUID, customer_id: uuid.UUID) -> uuid.UUID:
 def _planned(customer_ids: Iterable[object]) -> list[uuid.UUID]:
     """Distinct ids in a stable order (also the order rows are locked in: no deadlocks
     between two bulk runs)."""
-    return sorted({_as_uuid(c, "customers") for c in customer_ids})
+    return sorted({parse_id("customers", c, "Not a valid id.") for c in customer_ids})
 
 
 def _digest(ids: list[uuid.UUID]) -> str:
@@ -449,7 +440,7 @@ def create_bulk_grant(
         raise ValidationError(errors)
     assert clean_amount is not None and clean_reason is not None
     amount, reason = clean_amount, clean_reason
-    bulk_id = uuid.uuid4() if bulk_id is None else _as_uuid(bulk_id, "bulk_id")
+    bulk_id = uuid.uuid4() if bulk_id is None else parse_id("bulk_id", bulk_id, "Not a valid id.")
     digest = _digest(ids)
     inserted = session.execute(_INSERT_BULK, {
         "bulk_id": bulk_id, "amount": amount, "reason": reason, "actor": actor,

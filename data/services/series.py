@@ -31,7 +31,13 @@ from data.queries.series import (
 from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.slugs import propose_slug, slug_problem
-from data.services.text import clean_identifier, clean_line, clean_multiline, column_length
+from data.services.text import (
+    clean_identifier,
+    clean_line,
+    clean_multiline,
+    column_length,
+    parse_id,
+)
 from data.services.unique import unique_violation
 from data.services.urls import url_problem
 
@@ -135,7 +141,7 @@ def _clean_field(name: str, value: Any) -> Any:
     if name == "price":
         return parse_price(value)
     if name == "creator_id":
-        return _as_uuid(value, name, "Choose who owns this series.")
+        return parse_id(name, value, "Choose who owns this series.")
     if value is not None and not isinstance(value, str):
         raise ValidationError({name: "Must be text."})
     if name == "title":
@@ -156,15 +162,6 @@ def _clean_field(name: str, value: Any) -> Any:
             raise ValidationError({name: problem})
         return url or None
     return clean_multiline(name, value, MAX_DESCRIPTION) or None  # description
-
-
-def _as_uuid(value: Any, field: str, message: str = "Not a known id.") -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        raise ValidationError({field: message}) from None
 
 
 def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -294,7 +291,7 @@ def reorder_series(
     Refused (ConflictError with the current series) if the series changed since it was
     loaded, or if ``ordered_content_ids`` is not exactly the series' items now.
     """
-    ordered = [_as_uuid(i, "content_order") for i in ordered_content_ids]
+    ordered = [parse_id("content_order", i) for i in ordered_content_ids]
     if len(set(ordered)) != len(ordered):
         raise ValidationError({"content_order": "An item appears twice in the new order."})
     current = _lock_and_check(session, series_id, expected_version)
@@ -325,7 +322,7 @@ def add_items_to_series(
     an item already in this one keeps its place. A deleted or unknown item refuses the whole
     change, naming it, so nothing is half done.
     """
-    ids = list(dict.fromkeys(_as_uuid(i, "content_ids") for i in content_ids))
+    ids = list(dict.fromkeys(parse_id("content_ids", i) for i in content_ids))
     if not ids:
         raise ValidationError({"content_ids": "Choose at least one item to add."})
     series = session.execute(

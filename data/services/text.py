@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -294,3 +295,13 @@ def parse_int(field: str, value: Any, *, label: str, minimum: int = 0,
         raise _refuse(field, f"At most {maximum:,}{units}: the largest {label.lower()} "
                              "that can be stored.")
     return value
+
+
+def parse_id(field: str, value: Any, message: str = "Not a known id.") -> uuid.UUID:
+    """A record's id as given (a UUID or its text); anything else is refused on ``field``."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise _refuse(field, message) from None

@@ -353,7 +353,14 @@ def test_figures_tab_shows_the_items_figures(qtbot, page, demo_engine):
     _click_row(qtbot, page, index)
     labels = page.detail.figure_labels
     qtbot.waitUntil(lambda: labels["purchases"].text() == f"{n:,}", timeout=WAIT)
-    assert labels["gross"].text() == f"{gross:,.2f} USD"
+    with demo_engine.connect() as conn:
+        per_currency = conn.execute(text(
+            "SELECT upper(currency), sum(amount_paid) FROM purchases WHERE content_id = :c "
+            "AND status IN ('completed', 'refunded') GROUP BY 1 ORDER BY 2 DESC, 1"),
+            {"c": content_id}).all()
+    assert sum(amount for _c, amount in per_currency) == gross
+    # One amount per currency, never added together (the demo has USD and EUR buyers).
+    assert labels["gross"].text() == " · ".join(f"{a:,.2f} {c}" for c, a in per_currency)
     assert labels["views"].text() == f"{views:,}"
 
 
