@@ -41,7 +41,6 @@ from data.services.prices import parse_price
 from data.services.series import attach_to_series
 from data.services.slugs import propose_slug, slug_problem
 from data.services.text import (
-    clean_identifier,
     clean_line,
     clean_multiline,
     column_length,
@@ -49,7 +48,7 @@ from data.services.text import (
     parse_int,
 )
 from data.services.unique import unique_violation
-from data.services.urls import url_problem
+from data.services.urls import clean_url
 
 _COLUMNS = Content.__table__.c
 MAX_TITLE = column_length(_COLUMNS.title)
@@ -149,11 +148,7 @@ def validate_content_values(values: Mapping[str, Any]) -> dict[str, Any]:
             elif name in ("description", "content_body"):
                 clean[name] = clean_multiline(name, value, MAX_TEXT) or None
             elif name in ("media_url", "thumbnail_url"):
-                text = clean_identifier(name, value, MAX_URL)
-                if problem := url_problem(text):
-                    errors[name] = problem
-                else:
-                    clean[name] = text or None
+                clean[name] = clean_url(name, value, MAX_URL)
             elif name == "category":
                 clean[name] = clean_line(name, value, MAX_CATEGORY) or None
             elif name == "content_type":

@@ -32,14 +32,13 @@ from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.slugs import propose_slug, slug_problem
 from data.services.text import (
-    clean_identifier,
     clean_line,
     clean_multiline,
     column_length,
     parse_id,
 )
 from data.services.unique import unique_violation
-from data.services.urls import url_problem
+from data.services.urls import clean_url
 
 MAX_TITLE = column_length(ContentSeries.__table__.c.title)
 MAX_DESCRIPTION = 1_000_000
@@ -157,10 +156,7 @@ def _clean_field(name: str, value: Any) -> Any:
             raise ValidationError({name: f"Status must be one of: {', '.join(CONTENT_STATUSES)}."})
         return status
     if name == "thumbnail_url":
-        url = clean_identifier(name, value, MAX_URL)
-        if problem := url_problem(url):
-            raise ValidationError({name: problem})
-        return url or None
+        return clean_url(name, value, MAX_URL)
     return clean_multiline(name, value, MAX_DESCRIPTION) or None  # description
 
 

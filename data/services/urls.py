@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from data.errors import ValidationError
+from data.services.text import clean_identifier
+
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 
 
@@ -12,3 +15,12 @@ def url_problem(text: str | None) -> str | None:
     if text and not _URL.match(text):
         return "Must be an http:// or https:// address."
     return None
+
+
+def clean_url(field: str, value: object, max_length: int | None = None) -> str | None:
+    """An optional web address as typed (trimmed, NFC), or None when blank; anything that is
+    not one is refused on ``field`` (invisible characters and spaces included)."""
+    url = clean_identifier(field, value, max_length)
+    if problem := url_problem(url):
+        raise ValidationError({field: problem})
+    return url or None

@@ -28,7 +28,7 @@ from data.services.text import (
     column_length,
 )
 from data.services.unique import unique_violation
-from data.services.urls import url_problem
+from data.services.urls import clean_url
 
 EDITABLE_FIELDS = ("email", "full_name", "role", "bio", "profile_image_url")
 MAX_LENGTHS = {"email": column_length(User.__table__.c.email),
@@ -63,10 +63,7 @@ def _clean_field(name: str, value: Any) -> Any:
             raise ValidationError({name: f"Role must be one of: {', '.join(USER_ROLES)}."})
         return value
     if name == "profile_image_url":
-        url = clean_identifier(name, value, limit)
-        if problem := url_problem(url):
-            raise ValidationError({name: problem})
-        return url or None
+        return clean_url(name, value, limit)
     return clean_multiline(name, value, limit) or None  # bio
 
 
