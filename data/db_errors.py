@@ -14,7 +14,8 @@ import re
 import psycopg
 from sqlalchemy.exc import DBAPIError
 
-from data.errors import DomainError, PermissionDeniedError
+from data.db import explain_connection_error, is_connection_error
+from data.errors import ConnectionLostError, DomainError, PermissionDeniedError, ValidationError
 
 __all__ = [
     "TABLE_SUBJECTS",
@@ -113,11 +114,74 @@ def permission_sentence(server_message: str, statement: str = "") -> tuple[str, 
     return f"Your database login may not {action} ({what}).", name, action
 
 
+_UNIQUE_KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=")
+_BAD_TEXT = ("cannot contain NUL", "invalid byte sequence", "character with byte sequence",
+             "surrogates not allowed", "has no equivalent in encoding")
+BAD_CHARACTERS = ("contains characters the database cannot store (a NUL byte, or half of an "
+                  "emoji); remove them and try again.")
+
+
+def _in_chain(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return None
+        if isinstance(current, kinds):
+            return current
+        if isinstance(current, DBAPIError) and isinstance(current.orig, kinds):
+            return current.orig
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _unique_error(exc: BaseException) -> ValidationError | None:
+    """A unique violation names the column(s) in its detail: the error goes under that field."""
+    found = _in_chain(exc, (psycopg.errors.UniqueViolation,))
+    if found is None:
+        return None
+    detail = getattr(getattr(found, "diag", None), "message_detail", None) or ""
+    match = _UNIQUE_KEY.search(detail)
+    column = match.group("columns").split(",")[-1].strip() if match else None
+    subject = column.replace("_", " ") if column else "value"
+    return ValidationError({column: f"Another record already has this {subject}."})
+
+
+def _bad_text_error(exc: BaseException) -> ValidationError | None:
+    """Text the database cannot store (a NUL byte, a lone surrogate) or a value longer than
+    its column: the statement does not say which field, so the form says it as a whole."""
+    found = _in_chain(exc, (psycopg.errors.StringDataRightTruncation,))
+    if found is not None:
+        return ValidationError({None: "A value is longer than the database allows; shorten "
+                                      "it and try again."})
+    found = _in_chain(exc, (psycopg.DataError, UnicodeEncodeError, ValueError))
+    if found is not None and any(part in str(found) for part in _BAD_TEXT):
+        return ValidationError({None: f"The text {BAD_CHARACTERS}"})
+    return None
+
+
+def _connection_lost(exc: BaseException) -> ConnectionLostError | None:
+    if isinstance(exc, DomainError) or not is_connection_error(exc):
+        return None
+    return ConnectionLostError(explain_connection_error(exc))
+
+
 def translate_db_error(exc: BaseException) -> BaseException:
-    """A :class:`PermissionDeniedError` for a refused privilege (from any depth of the
-    exception chain), else ``exc`` itself. Domain errors pass through unchanged."""
+    """The driver's error as a :class:`~data.errors.DomainError` a person can act on, else
+    ``exc`` itself (a bug still reaches the crash dialog). Looks at any depth of the chain:
+
+    - permission denied → :class:`PermissionDeniedError`, a sentence naming the action;
+    - unique violation → :class:`ValidationError` under the column's field;
+    - text the database cannot store, or too long → :class:`ValidationError` for the form;
+    - connection loss → :class:`ConnectionLostError`.
+
+    Domain errors pass through unchanged."""
     if isinstance(exc, DomainError):
         return exc
+    for translate in (_unique_error, _bad_text_error, _connection_lost):
+        translated_error = translate(exc)
+        if translated_error is not None:
+            translated_error.__cause__ = exc
+            return translated_error
     denied = _privilege_error(exc)
     if denied is None:
         return exc

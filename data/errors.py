@@ -15,11 +15,13 @@ class DomainError(Exception):
 
 
 class ValidationError(DomainError):
-    """Bad input. ``field_errors`` maps each offending field name to its message."""
+    """Bad input. ``field_errors`` maps each offending field name to its message; the key
+    None holds a message about the input as a whole (no one field to blame)."""
 
-    def __init__(self, field_errors: Mapping[str, str]):
+    def __init__(self, field_errors: Mapping[str | None, str]):
         self.field_errors = dict(field_errors)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.field_errors.items()))
+        super().__init__("; ".join(v if k is None else f"{k}: {v}"
+                                   for k, v in self.field_errors.items()))
 
 
 class NotFoundError(DomainError):

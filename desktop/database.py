@@ -23,6 +23,7 @@ from data.db import ConnectionInfo, explain_connection_error, is_connection_erro
 from data.db_errors import translate_db_error
 from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
+from data.operations import Changes, Operation, PaymentOperation
 from data.payments import LocalStripe, StripeGateway
 from widgets.lazy_table import Page, PageFetcher
 from widgets.operations import (
@@ -69,9 +70,13 @@ class Database(QObject):
 
     Signals:
         state_changed(str): "connected", or a plain-words reason the connection failed.
+        changed(object): an operation committed; the :class:`Changes` it announced. Pages
+            subscribe and reload what shows those rows (emitted before the operation's own
+            ``on_success``).
     """
 
     state_changed = Signal(str)
+    changed = Signal(object)
 
     def __init__(self, backend: Backend, runner: OperationRunner, parent: QObject | None = None):
         super().__init__(parent)
@@ -113,17 +118,17 @@ class Database(QObject):
 
     def read(
         self,
-        fn: Callable[[Session], Any],
-        *,
+        fn: Callable[..., Any],
+        *args: Any,
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
     ) -> OperationHandle:
-        """Run ``fn(session)`` on a worker in a read-only session of its own."""
+        """Run the named query ``fn(session, *args)`` on a worker in a session of its own."""
 
         def work():
             with self.sessions()() as session:
-                return fn(session)
+                return fn(session, *args)
 
         return self._submit(work, on_success, on_failure, context, serial=False)
 
@@ -134,6 +139,7 @@ class Database(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
+        on_committed: Callable[[Any], None] | None = None,
     ) -> OperationHandle:
         """Run ``fn(session, actor)`` in one transaction on the serial worker."""
         actor = self.actor
@@ -142,7 +148,45 @@ class Database(QObject):
             with self.sessions().begin() as session:
                 return fn(session, actor)
 
-        return self._submit(work, on_success, on_failure, context, serial=True)
+        return self._submit(work, on_success, on_failure, context, serial=True,
+                            on_committed=on_committed)
+
+    def perform(
+        self,
+        operation: Operation,
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Run the named ``operation`` in one transaction on the serial worker; after the
+        commit, announce its changes (:attr:`changed`, even if ``context`` is gone), then
+        call ``on_success``."""
+        return self.write(operation.run, on_success=on_success, on_failure=on_failure,
+                          context=context, on_committed=self._announcer(operation))
+
+    def pay(
+        self,
+        operation: PaymentOperation,
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Run the named Stripe ``operation`` on the payments queue (:meth:`run_payment`);
+        announce its changes, then call ``on_success``."""
+        return self.run_payment(operation.run, on_success=on_success, on_failure=on_failure,
+                                context=context, on_committed=self._announcer(operation))
+
+    def announce(self, changes: Changes) -> None:
+        """Tell every page that ``changes`` were committed (work not run by :meth:`perform`,
+        e.g. a bulk grant's batches)."""
+        if changes:
+            self.changed.emit(changes)
+
+    def _announcer(self, operation):
+        # Announced even when the requester (a dialog) is gone by the time of the answer.
+        return lambda result: self.announce(operation.changes(result))
 
     @property
     def gateway(self) -> StripeGateway | None:
@@ -156,6 +200,7 @@ class Database(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
+        on_committed: Callable[[Any], None] | None = None,
     ) -> OperationHandle:
         """Run ``fn(session_factory, gateway, actor)`` on the payments queue: refunds stay
         in order among themselves, and a slow Stripe never holds up :meth:`write` (which has
@@ -172,7 +217,8 @@ class Database(QObject):
                     "and restart.")
             return fn(factory, gateway, actor)
 
-        return self._submit(work, on_success, on_failure, context, serial=PAYMENTS_QUEUE)
+        return self._submit(work, on_success, on_failure, context, serial=PAYMENTS_QUEUE,
+                            on_committed=on_committed)
 
     def read_with_progress(
         self,
@@ -221,13 +267,14 @@ class Database(QObject):
         return fetch
 
     def _submit(self, work, on_success, on_failure, context, *,
-                serial: bool | str) -> OperationHandle:
+                serial: bool | str, on_committed=None) -> OperationHandle:
         return self.runner.run(
             work,
             on_success=self._wrap_success(on_success),
             on_failure=self._wrap_failure(on_failure),
             serial=serial,
             context=context,
+            on_committed=on_committed,
         )
 
     def _wrap_success(self, cb):

@@ -70,10 +70,8 @@ class MainWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         self.database.state_changed.connect(self._on_database_state_changed)
-        self.refunds_page.refunds_changed.connect(self.users_page.detail.reload)
         if self.refund_recovery is not None:
             self.refund_recovery.status_reported.connect(self._on_refund_recovery_status_reported)
-            self.refund_recovery.refunds_checked.connect(self._on_refund_recovery_refunds_checked)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
         for i in range(len(self.pages)):
@@ -90,11 +88,6 @@ class MainWindow(QMainWindow):
 
     def _on_refund_recovery_status_reported(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
-
-    def _on_refund_recovery_refunds_checked(self, _outcomes: list) -> None:
-        """Open refunds were finished in the background: the views showing them reload."""
-        self.refunds_page.refresh()
-        self.users_page.detail.reload()
 
     def _on_find_shortcut(self) -> None:
         page = self.tabs.currentWidget()

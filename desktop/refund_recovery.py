@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from data.db import explain_connection_error, is_connection_error
 from data.errors import DomainError
-from data.services.refunds import RefundOutcome, finish_open_refunds, summarize_outcomes
+from data.operations.refunds import FinishOpenRefunds
+from data.services.refunds import RefundOutcome, summarize_outcomes
 from desktop.database import Database
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class RefundRecovery(QObject):
         if self._busy or self._db.gateway is None:
             return
         self._busy = True
-        self._db.run_payment(finish_open_refunds, on_success=self._on_checked,
+        self._db.pay(FinishOpenRefunds(), on_success=self._on_checked,
                              on_failure=self._on_check_failed, context=self)
 
     def _on_checked(self, outcomes: list[RefundOutcome]) -> None:

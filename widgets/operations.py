@@ -165,6 +165,7 @@ class _Operation:
     on_progress: ProgressCallback | None
     on_cancelled: Callable[[], None] | None
     owner: QObject | None
+    on_committed: SuccessCallback | None = None
 
 
 # Outcome kinds sent from the worker thread to the GUI thread.
@@ -297,6 +298,7 @@ class OperationRunner(QObject):
         serial: bool | str = False,
         context: QObject | None = None,
         cancellable: bool = False,
+        on_committed: SuccessCallback | None = None,
     ) -> OperationHandle:
         """Start ``fn`` on a worker thread; must be called on the GUI thread.
 
@@ -307,6 +309,8 @@ class OperationRunner(QObject):
         counts as cancelled. A failure with no ``on_failure`` is emitted as
         ``unhandled_error`` instead (even when ``context`` is gone: errors are never silent).
         ``on_progress(done, total, message)`` receives ``ctx.report_progress()`` calls.
+        ``on_committed(result)`` runs on success before ``on_success``, even when ``context``
+        is gone (what a write changed is news to every page, not only to its requester).
         """
         if QThread.currentThread() is not self.thread():
             raise RuntimeError("OperationRunner.run() must be called on the runner's thread")
@@ -327,6 +331,7 @@ class OperationRunner(QObject):
             on_progress=on_progress,
             on_cancelled=on_cancelled,
             owner=context,
+            on_committed=on_committed,
         )
         if context is not None:
             # Belt and braces next to shiboken6.isValid(): wrappers of objects Qt created
@@ -381,6 +386,8 @@ class OperationRunner(QObject):
         owner_alive = _owner_alive(operation)
         try:
             if kind == _SUCCEEDED:
+                if operation.on_committed is not None:
+                    operation.on_committed(payload)
                 if owner_alive and operation.on_success is not None:
                     operation.on_success(payload)
             elif kind == _FAILED:

@@ -421,3 +421,9 @@ def profile_values(profile: UserProfile) -> dict[str, Any]:
         "bio": profile.bio,
         "profile_image_url": profile.profile_image_url,
     }
+
+
+def get_user_row(session: Session, user_id: uuid.UUID) -> UserRow | None:
+    """One user's list row (after a change), or None when there is no such user."""
+    row = session.execute(select(*_LIST_COLUMNS).where(User.id == user_id)).first()
+    return UserRow(*row) if row is not None else None

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from data.db import explain_connection_error, is_connection_error
 from data.errors import ConflictError, DomainError, ValidationError
+from data.operations.refunds import RefundPurchase, RetryRefund
 from data.services.refunds import (
     OPEN_STATUSES,
     REFUND_REASON_LABELS,
@@ -40,8 +41,6 @@ from data.services.refunds import (
     RefundOutcome,
     describe_refund,
     load_refundable,
-    retry_refund,
-    submit_refund,
     validate_refund,
 )
 from desktop.database import Database
@@ -390,23 +389,19 @@ class RefundDialog(QDialog):
         """Send the confirmed refund (once: a second click while sending does nothing)."""
         if self._busy or self.refund is None or self.outcome is not None:
             return
-        kind, target, refund, request = self.kind, self.target_id, self.refund, self.request_id
-        self._run(lambda sf, gw, actor: submit_refund(sf, gw, actor, kind, target, refund,
-                                                      request),
+        self._run(RefundPurchase(self.kind, self.target_id, self.refund, self.request_id),
                   "Sending the refund to Stripe…")
 
     def retry(self) -> None:
         """Ask Stripe again about an open request, with its stored idempotency key."""
         if self._busy or self.outcome is None:
             return
-        request = self.request_id
-        self._run(lambda sf, gw, actor: retry_refund(sf, gw, actor, request),
-                  "Asking Stripe again…")
+        self._run(RetryRefund(self.request_id, self.kind, self.target_id), "Asking Stripe again…")
 
-    def _run(self, fn, text: str) -> None:
+    def _run(self, operation, text: str) -> None:
         self._set_busy(True)
         self._show_message(text)
-        self._db.run_payment(fn, on_success=self._on_refund_answered,
+        self._db.pay(operation, on_success=self._on_refund_answered,
                              on_failure=self._on_refund_failed, context=self)
 
     # -- answers -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,13 +24,12 @@ from PySide6.QtWidgets import (
 
 from data.db import explain_connection_error, is_connection_error
 from data.errors import DomainError
+from data.operations.refunds import FinishOpenRefunds, RetryRefund
 from data.queries.refunds import RefundRequestRow, refund_requests_page
 from data.services.refunds import (
     REFUND_REASON_LABELS,
     REQUEST_STATUSES,
     RefundOutcome,
-    finish_open_refunds,
-    retry_refund,
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
@@ -92,17 +91,13 @@ REFUND_COLUMNS = (  # widths fit the header and the first page (LazyTableView.fi
 
 class RefundsPage(QWidget):
     """Refund requests with their status; Retry and "Check pending now" for open ones.
-
-    Signals:
-        refunds_changed(): a retry or a pending check answered (other views may reload).
-    """
-
-    refunds_changed = Signal()
+    Reloads when a refund made elsewhere is announced."""
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
         self._db = database
         self._busy = False
+        database.changed.connect(self._on_database_changed)
 
         self.status = QComboBox()
         for value, label in STATUS_FILTERS:
@@ -219,8 +214,7 @@ class RefundsPage(QWidget):
         row = self.view.current_row()
         if not isinstance(row, RefundRequestRow) or not row.retryable or self._busy:
             return
-        request_id = row.id
-        self._start(lambda sf, gw, actor: retry_refund(sf, gw, actor, request_id),
+        self._start(RetryRefund(row.id),
                     f"Asking Stripe again about the refund for {row.customer_email}…",
                     self._on_retry_answered)
 
@@ -228,16 +222,22 @@ class RefundsPage(QWidget):
         """Ask Stripe about every open request and finish those it has answered."""
         if self._busy:
             return
-        self._start(finish_open_refunds, "Checking open refunds with Stripe…",
+        self._start(FinishOpenRefunds(), "Checking open refunds with Stripe…",
                     self._on_check_answered)
 
-    def _start(self, fn, text: str, on_success) -> None:
+    def _start(self, operation, text: str, on_success) -> None:
         self._busy = True
         self._update_actions()
         self.message.setStyleSheet("")
         self.message.setText(text)
-        self._db.run_payment(fn, on_success=on_success, on_failure=self._on_action_failed,
-                             context=self)
+        self._db.pay(operation, on_success=on_success, on_failure=self._on_action_failed,
+                     context=self)
+
+    def _on_database_changed(self, changes) -> None:
+        """A refund answered elsewhere (a dialog, the background check): the list reloads.
+        Our own actions reload it themselves, keeping the selection."""
+        if changes.touches("refund_requests") and not self._busy:
+            self.refresh()
 
     def _on_retry_answered(self, outcome: RefundOutcome) -> None:
         self._finish(outcome.message, error=outcome.status == "failed")
@@ -261,7 +261,6 @@ class RefundsPage(QWidget):
         if key is not None:
             self.model.rows_loaded.connect(self._reselect_once(key))
         self._update_actions()
-        self.refunds_changed.emit()
 
     def _reselect_once(self, key):
         def reselect(_count: int) -> None:

@@ -23,15 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.db import explain_connection_error, is_connection_error
-from data.errors import DomainError, ValidationError
-from data.services.credits import (
-    MAX_ADJUSTMENT,
-    AdjustmentResult,
-    adjust_balance,
-    preview_adjustment,
-)
+from data.errors import ConnectionLostError
+from data.operations.credits import AdjustBalance
+from data.services.credits import MAX_ADJUSTMENT, AdjustmentResult, preview_adjustment
 from desktop.database import Database
+from desktop.present_error import present_error
 from widgets.amount_field import AmountField
 from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ask
@@ -122,8 +118,7 @@ class AdjustmentDialog(QDialog):
         self.amount.value_changed.connect(self._update_preview)
         self.amount.minus_typed.connect(self._on_amount_minus_typed)
         self.remove.toggled.connect(lambda on: None if on else self.minus_note.setVisible(False))
-        self._db.read(lambda s: preview_adjustment(s, customer_id, 0),
-                      on_success=self._on_current_loaded, on_failure=self._show_failure,
+        self._db.read(preview_adjustment, customer_id, 0, on_success=self._on_current_loaded, on_failure=self._show_failure,
                       context=self)
         self.amount.setFocus()
 
@@ -218,10 +213,10 @@ class AdjustmentDialog(QDialog):
             label.setVisible(False)
         self.message.setText("Applying…")
         self.apply_button.setEnabled(False)
-        customer, reason, request = self.customer_id, self.reason.text(), self.request_id
-        self._db.write(
-            lambda s, actor: adjust_balance(s, actor, customer, amount, reason, request),
-            on_success=self._on_applied, on_failure=self._show_failure, context=self)
+        self._db.perform(AdjustBalance(self.customer_id, amount, self.reason.text(),
+                                       self.request_id),
+                         on_success=self._on_applied, on_failure=self._show_failure,
+                         context=self)
 
     def _on_applied(self, result: AdjustmentResult) -> None:
         self.result_ = result
@@ -233,20 +228,20 @@ class AdjustmentDialog(QDialog):
 
     def _show_failure(self, exc: BaseException) -> None:
         self.apply_button.setEnabled(True)
-        if isinstance(exc, ValidationError):
-            self.message.setText("")
-            for field, label in (("amount", self.amount_error), ("reason", self.reason_error)):
-                text = exc.field_errors.get(field, "")
-                label.setText(text)
-                label.setVisible(bool(text))
-            (self.amount if "amount" in exc.field_errors else self.reason).setFocus()
-        elif is_connection_error(exc):
-            self.message.setText(
-                f"<span style='{ERROR_STYLE}'>{explain_connection_error(exc)} Press Apply to "
-                "try again: the adjustment will not be applied twice.</span>")
-        elif isinstance(exc, DomainError):
-            self.message.setText(f"<span style='{ERROR_STYLE}'>{exc}</span>")
-        else:
-            self.message.setText("")
-            raise exc
+        self.message.setText("")
         self.message.setTextFormat(Qt.TextFormat.RichText)
+        retry = (" Press Apply to try again: the adjustment will not be applied twice."
+                 if isinstance(exc, ConnectionLostError) else "")
+        present_error(self._db, exc, fields=self._show_field_errors,
+                      banner=lambda text: self.message.setText(
+                          f"<span style='{ERROR_STYLE}'>{html.escape(text)}{retry}</span>"))
+
+    def _show_field_errors(self, errors: dict) -> None:
+        for field, label in (("amount", self.amount_error), ("reason", self.reason_error)):
+            text = errors.get(field, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+        if None in errors:
+            self.message.setText(f"<span style='{ERROR_STYLE}'>"
+                                 f"{html.escape(errors[None])}</span>")
+        (self.amount if "amount" in errors else self.reason).setFocus()

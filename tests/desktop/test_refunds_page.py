@@ -111,7 +111,7 @@ def test_retry_button_finishes_a_pending_refund_once(qtbot, stripe_database, ses
     *_, pending = three_requests
     page = _page(qtbot, stripe_database)
     page.view.selectRow(0)
-    with qtbot.waitSignal(page.refunds_changed, timeout=WAIT):
+    with qtbot.waitSignal(page.model.rows_loaded, timeout=WAIT):
         qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
         assert not page.retry_button.isEnabled()  # no second retry while this one runs
     assert "Refunded 10.00 USD" in page.message.text()
@@ -133,7 +133,7 @@ def test_return_on_a_pending_row_retries(qtbot, stripe_database, session_factory
     page = _page(qtbot, stripe_database)
     page.view.setFocus()
     page.view.selectRow(0)
-    with qtbot.waitSignal(page.refunds_changed, timeout=WAIT):
+    with qtbot.waitSignal(page.model.rows_loaded, timeout=WAIT):
         qtbot.keyClick(page.view, Qt.Key.Key_Return)
     assert _status_of(session_factory, pending.request_id) == "succeeded"
 
@@ -142,7 +142,7 @@ def test_check_pending_now_finishes_open_requests(qtbot, stripe_database, sessio
                                                   three_requests):
     *_, pending = three_requests
     page = _page(qtbot, stripe_database)
-    with qtbot.waitSignal(page.refunds_changed, timeout=WAIT):
+    with qtbot.waitSignal(page.model.rows_loaded, timeout=WAIT):
         qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
     assert page.message.text() == "Checked 1 open request(s) with Stripe: 1 succeeded."
     assert _status_of(session_factory, pending.request_id) == "succeeded"
@@ -157,7 +157,7 @@ def test_retry_while_stripe_is_still_down_stays_pending(qtbot, stripe_database,
     stripe_database.backend.gateway = unreachable_gateway
     page = _page(qtbot, stripe_database)
     page.view.selectRow(0)
-    with qtbot.waitSignal(page.refunds_changed, timeout=WAIT):
+    with qtbot.waitSignal(page.model.rows_loaded, timeout=WAIT):
         page.retry_selected()
     assert "Use Retry" in page.message.text()
     assert _status_of(session_factory, pending.request_id) == "pending"
@@ -197,7 +197,7 @@ def test_the_periodic_check_finishes_pending_requests(qtbot, stripe_database, se
     page = _page(qtbot, stripe_database)
     page.pending_timer.setInterval(50)  # minutes in the app; no one waits that long in a test
     page.pending_timer.start()
-    with qtbot.waitSignal(page.refunds_changed, timeout=WAIT):
+    with qtbot.waitSignal(page.model.rows_loaded, timeout=WAIT):
         pass
     assert _status_of(session_factory, pending.request_id) == "succeeded"
 

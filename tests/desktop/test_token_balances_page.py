@@ -131,8 +131,8 @@ def test_adjust_from_the_users_page(qtbot, demo_database, demo_engine):
     page = UsersPage(demo_database)
     qtbot.addWidget(page)
     page.show()
-    page.detail.show_user(customer)
-    qtbot.waitUntil(lambda: page.detail._profile is not None, timeout=WAIT)
+    page.detail.show(customer)
+    qtbot.waitUntil(lambda: page.detail.record is not None, timeout=WAIT)
     assert page.detail.balance.text() == "No token balance."
     dialog = page.detail.open_token_adjustment()
     qtbot.waitUntil(lambda: dialog.current == 0, timeout=WAIT)
@@ -281,3 +281,34 @@ def test_a_late_count_of_the_filter_does_not_replace_the_selected_customer(
     assert dialog.customer_ids == [row.customer_id]
     assert "1 customer" in dialog.count_label.text().replace("<b>", "").replace("</b>", "")
     dialog.reject()
+
+
+def test_adjusting_on_the_users_page_updates_the_token_balances_row_and_ledger_without_f5(
+        qtbot, demo_database):
+    """Both pages open, as in the main window: the adjustment made from Users is announced,
+    and the Token balances row and its open ledger show it with no refresh."""
+    balances = _page(qtbot, demo_database)
+    row = balances.model.row_at(0)
+    balances.view.select_row_by_key(row.customer_id)
+    qtbot.waitUntil(lambda: balances.ledger_model.rowCount() > 0
+                    and not balances.ledger_model.is_loading, timeout=WAIT)
+    lines_before = balances.ledger_model.rowCount()
+    users = UsersPage(demo_database)
+    qtbot.addWidget(users)
+    users.show()
+    users.detail.show(row.customer_id)
+    qtbot.waitUntil(lambda: users.detail.record is not None, timeout=WAIT)
+    dialog = users.detail.open_token_adjustment()
+    qtbot.waitUntil(lambda: dialog.current == row.current_balance, timeout=WAIT)
+    dialog.amount.setText("7")
+    dialog.reason.setText("Goodwill, ticket 4411")
+    dialog.submit()
+    qtbot.waitUntil(lambda: balances.model.row_at(balances.model.row_index(row.customer_id))
+                    .current_balance == row.current_balance + 7, timeout=WAIT)
+    qtbot.waitUntil(lambda: not balances.ledger_model.is_loading
+                    and balances.ledger_model.rowCount() == lines_before + 1, timeout=WAIT)
+    newest = balances.ledger_model.row_at(0)
+    assert (newest.amount, newest.description) == (7, "Goodwill, ticket 4411")
+    assert f"<b>{row.current_balance + 7:,}</b>" in balances.ledger.heading.text()
+    qtbot.waitUntil(lambda: f"{row.current_balance + 7:,} tokens" in users.detail.balance.text(),
+                    timeout=WAIT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from data.queries import users as user_queries
 from desktop.pages import users as users_page_module
+from widgets import actions as actions_module
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.users import UsersPage
 
@@ -37,8 +39,8 @@ def _select_row(qtbot, page, row_index: int):
     rect = page.view.visualRect(index)
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     row = page.model.row_at(row_index)
-    qtbot.waitUntil(lambda: page.detail._profile is not None
-                    and page.detail._profile.id == row.id, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.detail.record is not None
+                    and page.detail.record.id == row.id, timeout=WAIT)
     return row
 
 
@@ -76,7 +78,7 @@ def test_slow_older_search_never_replaces_newer(qtbot, page, monkeypatch):
             release.wait(10)
         return real(session, flt, cursor, limit)
 
-    monkeypatch.setattr(users_page_module, "list_users_page", slow_for_old)
+    page.spec = dataclasses.replace(page.spec, query=slow_for_old)
     page.search.setText("zzzz-old")
     page.refresh()
     page.search.setText("")
@@ -91,12 +93,12 @@ def test_slow_older_search_never_replaces_newer(qtbot, page, monkeypatch):
 
 
 def test_filters_by_role_and_status(qtbot, page):
-    page.role.setCurrentIndex(page.role.findData("platform_owner"))
+    page.filters.widget("role").setCurrentIndex(page.filters.widget("role").findData("platform_owner"))
     qtbot.waitUntil(lambda: not page.model.is_loading and page.model.rowCount() > 0,
                     timeout=WAIT)
     assert {r.role for r in _loaded_rows(page)} == {"platform_owner"}
-    page.role.setCurrentIndex(0)
-    page.status.setCurrentIndex(page.status.findData("deleted"))
+    page.filters.widget("role").setCurrentIndex(0)
+    page.filters.widget("status").setCurrentIndex(page.filters.widget("status").findData("deleted"))
     qtbot.waitUntil(lambda: not page.model.is_loading and page.model.rowCount() > 0,
                     timeout=WAIT)
     assert all(r.deleted_at is not None for r in _loaded_rows(page))
@@ -210,23 +212,24 @@ def test_a_reload_while_typing_keeps_the_edits(qtbot, page, demo_engine):
 def test_soft_delete_after_confirmation_and_restore(qtbot, page, demo_engine, monkeypatch):
     # The confirmation is a modal QMessageBox; the test answers it as the user would.
     answers = []
-    monkeypatch.setattr(users_page_module, "confirm",
+    monkeypatch.setattr(actions_module, "ask_to_confirm",
                         lambda *a, **k: answers.append(k["title"]) or True)
     row = _select_row(qtbot, page, 3)
     qtbot.mouseClick(page.detail.delete_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.detail._profile.deleted_at is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.detail.record.deleted_at is not None, timeout=WAIT)
     assert answers == ["Delete user"]
-    assert page.model.row_at(3).deleted_at is not None
+    # The list's row follows when the change is announced (it is read again in place).
+    qtbot.waitUntil(lambda: page.model.row_at(3).deleted_at is not None, timeout=WAIT)
     assert page.detail.delete_button.text() == "&Restore…"
     qtbot.mouseClick(page.detail.delete_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.detail._profile.deleted_at is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.detail.record.deleted_at is None, timeout=WAIT)
     with demo_engine.connect() as conn:
         assert conn.execute(text("SELECT deleted_at FROM users WHERE id = :i"),
                             {"i": row.id}).scalar() is None
 
 
 def test_declined_confirmation_deletes_nothing(qtbot, page, demo_engine, monkeypatch):
-    monkeypatch.setattr(users_page_module, "confirm", lambda *a, **k: False)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: False)
     row = _select_row(qtbot, page, 4)
     qtbot.mouseClick(page.detail.delete_button, Qt.MouseButton.LeftButton)
     qtbot.wait(300)
@@ -237,7 +240,7 @@ def test_declined_confirmation_deletes_nothing(qtbot, page, demo_engine, monkeyp
 
 
 def test_export_writes_the_filtered_list(qtbot, page, tmp_path, demo_engine):
-    page.role.setCurrentIndex(page.role.findData("customer"))
+    page.filters.widget("role").setCurrentIndex(page.filters.widget("role").findData("customer"))
     qtbot.waitUntil(lambda: not page.model.is_loading, timeout=WAIT)
     target = tmp_path / "customers.csv"
     handle = page.export_csv(target)
@@ -277,8 +280,8 @@ def test_down_from_search_selects_the_first_user(qtbot, page):
     page.focus_search()
     qtbot.keyClick(page.search, Qt.Key.Key_Down)
     first = page.model.row_at(0)
-    qtbot.waitUntil(lambda: page.detail._profile is not None
-                    and page.detail._profile.id == first.id, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.detail.record is not None
+                    and page.detail.record.id == first.id, timeout=WAIT)
 
 
 # -- refunds from the user's detail (real PaymentIntents on localstripe) ---------------------
@@ -293,8 +296,8 @@ def _refund_page_for(qtbot, database, session_factory, target_sql, target_id):
     page.show()
     qtbot.waitUntil(lambda: page.model.row_index(customer_id) is not None, timeout=WAIT)
     page.view.select_row_by_key(customer_id)
-    qtbot.waitUntil(lambda: page.detail._profile is not None
-                    and page.detail._profile.id == customer_id, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.detail.record is not None
+                    and page.detail.record.id == customer_id, timeout=WAIT)
     return page
 
 
@@ -369,7 +372,7 @@ def test_a_selected_purchase_does_not_carry_over_to_the_next_user(
         other = s.execute(text("SELECT customer_id FROM purchases WHERE id = :id"),
                           {"id": second}).scalar_one()
     page.view.select_row_by_key(other)
-    qtbot.waitUntil(lambda: page.detail._profile.id == other, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.detail.record.id == other, timeout=WAIT)
     assert not page.detail.refund_purchase_button.isEnabled()
     assert page.detail.open_selected_refund("purchase") is None
 
@@ -392,9 +395,9 @@ def test_demo_purchase_is_refunded_through_localstripe_from_the_users_page(
                     and not page.model.is_loading, timeout=WAIT)
     page.view.select_row_by_key(customer_id)
     detail = page.detail
-    qtbot.waitUntil(lambda: detail._profile is not None and detail._profile.id == customer_id
-                    and purchase_id in detail._purchase_ids, timeout=WAIT)
-    row = detail._purchase_ids.index(purchase_id)
+    qtbot.waitUntil(lambda: detail.record is not None and detail.record.id == customer_id
+                    and purchase_id in detail.purchases.keys, timeout=WAIT)
+    row = detail.purchases.keys.index(purchase_id)
     detail.purchases.setFocus()
     detail.purchases.selectRow(row)
     qtbot.keyClick(detail.purchases, Qt.Key.Key_Return)
@@ -422,7 +425,7 @@ def _hold_row_lock(demo_engine, user_id):
 
 def test_a_second_click_while_a_write_is_in_flight_writes_nothing_and_shows_no_conflict(
         qtbot, page, demo_engine, monkeypatch):
-    monkeypatch.setattr(users_page_module, "confirm", lambda *a, **k: True)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: True)
     row = _select_row(qtbot, page, 3)
     lock = _hold_row_lock(demo_engine, row.id)
     try:
@@ -435,7 +438,7 @@ def test_a_second_click_while_a_write_is_in_flight_writes_nothing_and_shows_no_c
     finally:
         lock.rollback()
         lock.close()
-    qtbot.waitUntil(lambda: page.detail._profile.deleted_at is not None
+    qtbot.waitUntil(lambda: page.detail.record.deleted_at is not None
                     and page._db.runner.active_count == 0, timeout=WAIT)
     assert page.detail.banner.isHidden()
     assert page.detail.delete_button.isEnabled()
@@ -460,7 +463,7 @@ def test_a_save_answered_after_another_user_was_selected_does_not_replace_them(
         lock.rollback()
         lock.close()
     qtbot.waitUntil(lambda: page.model.row_at(0).full_name == "Saved Late", timeout=WAIT)
-    assert page.detail._profile.id == second.id
+    assert page.detail.record.id == second.id
     assert page.detail.form.field_widget("full_name").text() == second.full_name
     assert second.full_name in page.detail.title.text()
 

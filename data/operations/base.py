@@ -1,0 +1,114 @@
+"""Named operations: every write the app makes is one, and says what it changed.
+
+An :class:`Operation` is a frozen dataclass naming a business action
+(``AdjustBalance(customer_id, amount, reason, request_id)``) and holding its arguments. The
+desktop runs it on its serial write worker in one transaction (``run(session, actor)``) and,
+when it succeeded, announces ``changes(result)`` to every page (Anki's ``OpChanges``): a page
+reloads only what shows those rows. A :class:`PaymentOperation` calls Stripe and owns its
+transactions (``run(session_factory, gateway, actor)``); it runs on the payments queue.
+
+Errors are translated once, where the operation's work ends
+(:func:`data.db_errors.translate_db_error`): pages never see a driver exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["NO_CHANGES", "Changes", "Operation", "PaymentOperation"]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a write changed: for each table, the ids of its changed rows.
+
+    ``None`` for a table means "rows not known": anything showing that table reloads.
+    """
+
+    tables: Mapping[str, frozenset[Hashable] | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, **tables: Iterable[Hashable] | Hashable | None) -> Changes:
+        """``Changes.of(credit_balances=[customer], credit_transactions=None)``; one id
+        may be given bare."""
+        out: dict[str, frozenset[Hashable] | None] = {}
+        for table, ids in tables.items():
+            if ids is None:
+                out[table] = None
+            elif isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+                out[table] = frozenset((ids,))
+            else:
+                out[table] = frozenset(ids)
+        return cls(out)
+
+    def __bool__(self) -> bool:
+        return bool(self.tables)
+
+    def __or__(self, other: Changes) -> Changes:
+        merged = dict(self.tables)
+        for table, ids in other.tables.items():
+            if table in merged:
+                mine = merged[table]
+                merged[table] = None if mine is None or ids is None else mine | ids
+            else:
+                merged[table] = ids
+        return Changes(merged)
+
+    def touches(self, table: str, ids: Iterable[Hashable] | None = None) -> bool:
+        """Did this change ``table`` (at any of ``ids``, when given)?"""
+        if table not in self.tables:
+            return False
+        changed = self.tables[table]
+        if changed is None or ids is None:
+            return True
+        return not changed.isdisjoint(ids)
+
+    def ids(self, table: str) -> frozenset[Hashable] | None:
+        """The changed ids of ``table`` (empty when untouched, None when not known)."""
+        return self.tables.get(table, frozenset())
+
+
+NO_CHANGES = Changes()
+
+
+class Operation:
+    """A named database write, run in one transaction on the serial write worker.
+
+    Subclasses are frozen dataclasses holding the arguments; ``action`` says in a few words
+    what it does, for messages ("Could not adjust the token balance: …").
+    """
+
+    action: ClassVar[str] = "save the change"
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def run(self, session: Session, actor: str) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def changes(self, result: Any) -> Changes:
+        """What ``result`` says was changed; announced after the commit."""
+        return NO_CHANGES
+
+
+class PaymentOperation:
+    """A named action that calls Stripe: it owns its transactions (it commits before it
+    calls Stripe) and runs on the payments queue, so writes never wait behind Stripe."""
+
+    action: ClassVar[str] = "refund"
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def run(self, session_factory: sessionmaker[Session], gateway: Any,
+            actor: str) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def changes(self, result: Any) -> Changes:
+        return NO_CHANGES

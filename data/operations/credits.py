@@ -1,0 +1,45 @@
+"""Operations on token balances: adjustments and bulk grants."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from data.operations.base import Changes, Operation
+from data.services import credits
+
+
+@dataclass(frozen=True)
+class AdjustBalance(Operation):
+    """Add (positive) or remove (negative) tokens by hand, once per ``request_id``."""
+
+    customer_id: uuid.UUID
+    amount: object
+    reason: object
+    request_id: uuid.UUID
+    action = "adjust the token balance"
+
+    def run(self, session: Session, actor: str) -> credits.AdjustmentResult:
+        return credits.adjust_balance(session, actor, self.customer_id, self.amount,
+                                      self.reason, self.request_id)
+
+    def changes(self, result: credits.AdjustmentResult) -> Changes:
+        return Changes.of(credit_balances=result.customer_id,
+                          credit_transactions=result.transaction_id)
+
+
+@dataclass(frozen=True)
+class CreateBulkGrant(Operation):
+    """Plan a bulk grant (nobody granted yet): ``amount`` tokens to each customer."""
+
+    amount: int
+    reason: str
+    customer_ids: tuple[uuid.UUID, ...]
+    bulk_id: uuid.UUID
+    action = "plan the bulk grant"
+
+    def run(self, session: Session, actor: str) -> uuid.UUID:
+        return credits.create_bulk_grant(session, actor, self.amount, self.reason,
+                                         list(self.customer_ids), bulk_id=self.bulk_id)

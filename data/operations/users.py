@@ -1,0 +1,67 @@
+"""Operations on the platform's users (profile edits, verification, soft delete)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from data.operations.base import Changes, Operation
+from data.queries.users import UserProfile
+from data.services import users as user_service
+
+
+class _ProfileOperation(Operation):
+    user_id: uuid.UUID
+
+    def changes(self, result: UserProfile) -> Changes:
+        return Changes.of(users=result.id)
+
+
+@dataclass(frozen=True)
+class UpdateProfile(_ProfileOperation):
+    """Save edited profile fields, if the user is unchanged since ``version``."""
+
+    user_id: uuid.UUID
+    version: int
+    values: Mapping[str, Any] = field(default_factory=dict)
+    action = "save the profile"
+
+    def run(self, session: Session, actor: str) -> UserProfile:
+        return user_service.update_profile(session, actor, self.user_id, self.version,
+                                           dict(self.values))
+
+
+@dataclass(frozen=True)
+class MarkEmailVerified(_ProfileOperation):
+    user_id: uuid.UUID
+    version: int
+    action = "mark the email verified"
+
+    def run(self, session: Session, actor: str) -> UserProfile:
+        return user_service.mark_email_verified(session, actor, self.user_id, self.version)
+
+
+@dataclass(frozen=True)
+class DeleteUser(_ProfileOperation):
+    """Soft delete: the user can no longer sign in; their history stays."""
+
+    user_id: uuid.UUID
+    version: int
+    action = "delete the user"
+
+    def run(self, session: Session, actor: str) -> UserProfile:
+        return user_service.soft_delete_user(session, actor, self.user_id, self.version)
+
+
+@dataclass(frozen=True)
+class RestoreUser(_ProfileOperation):
+    user_id: uuid.UUID
+    version: int
+    action = "restore the user"
+
+    def run(self, session: Session, actor: str) -> UserProfile:
+        return user_service.restore_user(session, actor, self.user_id, self.version)

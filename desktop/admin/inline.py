@@ -1,0 +1,118 @@
+"""Inline lists: one record's related rows inside its detail, lazy and newest first.
+
+An :class:`InlineSpec` is a few lines: a title, columns and the keyset query of one owner's
+rows (or a :class:`~data.queries.listing.TableListing` with an ``owner`` column, see
+:meth:`InlineSpec.of_listing`). :class:`InlineList` shows the rows of the owner it is given,
+and reloads when an announced change touches that owner's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter, itemgetter
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from data.operations import Changes
+from data.queries.listing import TableListing, list_owned_page
+from desktop.database import Database
+from desktop.pages.formatting import format_value
+from desktop.read_failures import watch_list_loads
+from widgets.banner import Banner
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+
+__all__ = ["InlineList", "InlineSpec"]
+
+
+@dataclass(frozen=True)
+class InlineSpec:
+    """``query(session, *args, owner_id, cursor, limit)`` returns ``(rows, next_cursor)``.
+
+    ``watch`` is a table keyed by the owner's id (``credit_balances`` for a customer's
+    ledger): an announced change of the owner's row there reloads the list.
+    """
+
+    title: str
+    columns: Sequence[Column]
+    query: Callable[..., tuple[list, Any]]
+    args: tuple = ()
+    row_key: Callable[[Any], Hashable] = attrgetter("id")
+    empty: str = "Nothing yet."
+    watch: str | None = None
+    owner_of: Callable[[Any], Hashable] = attrgetter("id")
+    """As a list page's detail (``show_row``): the owner's id from the list's row."""
+    heading: Callable[[Any], str] | None = None
+    """As a list page's detail: the heading above the rows, from the list's row."""
+
+    @classmethod
+    def of_listing(cls, listing: TableListing, *, empty: str = "Nothing yet.",
+                   displays: dict[str, Callable[[Any], str]] | None = None,
+                   max_widths: dict[str, int] | None = None,
+                   watch: str | None = None) -> InlineSpec:
+        """An inline list of ``listing``'s rows of one owner (its ``owner`` column), one
+        column per listing column; ``displays`` formats a column's values by title."""
+        displays, max_widths = displays or {}, max_widths or {}
+        columns = [Column(title, value=itemgetter(i), display=displays.get(title, format_value),
+                          max_width=max_widths.get(title))
+                   for i, (title, _col) in enumerate(listing.columns)]
+        return cls(listing.title, columns, list_owned_page, (listing,),
+                   row_key=itemgetter(-1), empty=empty, watch=watch)
+
+
+class InlineList(QWidget):
+    """The rows of one owner (``show_for(owner_id)``), paged as the user scrolls."""
+
+    def __init__(self, spec: InlineSpec, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self._db = database
+        self._owner: Hashable | None = None
+        self.heading = QLabel("")
+        self.heading.setVisible(False)
+        self.heading.setWordWrap(True)
+        self.banner = Banner(error=True)
+        self.model = LazyTableModel(spec.columns, database.runner, page_size=100,
+                                    row_key=spec.row_key, parent=self)
+        self.view = LazyTableView(self.model)
+        self.view.set_placeholder_texts(empty=spec.empty, loading="Loading…")
+        watch_list_loads(self.model, self.view, self.banner, database, spec.title.lower())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.view, 1)
+        database.changed.connect(self._on_database_changed)
+
+    @property
+    def owner(self) -> Hashable | None:
+        return self._owner
+
+    def show_for(self, owner_id: Hashable | None, heading: str | None = None) -> None:
+        """Show ``owner_id``'s rows (None: none), with ``heading`` above them if given."""
+        self._owner = owner_id
+        self.heading.setText(heading or "")
+        self.heading.setVisible(bool(heading))
+        if owner_id is None:
+            self.model.set_fetcher(None)
+            return
+        self.model.set_fetcher(self._db.page_fetcher(self.spec.query, *self.spec.args,
+                                                     owner_id))
+
+    def show_row(self, row: Any) -> None:
+        """As a list page's detail: the rows of the list's current ``row`` (None: none)."""
+        if row is None:
+            self.show_for(None, self.spec.title)
+            return
+        heading = self.spec.heading(row) if self.spec.heading is not None else None
+        self.show_for(self.spec.owner_of(row), heading)
+
+    def reload(self) -> None:
+        if self._owner is not None:
+            self.model.refresh()
+
+    def _on_database_changed(self, changes: Changes) -> None:
+        if self.spec.watch is not None and self._owner is not None \
+                and changes.touches(self.spec.watch, (self._owner,)):
+            self.reload()

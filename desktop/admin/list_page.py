@@ -1,0 +1,258 @@
+"""A list page, declared: the binding of the generic list parts to the database.
+
+A page is a :class:`ListSpec` — columns, filters, the keyset query and its count, the table
+whose changes it shows, actions, export columns — and, beside the list, a detail widget.
+:class:`ListPage` does the rest: the filter bar builds the filter value; a refresh swaps the
+lazy table's fetcher and counts (the latest count wins); a failed load says why in the
+banner; a committed change to ``table`` reloads the rows it touched (or the list); actions
+run with their confirmation and their errors go to :func:`present_error`; Export writes the
+whole filtered list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any, Protocol
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from data.operations import Changes
+from desktop.database import Database
+from desktop.pages.formatting import format_count
+from desktop.present_error import present_error
+from desktop.read_failures import report_read_failure, watch_list_loads
+from widgets.actions import Action, ActionBar
+from widgets.banner import Banner
+from widgets.filter_bar import FilterBar, FilterSpec
+from widgets.latest import LatestRequest
+from widgets.layouts import column, side_by_side
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+
+__all__ = ["DetailPane", "ListPage", "ListSpec", "Page"]
+
+
+class Page(Protocol):
+    """What the main window asks of every tab."""
+
+    title: str
+
+    def focus_search(self) -> None: ...
+
+    def refresh(self) -> None: ...
+
+
+class DetailPane(Protocol):
+    """The widget beside a list: shows the current row (None: nothing selected)."""
+
+    def show_row(self, row: Any) -> None: ...
+
+
+def _identity(**values: Any) -> dict[str, Any]:
+    return values
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """A list page's description.
+
+    ``query(session, flt, cursor=…, limit=…)`` returns ``(rows, next_cursor)``;
+    ``count(session, flt)`` a ``Count`` (``value``, ``exact``) or an int (an estimate);
+    ``make_filter(**filter_bar_values)`` the filter value both take. ``table`` names the
+    table whose announced changes this list shows; ``row_query(session, key)`` reloads one
+    row (None: it left the list), else a change reloads the whole list. ``refresh_on_new``:
+    a changed id that is not loaded (a new row) reloads the list. ``export`` columns make the
+    Export button write the whole filtered list.
+    """
+
+    title: str
+    noun: str
+    columns: Sequence[Column]
+    query: Callable[..., tuple[list, Any]]
+    count: Callable[..., Any] | None = None
+    filters: Sequence[FilterSpec] = ()
+    make_filter: Callable[..., Any] = _identity
+    row_key: Callable[[Any], Hashable] = attrgetter("id")
+    table: str | None = None
+    row_query: Callable[..., Any] | None = None
+    refresh_on_new: bool = False
+    actions: Sequence[Action] = ()
+    export: Sequence[Any] = ()  # data.export.ExportColumn
+    export_name: str = ""
+    heading: str = ""
+    page_size: int = 200
+    placeholder: str = ""
+    detail_ratio: tuple[int, int] = (3, 2)
+    column_widths: dict[str, int] = field(default_factory=dict)
+
+
+class ListPage(QWidget):
+    """The page :class:`ListSpec` describes, with ``detail`` (optional) on the right.
+
+    Signals:
+        current_row_changed(object): the selected row, or None.
+    """
+
+    current_row_changed = Signal(object)
+
+    def __init__(self, spec: ListSpec, database: Database, *,
+                 detail: QWidget | None = None, load_on_show: bool = False,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self.title = spec.title
+        self._db = database
+        self._latest_count = LatestRequest()
+        self._latest_rows = LatestRequest()
+        self._loaded = not load_on_show
+        self.filters = FilterBar(spec.filters)
+        self.filters.changed.connect(self.refresh)
+        self.search = self.filters.search
+        self.banner = Banner(error=True)
+        self.model = LazyTableModel(spec.columns, database.runner, page_size=spec.page_size,
+                                    row_key=spec.row_key, parent=self)
+        self.view = LazyTableView(self.model)
+        if spec.placeholder:
+            self.view.set_placeholder_texts(empty=spec.placeholder)
+        watch_list_loads(self.model, self.view, self.banner, database,
+                         f"the {spec.title.lower()}")
+        if self.search is not None:
+            self.search.move_down_into(self.view)
+        self.count_label = QLabel("")
+        self.actions = ActionBar(spec.actions, self.view.current_row, self.run_action)
+        self.actions.attach_to(self.view)
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setVisible(bool(spec.export))
+        self.export_button.clicked.connect(self.ask_export)
+        self.detail = detail
+        self.view.current_row_changed.connect(self._on_view_current_row_changed)
+        database.changed.connect(self._on_database_changed)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count_label)
+        bottom.addStretch()
+        bottom.addWidget(self.export_button)
+        bottom.addWidget(self.actions)
+        parts: list = []
+        if spec.heading:
+            parts.append(QLabel(spec.heading))
+        parts += [self.filters, self.banner, self.view, bottom]
+        list_column = column(*parts, grow=self.view)
+        layout = QVBoxLayout(self)
+        if detail is None:
+            layout.addWidget(list_column)
+        else:
+            layout.addWidget(side_by_side(list_column, detail, ratio=spec.detail_ratio), 1)
+        if self._loaded:
+            self.refresh()
+
+    # -- the Page protocol ---------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._loaded:  # load on first show: start-up stays fast
+            self._loaded = True
+            self.refresh()
+
+    def focus_search(self) -> None:
+        self.filters.focus_search()
+
+    def current_filter(self) -> Any:
+        return self.spec.make_filter(**self.filters.values())
+
+    def refresh(self) -> None:
+        """Read the list again with the filters as they are now, and count it."""
+        self._loaded = True
+        self.filters.cancel_pending()
+        flt = self.current_filter()
+        self.model.set_fetcher(self._db.page_fetcher(self.spec.query, flt))
+        if self.spec.count is None:
+            return
+        self.count_label.setText("Counting…")
+        on_counted, on_failed = self._latest_count.wrap(self._on_counted, self._on_count_failed)
+        self._db.read(self.spec.count, flt, on_success=on_counted, on_failure=on_failed,
+                      context=self)
+
+    def _on_counted(self, count: Any) -> None:
+        self.count_label.setToolTip("")
+        if isinstance(count, int):
+            self.count_label.setText(format_count(count, self.spec.noun, exact=False))
+        else:
+            self.count_label.setText(format_count(count.value, self.spec.noun,
+                                                  exact=count.exact))
+
+    def _on_count_failed(self, exc: BaseException) -> None:
+        self.count_label.setText("Count unavailable")
+        self.count_label.setToolTip(
+            report_read_failure(self._db, f"the number of {self.spec.noun}s", exc))
+
+    def _on_view_current_row_changed(self, row: Any) -> None:
+        self.actions.update_for(row)
+        if self.detail is not None:
+            self.detail.show_row(row)
+        self.current_row_changed.emit(row)
+
+    # -- changes ---------------------------------------------------------------------------
+    def _on_database_changed(self, changes: Changes) -> None:
+        table = self.spec.table
+        if table is None or not changes.touches(table) or not self._loaded:
+            return
+        ids = changes.ids(table)
+        if ids is None or self.spec.row_query is None:
+            self.refresh()
+            return
+        if self.spec.refresh_on_new and any(self.model.row_index(k) is None for k in ids):
+            self.refresh()  # a new row: it belongs where the list's order puts it
+            return
+        for key in ids:
+            if self.model.row_index(key) is not None:
+                self.reload_row(key)
+
+    def reload_row(self, key: Hashable) -> None:
+        """Read one row again and show it in place (gone from the list if it left it)."""
+        on_loaded = self._latest_rows.wrap(lambda row: self._on_row_reloaded(key, row),
+                                           key=key)
+        self._db.read(self.spec.row_query, key, on_success=on_loaded,
+                      on_failure=lambda exc: report_read_failure(self._db, "a changed row", exc),
+                      context=self)
+
+    def _on_row_reloaded(self, key: Hashable, row: Any) -> None:
+        if row is None:
+            self.model.remove_row(key)
+            return
+        self.model.replace_row(row)
+        current = self.view.current_row()
+        if current is not None and self.spec.row_key(current) == key:
+            self._on_view_current_row_changed(row)
+
+    # -- actions ---------------------------------------------------------------------------
+    def run_action(self, action: Action, row: Any) -> Any:
+        """Run ``action`` on ``row``: open its dialog, or confirm and run its operation."""
+        if not action.asks(self, row):
+            return None
+        if action.open is not None:
+            # A method of the page by name (Django's string actions), or any callable.
+            opener = getattr(self, action.open) if isinstance(action.open, str) else action.open
+            return opener(row)
+        if action.operation is not None:
+            self.actions.set_busy(True)
+            return self._db.perform(action.operation(row),
+                                    on_success=lambda _result: self.actions.set_busy(False),
+                                    on_failure=self._on_action_failed, context=self)
+        return None
+
+    def _on_action_failed(self, exc: BaseException) -> None:
+        self.actions.set_busy(False)
+        present_error(self._db, exc, banner=self.banner)
+
+    # -- export ----------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        """Ask for a file, then write the whole filtered list to it."""
+        from desktop.list_export import export_list  # noqa: PLC0415 - lands with the export
+
+        self.export_handle = export_list(
+            self, self._db, title=f"Export {self.spec.title.lower()}",
+            default_name=self.spec.export_name or self.spec.title.lower().replace(" ", "_"),
+            columns=self.spec.export, page_query=self.spec.query,
+            query_args=(self.current_filter(),), count_query=self.spec.count)

@@ -1,0 +1,306 @@
+"""A record's detail, declared: load one record, edit it, save it only if unchanged.
+
+A :class:`DetailSpec` names the record's query, its form fields (limits from the model, see
+:mod:`desktop.admin.fields`), its title and facts, the named operation that saves edits
+and the record's actions (Delete/Restore, with their confirmation). :class:`RecordDetail`
+runs the life cycle every detail had by hand:
+
+- the latest selection wins: a late answer for another record is dropped;
+- a reload (an announced change, a refund finished) never wipes a dirty form: the edits stay
+  on top of the newer version, with a banner naming what clashed;
+- a save sends the version it was loaded at; a conflict shows the current values with the
+  edits kept; errors go through :func:`present_error` (field errors under their fields);
+- while a write is in flight every write button waits.
+
+Subclasses add tabs (``self.tabs``) and fill them in :meth:`detail_loaded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from data.errors import ConflictError, DomainError
+from data.operations import Changes, Operation
+from desktop.database import Database
+from desktop.present_error import present_error
+from desktop.read_failures import report_read_failure
+from widgets.actions import Action, ActionBar
+from widgets.banner import Banner
+from widgets.latest import LatestRequest
+from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
+
+__all__ = ["DetailSpec", "RecordDetail"]
+
+
+@dataclass(frozen=True)
+class DetailSpec:
+    """A detail's description.
+
+    ``load(session, key)`` returns what the detail shows (``record_of`` picks the edited
+    record out of it, default: itself); ``values_of(record)`` the form's values;
+    ``save(record, changed_values)`` the operation that saves edits. ``table`` is the
+    record's table: an announced change of the shown record reloads it.
+    """
+
+    noun: str
+    load: Callable[..., Any]
+    fields: Sequence[FieldSpec]
+    values_of: Callable[[Any], Mapping[str, Any]]
+    save: Callable[[Any, dict], Operation]
+    title: Callable[[Any], str]
+    table: str
+    facts: Callable[[Any], str] | None = None
+    record_of: Callable[[Any], Any] = lambda loaded: loaded
+    key_of: Callable[[Any], Hashable] = attrgetter("id")
+    row_key: Callable[[Any], Hashable] = attrgetter("id")
+    label_of: Callable[[Any], str] = str
+    actions: Sequence[Action] = ()
+    min_width: int = 480
+
+    @property
+    def changed_while_editing(self) -> str:
+        return f"Someone else changed this {self.noun} while you were editing it."
+
+
+class RecordDetail(QWidget):
+    """The detail :class:`DetailSpec` describes.
+
+    Signals:
+        record_saved(object): the record after a successful change of this detail.
+    """
+
+    record_saved = Signal(object)
+
+    def __init__(self, spec: DetailSpec, database: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self._db = database
+        self.record: Any = None
+        self._requested: Hashable | None = None
+        self._busy = False
+        self._latest = LatestRequest()
+
+        self.title = QLabel(f"Select a {spec.noun}")
+        self.title.setObjectName("detailTitle")
+        self.title.setWordWrap(True)
+        self.banner = Banner()
+        self.form = RecordForm(spec.fields)
+        self.facts = QLabel("")
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.setWordWrap(True)
+        self.save_button = QPushButton("&Save")
+        self.revert_button = QPushButton("Re&vert")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.revert)
+        self.form.dirty_changed.connect(self._update_buttons)
+        self.form.submitted.connect(lambda _values: self.save())
+        self.actions = ActionBar(spec.actions, lambda: self.record, self.run_action)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.actions)
+        buttons.addStretch()
+        self.button_row = buttons
+        self.tabs = QTabWidget()
+        self.tabs.setVisible(False)
+
+        # Everything below the title: hidden until a record is loaded, so an empty pane
+        # never shows a form with made-up values (a combo box always shows some value).
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.form)
+        body.addWidget(self.facts)
+        body.addLayout(buttons)
+        body.addWidget(self.tabs, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.banner)  # outside the body: a failed load is said even so
+        layout.addWidget(self.body, 1)
+        layout.addStretch(0)
+        self.setMinimumWidth(spec.min_width)
+        database.changed.connect(self._on_database_changed)
+        self._set_enabled(False)
+
+    def add_tab(self, widget: QWidget, title: str) -> None:
+        self.tabs.addTab(widget, title)
+        self.tabs.setVisible(True)
+
+    # -- loading -------------------------------------------------------------------------
+    @property
+    def shown_key(self) -> Hashable | None:
+        """The key of the record asked for last (shown, or loading)."""
+        return self._requested
+
+    @property
+    def is_busy(self) -> bool:
+        """A write of this detail is in flight."""
+        return self._busy
+
+    def show_row(self, row: Any) -> None:
+        """As a list page's detail: show the list's current row's record."""
+        self.show(self.spec.row_key(row) if row is not None else None)
+
+    def show(self, key: Hashable | None) -> None:
+        """Load and show the record ``key`` (None: nothing)."""
+        self._requested = key
+        if key is None:
+            self._latest.supersede()
+            self.record = None
+            self.banner.setVisible(False)
+            self.title.setText(f"Select a {self.spec.noun}")
+            self._set_enabled(False)
+            return
+        if not self._is_shown(key):  # a reload keeps the title
+            self.title.setText("Loading…")
+        on_loaded, on_failed = self._latest.wrap(
+            lambda loaded: self._on_loaded(key, loaded),
+            lambda exc: self._on_load_failed(key, exc))
+        self._db.read(self.spec.load, key, on_success=on_loaded, on_failure=on_failed,
+                      context=self)
+
+    def reload(self) -> None:
+        """Load the shown record again."""
+        if self._requested is not None:
+            self.show(self._requested)
+
+    def reload_if_shown(self, key: Hashable) -> None:
+        """Something changed ``key``: reload if it is still the one shown (the selection may
+        have moved on meanwhile)."""
+        if self._requested == key:
+            self.show(key)
+
+    def _is_shown(self, key: Hashable) -> bool:
+        return self.record is not None and self.spec.key_of(self.record) == key
+
+    def _on_load_failed(self, key: Hashable, exc: BaseException) -> None:
+        text = report_read_failure(self._db, f"this {self.spec.noun}", exc)
+        if not self._is_shown(key):
+            self.title.setText(f"Could not load this {self.spec.noun}")
+        self.banner.show_message(text)
+
+    def _on_loaded(self, key: Hashable, loaded: Any) -> None:
+        if loaded is None:
+            self._on_load_failed(key, DomainError(f"This {self.spec.noun} no longer exists."))
+            return
+        record = self.spec.record_of(loaded)
+        same = self._is_shown(key)
+        if same and self.form.is_dirty:
+            # A reload must not wipe what is being typed: the edits stay, on top of the
+            # newer version if it changed meanwhile.
+            if record.version != self.record.version:
+                self._keep_edits_on(record, self.spec.changed_while_editing)
+        else:
+            self.banner.setVisible(False)
+            self._show_record(record)
+        self.detail_loaded(loaded, same)
+
+    def detail_loaded(self, loaded: Any, same_record: bool) -> None:
+        """Fill what subclasses added (tabs) from ``loaded``; ``same_record`` on a reload."""
+
+    def _show_record(self, record: Any, *, keep_edits: bool = False) -> dict:
+        self.record = record
+        self.title.setText(self.spec.title(record))
+        clashes = {}
+        if keep_edits:
+            clashes = self.form.rebase(self.spec.values_of(record))
+        else:
+            self.form.set_values(self.spec.values_of(record))
+        self.facts.setText(self.spec.facts(record) if self.spec.facts else "")
+        self._set_enabled(True)
+        return clashes
+
+    def _keep_edits_on(self, record: Any, why: str) -> None:
+        clashes = self._show_record(record, keep_edits=True)
+        self.banner.show_message(kept_edits_message(why, clashes))
+
+    def _set_enabled(self, enabled: bool) -> None:
+        self.body.setVisible(enabled)
+        self.form.set_read_only(not enabled)
+        self._update_buttons()
+
+    def _update_buttons(self, *_args) -> None:
+        loaded = self.record is not None and not self._busy
+        self.save_button.setEnabled(loaded and self.form.is_dirty)
+        self.revert_button.setEnabled(loaded and self.form.is_dirty)
+        self.actions.set_busy(self._busy)
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self) -> None:
+        """Save the edited fields, if the record is unchanged since it was loaded."""
+        if self.record is None or self._busy or not self.form.is_dirty:
+            return
+        changes = self.form.changed_values()
+        self.form.clear_errors()
+        self.perform(self.spec.save(self.record, changes))
+
+    def revert(self) -> None:
+        if self.record is not None:
+            self._show_record(self.record)
+
+    def run_action(self, action: Action, record: Any) -> Any:
+        if record is None or self._busy or not action.asks(self, record):
+            return None
+        if action.open is not None:
+            opener = getattr(self, action.open) if isinstance(action.open, str) else action.open
+            return opener(record)
+        return self.perform(action.operation(record))
+
+    def perform(self, operation: Operation) -> None:
+        """Run a write of the shown record; its answer is shown only if it still is."""
+        record = self.record
+        key, label = self.spec.key_of(record), self.spec.label_of(record)
+        self._busy = True
+        self._update_buttons()
+        self._db.perform(operation, on_success=self._on_saved,
+                         on_failure=lambda exc: self._on_write_failed(key, label, exc),
+                         context=self)
+
+    def _on_saved(self, record: Any) -> None:
+        self._busy = False
+        if self.spec.key_of(record) != self._requested:
+            self._update_buttons()  # another record is shown now: it stays as it is
+        else:
+            self.banner.setVisible(False)
+            self._show_record(record)
+        self.record_saved.emit(record)
+
+    def _on_write_failed(self, key: Hashable, label: str, exc: BaseException) -> None:
+        self._busy = False
+        self._update_buttons()
+        if key != self._requested and isinstance(exc, DomainError):
+            # Not the record shown any more: say what happened, without touching its form.
+            self.banner.show_message(f"Your change to {label} was not saved: {exc}")
+            return
+        present_error(self._db, exc, banner=self.banner, form=self.form,
+                      on_conflict=self._on_conflict)
+
+    def _on_conflict(self, exc: ConflictError) -> None:
+        current = exc.current
+        if current is None or self.spec.key_of(current) != self._requested:
+            return
+        if self.form.is_dirty:  # nothing typed is lost: it stays, on top of theirs
+            self._keep_edits_on(current, str(exc))
+        else:
+            self._show_record(current)
+        # The list's row is out of date too: it changed under us.
+        self._db.announce(Changes.of(**{self.spec.table: self.spec.key_of(current)}))
+
+    # -- changes ---------------------------------------------------------------------------
+    def _on_database_changed(self, changes: Changes) -> None:
+        key = self._requested
+        if key is None or self._busy:
+            return  # a write of ours is in flight: its own answer shows the result
+        if changes.touches(self.spec.table, (key,)) or self.shows_changes(changes):
+            self.reload()
+
+    def shows_changes(self, changes: Changes) -> bool:
+        """Whether ``changes`` touch what a subclass shows besides the record itself."""
+        return False
+

@@ -1,0 +1,64 @@
+"""Latest request wins: an answer to a request that a newer one superseded is dropped.
+
+A page asks a worker for something (a count, a record, the customers a filter matches), then
+asks again before the first answer arrived (the user typed on, picked another row). The first
+answer is then stale: shown, it would overwrite the newer one's (a bulk grant once went to a
+filter's 26 customers instead of the one selected). :class:`LatestRequest` hands out the
+callbacks; only those of the newest request of each key run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+__all__ = ["LatestRequest"]
+
+_ANY = object()
+
+
+class LatestRequest:
+    """``on_done = latest.wrap(self._on_loaded)`` before each request; when a newer ``wrap``
+    (of the same ``key``) was made since, the older callbacks do nothing.
+
+    ``key`` separates independent streams (one per customer, say). :meth:`supersede` makes
+    every pending callback of ``key`` stale without starting a new request (the user chose
+    something that needs no answer, or the plan was fixed and no answer may change it).
+    """
+
+    def __init__(self) -> None:
+        self._generations: dict[Hashable, int] = {}
+
+    def start(self, key: Hashable = _ANY) -> int:
+        """A new request of ``key``: returns its generation (see :meth:`is_current`)."""
+        generation = self._generations.get(key, 0) + 1
+        self._generations[key] = generation
+        return generation
+
+    def is_current(self, generation: int, key: Hashable = _ANY) -> bool:
+        return self._generations.get(key, 0) == generation
+
+    def supersede(self, key: Hashable = _ANY) -> None:
+        self.start(key)
+
+    def wrap(self, *callbacks: Callable[..., Any] | None, key: Hashable = _ANY):
+        """Start a request; return ``callbacks`` guarded so only this request's run.
+
+        With one callback, returns one guarded callable; with several, a tuple of them (for
+        ``on_success`` and ``on_failure`` of the same request). None stays None.
+        """
+        generation = self.start(key)
+
+        def guard(callback):
+            if callback is None:
+                return None
+
+            def guarded(*args: Any, **kwargs: Any) -> Any:
+                if self.is_current(generation, key):
+                    return callback(*args, **kwargs)
+                return None
+
+            return guarded
+
+        guarded = tuple(guard(cb) for cb in callbacks)
+        return guarded[0] if len(guarded) == 1 else guarded
