@@ -201,3 +201,25 @@ def test_closing_the_file_dialog_exports_nothing(parent, demo_database, monkeypa
         parent, demo_database, title="Export users", default_name="users.xlsx",
         columns=USER_COLUMNS, page_query=list_users_page) is None
     assert parent.findChildren(ProgressDialog) == []
+
+
+def test_saves_after_an_export_are_not_refused_as_read_only(qtbot, parent, demo_database,
+                                                           demo_engine, tmp_path):
+    """The export reads in a read-only snapshot; the pooled connections it used must write
+    again afterwards (FIFO pool: a few writes in a row reuse every idle connection)."""
+    handle = _export_users(parent, demo_database, tmp_path / "users.csv")
+    _wait_done(qtbot, handle)
+    with demo_engine.connect() as conn:
+        user_id = conn.execute(text("SELECT id FROM users ORDER BY email LIMIT 1")).scalar()
+    outcomes: list[object] = []
+    for n in range(6):
+        demo_database.write(
+            lambda s, _actor, n=n: s.execute(
+                text("UPDATE users SET full_name = :n WHERE id = :i"),
+                {"n": f"Saved {n}", "i": user_id}).rowcount,
+            on_success=outcomes.append, on_failure=outcomes.append)
+    qtbot.waitUntil(lambda: len(outcomes) == 6, timeout=WAIT)
+    assert outcomes == [1] * 6
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT full_name FROM users WHERE id = :i"),
+                            {"i": user_id}).scalar() == "Saved 5"
