@@ -9,7 +9,7 @@ HOUR = 3_600
 DAY = 86_400
 USER_SPAN = 3 * 365 * DAY  # users signed up over the last three years
 PURCHASE_SPAN = 548 * DAY  # purchases cover the last eighteen months
-RECENT = 90 * DAY  # notifications, events and deletions are recent
+RECENT = 90 * DAY  # deletions are recent
 FAR_FUTURE = 1 << 40  # "never": larger than any offset the clock can format
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
