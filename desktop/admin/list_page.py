@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
+from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from data.export import ExportColumn
 from data.operations import Changes
 from desktop.database import Database
+from desktop.list_export import export_list, start_export
 from desktop.pages.formatting import format_count
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
@@ -30,6 +33,7 @@ from widgets.filter_bar import FilterBar, FilterSpec
 from widgets.latest import LatestRequest
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+from widgets.operations import OperationHandle
 
 __all__ = ["DetailPane", "ListPage", "ListSpec", "Page"]
 
@@ -79,7 +83,7 @@ class ListSpec:
     row_query: Callable[..., Any] | None = None
     refresh_on_new: bool = False
     actions: Sequence[Action] = ()
-    export: Sequence[Any] = ()  # data.export.ExportColumn
+    export: Sequence[ExportColumn] = ()
     export_name: str = ""
     heading: str = ""
     page_size: int = 200
@@ -248,11 +252,18 @@ class ListPage(QWidget):
 
     # -- export ----------------------------------------------------------------------------
     def ask_export(self) -> None:
-        """Ask for a file, then write the whole filtered list to it."""
-        from desktop.list_export import export_list  # noqa: PLC0415 - lands with the export
+        """Ask for a file (CSV or Excel), then write the whole filtered list to it."""
+        self.export_handle = export_list(self, self._db, default_name=self._export_name(),
+                                         **self._export_arguments())
 
-        self.export_handle = export_list(
-            self, self._db, title=f"Export {self.spec.title.lower()}",
-            default_name=self.spec.export_name or self.spec.title.lower().replace(" ", "_"),
-            columns=self.spec.export, page_query=self.spec.query,
-            query_args=(self.current_filter(),), count_query=self.spec.count)
+    def export_to(self, path: Path) -> OperationHandle:
+        """Write the whole filtered list to ``path`` (.csv or .xlsx), with progress."""
+        return start_export(path, self, self._db, **self._export_arguments())
+
+    def _export_name(self) -> str:
+        return f"{self.spec.export_name or self.spec.title.lower().replace(' ', '_')}.xlsx"
+
+    def _export_arguments(self) -> dict[str, Any]:
+        return dict(title=f"Export {self.spec.title.lower()}", columns=self.spec.export,
+                    page_query=self.spec.query, query_args=(self.current_filter(),),
+                    count_query=self.spec.count)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 import json
 from decimal import Decimal
+from operator import attrgetter
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from data.export import ExportColumn
 from data.models.users import USER_ROLES
 from data.operations import Changes
 from data.operations.users import DeleteUser, MarkEmailVerified, RestoreUser, UpdateProfile
@@ -63,6 +65,8 @@ USERS = ListSpec(
                                ("deleted", "Deleted"), ("unverified", "Unverified")]),
              Choice("sort", [("created", "Newest first"), ("email", "Email A–Z")])],
     table="users", row_query=get_user_row,
+    export=[ExportColumn(header, attrgetter(header)) for header in
+            ("id", "email", "full_name", "role", "verified", "created_at", "deleted_at")],
     detail_ratio=(1, 1),  # the detail's history tables need room as much as the list
 )
 

@@ -28,11 +28,11 @@ def test_users_export_writes_a_formula_like_name_as_text(qtbot, demo_database, d
     qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
                     timeout=WAIT)
     target = tmp_path / "users.csv"
-    handle = page.export_csv(target)
+    handle = page.export_to(target)
     qtbot.waitUntil(lambda: not handle.is_running, timeout=WAIT)
     qtbot.waitUntil(target.exists, timeout=WAIT)
-    raw = target.read_text(encoding="utf-8")
-    with target.open(newline="", encoding="utf-8") as f:
+    raw = target.read_text(encoding="utf-8-sig")
+    with target.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     by_id = {r[0]: r for r in rows[1:]}
     name = by_id[str(user_id)][2]

@@ -11,10 +11,9 @@ from PySide6.QtCore import Qt
 from sqlalchemy import text
 
 from data.queries import users as user_queries
-from desktop.pages import users as users_page_module
-from widgets import actions as actions_module
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.users import UsersPage
+from widgets import actions as actions_module
 
 WAIT = 15_000
 
@@ -243,10 +242,10 @@ def test_export_writes_the_filtered_list(qtbot, page, tmp_path, demo_engine):
     page.filters.widget("role").setCurrentIndex(page.filters.widget("role").findData("customer"))
     qtbot.waitUntil(lambda: not page.model.is_loading, timeout=WAIT)
     target = tmp_path / "customers.csv"
-    handle = page.export_csv(target)
+    handle = page.export_to(target)
     qtbot.waitUntil(lambda: not handle.is_running, timeout=WAIT)
     qtbot.waitUntil(target.exists, timeout=WAIT)
-    with target.open() as f:
+    with target.open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     with demo_engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM users WHERE role = 'customer'")).scalar()
@@ -257,18 +256,18 @@ def test_export_writes_the_filtered_list(qtbot, page, tmp_path, demo_engine):
 
 
 def test_export_cancelled_leaves_no_file(qtbot, page, tmp_path, monkeypatch):
-    """The export is held after its first batch until the test has pressed Cancel."""
+    """The export is held after its first page until the test has pressed Cancel."""
     release = threading.Event()
-    real = user_queries.iter_users
+    real = user_queries.list_users_page
 
-    def held(session, flt, batch=5_000):
-        for rows in real(session, flt, batch=50):
-            yield rows
+    def held(session, flt, cursor, limit):
+        if cursor is not None:
             release.wait(10)
+        return real(session, flt, cursor, 50)
 
-    monkeypatch.setattr(users_page_module, "iter_users", held)
+    page.spec = dataclasses.replace(page.spec, query=held)
     target = tmp_path / "all.csv"
-    handle = page.export_csv(target)
+    handle = page.export_to(target)
     handle.cancel()
     release.set()
     qtbot.waitUntil(lambda: not handle.is_running, timeout=WAIT)
