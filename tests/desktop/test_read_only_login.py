@@ -150,3 +150,35 @@ def test_a_list_page_the_login_may_not_read_gets_the_sentence(
         fetch(None, 10)
     assert str(err.value) == ("Your database login may not read refund requests "
                               "(permission denied on refund_requests).")
+
+
+def test_a_profile_save_on_the_users_page_says_the_sentence_under_no_crash_dialog(
+        qtbot, engine, reader_database, runner):
+    """Clicked as staff would: the edit is refused with a sentence in the detail's banner;
+    the crash dialog (unhandled_error) stays shut and the form keeps what was typed."""
+    from PySide6.QtCore import Qt
+
+    from desktop.pages.users import UsersPage
+
+    user = insert_user(engine, "olga@example.com", "Olga")
+    unhandled = []
+    runner.unhandled_error.connect(unhandled.append)
+    page = UsersPage(reader_database)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.row_index(user) is not None, timeout=WAIT_MS)
+    page.view.select_row_by_key(user)
+    qtbot.waitUntil(lambda: page.detail.record is not None, timeout=WAIT_MS)
+    name = page.detail.form.field_widget("full_name")
+    name.setFocus()
+    name.end(False)
+    qtbot.keyClicks(name, " Petrova")
+    qtbot.mouseClick(page.detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detail.banner.isVisible(), timeout=WAIT_MS)
+    assert page.detail.banner.text() == ("Your database login may not change users "
+                                         "(permission denied on users).")
+    assert unhandled == []
+    assert name.text() == "Olga Petrova" and page.detail.form.is_dirty
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT full_name FROM users WHERE id = :i"),
+                            {"i": user}).scalar_one() == "Olga"
