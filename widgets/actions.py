@@ -50,6 +50,8 @@ class Action:
     label_for: Callable[[Any], str] | None = None
     default: bool = False
     name: str = ""
+    apart: bool = False
+    """Set apart at the far end of the bar (a destructive action, away from Save)."""
 
     @property
     def key(self) -> str:
@@ -86,6 +88,8 @@ class ActionBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for action in self._actions:
+            if action.apart:
+                layout.addStretch(1)
             button = QPushButton(action.label)
             button.clicked.connect(lambda _c=False, a=action: self.run(a))
             self.buttons[action.key] = button

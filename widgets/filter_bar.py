@@ -93,11 +93,11 @@ class FilterBar(QWidget):
                 self._widgets[spec.name] = combo
                 self._fill(spec, combo, spec.options)
                 combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-                if spec.label:
+                if spec.label:  # a labelled choice ("Sort by") keeps its own width
                     label = QLabel(spec.label)
                     label.setBuddy(combo)
                     layout.addWidget(label)
-                layout.addWidget(combo, 1)
+                layout.addWidget(combo, 0 if spec.label else 1)
             elif isinstance(spec, Toggle):
                 check = QCheckBox(spec.label)
                 check.setChecked(spec.default)

@@ -89,6 +89,9 @@ class ListSpec:
     page_size: int = 200
     placeholder: str = ""
     detail_ratio: tuple[int, int] = (3, 2)
+    full_width_bars: bool = False
+    """The filters above and the buttons below span list and detail (a detail that is a
+    list of its own, like a ledger); else they stay in the list's column."""
     column_widths: dict[str, int] = field(default_factory=dict)
 
 
@@ -139,15 +142,19 @@ class ListPage(QWidget):
         bottom.addStretch()
         bottom.addWidget(self.export_button)
         bottom.addWidget(self.actions)
-        parts: list = []
-        if spec.heading:
-            parts.append(QLabel(spec.heading))
-        parts += [self.filters, self.banner, self.view, bottom]
-        list_column = column(*parts, grow=self.view)
+        top = [QLabel(spec.heading)] if spec.heading else []
+        top.append(self.filters)
         layout = QVBoxLayout(self)
         if detail is None:
-            layout.addWidget(list_column)
+            layout.addWidget(column(*top, self.banner, self.view, bottom, grow=self.view))
+        elif spec.full_width_bars:
+            for part in top:
+                layout.addWidget(part)
+            layout.addWidget(side_by_side(column(self.banner, self.view, grow=self.view),
+                                          detail, ratio=spec.detail_ratio), 1)
+            layout.addLayout(bottom)
         else:
+            list_column = column(*top, self.banner, self.view, bottom, grow=self.view)
             layout.addWidget(side_by_side(list_column, detail, ratio=spec.detail_ratio), 1)
         if self._loaded:
             self.refresh()

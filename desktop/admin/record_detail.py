@@ -104,8 +104,7 @@ class RecordDetail(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.revert_button)
-        buttons.addWidget(self.actions)
-        buttons.addStretch()
+        buttons.addWidget(self.actions, 1)
         self.button_row = buttons
         self.tabs = QTabWidget()
         self.tabs.setVisible(False)

@@ -99,6 +99,7 @@ BALANCES = ListSpec(
     # An adjustment announces the customer's balance: their row is read again in place; a
     # customer's first balance belongs at the top, so the list reloads.
     table="credit_balances", row_query=get_balance, refresh_on_new=True,
+    full_width_bars=True,
     actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True),
              Action("&Adjust tokens…", open="open_adjustment", default=True)],
 )

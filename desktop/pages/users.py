@@ -119,7 +119,8 @@ PROFILE = DetailSpec(
                     enabled=lambda p: p is not None and p.email_verified_at is None),
              Action("&Delete…", name="delete", operation=_delete_or_restore,
                     confirm=_confirm_delete_or_restore,
-                    label_for=lambda p: "&Restore…" if p.deleted_at else "&Delete…")],
+                    label_for=lambda p: "&Restore…" if p.deleted_at else "&Delete…",
+                    apart=True)],
     min_width=DETAIL_MIN_WIDTH,
 )
 
