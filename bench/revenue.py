@@ -41,9 +41,9 @@ from data.queries.revenue import (  # noqa: E402
     load_revenue,
     period_floor,
     purchases_in_period,
-    refresh_rollup,
     snapshot_session,
 )
+from data.services.revenue_rollup import refresh_rollup  # noqa: E402
 from desktop.database import Backend, Database  # noqa: E402
 from desktop.pages.revenue import (  # noqa: E402
     DEFAULT_GRANULARITY,

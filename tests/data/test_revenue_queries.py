@@ -22,10 +22,10 @@ from data.queries.revenue import (
     load_revenue,
     period_starts,
     purchases_in_period,
-    refresh_rollup,
     rollup_info,
     snapshot_session,
 )
+from data.services.revenue_rollup import refresh_rollup
 
 TZ = "America/New_York"
 UTC = dt.UTC
@@ -445,13 +445,31 @@ def test_rollup_gives_the_same_figures_and_stays_current(engine, session_factory
     assert again.tables() == _snapshot(session_factory, use_rollup=False, **RANGE).tables()
 
 
+def test_a_rollup_rebuild_is_the_callers_to_commit_and_runs_once_at_a_time(fx,
+                                                                          session_factory):
+    """The service never commits: rolled back, nothing was built. While one rebuild's
+    transaction is open, a second is refused at once (False) instead of waiting for it."""
+    with session_factory() as first:
+        assert refresh_rollup(first) is True
+        with session_factory() as second:
+            assert refresh_rollup(second) is False
+            second.rollback()
+        first.rollback()
+    with session_factory() as s:
+        assert rollup_info(s).populated is False
+    with session_factory.begin() as s:
+        assert refresh_rollup(s) is True
+    with session_factory() as s:
+        assert rollup_info(s).populated is True
+
+
 def test_automatic_choice_follows_the_size_of_purchases(fx, session_factory, monkeypatch):
-    from data.queries import revenue
+    from data.queries.revenue import rollup_state
 
     with session_factory.begin() as s:
         refresh_rollup(s)
     assert not _snapshot(session_factory, **RANGE).used_rollup  # a handful of rows
-    monkeypatch.setattr(revenue, "ROLLUP_MIN_PURCHASES", -1)
+    monkeypatch.setattr(rollup_state, "ROLLUP_MIN_PURCHASES", -1)
     assert _snapshot(session_factory, **RANGE).used_rollup
 
 

@@ -16,7 +16,7 @@ def test_money_is_written_one_way_with_its_currency():
     from decimal import Decimal
 
     from desktop.pages.formatting import format_money
-    from desktop.pages.revenue import money
+    from desktop.pages.revenue_snapshot_view import money
 
     assert format_money(Decimal("1234.5"), "usd") == "1,234.50 USD"
     assert format_money(Decimal("-55.00"), "eur") == "-55.00 EUR"  # the sign is kept
@@ -27,7 +27,7 @@ def test_money_is_written_one_way_with_its_currency():
 
 def test_tokens_are_not_money():
     from desktop.pages.formatting import format_tokens
-    from desktop.pages.revenue import tokens
+    from desktop.pages.revenue_snapshot_view import tokens
 
     assert format_tokens(1250) == "1,250 tokens"
     assert format_tokens(1) == "1 token" and format_tokens(-1) == "-1 token"

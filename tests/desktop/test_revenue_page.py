@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from data.db import make_session_factory
 from data.queries import revenue as revenue_queries
-from desktop.pages import revenue as revenue_page
+from data.queries.revenue import rollup_state
+from data.queries.revenue import snapshot as revenue_snapshot
 from desktop.pages.revenue import CHART_NAMES, RevenuePage
 from tests.data.test_revenue_queries import build_fixture
 from widgets.time_series_chart import wall_clock_epoch
@@ -104,7 +105,7 @@ def test_switching_range_and_granularity_100_times(qtbot, page):
     assert {n: len(c.plot_widget.scene().items()) for n, c in page.charts.items()} == items
 
 
-def test_clicking_a_period_lists_its_sales_and_refunds(qtbot, page):
+def test_clicking_a_period_lists_its_sales_and_refunds(qtbot, qtmodeltester, page):
     _months(qtbot, page)
     page.charts["revenue"].period_clicked.emit(wall_clock_epoch(FEB))
     dialog = page._events_dialog
@@ -118,6 +119,7 @@ def test_clicking_a_period_lists_its_sales_and_refunds(qtbot, page):
     assert "2025-02-01 to 2025-02-28" in dialog.heading.text()
     assert "gross 24.99" in dialog.heading.text()
     assert dialog.model.data(dialog.model.index(0, 6)) == "-9.99 USD"
+    qtmodeltester.check(dialog.model)
     widgets = len(QApplication.allWidgets())
     page.charts["by_type"].period_clicked.emit(wall_clock_epoch(JAN))
     qtbot.waitUntil(lambda: dialog.model.row_count_loaded == 5 and dialog.model.is_exhausted,
@@ -152,7 +154,7 @@ def test_exports_csv_and_png_for_every_chart(qtbot, page, tmp_path):
 
 
 def test_big_database_reads_a_rollup_the_page_builds(qtbot, page, engine, monkeypatch):
-    monkeypatch.setattr(revenue_queries, "ROLLUP_MIN_PURCHASES", -1)
+    monkeypatch.setattr(rollup_state, "ROLLUP_MIN_PURCHASES", -1)
     # No rollup yet: the page builds it first instead of reading every row.
     events = []
     page.rollup_refreshed.connect(lambda done: events.append(("rollup", done)))
@@ -180,7 +182,7 @@ def test_a_failed_load_says_so_and_the_next_one_recovers(qtbot, page, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("the database is on fire")
 
-    monkeypatch.setattr(revenue_page, "load_revenue", broken)
+    monkeypatch.setattr(revenue_snapshot, "load_revenue", broken)
     with qtbot.waitSignal(page.load_failed, timeout=20_000):
         page.refresh()
     assert page.banner.isVisibleTo(page) and "on fire" in page.banner.text()
