@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
+from desktop.admin.list_page import Page
 from desktop.database import Database
 from desktop.pages import overview
 from desktop.pages.catalog import CatalogPage
@@ -32,19 +33,19 @@ class MainWindow(QMainWindow):
         set_time_zone(backend.info.time_zone)  # before any page formats a time
         self.users_page = UsersPage(database)
         self.refunds_page = RefundsPage(database)
-        self.pages: list[tuple[str, QWidget]] = [
-            ("Users", self.users_page),
-            ("Content catalog", CatalogPage(database)),
-            ("Subscription tiers", TablePage(overview.TIERS, database)),
-            ("Offerings", TablePage(overview.OFFERINGS, database)),
-            ("Token balances", TokenBalancesPage(database)),
-            ("Referral rewards", TablePage(overview.REFERRAL_REWARDS, database)),
-            ("Revenue", RevenuePage(database)),
-            ("Refunds", self.refunds_page),
+        self.pages: list[Page] = [
+            self.users_page,
+            CatalogPage(database),
+            TablePage(overview.TIERS, database),
+            TablePage(overview.OFFERINGS, database),
+            TokenBalancesPage(database),
+            TablePage(overview.REFERRAL_REWARDS, database),
+            RevenuePage(database),
+            self.refunds_page,
         ]
         self.tabs = QTabWidget()
-        for title, page in self.pages:
-            self.tabs.addTab(page, title)
+        for page in self.pages:
+            self.tabs.addTab(page, page.title)
         self.setCentralWidget(self.tabs)
 
         self.database_label = QLabel(
@@ -89,15 +90,14 @@ class MainWindow(QMainWindow):
     def _on_refund_recovery_status_reported(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
 
+    def _current_page(self) -> Page:
+        return self.pages[self.tabs.currentIndex()]
+
     def _on_find_shortcut(self) -> None:
-        page = self.tabs.currentWidget()
-        if hasattr(page, "focus_search"):
-            page.focus_search()
+        self._current_page().focus_search()
 
     def _on_refresh_shortcut(self) -> None:
-        page = self.tabs.currentWidget()
-        if hasattr(page, "refresh"):
-            page.refresh()
+        self._current_page().refresh()
 
     def _restore_settings(self) -> None:
         geometry = self._settings.value("window/geometry")

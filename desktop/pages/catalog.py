@@ -435,6 +435,8 @@ class ContentDetailPane(QWidget):
 class CatalogPage(QWidget):
     """Toolbar, search, filters and the list on the left; the selected item on the right."""
 
+    title = "Content catalog"
+
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
         self._db = database

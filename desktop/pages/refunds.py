@@ -182,6 +182,12 @@ class RefundsPage(QWidget):
             return ("requested", "pending")
         return (value,)
 
+    title = "Refunds"
+
+    def focus_search(self) -> None:
+        """Ctrl+F: no search here; the status filter narrows the list."""
+        self.status.setFocus()
+
     def refresh(self) -> None:
         """Reload from the newest request (F5)."""
         self.model.set_fetcher(self._db.page_fetcher(refund_requests_page,

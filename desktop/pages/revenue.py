@@ -236,6 +236,12 @@ class RevenuePage(QWidget):
         """Show ``measure`` (net, gross or refunds) in the by-source and by-type charts."""
         self.snapshot_view.set_measure(measure)
 
+    title = "Revenue"
+
+    def focus_search(self) -> None:
+        """Ctrl+F: no search here; the range is what one looks for."""
+        self.range_combo.setFocus()
+
     def refresh(self) -> None:
         """Load the figures for the current controls (the latest request wins)."""
         self._loaded_once = True
