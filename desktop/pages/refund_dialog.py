@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.db import explain_connection_error, is_connection_error
-from data.errors import ConflictError, DomainError, ValidationError
+from data.errors import ConflictError, ConnectionLostError, ValidationError
 from data.operations.refunds import RefundPurchase, RetryRefund
 from data.services.refunds import (
     OPEN_STATUSES,
@@ -45,6 +44,7 @@ from data.services.refunds import (
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_money
+from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
 
 PENDING_HINT = "Stripe is still processing; the Refunds tab will update it."
@@ -130,8 +130,7 @@ class RefundDialog(QDialog):
         self.review_button.setEnabled(False)
         self._show_step(self.FORM)
 
-        self._db.read(lambda s: load_refundable(s, kind, target_id),
-                      on_success=self._on_refundable_loaded, on_failure=self._on_load_failed,
+        self._db.read(load_refundable, kind, target_id, on_success=self._on_refundable_loaded, on_failure=self._on_load_failed,
                       context=self)
 
     # -- building ------------------------------------------------------------------------
@@ -313,12 +312,9 @@ class RefundDialog(QDialog):
             self.amount.setFocus()
 
     def _on_load_failed(self, exc: BaseException) -> None:
-        if is_connection_error(exc):
-            text = explain_connection_error(exc)
-        elif isinstance(exc, DomainError):
-            text = str(exc)
-        else:
-            raise exc
+        present_error(self._db, exc, banner=self._show_refusal)
+
+    def _show_refusal(self, text: str) -> None:
         self.heading.setText("Cannot refund this item")
         self.refusal.setText(text)
         self.refusal.setVisible(True)
@@ -433,25 +429,23 @@ class RefundDialog(QDialog):
 
     def _on_refund_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
-        if isinstance(exc, ValidationError):
-            # Re-checked in the database (e.g. another refund landed meanwhile).
-            self._show_step(self.FORM)
-            self._show_field_errors(exc)
-            return
-        if is_connection_error(exc):
-            self._show_message(f"{explain_connection_error(exc)} Press Refund to try again: "
-                               "the customer will not be refunded twice.", error=True)
-            return
-        if isinstance(exc, ConflictError) and isinstance(exc.current, RefundOutcome):
-            # This dialog's request id already carries a refund: show where that one stands.
+        self._show_message("")
+        retry = (" Press Refund to try again: the customer will not be refunded twice."
+                 if isinstance(exc, ConnectionLostError) else "")
+        present_error(self._db, exc, fields=self._on_refused_fields,
+                      on_conflict=self._on_request_already_used,
+                      banner=lambda text: self._show_message(text + retry, error=True))
+
+    def _on_refused_fields(self, field_errors: dict) -> None:
+        # Re-checked in the database (e.g. another refund landed meanwhile).
+        self._show_step(self.FORM)
+        self._show_field_errors(ValidationError(field_errors))
+
+    def _on_request_already_used(self, exc: ConflictError) -> None:
+        # This dialog's request id already carries a refund: show where that one stands.
+        if isinstance(exc.current, RefundOutcome):
             self._on_refund_answered(exc.current)
             self._show_message(str(exc), error=True)
-            return
-        if isinstance(exc, DomainError):
-            self._show_message(str(exc), error=True)
-            return
-        self._show_message("")
-        raise exc
 
     # -- closing -------------------------------------------------------------------------
     def reject(self) -> None:

@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.db import explain_connection_error, is_connection_error
-from data.errors import DomainError
 from data.operations.refunds import FinishOpenRefunds, RetryRefund
 from data.queries.refunds import RefundRequestRow, refund_requests_page
 from data.services.refunds import (
@@ -33,6 +31,7 @@ from data.services.refunds import (
 )
 from desktop.database import Database
 from desktop.pages.formatting import format_money, format_value
+from desktop.present_error import present_error
 from desktop.read_failures import watch_list_loads
 from widgets.banner import ERROR_STYLE, Banner
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -278,13 +277,10 @@ class RefundsPage(QWidget):
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
         self._update_actions()
-        if is_connection_error(exc):
-            text = explain_connection_error(exc)
-        elif isinstance(exc, DomainError):
-            text = str(exc)
-        else:
-            self.message.setText("")
-            raise exc
+        self.message.setText("")
+        present_error(self._db, exc, banner=self._show_error)
+
+    def _show_error(self, text: str) -> None:
         self.message.setStyleSheet(ERROR_STYLE)
         self.message.setText(text)
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from data.operations.revenue import RebuildRevenueRollup
 from data.queries.revenue import (
     BOOKING_CURRENCY,
     PRESETS,
@@ -38,7 +39,6 @@ from data.queries.revenue import (
     load_revenue_snapshot,
     next_period,
 )
-from data.services.revenue_rollup import refresh_rollup
 from desktop.database import Database
 from desktop.pages.revenue_events_dialog import PeriodEventsDialog
 from desktop.pages.revenue_snapshot_view import CHART_NAMES, SnapshotView, money
@@ -258,10 +258,9 @@ class RevenuePage(QWidget):
         self._rollup_refreshing = True
         self.rollup_button.setEnabled(False)
         self.rollup_label.setText("Rebuilding the rollup…")
-        # A write: committed by Database.write, on its serial worker (the service never
+        # A write: a named operation committed on the serial worker (the service never
         # commits itself).
-        self._db.write(lambda session, _actor: refresh_rollup(session),
-                       on_success=self._on_rollup_refreshed,
+        self._db.perform(RebuildRevenueRollup(), on_success=self._on_rollup_refreshed,
                        on_failure=self._on_rollup_refresh_failed, context=self)
 
     def export_csv(self, chart_name: str, path: str | Path) -> None:
