@@ -19,6 +19,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy data
 
 # Two runs that together cover tests/ once. The core's tests run with Qt unimportable
 # (tests/qt_import_guard.py; pytest-qt off, as it imports Qt), which proves data/ works where
