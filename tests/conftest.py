@@ -1,6 +1,9 @@
 """Test fixtures: one embedded PostgreSQL per run, template databases, a fresh database
 per test (``CREATE DATABASE ... TEMPLATE``), so tests commit for real and never see each
-other's rows."""
+other's rows.
+
+No Qt here: tests/data runs with Qt refused (tests/qt_import_guard.py); what the Qt tests
+share is in tests/qt_support.py, imported by the widgets' and the pages' conftests."""
 
 from __future__ import annotations
 
@@ -10,39 +13,14 @@ import os
 import psycopg
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-
-from data import migrate  # noqa: E402
-from data.db import make_engine, make_session_factory  # noqa: E402
-from data.embedded import EmbeddedPostgres  # noqa: E402
+from data import migrate
+from data.db import make_engine, make_session_factory
+from data.embedded import EmbeddedPostgres
 
 MIGRATED_TEMPLATE = "pa_template_migrated"
 DEMO_TEMPLATE = "pa_template_demo"
 DEMO_USERS = 300
 _counter = itertools.count()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def gui_thread_garbage_collection(qapp):
-    """As in the app: cyclic garbage is collected on the GUI thread only (see
-    ``widgets.garbage_collector``), while an event loop runs and after every test."""
-    from widgets.garbage_collector import GarbageCollector
-
-    collector = GarbageCollector()
-    _collectors.append(collector)
-    yield collector
-    _collectors.clear()
-    collector.stop()
-
-
-_collectors: list = []
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_teardown(item, nextitem):
-    for collector in _collectors:
-        collector.check()
 
 
 @pytest.fixture(scope="session")

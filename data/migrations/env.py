@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from data.db import make_engine
+from data.db import make_engine, parse_database_url
 from data.models import APP_SCHEMA, Base
 
 config = context.config
@@ -52,7 +52,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
+    # parse_database_url turns a missing URL into the same sentence as everywhere else.
+    engine = make_engine(parse_database_url(config.get_main_option("sqlalchemy.url")),
+                         pool_size=1)
     try:
         with engine.connect() as conn:
             _run(conn)

@@ -21,12 +21,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
 from data.errors import DomainError
 from data.payments.config import StripeConfig
+
+if TYPE_CHECKING:  # stripe-python's typed parameters, for annotations only
+    from stripe import RequestOptions
+    from stripe.params import RefundCreateParams, RefundListParams
 
 log = logging.getLogger(__name__)
 
@@ -219,16 +223,16 @@ class StripeGateway:
         so (``reason_sent=False``). Transient failures are retried with the same key;
         ``on_attempt(n)`` is called before each try (n from 1).
         """
-        params: dict[str, Any] = {
+        params: RefundCreateParams = {
             "payment_intent": payment_intent,
             "amount": amount,
             "metadata": dict(metadata or {}),
         }
-        send_reason = bool(reason) and self.config.send_reason and not self._reason_refused
-        if send_reason:
+        if reason and self.config.send_reason and not self._reason_refused:
             params["reason"] = reason
+        send_reason = "reason" in params
 
-        def create(with_params: dict[str, Any]) -> StripeRefund:
+        def create(with_params: RefundCreateParams) -> StripeRefund:
             return self._with_retries(
                 lambda: _refund(self._client.v1.refunds.create(
                     params=with_params, options={"idempotency_key": idempotency_key})),
@@ -264,7 +268,7 @@ class StripeGateway:
         def find() -> StripeRefund | None:
             starting_after = None
             while True:
-                params: dict[str, Any] = {"payment_intent": payment_intent, "limit": 100}
+                params: RefundListParams = {"payment_intent": payment_intent, "limit": 100}
                 if starting_after:
                     params["starting_after"] = starting_after
                 page = self._client.v1.refunds.list(params=params)
@@ -290,7 +294,7 @@ class StripeGateway:
         idempotency_key: str | None = None,
     ) -> str:
         """Create and confirm a card payment; returns its id. For test servers and the demo."""
-        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        options: RequestOptions = {"idempotency_key": idempotency_key} if idempotency_key else {}
         pi = self._with_retries(lambda: self._client.v1.payment_intents.create(
             params={
                 "amount": amount,

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from data.errors import DomainError
@@ -40,12 +41,12 @@ def _free_port() -> int:
 _CHILD_ENV = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
-def child_environment(parent: dict[str, str] | None = None) -> dict[str, str]:
+def child_environment(parent: Mapping[str, str] | None = None) -> dict[str, str]:
     """A clean, minimal environment for the localstripe process: the path, home, temp dir
     and locale, never the app's secrets (``PLATFORM_ADMIN_STRIPE_SECRET_KEY``, database URL,
     anything else the app's environment holds)."""
-    parent = os.environ if parent is None else parent
-    env = {k: parent[k] for k in _CHILD_ENV if parent.get(k)}
+    source = os.environ if parent is None else parent
+    env = {k: source[k] for k in _CHILD_ENV if source.get(k)}
     env.setdefault("PATH", os.defpath)
     env["PYTHONUNBUFFERED"] = "1"
     return env

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Select, exists, func, select, text, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Result, Select, exists, func, select, text, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from data.models import CreditAdjustment, CreditBalance, CreditTransaction, User
 from data.queries.users import EXACT_COUNT_LIMIT, search_condition
@@ -99,6 +99,9 @@ def list_balances_page(
     MATERIALIZED CTE), as :func:`data.queries.users.list_users_page` explains.
     """
     stmt = filtered_balances(flt)
+    # The sort key and id: the CTE's columns when searching, else the table's.
+    key: ColumnElement[Any] | InstrumentedAttribute[Any]
+    id_: ColumnElement[Any] | InstrumentedAttribute[Any]
     if search_condition(flt.search) is not None:
         matches = stmt.cte("matches").prefix_with("MATERIALIZED")
         stmt = select(matches)
@@ -177,7 +180,10 @@ def list_ledger_page(
     if cursor is not None:
         stmt = stmt.where(tuple_(t.created_at, t.id) < tuple_(*cursor))
     stmt = stmt.order_by(t.created_at.desc(), t.id.desc()).limit(limit + 1)
-    rows = [LedgerLine(*r) for r in session.execute(stmt)]
+    # SQLAlchemy's types for a select stop at ten columns (an open tail from the tenth on), so
+    # mypy cannot match this to the dataclass: each row is read untyped, fields in column order.
+    result: Result[*tuple[Any, ...]] = session.execute(stmt)
+    rows = [LedgerLine(*r) for r in result]
     more = len(rows) > limit
     rows = rows[:limit]
     if not more or not rows:

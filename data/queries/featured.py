@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from data.models import Content, PlatformSettings
@@ -102,8 +102,9 @@ def search_published_content(session: Session, search: str = "", limit: int = 50
                                         Content.deleted_at.is_(None))
     q = clean_search(search)
     if q:
-        conditions = [func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
-                      Content.slug.like(_escape_like(q.lower()) + "%")]
+        conditions: list[ColumnElement[bool]] = [
+            func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
+            Content.slug.like(_escape_like(q.lower()) + "%")]
         with contextlib.suppress(ValueError):
             conditions.append(Content.id == uuid.UUID(q))
         stmt = stmt.where(or_(*conditions))

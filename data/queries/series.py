@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, tuple_
+from sqlalchemy import Row, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
@@ -147,7 +147,9 @@ def get_series(session: Session, series_id: uuid.UUID, *, for_update: bool = Fal
     )
     if for_update:
         stmt = stmt.with_for_update(of=ContentSeries)
-    row = session.execute(stmt).first()
+    # SQLAlchemy's types for a select stop at ten columns (an open tail from the tenth on), so
+    # mypy cannot match this to the dataclass: the row is read untyped, fields in column order.
+    row: Row[*tuple[Any, ...]] | None = session.execute(stmt).first()
     if row is None:
         raise NotFoundError("This series no longer exists.")
     order = parse_order(row[-1])
@@ -162,7 +164,8 @@ def get_series(session: Session, series_id: uuid.UUID, *, for_update: bool = Fal
     listed = {i.id for i in items}
     items += sorted((m for m in members.values() if m.id not in listed),
                     key=lambda m: (m.created_at, m.id))
-    return SeriesDetail(
+    # mypy cannot count an untyped row, so it assumes the values could reach ``items`` too.
+    return SeriesDetail(  # type: ignore[misc]
         *row[:-1],
         items=tuple(SeriesItem(m.id, m.title, m.content_type, m.status, m.deleted)
                     for m in items),

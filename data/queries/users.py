@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Row, case, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
@@ -223,7 +223,9 @@ def get_profile(session: Session, user_id: uuid.UUID, *, for_update: bool = Fals
     stmt = select(*PROFILE_COLUMNS).select_from(User).where(User.id == user_id)
     if for_update:
         stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
+    # SQLAlchemy's types for a select stop at ten columns (an open tail from the tenth on), so
+    # mypy cannot match this to the dataclass: the row is read untyped, fields in column order.
+    row: Row[*tuple[Any, ...]] | None = session.execute(stmt).first()
     if row is None:
         raise NotFoundError("This user no longer exists.")
     return UserProfile(*row)

@@ -200,7 +200,7 @@ def publish_problems(values: Mapping[str, Any]) -> dict[str, str]:
     """Why an item with these values cannot be published (field -> reason); {} if it can."""
     problems: dict[str, str] = {}
     kind = values.get("content_type")
-    label = TYPE_LABELS.get(kind, "This item")
+    label = TYPE_LABELS.get(kind, "This item") if isinstance(kind, str) else "This item"
     if kind in ("video", "audio"):
         if not values.get("media_url"):
             problems["media_url"] = f"{label} needs a media URL before it can be published."

@@ -275,7 +275,9 @@ def _amount_error(refundable: Refundable, amount: object) -> tuple[Decimal | Non
                 f"refunded {money(refundable.refunded, refundable.currency)}).")
     if number > MAX_AMOUNT or number > refundable.remaining:
         return None, too_much
-    if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
+    # An int for the finite numbers _parse_amount returns ('n', 'N', 'F' mark NaN, infinity).
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and number != number.quantize(Decimal("0.01")):
         return None, "Enter at most two decimals (cents)."
     number = number.quantize(Decimal("0.01"))
     if number > refundable.remaining:

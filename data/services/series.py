@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,8 +57,11 @@ ITEMS_CHANGED_MESSAGE = (
 
 # -- moving one item ------------------------------------------------------------------------
 
-def _lock_series_rows(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    """Lock the series rows in id order; their current ``content_order`` by id."""
+def _lock_series_rows(
+    session: Session, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Row[*tuple[Any, ...]]]:
+    """Lock the series rows in id order; by id, each row's ``content_order`` and
+    ``deleted_at``."""
     if not ids:
         return {}
     rows = session.execute(
@@ -230,7 +233,7 @@ def create_series(session: Session, actor: str, values: Mapping[str, Any]) -> Se
     if clean["status"] != "draft":
         extra["published_at"] = func.localtimestamp()
     new_id = _write_with_slug(
-        session, ContentSeries.__table__.insert()
+        session, insert(ContentSeries)
         .values(**clean, **extra, content_order=[])
         .returning(ContentSeries.id), clean["slug"],
     ).scalar_one()

@@ -12,6 +12,10 @@ from sqlalchemy import event
 
 from data.db import connection_info, make_engine, make_session_factory
 from desktop.database import Backend, Database
+from tests.qt_support import (  # noqa: F401 (fixture and hook shared with tests/widgets)
+    gui_thread_garbage_collection,
+    pytest_runtest_teardown,
+)
 from widgets.operations import OperationRunner
 
 

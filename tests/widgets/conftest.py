@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.qt_support import (  # noqa: F401 (fixture and hook shared with tests/desktop)
+    gui_thread_garbage_collection,
+    pytest_runtest_teardown,
+)
 from widgets.operations import OperationRunner
 
 

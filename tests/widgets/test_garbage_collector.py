@@ -36,4 +36,4 @@ def test_a_worker_allocating_a_lot_never_collects_a_qobject(qtbot):
         assert destroyed_on == ["MainThread"] and ref() is None
     finally:
         collector.stop()
-        gc.disable()  # the session's collector (tests/conftest.py) is still in charge
+        gc.disable()  # the session's collector (tests/qt_support.py) is still in charge
