@@ -18,8 +18,10 @@ class ValidationError(DomainError):
     """Bad input. ``field_errors`` maps each offending field name to its message; the key
     None holds a message about the input as a whole (no one field to blame)."""
 
-    def __init__(self, field_errors: Mapping[str | None, str]):
-        self.field_errors = dict(field_errors)
+    def __init__(self, field_errors: Mapping[Any, str]):
+        # Keys are field names (str), or None; typed Any because Mapping's key is invariant
+        # and the services build dict[str, str].
+        self.field_errors: dict[Any, str] = dict(field_errors)
         super().__init__("; ".join(v if k is None else f"{k}: {v}"
                                    for k, v in self.field_errors.items()))
 
