@@ -27,15 +27,47 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBo
 
 from data.errors import ConflictError, DomainError
 from data.operations import Changes, Operation
+from desktop.admin.inline import InlineList, InlineSpec
 from desktop.database import Database
+from desktop.pages.formatting import format_value
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.actions import Action, ActionBar
 from widgets.banner import Banner
 from widgets.latest import LatestRequest
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
+from widgets.record_table import RecordTable
 
-__all__ = ["DetailSpec", "RecordDetail"]
+__all__ = ["DetailSpec", "RecordDetail", "RowAction", "TableTab"]
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A table tab's one row action: ``method`` (a method of the detail) is called with the
+    selected row's key; a button under the table, its context menu, Return, double click."""
+
+    label: str
+    button: str
+    method: str
+
+
+@dataclass(frozen=True)
+class TableTab:
+    """A tab of the few history rows the detail's query loaded with the record.
+
+    ``rows(loaded)`` gives the cells, ``keys(loaded)`` one key per row (for ``row_action``
+    and for ``watch``: an announced change of those rows of that table reloads the detail).
+    ``note(loaded)`` is rich text above the table, with ``button`` ((label, method)) beside it.
+    """
+
+    title: str
+    headers: Sequence[str]
+    rows: Callable[[Any], Sequence[Sequence[Any]]]
+    keys: Callable[[Any], Sequence[Hashable]] | None = None
+    row_action: RowAction | None = None
+    watch: str | None = None
+    note: Callable[[Any], str] | None = None
+    button: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +93,12 @@ class DetailSpec:
     row_key: Callable[[Any], Hashable] = attrgetter("id")
     label_of: Callable[[Any], str] = str
     actions: Sequence[Action] = ()
+    tabs: Sequence[Any] = ()
+    """:class:`TableTab` and :class:`~desktop.admin.inline.InlineSpec` (lazy lists of the
+    record's rows), in order."""
+    watch_owner: Sequence[str] = ()
+    """Tables keyed by the record's own id (a customer's ``credit_balances``): an announced
+    change of its row there reloads the detail."""
     min_width: int = 480
 
     @property
@@ -125,7 +163,49 @@ class RecordDetail(QWidget):
         layout.addStretch(0)
         self.setMinimumWidth(spec.min_width)
         database.changed.connect(self._on_database_changed)
+        self.tables: dict[str, RecordTable] = {}
+        self.notes: dict[str, QLabel] = {}
+        self.inline_lists: list[InlineList] = []
+        for tab in spec.tabs:
+            self._add_declared_tab(tab)
         self._set_enabled(False)
+
+    def _add_declared_tab(self, tab: Any) -> None:
+        if isinstance(tab, InlineSpec):
+            inline = InlineList(tab, self._db)
+            self.inline_lists.append(inline)
+            self.add_tab(inline, tab.title)
+            return
+        table = RecordTable(tab.headers, display=format_value)
+        self.tables[tab.title] = table
+        widget: QWidget = table
+        if tab.row_action is not None:
+            action = tab.row_action
+            widget = table.with_action(
+                action.label, action.button,
+                lambda *_checked, m=action.method, t=table: self._run_row_action(m, t))
+        if tab.note is not None or tab.button is not None:
+            note = QLabel("")
+            note.setWordWrap(True)
+            self.notes[tab.title] = note
+            row = QHBoxLayout()
+            row.addWidget(note, 1)
+            if tab.button is not None:
+                label, method = tab.button
+                button = QPushButton(label)
+                button.clicked.connect(lambda _c=False, m=method: getattr(self, m)())
+                row.addWidget(button)
+            holder = QWidget()
+            layout = QVBoxLayout(holder)
+            layout.addLayout(row)
+            layout.addWidget(widget)
+            widget = holder
+        self.add_tab(widget, tab.title)
+
+    def _run_row_action(self, method: str, table: RecordTable) -> None:
+        key = table.current_key()
+        if key is not None:
+            getattr(self, method)(key)
 
     def add_tab(self, widget: QWidget, title: str) -> None:
         self.tabs.addTab(widget, title)
@@ -198,7 +278,22 @@ class RecordDetail(QWidget):
         else:
             self.banner.setVisible(False)
             self._show_record(record)
+        self._fill_tabs(loaded, same)
         self.detail_loaded(loaded, same)
+
+    def _fill_tabs(self, loaded: Any, same_record: bool) -> None:
+        for tab in self.spec.tabs:
+            if isinstance(tab, InlineSpec):
+                continue
+            table = self.tables[tab.title]
+            table.set_rows(tab.rows(loaded), keys=tab.keys(loaded) if tab.keys else ())
+            if tab.note is not None:
+                self.notes[tab.title].setText(tab.note(loaded))
+            if not same_record:  # a row selected for the previous record must not carry over
+                table.clear_choice()
+        if not same_record:
+            for inline in self.inline_lists:
+                inline.show_for(self.spec.key_of(self.spec.record_of(loaded)))
 
     def detail_loaded(self, loaded: Any, same_record: bool) -> None:
         """Fill what subclasses added (tabs) from ``loaded``; ``same_record`` on a reload."""
@@ -300,6 +395,10 @@ class RecordDetail(QWidget):
             self.reload()
 
     def shows_changes(self, changes: Changes) -> bool:
-        """Whether ``changes`` touch what a subclass shows besides the record itself."""
-        return False
+        """Whether ``changes`` touch what the detail shows besides the record itself: the
+        watched rows of its tabs, or its own row of a ``watch_owner`` table."""
+        if any(changes.touches(table, (self._requested,)) for table in self.spec.watch_owner):
+            return True
+        return any(tab.watch is not None and changes.touches(tab.watch, self.tables[tab.title].keys)
+                   for tab in self.spec.tabs if isinstance(tab, TableTab))
 

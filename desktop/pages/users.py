@@ -14,11 +14,10 @@ from decimal import Decimal
 from operator import attrgetter
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from data.export import ExportColumn
 from data.models.users import USER_ROLES
-from data.operations import Changes
 from data.operations.users import DeleteUser, MarkEmailVerified, RestoreUser, UpdateProfile
 from data.queries.activity import ACTIVITY, EMAIL_LOG, NOTIFICATIONS
 from data.queries.users import (
@@ -32,9 +31,9 @@ from data.queries.users import (
     profile_values,
 )
 from data.services.users import MAX_LENGTHS
-from desktop.admin.inline import InlineList, InlineSpec
+from desktop.admin.inline import InlineSpec
 from desktop.admin.list_page import ListPage, ListSpec
-from desktop.admin.record_detail import DetailSpec, RecordDetail
+from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
 from desktop.database import Database
 from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.refund_dialog import RefundDialog
@@ -43,7 +42,6 @@ from widgets.actions import Action, Confirmation
 from widgets.filter_bar import Choice, Search
 from widgets.lazy_table import Column
 from widgets.record_form import FieldSpec
-from widgets.record_table import RecordTable
 
 DETAIL_MIN_WIDTH = 680
 
@@ -109,6 +107,69 @@ def _confirm_delete_or_restore(p: UserProfile) -> Confirmation:
     return Confirmation("Restore user", f"Restore {p.email}?", "Restore user")
 
 
+def _refunded_text(money: Decimal, tokens: int, currency: str = "usd") -> str:
+    """What went back to the customer: money, tokens, both, or nothing (blank)."""
+    parts = [format_money(money, currency)] if money else []
+    if tokens:
+        parts.append(format_count(tokens, "token"))
+    return " + ".join(parts)
+
+
+def _balance_note(d: UserDetail) -> str:
+    b = d.balance
+    return (f"<b>{b.current_balance:,} tokens</b> — earned {b.lifetime_earned:,}, spent "
+            f"{b.lifetime_spent:,} in all. Latest ledger lines:" if b else "No token balance.")
+
+
+def _referral_note(d: UserDetail) -> str:
+    parts = [f"Referral code: <b>{d.referral_code}</b>" if d.referral_code
+             else "No referral code."]
+    if d.referred_by:
+        r = d.referred_by
+        parts.append(f"Referred by {html.escape(r.email)} ({r.status}, "
+                     f"{format_value(r.referred_at)}).")
+    parts.append(f"Referred {len(d.referred)} user(s).")
+    return "<br>".join(parts)
+
+
+HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
+    TableTab("Purchases", ("Content", "Amount", "Status", "Refunded", "Purchased",
+                           "Refunded on"),
+             rows=lambda d: [(p.content_title, format_money(p.amount_paid, p.currency), p.status,
+                              _refunded_text(p.refunded, 0, p.currency), p.purchased_at,
+                              p.refunded_at) for p in d.purchases],
+             keys=lambda d: [p.id for p in d.purchases], watch="purchases",
+             row_action=RowAction("Re&fund purchase…", "Re&fund…", "refund_purchase")),
+    TableTab("Subscriptions", ("Tier", "Status", "Billing", "Period start", "Period end",
+                               "Cancels at end"),
+             rows=lambda d: [(s.tier_name, s.status, s.billing_period, s.current_period_start,
+                              s.current_period_end, s.cancel_at_period_end)
+                             for s in d.subscriptions]),
+    TableTab("Tokens", ("Date", "Type", "Amount", "Balance after", "Description"),
+             rows=lambda d: [(line.created_at, line.type, f"{line.amount:+,}",
+                              line.balance_after, line.description or "") for line in d.ledger],
+             note=_balance_note, button=("Ad&just tokens…", "open_token_adjustment")),
+    TableTab("Referrals", ("Referred user", "Status", "Referred at"),
+             rows=lambda d: [(r.email, r.status, r.referred_at) for r in d.referred],
+             note=_referral_note),
+    TableTab("Bookings", ("Offering", "Type", "Payment", "Amount", "Credits", "Status",
+                          "Booked", "Refunded"),
+             rows=lambda d: [(b.offering_title, b.offering_type, b.payment_method,
+                              format_money(b.amount_paid) if b.amount_paid else "",
+                              b.credits_used or "", b.status, b.created_at,
+                              _refunded_text(b.refunded, b.credits_returned))
+                             for b in d.bookings],
+             keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
+             row_action=RowAction("Re&fund booking…", "Re&fund…", "refund_booking")),
+    # Newest first, lazy: a few lines each.
+    InlineSpec.of_listing(EMAIL_LOG, empty="No emails sent to this user.",
+                          max_widths={"Subject": 220, "Error": 220}),
+    InlineSpec.of_listing(ACTIVITY, empty="No activity recorded.",
+                          displays={"Data": lambda d: json.dumps(d, ensure_ascii=False)
+                                    if d else ""}, max_widths={"Data": 360}),
+    InlineSpec.of_listing(NOTIFICATIONS, empty="No notifications."),
+)
+
 PROFILE = DetailSpec(
     noun="user", load=get_user_detail, record_of=lambda d: d.profile,
     fields=PROFILE_FIELDS, values_of=profile_values,
@@ -121,25 +182,9 @@ PROFILE = DetailSpec(
                     confirm=_confirm_delete_or_restore,
                     label_for=lambda p: "&Restore…" if p.deleted_at else "&Delete…",
                     apart=True)],
+    tabs=HISTORY, watch_owner=("credit_balances",),  # an adjustment made anywhere shows
     min_width=DETAIL_MIN_WIDTH,
 )
-
-INLINE_LISTS = (  # newest first, lazy: a few lines each
-    InlineSpec.of_listing(EMAIL_LOG, empty="No emails sent to this user.",
-                          max_widths={"Subject": 220, "Error": 220}),
-    InlineSpec.of_listing(ACTIVITY, empty="No activity recorded.",
-                          displays={"Data": lambda d: json.dumps(d, ensure_ascii=False)
-                                    if d else ""}, max_widths={"Data": 360}),
-    InlineSpec.of_listing(NOTIFICATIONS, empty="No notifications."),
-)
-
-
-def _refunded_text(money: Decimal, tokens: int, currency: str = "usd") -> str:
-    """What went back to the customer: money, tokens, both, or nothing (blank)."""
-    parts = [format_money(money, currency)] if money else []
-    if tokens:
-        parts.append(format_count(tokens, "token"))
-    return " + ".join(parts)
 
 
 class UserDetailPane(RecordDetail):
@@ -150,77 +195,9 @@ class UserDetailPane(RecordDetail):
         super().__init__(PROFILE, database, parent)
         self.verify_button = self.actions.buttons["verify"]
         self.delete_button = self.actions.buttons["delete"]
-        table = lambda *headers: RecordTable(headers, display=format_value)  # noqa: E731
-        self.purchases = table("Content", "Amount", "Status", "Refunded", "Purchased",
-                               "Refunded on")
-        self.subscriptions = table("Tier", "Status", "Billing", "Period start", "Period end",
-                                   "Cancels at end")
-        self.ledger = table("Date", "Type", "Amount", "Balance after", "Description")
-        self.referred = table("Referred user", "Status", "Referred at")
-        self.bookings = table("Offering", "Type", "Payment", "Amount", "Credits", "Status",
-                              "Booked", "Refunded")
-        self.balance, self.referral_info = QLabel(""), QLabel("")
-        self.adjust_tokens_button = QPushButton("Ad&just tokens…")
-        self.adjust_tokens_button.clicked.connect(self.open_token_adjustment)
-        self.add_tab(self.purchases.with_action(
-            "Re&fund purchase…", "Re&fund…", lambda: self.open_selected_refund("purchase")),
-            "Purchases")
+        self.purchases, self.bookings = self.tables["Purchases"], self.tables["Bookings"]
+        self.ledger, self.balance = self.tables["Tokens"], self.notes["Tokens"]
         self.refund_purchase_button = self.purchases.row_button
-        self.add_tab(self.subscriptions, "Subscriptions")
-        balance_row = QHBoxLayout()
-        balance_row.addWidget(self.balance, 1)
-        balance_row.addWidget(self.adjust_tokens_button)
-        self.add_tab(_stack(balance_row, self.ledger), "Tokens")
-        self.add_tab(_stack(self.referral_info, self.referred), "Referrals")
-        self.add_tab(self.bookings.with_action(
-            "Re&fund booking…", "Re&fund…", lambda: self.open_selected_refund("booking")),
-            "Bookings")
-        self.refund_booking_button = self.bookings.row_button
-        self.inline_lists = [InlineList(spec, database) for spec in INLINE_LISTS]
-        for inline in self.inline_lists:
-            self.add_tab(inline, inline.spec.title)
-
-    def detail_loaded(self, d: UserDetail, same_record: bool) -> None:
-        self.purchases.set_rows([
-            (p.content_title, format_money(p.amount_paid, p.currency), p.status,
-             _refunded_text(p.refunded, 0, p.currency), p.purchased_at, p.refunded_at)
-            for p in d.purchases], keys=[p.id for p in d.purchases])
-        self.subscriptions.set_rows([
-            (s.tier_name, s.status, s.billing_period, s.current_period_start,
-             s.current_period_end, s.cancel_at_period_end) for s in d.subscriptions])
-        b = d.balance
-        self.balance.setText(f"<b>{b.current_balance:,} tokens</b> — earned "
-                             f"{b.lifetime_earned:,}, spent {b.lifetime_spent:,} in all. "
-                             "Latest ledger lines:" if b else "No token balance.")
-        self.ledger.set_rows([(line.created_at, line.type, f"{line.amount:+,}",
-                               line.balance_after, line.description or "")
-                              for line in d.ledger])
-        parts = [f"Referral code: <b>{d.referral_code}</b>" if d.referral_code
-                 else "No referral code."]
-        if d.referred_by:
-            r = d.referred_by
-            parts.append(f"Referred by {html.escape(r.email)} ({r.status}, "
-                         f"{format_value(r.referred_at)}).")
-        parts.append(f"Referred {len(d.referred)} user(s).")
-        self.referral_info.setText("<br>".join(parts))
-        self.referred.set_rows([(r.email, r.status, r.referred_at) for r in d.referred])
-        self.bookings.set_rows([
-            (b.offering_title, b.offering_type, b.payment_method,
-             format_money(b.amount_paid) if b.amount_paid else "", b.credits_used or "",
-             b.status, b.created_at, _refunded_text(b.refunded, b.credits_returned))
-            for b in d.bookings], keys=[b.id for b in d.bookings])
-        if not same_record:  # a row selected for the previous user must not carry over
-            self.purchases.clear_choice()
-            self.bookings.clear_choice()
-            for inline in self.inline_lists:
-                inline.show_for(d.profile.id)
-
-    def shows_changes(self, changes: Changes) -> bool:
-        """A refund of one of the shown purchases or bookings, or a change of the user's
-        token balance (an adjustment made anywhere) shows here too."""
-        return (changes.touches("purchases", self.purchases.keys)
-                or changes.touches("offering_bookings", self.bookings.keys)
-                or changes.touches("credit_balances", (self.shown_key,)))
 
     def open_token_adjustment(self) -> AdjustmentDialog | None:
         p = self.record
@@ -230,6 +207,12 @@ class UserDetailPane(RecordDetail):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def refund_purchase(self, purchase_id) -> RefundDialog | None:
+        return self.open_refund("purchase", purchase_id)
+
+    def refund_booking(self, booking_id) -> RefundDialog | None:
+        return self.open_refund("booking", booking_id)
 
     def open_selected_refund(self, kind: str) -> RefundDialog | None:
         """Open the refund dialog for the purchase or booking selected in its table."""
@@ -245,18 +228,6 @@ class UserDetailPane(RecordDetail):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
-
-
-def _stack(top, table: QWidget) -> QWidget:
-    widget = QWidget()
-    layout = QVBoxLayout(widget)
-    if isinstance(top, QLabel):
-        top.setWordWrap(True)
-        layout.addWidget(top)
-    else:
-        layout.addLayout(top)
-    layout.addWidget(table)
-    return widget
 
 
 class UsersPage(ListPage):
