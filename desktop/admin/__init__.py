@@ -1,0 +1,1 @@
+"""The declarative page machinery: pages described by their columns, fields and actions."""
