@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import shiboken6
@@ -293,11 +293,14 @@ class DateTimeEditor(_TypedLineEditor):
         except ValueError:
             return None, (f"{_quoted(text)} is not a date and time; type e.g. 2026-03-29 "
                           f"14:30 ({self.time_zone.key})."), None
-        if typed.tzinfo is not None:  # an explicit offset says which instant it is
-            return typed.astimezone(_UTC).replace(tzinfo=None), None, None
         first = typed.replace(tzinfo=self.time_zone, fold=0)
         second = typed.replace(tzinfo=self.time_zone, fold=1)
-        utc = first.astimezone(_UTC)
+        try:
+            if typed.tzinfo is not None:  # an explicit offset says which instant it is
+                return typed.astimezone(_UTC).replace(tzinfo=None), None, None
+            utc = first.astimezone(_UTC)
+        except OverflowError:  # year 1 or 9999 shifted past the calendar's end
+            return None, f"{_quoted(text)} is outside the calendar's range.", None
         if utc.astimezone(self.time_zone).replace(tzinfo=None) != typed:
             return None, (f"{typed:%Y-%m-%d %H:%M} does not exist in {self.time_zone.key}: "
                           "the clocks jump forward over it. Type a time before or after "
@@ -503,16 +506,6 @@ class RelatedEditor(FieldEditor):
 
 
 # -- a JSON sub-form ------------------------------------------------------------------------
-
-class SubForm(Protocol):
-    """What JsonEditor needs of the form it wraps (a RecordForm of the subfields)."""
-
-    value_edited: Any
-
-    def values(self) -> dict[str, Any]: ...
-    def set_values(self, values: Mapping[str, Any]) -> None: ...
-    def set_read_only(self, read_only: bool) -> None: ...
-
 
 class JsonEditor(FieldEditor):
     """A JSON object edited through a sub-form of its known keys.

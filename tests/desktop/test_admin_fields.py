@@ -6,12 +6,16 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from sqlalchemy.exc import DataError
 
+from data.errors import ValidationError
 from data.models.content import Content
 from data.models.subscriptions import SubscriptionTier
 from data.models.users import User
+from data.services.prices import parse_price
 from desktop.admin.fields import field_for
 from widgets.record_form import RecordForm
 
@@ -85,3 +89,35 @@ def test_a_form_from_the_model_says_what_the_column_cannot_store(qtbot):
         "At most 99,999,999.99 USD (this is 123,456,789.00 USD).")
     qtbot.keyClick(form.field_widget("price_monthly").line_edit, Qt.Key.Key_Backspace)
     assert form.values()["price_monthly"] == Decimal("12345678.00")
+
+
+@pytest.fixture(scope="module")
+def price_form(qapp):
+    form = RecordForm([field_for(Content.price, "Price")])
+    form.set_values({})
+    yield form
+    form.deleteLater()
+
+
+@settings(max_examples=200, deadline=None)
+@given(typed=st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.text(alphabet="0123456789.-+eE, ", min_size=1, max_size=12),
+    st.text(max_size=6)))
+def test_the_price_field_reads_what_the_price_service_reads(price_form, typed):
+    """Whatever is typed, the text stays as typed; the form reads a Decimal exactly when
+    parse_price does (the same one), and otherwise shows a message and gives the text back
+    for the service to refuse."""
+    line_edit = price_form.field_widget("price").line_edit
+    line_edit.setText(typed)
+    price_form.field_widget("price").edited.emit()
+    assert line_edit.text() == typed[:line_edit.maxLength()]
+    value = price_form.values()["price"]
+    try:
+        expected = parse_price(line_edit.text())
+    except ValidationError:
+        assert value == line_edit.text().strip()
+        assert price_form.error_text("price")
+    else:
+        assert value == expected and type(value) is type(expected)
+        assert price_form.error_text("price") == ""
