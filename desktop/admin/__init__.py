@@ -1,1 +1,1 @@
-"""The page machinery: pages declared as lists, details, inline lists and actions."""
+"""The page machinery: pages declared as lists, details, inline lists, fields and actions."""

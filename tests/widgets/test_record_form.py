@@ -210,7 +210,7 @@ def test_max_length_is_enforced_while_typing(qtbot, form):
 
 def test_field_spec_rejects_unknown_kinds():
     with pytest.raises(ValueError, match="unknown field kind"):
-        FieldSpec("amount", "Amount", "money")  # type: ignore[arg-type]
+        FieldSpec("colour", "Colour", "colour")  # type: ignore[arg-type]
 
 
 # -- someone else saved first: rebase keeps what was typed ---------------------------------
