@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from data.export import ExportColumn
-from data.models.users import USER_ROLES
+from data.models.users import USER_ROLES, User
 from data.operations.users import DeleteUser, MarkEmailVerified, RestoreUser, UpdateProfile
 from data.queries.activity import ACTIVITY, EMAIL_LOG, NOTIFICATIONS
 from data.queries.users import (
@@ -31,6 +31,7 @@ from data.queries.users import (
     profile_values,
 )
 from data.services.users import MAX_LENGTHS
+from desktop.admin.fields import field_for
 from desktop.admin.inline import InlineSpec
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
@@ -41,7 +42,6 @@ from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.actions import Action, Confirmation
 from widgets.filter_bar import Choice, Search
 from widgets.lazy_table import Column
-from widgets.record_form import FieldSpec
 
 DETAIL_MIN_WIDTH = 680
 
@@ -68,14 +68,14 @@ USERS = ListSpec(
     detail_ratio=(1, 1),  # the detail's history tables need room as much as the list
 )
 
-PROFILE_FIELDS = (  # limits: the service's, read from the model's column types
-    FieldSpec("email", "&Email", "text", max_length=MAX_LENGTHS["email"], required=True),
-    FieldSpec("full_name", "Full &name", "text", max_length=MAX_LENGTHS["full_name"],
-              required=True),
-    FieldSpec("role", "&Role", "choice", choices=tuple((r, r) for r in USER_ROLES)),
-    FieldSpec("profile_image_url", "Profile &image URL", "text",
+PROFILE_FIELDS = (  # kinds and limits read once from the model's column types
+    field_for(User.email, "&Email"),
+    field_for(User.full_name, "Full &name"),
+    field_for(User.role, "&Role", "choice", choices=tuple((r, r) for r in USER_ROLES)),
+    # TEXT columns: the service's own limits (MAX_LENGTHS), said in one place.
+    field_for(User.profile_image_url, "Profile &image URL", "text",
               max_length=MAX_LENGTHS["profile_image_url"]),
-    FieldSpec("bio", "&Bio", "multiline"),
+    field_for(User.bio, "&Bio", "multiline", max_length=MAX_LENGTHS["bio"]),
 )
 
 
