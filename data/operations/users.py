@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,32 +36,36 @@ class UpdateProfile(_ProfileOperation):
 
 
 @dataclass(frozen=True)
-class MarkEmailVerified(_ProfileOperation):
+class _UserTransition(_ProfileOperation):
+    """A change of one user's state by a service taking (user_id, version)."""
+
     user_id: uuid.UUID
     version: int
-    action = "mark the email verified"
-
     def run(self, session: Session, actor: str) -> UserProfile:
-        return user_service.mark_email_verified(session, actor, self.user_id, self.version)
+        return self.service()(session, actor, self.user_id, self.version)
+
+    def service(self) -> Callable[[Session, str, uuid.UUID, int], UserProfile]:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
-class DeleteUser(_ProfileOperation):
+class MarkEmailVerified(_UserTransition):
+    action = "mark the email verified"
+    def service(self):
+        return user_service.mark_email_verified
+
+
+@dataclass(frozen=True)
+class DeleteUser(_UserTransition):
     """Soft delete: the user can no longer sign in; their history stays."""
 
-    user_id: uuid.UUID
-    version: int
     action = "delete the user"
-
-    def run(self, session: Session, actor: str) -> UserProfile:
-        return user_service.soft_delete_user(session, actor, self.user_id, self.version)
+    def service(self):
+        return user_service.soft_delete_user
 
 
 @dataclass(frozen=True)
-class RestoreUser(_ProfileOperation):
-    user_id: uuid.UUID
-    version: int
+class RestoreUser(_UserTransition):
     action = "restore the user"
-
-    def run(self, session: Session, actor: str) -> UserProfile:
-        return user_service.restore_user(session, actor, self.user_id, self.version)
+    def service(self):
+        return user_service.restore_user
