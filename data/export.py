@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -180,6 +181,8 @@ def write_export(
     suffix = export_suffix(path)
     part = partial_path(path)
     show_time = display_time or (lambda value: value)
+    # The concrete types open() returns: the sink is chosen by which one was opened.
+    file: io.TextIOWrapper | io.BufferedWriter
     try:
         if suffix == ".csv":
             # utf-8 with a byte-order mark: without it Excel reads the file in the legacy
@@ -192,8 +195,10 @@ def write_export(
     sink: _CsvSink | _XlsxSink | None = None
     done = 0
     try:
-        sink_type = _CsvSink if suffix == ".csv" else _XlsxSink
-        sink = sink_type(file, columns, show_time, sheet_title)
+        if isinstance(file, io.TextIOWrapper):
+            sink = _CsvSink(file, columns, show_time, sheet_title)
+        else:
+            sink = _XlsxSink(file, columns, show_time, sheet_title)
         if should_stop is not None and should_stop():
             raise ExportStopped(path, done)
         for batch in batches:
@@ -310,7 +315,9 @@ class _XlsxSink:
     def _decimal(self, value: Decimal) -> Any:
         if not value.is_finite() or _digits(value) > EXACT_DIGITS:
             return self._text(str(value))
-        cell = self._cell_type(self._sheet, value=value)
+        # types-openpyxl types WriteOnlyCell's value narrower than the Cell it builds, which
+        # stores a Decimal as a number (openpyxl.compat.NUMERIC_TYPES): kept exact, not a float.
+        cell = self._cell_type(self._sheet, value=value)  # type: ignore[arg-type]
         exponent = value.as_tuple().exponent
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
         cell.number_format = "#,##0." + "0" * places if places else "#,##0"

@@ -103,12 +103,12 @@ def _email_rows(
             else:
                 sent = created + rng.randint(1, 30)
                 message_id = new_uuid(rng)
-            if status == "delivered":
-                delivered = sent + rng.randint(1, 120)
-            elif status == "bounced":
-                error = pick(rng, _BOUNCES)
-            elif status == "failed":  # the provider refused it: never sent
-                sent, message_id, error = None, None, pick(rng, _FAILURES)
+                if status == "delivered":
+                    delivered = sent + rng.randint(1, 120)
+                elif status == "bounced":
+                    error = pick(rng, _BOUNCES)
+                elif status == "failed":  # the provider refused it: never sent
+                    sent, message_id, error = None, None, pick(rng, _FAILURES)
             yield (
                 new_uuid(rng), address, uid, kind, _EMAIL_SUBJECTS[kind], status, "resend",
                 message_id, error, ts_or_none(clock, sent), ts_or_none(clock, delivered),
@@ -200,7 +200,8 @@ def _event_rows(
         if count == 0 or lo >= end:
             continue
         uid, agent = people.ids[i], pick(rng, _USER_AGENTS)
-        at = session = address = referrer = None
+        at = lo  # the sign-up, the first event (k == 0)
+        session = address = referrer = None
         for k in range(count):
             step = between(rng, 10, _SESSION_GAP)
             if k == 0:

@@ -13,7 +13,7 @@ from data.demo.catalog import load_catalog
 from data.demo.clock import Clock, normalise_anchor
 from data.demo.context import DemoContext
 from data.demo.customers import load_customer_activity
-from data.demo.loading import TABLES, Loader, bulk_load_mode
+from data.demo.loading import TABLES, Loader, bulk_load_mode, single_value
 from data.demo.offerings import load_offerings
 from data.demo.platform_settings import load_platform_settings
 from data.demo.referrals import load_referrals, plan_referrals
@@ -47,7 +47,8 @@ _REBUILD_STAGE = "indexes and constraints"
 
 
 def _refuse_non_empty(conn: psycopg.Connection) -> None:
-    count = conn.execute("SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1000) u").fetchone()[0]
+    count = single_value(
+        conn.execute("SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1000) u"))
     if count:
         more = "+" if count == 1000 else ""
         raise ValueError(

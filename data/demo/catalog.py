@@ -86,6 +86,14 @@ class Item:
     fee: str = "0"
     payout: str = "0"
 
+    @property
+    def published_at(self) -> int:
+        """When the item was published: every item in the catalog's published, priced,
+        popular and members-only lists has been; asking a draft is a bug."""
+        if self.published is None:
+            raise ValueError(f"item {self.idx} ({self.status}) was never published")
+        return self.published
+
 
 @dataclass
 class _Series:
@@ -179,15 +187,15 @@ def _plan_catalog(rng: random.Random, people: People, n_items: int) -> Catalog:
         ))
         standalone += 1
 
-    published = [it.idx for it in items if it.status == "published"]
-    priced = [i for i in published if items[i].price is not None]
+    published_items = [it.idx for it in items if it.status == "published"]
+    priced = [i for i in published_items if items[i].price is not None]
     popular = [i for i in priced for _ in range(min(40, int(rng.paretovariate(1.1))))]
     rng.shuffle(popular)
     members_only: dict[str, list[int]] = {c: [] for c in CATEGORIES}
-    for i in published:
+    for i in published_items:
         if items[i].visibility == "members_only":
             members_only[items[i].category].append(i)
-    return Catalog(series_list, items, priced, popular, published, members_only)
+    return Catalog(series_list, items, priced, popular, published_items, members_only)
 
 
 def _new_item(

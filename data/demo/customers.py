@@ -154,8 +154,10 @@ class CustomerSimulation:
         uid = self.people.ids[i]
         ledger = Ledger(rng, self.clock, uid, self.rows["credit_transactions"])
         booked: set[int] = set()
+        # The kind decides what data carries; the checks beside it only narrow the types
+        # (a GRANT is only scheduled for a subscription).
         for t, kind, data in timeline:
-            if kind == GRANT:
+            if kind == GRANT and sub is not None:
                 credits, rollover = sub.tier.monthly_credits, sub.tier.rollover
                 ledger.post(t, "earned_subscription", credits,
                             f"{credits} monthly credits ({sub.tier.name})", subscription=sub.id,
@@ -164,12 +166,12 @@ class CustomerSimulation:
                     ledger.expiring = credits
             elif kind == EXPIRE and ledger.expiring > 0:
                 ledger.post(t, "expired", -ledger.expiring, "Unused monthly credits expired")
-            elif kind == PACK:
+            elif kind == PACK and isinstance(data, int):
                 ledger.post(t, "earned_purchase", data, f"Purchased a {data}-credit pack")
-            elif kind == ADJUST and ledger.balance + data >= 0:
+            elif kind == ADJUST and isinstance(data, int) and ledger.balance + data >= 0:
                 ledger.post(t, "adjustment", data,
                             "Goodwill credit from support" if data > 0 else "Balance correction")
-            elif kind == REFUND:
+            elif kind == REFUND and isinstance(data, tuple):
                 booking_id, credits = data
                 ledger.post(t, "adjustment", credits, "Credits refunded for canceled booking",
                             booking=booking_id)

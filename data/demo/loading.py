@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -11,6 +12,15 @@ from psycopg import sql
 Progress = Callable[[str, int, int], None]
 
 _PROGRESS_EVERY = 10_000
+
+
+def single_value(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first column of the one row ``cursor``'s query returns: an aggregate, an EXISTS or
+    an INSERT ... RETURNING, which always return a row (no row is a bug, not an answer)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row[0]
 
 
 def chunks(items: range, size: int) -> Iterator[range]:
@@ -84,11 +94,11 @@ def bulk_load_mode(conn: psycopg.Connection, tables: tuple[str, ...]) -> Iterato
     """
     regclasses = list(tables)
     with conn.cursor() as cur:
-        owns_all = cur.execute(
+        owns_all = single_value(cur.execute(
             "SELECT bool_and(pg_has_role(c.relowner, 'USAGE')) FROM pg_class c"
             " WHERE c.oid = ANY(%s::regclass[])",
             (regclasses,),
-        ).fetchone()[0]
+        ))
         if not owns_all:
             yield
             return

@@ -64,6 +64,13 @@ class Offering:
     access_after_days: int | None
     spots_left: int = FAR_FUTURE
 
+    @property
+    def dates(self) -> tuple[int, int]:
+        """(start, end) of a dated offering; a recurring one has none, and asking is a bug."""
+        if self.start is None or self.end is None:
+            raise ValueError(f"offering {self.idx} ({self.offering_type}) has no dates")
+        return self.start, self.end
+
 
 _ARCHETYPES = (
     # (offering_type, capacity_type, delivery_method): the first ones cover every value
@@ -144,9 +151,8 @@ def _schedule(rng: random.Random, clock: Clock, o: Offering) -> str:
     """The schedule JSON, shaped per offering type as the platform's schema describes."""
     hour = f"{rng.randint(7, 19):02d}:{pick(rng, ('00', '30'))}"
     kind = o.offering_type
-    if kind == "one_time_event":
-        value: dict = {"date": clock.date(o.start), "start_time": hour, "duration_minutes": 120}
-    elif kind == "recurring_fixed":
+    value: dict
+    if kind == "recurring_fixed":
         value = {"pattern": "weekly", "day": pick(rng, WEEKDAYS), "time": hour,
                  "duration_minutes": pick(rng, (45, 60, 75))}
     elif kind == "recurring_bookable":
@@ -154,16 +160,21 @@ def _schedule(rng: random.Random, clock: Clock, o: Offering) -> str:
         value = {"availability": {d: [{"start": "09:00", "end": "12:00"},
                                       {"start": "14:00", "end": "17:00"}] for d in days},
                  "booking_window_days": 14, "buffer_minutes": 15, "session_minutes": 50}
-    elif kind == "multi_day_program":
-        value = {"start_date": clock.date(o.start), "end_date": clock.date(o.end),
-                 "sessions": [{"date": clock.date(o.start + d * DAY), "start_time": hour,
-                               "duration_minutes": 90} for d in range(5)]}
-    elif kind == "cohort_course":
-        value = {"cohort_start_date": clock.date(o.start), "weeks": 6, "sessions_per_week": 1,
-                 "day": clock.weekday(o.start), "time": hour, "duration_minutes": 75}
-    else:
-        value = {"start_date": clock.date(o.start), "end_date": clock.date(o.end),
-                 "check_in_time": "15:00", "check_out_time": "11:00"}
+    else:  # the dated kinds
+        start, end = o.dates
+        if kind == "one_time_event":
+            value = {"date": clock.date(start), "start_time": hour, "duration_minutes": 120}
+        elif kind == "multi_day_program":
+            value = {"start_date": clock.date(start), "end_date": clock.date(end),
+                     "sessions": [{"date": clock.date(start + d * DAY), "start_time": hour,
+                                   "duration_minutes": 90} for d in range(5)]}
+        elif kind == "cohort_course":
+            value = {"cohort_start_date": clock.date(start), "weeks": 6,
+                     "sessions_per_week": 1, "day": clock.weekday(start), "time": hour,
+                     "duration_minutes": 75}
+        else:
+            value = {"start_date": clock.date(start), "end_date": clock.date(end),
+                     "check_in_time": "15:00", "check_out_time": "11:00"}
     return json.dumps(value)
 
 
@@ -273,8 +284,11 @@ def _pick_offering(
     for pool in pools:
         for _ in range(6 if pool else 0):
             o = pool[below(rng, len(pool))]
-            if o.published < t and (o.start is None or (
-                    t < o.deadline and o.spots_left > 0 and o.idx not in booked)):
+            # The pools hold published offerings, and a dated one has a deadline: the None
+            # checks never skip one.
+            if o.published is not None and o.published < t and (o.start is None or (
+                    o.deadline is not None and t < o.deadline and o.spots_left > 0
+                    and o.idx not in booked)):
                 return o
     return None
 
@@ -300,15 +314,16 @@ def book(
         method, amount, credits = "purchase", o.price, 0
         intent = f"pi_demo_{random_hex(rng, 24)}"
     details: dict = {}
-    session = o.start
     if o.offering_type == "recurring_bookable":
         session = t + between(rng, DAY, 14 * DAY) // HOUR * HOUR
         details = {"booked_sessions": [{"date": sim.clock.date(session),
                                         "time": ts(session)[11:16]}]}
     elif o.offering_type == "recurring_fixed":
         session = t + between(rng, HOUR, 30 * DAY)
-    elif o.offering_type == "cohort_course":
-        details = {"cohort_start_date": sim.clock.date(o.start)}
+    else:  # a dated offering: the booking is for its start
+        session = o.dates[0]
+        if o.offering_type == "cohort_course":
+            details = {"cohort_start_date": sim.clock.date(session)}
     end = sim.people.end(i)
     status = (_PAST_BOOKING if session < 0 else _FUTURE_BOOKING).draw(rng)
     canceled_at = reason = None
@@ -335,7 +350,8 @@ def book(
         ts_or_none(sim.clock, canceled_at), reason, ts(t), ts(updated),
     ))
     if status in ("confirmed", "completed") and o.access_after_days and rng.random() < 0.6:
-        expires = o.end + o.access_after_days * DAY
+        # only dated offerings give portal access after them (access_after_days)
+        expires = o.dates[1] + o.access_after_days * DAY
         last = between(rng, t, min(end, expires)) if rng.random() < 0.7 else None
         sim.rows["offering_portal_access"].append((
             new_uuid(rng), booking_id, uid, o.id, ts(t), ts(expires),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from data.demo.clock import DAY, USER_SPAN
 from data.demo.draws import new_uuid, random_hex
+from data.demo.loading import single_value
 
 if TYPE_CHECKING:
     from data.demo.catalog import Catalog
@@ -41,6 +42,6 @@ def _settings_rows(rng: random.Random, clock: Clock, catalog: Catalog) -> Iterat
 
 def load_platform_settings(ctx: DemoContext) -> None:
     """The storefront's one settings row, unless the database already has one."""
-    if ctx.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM platform_settings)").fetchone()[0]:
+    if single_value(ctx.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM platform_settings)")):
         ctx.loader.copy("platform_settings", _SETTINGS_COLUMNS,
                         list(_settings_rows(ctx.rng("settings"), ctx.clock, ctx.catalog)))

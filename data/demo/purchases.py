@@ -61,7 +61,7 @@ def purchase_counts(
     anytime = len(catalog.priced)
     # a deleted account closed within the last 90 days: items older than that were on sale
     before_deletion = sum(
-        1 for j in catalog.priced if catalog.items[j].published < -RECENT - 2 * HOUR
+        1 for j in catalog.priced if catalog.items[j].published_at < -RECENT - 2 * HOUR
     )
     caps = array("I", (
         0 if not people.can_buy(i) else before_deletion if i in people.deleted else anytime
@@ -87,11 +87,11 @@ def _pick_items(sim: CustomerSimulation, i: int, count: int) -> list[int]:
     chosen: dict[int, None] = {}
     for _ in range(4 * count + 8):
         j = popular[int(rng.random() * len(popular))]
-        if j not in chosen and items[j].published < limit:
+        if j not in chosen and items[j].published_at < limit:
             chosen[j] = None
             if len(chosen) == count:
                 return list(chosen)
-    rest = [j for j in sim.catalog.priced if j not in chosen and items[j].published < limit]
+    rest = [j for j in sim.catalog.priced if j not in chosen and items[j].published_at < limit]
     return [*chosen, *rng.sample(rest, count - len(chosen))]
 
 
@@ -112,7 +112,7 @@ def buy(sim: CustomerSimulation, i: int, count: int) -> set[int]:
         item = items[j]
         status = _PURCHASE_STATUS.nth(rng, sim.n_purchases)
         sim.n_purchases += 1
-        lo = max(window_start, item.published + MINUTE)
+        lo = max(window_start, item.published_at + MINUTE)
         if status == "pending":  # checkouts do not stay pending for long
             lo = max(lo, end - 2 * DAY)
         at = between(rng, lo, end)
@@ -154,8 +154,10 @@ def grant_access(
         None if expires is None else ts(expires), last_stamp, granted_stamp,
         last_stamp or granted_stamp,
     ))
-    if item.content_type == "video" and last is not None and rng.random() < 0.5:
-        duration = item.duration
+    # Every video has a duration; the check only tells the type checker.
+    duration = item.duration
+    if item.content_type == "video" and duration is not None and last is not None \
+            and rng.random() < 0.5:
         position = duration if rng.random() < 0.3 else int(rng.random() * duration)
         sim.rows["video_playback"].append((
             new_uuid(rng), uid, item.id, position, duration, position >= duration * 0.95,
@@ -175,7 +177,7 @@ def grant_other_access(
         pool = [j for c in sub.tier.categories for j in catalog.members_only[c]]
         for j in rng.sample(pool, min(len(pool), rng.randint(1, 3))):
             item = catalog.items[j]
-            granted = max(sub.start, item.published + MINUTE)
+            granted = max(sub.start, item.published_at + MINUTE)
             if j in owned or granted >= min(sub.active_until, end):
                 continue
             owned.add(j)

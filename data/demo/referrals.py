@@ -8,12 +8,13 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from data.demo.clock import DAY, FAR_FUTURE, MINUTE, ts_or_none
 from data.demo.draws import Choice, between, random_hex
+from data.demo.loading import single_value
 from data.demo.users import FIRST_NAMES
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ _REFERRAL_COLUMNS = (
 
 _REWARD_COLUMNS = ("user_id", "reward_id", "claimed_at", "applied_at", "expires_at")
 
-_REWARDS = (  # name, description, type, value, required_referrals, is_active
+# name, description, type, value (the JSON the type reads), required_referrals, is_active
+_REWARDS: tuple[tuple[str, str, str, dict[str, Any], int, bool], ...] = (
     ("Free month", "One month of membership for free", "premium_days", {"days": 30}, 1, True),
     ("Bonus credits", "Five credits to book any offering", "credits", {"credits": 5}, 2, True),
     ("20% off", "20% off your next purchase", "discount", {"percent_off": 20}, 3, True),
@@ -142,7 +144,7 @@ def _insert_rewards(conn: psycopg.Connection) -> list[int]:
                 " required_referrals, is_active) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
                 (name, description, kind, json.dumps(value), required, active),
             )
-            ids.append(cur.fetchone()[0])
+            ids.append(single_value(cur))
     return ids
 
 

@@ -28,24 +28,28 @@ BALANCE_COLUMNS = (
 # kinds of timeline events, in the order they sort when they fall on the same second
 GRANT, EXPIRE, PACK, ADJUST, BOOK, REFUND = range(6)
 
+EventData = int | tuple[str, int] | None
+"""What an event carries: the credits of a PACK or an ADJUST, the (booking id, credits) of a
+REFUND, nothing for the others."""
+
 
 class Timeline:
     """A customer's credit and booking events, popped in time order; events may be added
     while popping (a canceled booking schedules its refund)."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, int, object]] = []
+        self._heap: list[tuple[int, int, int, EventData]] = []
         self._seq = 0
 
     def __bool__(self) -> bool:
         return bool(self._heap)
 
-    def add(self, t: int, kind: int, data: object = None) -> None:
+    def add(self, t: int, kind: int, data: EventData = None) -> None:
         """Schedule an event of ``kind`` (:data:`GRANT`, :data:`BOOK`, ...) at ``t``."""
         self._seq += 1  # keeps ties in insertion order, and data out of comparisons
         heapq.heappush(self._heap, (t, kind, self._seq, data))
 
-    def __iter__(self) -> Iterator[tuple[int, int, object]]:
+    def __iter__(self) -> Iterator[tuple[int, int, EventData]]:
         while self._heap:
             t, kind, _, data = heapq.heappop(self._heap)
             yield t, kind, data
@@ -89,6 +93,8 @@ class Ledger:
 
     def balance_row(self) -> tuple:
         """The customer's ``credit_balances`` row, from the transactions posted."""
+        if self.first is None or self.last is None:
+            raise ValueError("a ledger without transactions has no balance row")
         ts = self._clock.ts
         return (new_uuid(self._rng), self._uid, self.balance, self.earned, self.spent,
                 ts(self.last), ts(self.first))

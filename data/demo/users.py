@@ -197,6 +197,8 @@ def _user_rows(
             verified = people.active_from[i]
             first = FIRST_NAMES[people.first_names[i]]
             updated = created
+            token: str | None
+            token_expires: str | None
             if verified == FAR_FUTURE:
                 verified_at = None
                 token = random_hex(rng, 40)
@@ -215,6 +217,7 @@ def _user_rows(
                 updated = deleted
             elif rng.random() < 0.3:
                 updated = between(rng, updated, 0)
+            bio: str | None
             if staff:
                 bio = _STAFF_BIO.format(
                     name=first, category=pick(rng, CATEGORIES), years=rng.randint(3, 25)

@@ -6,21 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, text, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Column, ColumnElement, SQLColumnExpression, select, text, tuple_
+from sqlalchemy.orm import QueryableAttribute, Session
 
 
 @dataclass(frozen=True)
 class TableListing:
-    """A page described by its columns: (title, column) pairs, newest first by ``sort``."""
+    """A page described by its columns: (title, column) pairs, newest first by ``sort``.
+
+    The columns are SQL column expressions: mapped attributes (``EmailLog.created_at``) or
+    Core ones (``literal_column(...)``). ``id_column`` must belong to the listed table (a
+    ``Column`` or the mapped attribute of one): the listing reads ``FROM`` its table.
+    """
 
     title: str
-    columns: tuple[tuple[str, ColumnElement[Any]], ...]
-    sort: ColumnElement[Any]
-    id_column: ColumnElement[Any]
+    columns: tuple[tuple[str, SQLColumnExpression[Any]], ...]
+    sort: SQLColumnExpression[Any]
+    id_column: Column[Any] | QueryableAttribute[Any]
     joins: tuple[tuple[Any, ColumnElement[bool]], ...] = ()
     """(table, on-clause) pairs for columns shown from other tables (e.g. a customer's email)."""
-    owner: ColumnElement[Any] | None = None
+    owner: SQLColumnExpression[Any] | None = None
     """For an inline list: the column holding the owning record's id (``EmailLog.user_id``);
     an index on it (and the few rows per owner) keeps the newest-first read quick."""
 

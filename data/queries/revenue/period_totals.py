@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from data.queries.revenue.figures import TopContent
@@ -44,7 +44,12 @@ class ReadPlan:
     @property
     def raw_from_utc(self) -> dt.datetime:
         """Where the rows read from the tables start (naive UTC)."""
-        return self.tail_from_utc if self.rollup else self.from_utc
+        if not self.rollup:
+            return self.from_utc
+        if self.tail_from_utc is None:
+            # plan_range always sets both; a plan built otherwise would read no raw rows.
+            raise ValueError("a rollup read plan needs tail_from_utc")
+        return self.tail_from_utc
 
 
 def plan_range(session: Session, tz: str, granularity: Granularity, from_day: dt.date,
@@ -59,7 +64,7 @@ def plan_range(session: Session, tz: str, granularity: Granularity, from_day: dt
                     roll_to_day=roll_to, tail_from_utc=tail_utc)
 
 
-def revenue_by_period(session: Session, plan: ReadPlan) -> list[tuple]:
+def revenue_by_period(session: Session, plan: ReadPlan) -> list[Row[*tuple[Any, ...]]]:
     """(period_start, currency, source, kind, gross, refunds) rows; a key may appear twice
     (rollup + tail), the caller adds them up."""
     params = {"g": plan.granularity, "tz": plan.tz, "a": plan.raw_from_utc, "b": plan.to_utc}
@@ -123,7 +128,7 @@ def top_content(session: Session, plan: ReadPlan, limit: int = 10
     return {c: tuple(items) for c, items in out.items()}
 
 
-def tokens_by_period(session: Session, plan: ReadPlan) -> list[tuple]:
+def tokens_by_period(session: Session, plan: ReadPlan) -> list[Row[*tuple[Any, ...]]]:
     """(period_start, granted, spent, expired, net_change) rows; a period may appear twice
     (rollup + tail), the caller adds them up."""
     rows = list(session.execute(text(f"""

@@ -200,9 +200,9 @@ def load_revenue(
     # Tokens
     token_cells: dict[dt.datetime, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for period, *values in tokens_by_period(session, plan):
-        cell = token_cells[period]
+        token_cell = token_cells[period]
         for i, v in enumerate(values):
-            cell[i] += int(v or 0)
+            token_cell[i] += int(v or 0)
     tokens = SeriesTable("tokens", ("granted", "spent", "expired", "net_change"),
                          tuple((p, *token_cells.get(p, [0, 0, 0, 0])) for p in periods))
 
