@@ -62,3 +62,36 @@ class LatestRequest:
 
         guarded = tuple(guard(cb) for cb in callbacks)
         return guarded[0] if len(guarded) == 1 else guarded
+
+
+class OneInFlight:
+    """Heavy reads: at most one in flight, and the latest request wins.
+
+    ``request()`` starts the read (``start()``) when none is running; while one runs it only
+    notes that a newer one is wanted. When the answer arrives, ``finished()`` says whether
+    it is current (True: show it) or stale (False: a newer read has been started instead),
+    so a burst of changes (a range typed day by day) costs two reads, not one per change.
+    """
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self._busy = False
+        self._pending = False
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def request(self) -> None:
+        if self._busy:
+            self._pending = True
+            return
+        self._busy, self._pending = True, False
+        self._start()
+
+    def finished(self) -> bool:
+        self._busy = False
+        if self._pending:
+            self.request()
+            return False
+        return True

@@ -15,7 +15,7 @@ built before today (platform time) or for another time zone, and has a button to
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QTimer, Signal
@@ -43,6 +43,7 @@ from desktop.database import Database
 from desktop.pages.revenue_events_dialog import PeriodEventsDialog
 from desktop.pages.revenue_snapshot_view import CHART_NAMES, SnapshotView, money
 from widgets.banner import Banner
+from widgets.latest import OneInFlight
 from widgets.time_series_chart import epoch_to_wall_clock
 
 DEFAULT_PRESET = "12m"
@@ -52,15 +53,6 @@ CUSTOM = "custom"
 CUSTOM_EDIT_DELAY_MS = 400
 CURRENCY_NOTE = ("Bookings and plan prices carry no currency on the platform: counted as "
                  f"{BOOKING_CURRENCY.upper()}.")
-
-
-@dataclass(frozen=True)
-class _Request:
-    generation: int
-    preset: str | None
-    start: dt.date | None
-    end: dt.date | None
-    granularity: Granularity
 
 
 class RevenuePage(QWidget):
@@ -82,9 +74,7 @@ class RevenuePage(QWidget):
         self._db = database
         self._auto_refresh_rollup = auto_refresh_rollup
         self._snapshot: RevenueSnapshot | None = None
-        self._generation = 0
-        self._in_flight: _Request | None = None
-        self._pending = False
+        self._loads = OneInFlight(self._start_load)
         self._loaded_once = False
         self._rollup_refreshing = False
         self._rollup_auto_tried = False
@@ -182,7 +172,7 @@ class RevenuePage(QWidget):
 
     @property
     def is_loading(self) -> bool:
-        return self._in_flight is not None
+        return self._loads.busy
 
     @property
     def granularity(self) -> Granularity:
@@ -245,11 +235,7 @@ class RevenuePage(QWidget):
     def refresh(self) -> None:
         """Load the figures for the current controls (the latest request wins)."""
         self._loaded_once = True
-        self._generation += 1
-        if self._in_flight is not None:
-            self._pending = True
-            return
-        self._start_load()
+        self._loads.request()
 
     def refresh_rollup(self) -> None:
         """Rebuild the rollup in the background, then reload."""
@@ -291,39 +277,29 @@ class RevenuePage(QWidget):
 
     # -- loading --------------------------------------------------------------------------------
 
-    def _current_request(self) -> _Request:
+    def _current_range(self) -> dict:
         preset = self.preset
         if preset == CUSTOM:
             start, end = self.start_edit.date().toPython(), self.end_edit.date().toPython()
             if start > end:
                 start, end = end, start
-            return _Request(self._generation, None, start, end, self.granularity)
-        return _Request(self._generation, preset, None, None, self.granularity)
+            return dict(preset=None, start=start, end=end, granularity=self.granularity)
+        return dict(preset=preset, start=None, end=None, granularity=self.granularity)
 
     def _start_load(self) -> None:
-        request = self._current_request()
-        self._in_flight = request
-        self._pending = False
         self.refresh_button.setEnabled(False)
         self.as_of_label.setText("Loading…")
         allow_raw = self._raw_allowed or not self._auto_refresh_rollup
-        self._db.read(
-            lambda s: load_revenue_snapshot(s, preset=request.preset, start=request.start,
-                                            end=request.end, granularity=request.granularity,
-                                            allow_raw=allow_raw),
-            on_success=lambda snap: self._on_load_finished(request, snap, None),
-            on_failure=lambda exc: self._on_load_finished(request, None, exc),
-            context=self,
-        )
+        self._db.read(partial(load_revenue_snapshot, **self._current_range(),
+                              allow_raw=allow_raw),
+                      on_success=self._on_load_finished,
+                      on_failure=partial(self._on_load_finished, None), context=self)
 
-    def _on_load_finished(self, request: _Request,
-                          snap: RevenueSnapshot | RollupMissing | None,
-                          exc: BaseException | None) -> None:
-        self._in_flight = None
+    def _on_load_finished(self, snap: RevenueSnapshot | RollupMissing | None,
+                          exc: BaseException | None = None) -> None:
         self.refresh_button.setEnabled(True)
-        if self._pending or request.generation != self._generation:
-            self._start_load()  # something changed meanwhile: this answer is stale
-            return
+        if not self._loads.finished():
+            return  # something changed meanwhile: this answer is stale, a newer read runs
         if isinstance(snap, RollupMissing):
             # Reading millions of rows would take long; the rollup is built once, then
             # every view of the page is quick. Load again when it is there.

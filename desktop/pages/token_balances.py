@@ -9,10 +9,12 @@ anywhere (here, on Users) updates the balance row and the open ledger when it is
 from __future__ import annotations
 
 import html
+from operator import attrgetter
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton, QWidget
 
+from data.export import ExportColumn
 from data.ledger_health import check_ledger
 from data.queries.credits import (
     BalanceFilter,
@@ -100,6 +102,11 @@ BALANCES = ListSpec(
     # customer's first balance belongs at the top, so the list reloads.
     table="credit_balances", row_query=get_balance, refresh_on_new=True,
     full_width_bars=True,
+    export=[ExportColumn(header, attrgetter(name)) for header, name in (
+        ("customer_id", "customer_id"), ("email", "email"), ("full_name", "full_name"),
+        ("balance", "current_balance"), ("earned", "lifetime_earned"),
+        ("spent", "lifetime_spent"), ("last_change", "updated_at"))],
+    export_name="token_balances",
     actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True),
              Action("&Adjust tokens…", open="open_adjustment", default=True)],
 )

@@ -312,3 +312,20 @@ def test_adjusting_on_the_users_page_updates_the_token_balances_row_and_ledger_w
     assert f"<b>{row.current_balance + 7:,}</b>" in balances.ledger.heading.text()
     qtbot.waitUntil(lambda: f"{row.current_balance + 7:,} tokens" in users.detail.balance.text(),
                     timeout=WAIT)
+
+
+def test_export_writes_every_balance_the_filter_matches(qtbot, demo_database, demo_engine,
+                                                         tmp_path):
+    """The whole filtered list, not only the rows loaded on screen (xlsx, read back)."""
+    import openpyxl
+
+    page = _page(qtbot, demo_database)
+    target = tmp_path / "balances.xlsx"
+    handle = page.export_to(target)
+    qtbot.waitUntil(lambda: not handle.is_running, timeout=WAIT)
+    rows = list(openpyxl.load_workbook(target, read_only=True).active.iter_rows(values_only=True))
+    with demo_engine.connect() as conn:
+        n, total = conn.execute(text(
+            "SELECT count(*), sum(current_balance) FROM credit_balances")).one()
+    assert rows[0][:4] == ("customer_id", "email", "full_name", "balance")
+    assert len(rows) == n + 1 and sum(r[3] for r in rows[1:]) == total

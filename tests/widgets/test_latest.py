@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from widgets.latest import LatestRequest
+from widgets.latest import LatestRequest, OneInFlight
 
 
 def test_only_the_newest_requests_callbacks_run():
@@ -39,3 +39,15 @@ def test_supersede_drops_every_pending_answer():
     latest.supersede()
     pending("answer for a plan that was fixed meanwhile")
     assert shown == []
+
+
+def test_one_in_flight_runs_a_burst_as_two_reads_and_drops_the_stale_answer():
+    started = []
+    loads = OneInFlight(lambda: started.append(len(started) + 1))
+    loads.request()
+    loads.request()  # the range changed twice while the first read ran
+    loads.request()
+    assert started == [1] and loads.busy
+    assert loads.finished() is False  # the first answer is stale: the newer read starts
+    assert started == [1, 2] and loads.busy
+    assert loads.finished() is True and not loads.busy
