@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
@@ -222,3 +223,13 @@ class ProgressDialog(QProgressDialog):
     def _on_handle_finished(self) -> None:
         self._show_timer.stop()
         self.done(QDialog.DialogCode.Accepted)
+
+
+_Dialog = TypeVar("_Dialog", bound=QDialog)
+
+
+def open_dialog(dialog: _Dialog) -> _Dialog:
+    """Show ``dialog`` window-modal (``open()``), deleted when it closes; returns it."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog

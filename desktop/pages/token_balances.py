@@ -33,6 +33,7 @@ from desktop.pages.ledger_health_dialog import LedgerHealthDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from desktop.present_error import present_error
 from widgets.actions import Action
+from widgets.dialogs import open_dialog
 from widgets.filter_bar import Choice, DateRange, Search
 from widgets.lazy_table import Column
 
@@ -133,16 +134,12 @@ class TokenBalancesPage(ListPage):
             return None
         dialog = AdjustmentDialog(self._db, row.customer_id, f"{row.full_name} <{row.email}>",
                                   self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_dialog(dialog)
 
     def open_bulk_grant(self, _row: BalanceRow | None = None) -> BulkGrantDialog:
         dialog = BulkGrantDialog(self._db, selected=self.view.current_row(),
                                  flt=self.current_filter(), parent=self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_dialog(dialog)
 
     def check_ledger(self) -> None:
         self.check_button.setEnabled(False)

@@ -13,7 +13,6 @@ import json
 from decimal import Decimal
 from operator import attrgetter
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from data.export import ExportColumn
@@ -40,6 +39,7 @@ from desktop.pages.formatting import format_count, format_money, format_value
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.actions import Action, Confirmation
+from widgets.dialogs import open_dialog
 from widgets.filter_bar import Choice, Search
 from widgets.lazy_table import Column
 
@@ -204,9 +204,7 @@ class UserDetailPane(RecordDetail):
         if p is None:
             return None
         dialog = AdjustmentDialog(self._db, p.id, f"{p.full_name} <{p.email}>", self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_dialog(dialog)
 
     def refund_purchase(self, purchase_id) -> RefundDialog | None:
         return self.open_refund("purchase", purchase_id)
@@ -225,9 +223,7 @@ class UserDetailPane(RecordDetail):
         if self.record is None:
             return None
         dialog = RefundDialog(self._db, kind, target_id, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_dialog(dialog)
 
 
 class UsersPage(ListPage):
