@@ -4,7 +4,9 @@ Video and audio show media URL, duration and thumbnail; written content shows a 
 body (HTML) with a rendered preview. The slug is proposed from the title until the user
 edits it, and a slug already used by another item is reported under the field while typing
 (the service checks again when saving). The editor decides nothing: the services validate,
-and their field errors are shown under the fields by ``set_errors()``.
+and their field errors are shown under the fields by ``set_errors()``. It offers a record
+form's editing API (``set_values``/``rebase``/``values``/``changed_values``…), so a
+:class:`~desktop.admin.record_detail.RecordDetail` runs it in place of a form.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from data.services.slugs import propose_slug, slug_problem
 from desktop.database import Database
 from desktop.read_failures import report_read_failure
 from widgets.banner import ERROR_STYLE
+from widgets.latest import LatestRequest
 from widgets.record_form import clash_errors, edits_to_keep
 from widgets.tag_chips import TagChips
 
@@ -96,7 +99,7 @@ class ContentEditor(QWidget):
         self._dirty = False
         self._slug_edited = False
         self._body_edited = False
-        self._slug_check_serial = 0
+        self._latest_slug_check = LatestRequest()
         self._editors: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self._labels: dict[str, QLabel] = {}
@@ -179,6 +182,7 @@ class ContentEditor(QWidget):
                   self.price, self.description, self.body, self.category, self.tags.entry):
             w.installEventFilter(self)
         self._show_type_rows()
+        self.setFocusProxy(self.title)  # a new item starts with its title
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -225,11 +229,15 @@ class ContentEditor(QWidget):
         self._slug_edited = record is not None
         self._body_edited = False
         self._slug_timer.stop()
-        self._slug_check_serial += 1
+        self._latest_slug_check.supersede()
         self.clear_errors()
         self._show_type_rows()
         self._baseline = self.values()
         self._update_dirty()
+
+    def set_values(self, record: ContentRecord | None) -> None:
+        """As a record form's ``set_values``: show ``record`` (None: a new item)."""
+        self.load(record)
 
     def rebase(self, record: ContentRecord) -> dict[str, Any]:
         """Show someone else's newer ``record`` and keep the unsaved edits on top of it.
@@ -380,19 +388,19 @@ class ContentEditor(QWidget):
         self._hide_error("slug")
         if not slug:
             return
-        self._slug_check_serial += 1
-        serial = self._slug_check_serial
         except_id = self._record.id if self._record else None
-        self._db.read(lambda s: slug_taken(s, slug, except_id),
-                      on_success=partial(self._on_slug_checked, serial, slug),
-                      on_failure=self._on_slug_check_failed, context=self)
+        # The latest check wins: the slug may change again while this one is answered.
+        on_checked, on_failed = self._latest_slug_check.wrap(
+            partial(self._on_slug_checked, slug), self._on_slug_check_failed)
+        self._db.read(slug_taken, slug, except_id, on_success=on_checked,
+                      on_failure=on_failed, context=self)
 
     def _on_slug_check_failed(self, exc: BaseException) -> None:
         # Only advice while typing (saving checks again): logged, and the field says nothing.
         report_read_failure(self._db, "whether the slug is free", exc)
 
-    def _on_slug_checked(self, serial: int, slug: str, taken: bool) -> None:
-        if serial != self._slug_check_serial or slug != self.slug.text().strip():
+    def _on_slug_checked(self, slug: str, taken: bool) -> None:
+        if slug != self.slug.text().strip():
             return  # the slug changed again while this was checked
         if taken:
             self._show_error("slug", f"“{slug}” is already used by another item.")
@@ -531,7 +539,7 @@ class ContentEditor(QWidget):
             self.form.setRowVisible(self._editors[name], kind == "written")
 
     def _schedule_slug_check(self) -> None:
-        self._slug_check_serial += 1
+        self._latest_slug_check.supersede()  # a check in flight is for the old text
         self._slug_timer.start()
 
     def _show_error(self, name: str, message: str) -> None:

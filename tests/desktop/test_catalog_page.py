@@ -13,6 +13,7 @@ from sqlalchemy import text
 from desktop.pages import catalog as catalog_page_module
 from desktop.pages.catalog import CatalogPage
 from tests.data.catalog_factories import add_item
+from widgets import actions as actions_module
 
 WAIT = 15_000
 
@@ -118,9 +119,9 @@ def test_typing_a_title_word_searches(qtbot, page):
 
 
 def test_filters_and_sort(qtbot, page, demo_engine):
-    page.type_filter.setCurrentIndex(page.type_filter.findData("audio"))
-    page.status_filter.setCurrentIndex(page.status_filter.findData("published"))
-    page.sort.setCurrentIndex(page.sort.findData("price"))
+    page.filters.widget("type").setCurrentIndex(page.filters.widget("type").findData("audio"))
+    page.filters.widget("status").setCurrentIndex(page.filters.widget("status").findData("published"))
+    page.filters.widget("sort").setCurrentIndex(page.filters.widget("sort").findData("price"))
     _wait_list(qtbot, page)
     qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=WAIT)
     rows = _rows(page)
@@ -138,7 +139,7 @@ def test_deleted_items_only_when_asked(qtbot, page, demo_engine, creator):
     qtbot.keyClick(page.search, Qt.Key.Key_Return)
     _wait_list(qtbot, page)
     assert page.model.rowCount() == 0
-    page.deleted_filter.setCurrentIndex(page.deleted_filter.findData("deleted"))
+    page.filters.widget("deleted").setCurrentIndex(page.filters.widget("deleted").findData("deleted"))
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT)
     assert page.model.row_at(0).id == gone
     assert page.model.index(0, 2).data().startswith("deleted")
@@ -296,7 +297,8 @@ def test_publish_archive_and_back_to_draft(qtbot, page, demo_engine, creator):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda s=status: page.detail.record.status == s, timeout=WAIT)
         assert _db_item(demo_engine, item).status == status
-        assert page.model.row_at(0).status == status
+        # The list's row reloads from the operation's announcement (a read of its own).
+        qtbot.waitUntil(lambda s=status: page.model.row_at(0).status == s, timeout=WAIT)
     assert _audit_actions(demo_engine, item) == ["content.publish", "content.archive",
                                                  "content.draft"]
 
@@ -305,7 +307,7 @@ def test_publish_archive_and_back_to_draft(qtbot, page, demo_engine, creator):
 
 def test_soft_delete_after_confirmation_and_restore(qtbot, page, demo_engine, monkeypatch):
     asked = []
-    monkeypatch.setattr(catalog_page_module, "confirm",
+    monkeypatch.setattr(actions_module, "ask_to_confirm",
                         lambda *a, **k: asked.append(k["confirm_label"]) or True)
     row = _click_row(qtbot, page, 0)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
@@ -319,7 +321,7 @@ def test_soft_delete_after_confirmation_and_restore(qtbot, page, demo_engine, mo
 
 
 def test_declined_confirmation_deletes_nothing(qtbot, page, demo_engine, monkeypatch):
-    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: False)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: False)
     row = _click_row(qtbot, page, 0)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
     qtbot.wait(200)
@@ -327,7 +329,7 @@ def test_declined_confirmation_deletes_nothing(qtbot, page, demo_engine, monkeyp
 
 
 def test_unsaved_edits_are_not_lost_when_the_selection_moves(qtbot, page, monkeypatch):
-    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: False)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: False)
     row = _click_row(qtbot, page, 0)
     _replace_text(qtbot, page.detail.editor.title, "Half-typed")
     page.view.selectRow(1)
@@ -347,7 +349,7 @@ def test_figures_tab_shows_the_items_figures(qtbot, page, demo_engine):
             "LIMIT 1")).one()
     index = page.model.row_index(content_id)
     if index is None:
-        page.sort.setCurrentIndex(page.sort.findData("purchases"))
+        page.filters.widget("sort").setCurrentIndex(page.filters.widget("sort").findData("purchases"))
         qtbot.waitUntil(lambda: page.model.row_index(content_id) is not None, timeout=WAIT)
         index = page.model.row_index(content_id)
     _click_row(qtbot, page, index)
@@ -468,7 +470,7 @@ def test_access_tab_lists_who_has_the_selected_item(qtbot, page, demo_engine):
             "SELECT a.content_id, count(*) FROM content_access a JOIN content c "
             "ON c.id = a.content_id WHERE c.deleted_at IS NULL GROUP BY a.content_id "
             "ORDER BY count(*) DESC, a.content_id LIMIT 1")).one()
-    page.sort.setCurrentIndex(page.sort.findData("purchases"))
+    page.filters.widget("sort").setCurrentIndex(page.filters.widget("sort").findData("purchases"))
     qtbot.waitUntil(lambda: not page.model.is_loading and page.model.rowCount() > 0,
                     timeout=WAIT)
     index = page.model.row_index(content_id)
@@ -573,7 +575,7 @@ def test_a_second_workflow_click_while_one_is_in_flight_writes_once_without_a_co
 
 def test_a_save_answered_after_another_item_was_selected_does_not_replace_it(
         qtbot, page, demo_engine, monkeypatch):
-    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: True)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: True)
     first = _click_row(qtbot, page, 0)
     page.detail.editor.title.clear()
     qtbot.keyClicks(page.detail.editor.title, "Saved Late")
