@@ -23,9 +23,10 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QItemSelectionModel, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -432,6 +433,12 @@ class ListPage(QWidget):
     def _on_action_failed(self, exc: BaseException) -> None:
         self.actions.set_busy(False)
         present_error(self._db, exc, banner=self.banner)
+
+    def open_dialog(self, dialog: QDialog) -> QDialog:
+        """Show ``dialog`` (an action's) without waiting; it is deleted when closed."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # -- export ----------------------------------------------------------------------------
     def ask_export(self) -> None:

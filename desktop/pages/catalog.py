@@ -17,7 +17,7 @@ from decimal import Decimal
 from operator import attrgetter
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from data.models.content import CONTENT_STATUSES, CONTENT_TYPES, CONTENT_VISIBILITIES
 from data.operations.catalog import (
@@ -53,6 +53,7 @@ from desktop.pages.formatting import format_money, format_value
 from desktop.pages.series_dialog import SeriesDialog
 from widgets.actions import Action, Confirmation, always
 from widgets.filter_bar import Break, Choice, Search
+from widgets.labelled_values import LabelledValues
 from widgets.lazy_table import Column
 
 __all__ = ["CATALOG", "CONTENT", "BulkActionsDialog", "CatalogPage", "ContentDetailPane"]
@@ -99,19 +100,15 @@ def _filter_options(choices: CatalogChoices) -> dict:
             "series": [(str(c.value), c.label) for c in choices.series]}
 
 
-def _each(values) -> list[tuple[str, str]]:
-    return [(v, v) for v in values]
-
-
 CATALOG = ListSpec(
     title="Content catalog", noun="item", columns=CATALOG_COLUMNS,
     query=list_content_page, count=count_content, make_filter=_catalog_filter,
     filters=[Search("Search title or slug (Ctrl+F)…"), Choice("sort", SORTS),
              Choice("deleted", DELETED), Break(),
-             Choice("type", _each(CONTENT_TYPES), any_label="Any type"),
-             Choice("status", _each(CONTENT_STATUSES), any_label="Any status"),
+             Choice("type", [(t, t) for t in CONTENT_TYPES], any_label="Any type"),
+             Choice("status", [(s, s) for s in CONTENT_STATUSES], any_label="Any status"),
              Choice("category", any_label="Any category"),
-             Choice("visibility", _each(CONTENT_VISIBILITIES), any_label="Any visibility"),
+             Choice("visibility", [(v, v) for v in CONTENT_VISIBILITIES], any_label="Any visibility"),
              Choice("series", any_label="Any series")],
     table="content", row_query=get_catalog_row, refresh_on_new=True,
     choices=ChoiceSource(get_catalog_choices, _filter_options,
@@ -185,6 +182,9 @@ CONTENT = DetailSpec(
 FIGURES = (("purchases", "Purchases (paid)"), ("gross", "Gross revenue"),
            ("refunds", "Refunds"), ("net", "Net revenue"), ("views", "Views"),
            ("counter", "Purchase counter (platform)"))
+FIGURES_NOTE = ("Purchases and revenue count completed and later-refunded purchases of this "
+                "item; refunds are the money that went back to buyers. Views and the purchase "
+                "counter are the platform's own counters.")
 
 
 class ContentDetailPane(RecordDetail):
@@ -195,21 +195,8 @@ class ContentDetailPane(RecordDetail):
         self.editor: ContentEditor = self.form
         self.access_panel = ContentAccessPanel(database)
         self.add_tab(self.access_panel, "Access")
-        self.figures = QWidget()
-        figures = QFormLayout(self.figures)
-        self.figure_labels: dict[str, QLabel] = {}
-        for key, label in FIGURES:
-            value = QLabel("")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.figure_labels[key] = value
-            figures.addRow(f"{label}:", value)
-        self.figures_note = QLabel(
-            "Purchases and revenue count completed and later-refunded purchases of this "
-            "item; refunds are the money that went back to buyers. Views and the purchase "
-            "counter are the platform's own counters.")
-        self.figures_note.setWordWrap(True)
-        self.figures_note.setStyleSheet("color: palette(mid);")
-        figures.addRow(self.figures_note)
+        self.figures = LabelledValues(FIGURES, FIGURES_NOTE)
+        self.figure_labels = self.figures.labels
         self.add_tab(self.figures, "Figures")
         self.record_created.connect(lambda _record: self.reload())  # its figures and access
 
@@ -222,15 +209,15 @@ class ContentDetailPane(RecordDetail):
         self.access_panel.show_content(None)
 
     def _show_figures(self, f: ContentFigures) -> None:
-        labels = self.figure_labels
-        labels["purchases"].setText(format_value(f.purchases))
+        show = self.figures.set_value
+        show("purchases", format_value(f.purchases))
         # One amount per currency, never added together: "24.98 USD · 9.00 EUR".
         for key, name in (("gross", "gross_revenue"), ("refunds", "refunds"),
                           ("net", "net_revenue")):
-            labels[key].setText(" · ".join(format_money(getattr(m, name), m.currency)
-                                           for m in f.money) or format_money(Decimal(0)))
-        labels["views"].setText(format_value(f.view_count))
-        labels["counter"].setText(format_value(f.purchase_count))
+            show(key, " · ".join(format_money(getattr(m, name), m.currency)
+                                 for m in f.money) or format_money(Decimal(0)))
+        show("views", format_value(f.view_count))
+        show("counter", format_value(f.purchase_count))
 
 
 class CatalogPage(ListPage):
@@ -250,19 +237,13 @@ class CatalogPage(ListPage):
         self.many_bulk_button = self.many_button
 
     def open_bulk_actions(self, rows: list[CatalogRow]) -> BulkActionsDialog:
-        return _opened(BulkActionsDialog(self._db, [r.id for r in rows],
-                                         self.choices.categories, self))
+        return self.open_dialog(BulkActionsDialog(self._db, [r.id for r in rows],
+                                                  self.choices.categories, self))
 
     def open_series_dialog(self, _row=None) -> SeriesDialog:
-        dialog = SeriesDialog(self._db, self)
+        dialog = self.open_dialog(SeriesDialog(self._db, self))
         dialog.series_changed.connect(self.reload_choices)
-        return _opened(dialog)
+        return dialog
 
     def open_featured_dialog(self, _row=None) -> FeaturedContentDialog:
-        return _opened(FeaturedContentDialog(self._db, self))
-
-
-def _opened(dialog: QDialog):
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()
-    return dialog
+        return self.open_dialog(FeaturedContentDialog(self._db, self))

@@ -2,13 +2,12 @@
 
 Items keep the order they were picked in the list and go to the end of the series. An item
 that is in another series leaves it; the dialog says so and asks first. Everything is one
-transaction (:func:`data.services.series.add_items_to_series`).
+transaction (:class:`~data.operations.series.AddToSeries`), announced to every page.
 """
 
 from __future__ import annotations
 
 import html
-import uuid
 from functools import partial
 
 from PySide6.QtCore import Signal
@@ -21,13 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.errors import DomainError, ValidationError
+from data.operations.series import AddToSeries
 from data.queries.series import SeriesCandidate, SeriesDetail, search_series_candidates
-from data.services import series as series_service
 from desktop.database import Database
+from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.banner import Banner
 from widgets.dialogs import confirm
+from widgets.latest import LatestRequest
 from widgets.search_box import SearchBox
 from widgets.search_results import SearchResults
 
@@ -54,6 +54,7 @@ class AddToSeriesDialog(QDialog):
         self._db = database
         self._series = series
         self._busy = False
+        self._latest_search = LatestRequest()
 
         intro = QLabel(f"Add items to the end of <b>{html.escape(series.title)}</b>. Select "
                        "several with Ctrl or Shift.")
@@ -108,21 +109,18 @@ class AddToSeriesDialog(QDialog):
                                       for c in moving[:10]),
                 confirm_label="Move and add"):
             return
-        ids: list[uuid.UUID] = [c.id for c in chosen]
-        series_id = self._series.id
         self._busy = True
         self._update_buttons()
-        self._db.write(lambda s, actor: series_service.add_items_to_series(
-            s, actor, series_id, ids),
-            on_success=self._on_added, on_failure=self._on_failed, context=self)
+        self._db.perform(AddToSeries(self._series.id, tuple(c.id for c in chosen)),
+                         on_success=self._on_added, on_failure=self._on_failed, context=self)
 
     # -- internals -------------------------------------------------------------------------
     def _on_search_requested(self, text: str) -> None:
         self.results.searching(text)
-        series_id = self._series.id
-        self._db.read(lambda s: search_series_candidates(s, series_id, text, SEARCH_LIMIT),
-                      on_success=partial(self._on_results_loaded, text),
-                      on_failure=partial(self._on_search_failed, text), context=self)
+        on_found, on_failed = self._latest_search.wrap(
+            partial(self._on_results_loaded, text), partial(self._on_search_failed, text))
+        self._db.read(search_series_candidates, self._series.id, text, SEARCH_LIMIT,
+                      on_success=on_found, on_failure=on_failed, context=self)
 
     def _on_search_failed(self, text: str, exc: BaseException) -> None:
         # Only the search is concerned: an add in flight stays in flight (and Add waits).
@@ -140,15 +138,12 @@ class AddToSeriesDialog(QDialog):
 
     def _on_failed(self, exc: BaseException) -> None:
         self._busy = False
-        if isinstance(exc, ValidationError):
-            self.banner.show_message(" ".join(exc.field_errors.values()))
-            self._on_search_requested(self.search.text())  # show the items as they are now
-        elif isinstance(exc, DomainError):
-            self.banner.show_message(str(exc))
-        else:
-            self._update_buttons()
-            raise exc
         self._update_buttons()
+        present_error(self._db, exc, banner=self.banner, fields=self._show_field_errors)
+
+    def _show_field_errors(self, errors: dict) -> None:
+        self.banner.show_message(" ".join(errors.values()))
+        self._on_search_requested(self.search.text())  # show the items as they are now
 
     def _update_buttons(self, *_args) -> None:
         count = len(self.results.selectedItems())

@@ -1,16 +1,15 @@
 """The series dialog: list, create and edit content series, and order a series' items by drag
 and drop.
 
-Editing and ordering are saved together in one transaction through
-:mod:`data.services.series`, which refuses to overwrite a change made since the series was
-loaded (including an item added to or removed from it meanwhile).
+Editing and ordering are saved together in one transaction (named operations,
+:mod:`data.operations.series`), which refuses to overwrite a change made since the series was
+loaded (including an item added to or removed from it meanwhile) and announces what changed.
 """
 
 from __future__ import annotations
 
 import html
 import uuid
-from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -28,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.errors import ConflictError, DomainError, ValidationError
+from data.errors import ConflictError
 from data.models.content import CONTENT_STATUSES
+from data.operations.series import CreateSeries, RemoveFromSeries, SaveSeries
 from data.queries.series import (
     CreatorChoice,
     SeriesDetail,
@@ -38,14 +38,15 @@ from data.queries.series import (
     list_creators,
     list_series_page,
 )
-from data.services import series as series_service
 from data.services.slugs import propose_slug
 from desktop.database import Database
 from desktop.pages.formatting import format_value
 from desktop.pages.series_add_dialog import AddToSeriesDialog
+from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
+from widgets.latest import LatestRequest
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.ordered_list import OrderedList
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
@@ -112,6 +113,7 @@ class SeriesDialog(QDialog):
         self._order_dirty = False
         self._busy = False
         self._switching = False
+        self._latest_load = LatestRequest()
 
         # -- list ------------------------------------------------------------------------
         self.search = SearchBox("Search series by title or slug…")
@@ -248,23 +250,22 @@ class SeriesDialog(QDialog):
         self._requested = series_id
         self._creating = False
         if series_id is None:
+            self._latest_load.supersede()
             self._detail = None
             self.title.setText("Select a series, or create a new one.")
             self.body.setVisible(False)
             self._update_buttons()
             return
         self.title.setText("Loading…")
-        self._db.read(lambda s: get_series(s, series_id),
-                      on_success=partial(self._on_series_loaded, series_id),
-                      on_failure=partial(self._on_series_load_failed, series_id),
+        # The latest selection wins: a late answer for another series is dropped.
+        on_loaded, on_failed = self._latest_load.wrap(
+            self._on_series_loaded, lambda exc: self._on_series_load_failed(series_id, exc))
+        self._db.read(get_series, series_id, on_success=on_loaded, on_failure=on_failed,
                       context=self)
 
     def _on_series_load_failed(self, series_id: uuid.UUID, exc: BaseException) -> None:
-        if series_id != self._requested:
-            return  # the selection moved on: this series is not shown any more
         # Only the load failed: a write in flight stays in flight (its buttons keep waiting).
-        self.banner.show_message(str(exc) if isinstance(exc, DomainError)
-                                 else report_read_failure(self._db, "this series", exc))
+        self.banner.show_message(report_read_failure(self._db, "this series", exc))
         if self._detail is None or self._detail.id != series_id:
             self.title.setText("Could not load this series")
 
@@ -276,6 +277,7 @@ class SeriesDialog(QDialog):
         self.view.clearSelection()
         self.view.setCurrentIndex(self.model.index(-1, -1))
         self._switching = False
+        self._latest_load.supersede()
         self._requested = None
         self._detail = None
         self._creating = True
@@ -304,24 +306,14 @@ class SeriesDialog(QDialog):
         values = self.form.values() if self._creating else self.form.changed_values()
         creator = self.creator_id()
         if self._creating:
-            values["creator_id"] = creator
-            self._run_write(lambda s, actor: series_service.create_series(s, actor, values))
+            self._run_write(CreateSeries({**values, "creator_id": creator}))
             return
         d = self._detail
         assert d is not None
         if creator != d.creator_id:
             values["creator_id"] = creator
-        order = list(self.items.ids()) if self._order_dirty else None
-
-        def work(s, actor):
-            saved = d
-            if values:
-                saved = series_service.update_series(s, actor, d.id, d.version, values)
-            if order is not None:
-                saved = series_service.reorder_series(s, actor, d.id, saved.version, order)
-            return saved
-
-        self._run_write(work)
+        order = tuple(self.items.ids()) if self._order_dirty else None
+        self._run_write(SaveSeries(d.id, d.version, values, order))
 
     # -- loading ---------------------------------------------------------------------------
     def _on_creators_loaded(self, creators: list[CreatorChoice]) -> None:
@@ -349,9 +341,7 @@ class SeriesDialog(QDialog):
         self.creator.setCurrentIndex(index)
         self.creator.blockSignals(False)
 
-    def _on_series_loaded(self, series_id: uuid.UUID, detail: SeriesDetail) -> None:
-        if series_id != self._requested:
-            return  # the selection moved on
+    def _on_series_loaded(self, detail: SeriesDetail) -> None:
         self.banner.setVisible(False)
         self._show_detail(detail)
 
@@ -431,15 +421,10 @@ class SeriesDialog(QDialog):
                                    "puts it back.",
                        confirm_label="Remove from series"):
             return
-
-        def work(s, actor):
-            series_service.move_content_to_series(s, actor, item_id, None)
-            return get_series(s, d.id)
-
         self._busy = True
         self._update_buttons()
-        self._db.write(work, on_success=self._on_items_changed,
-                       on_failure=self._on_action_failed, context=self)
+        self._db.perform(RemoveFromSeries(d.id, item_id), on_success=self._on_items_changed,
+                         on_failure=self._on_action_failed, context=self)
 
     def open_add_items(self) -> AddToSeriesDialog | None:
         """Find items and append them to the series shown (saved at once)."""
@@ -486,11 +471,11 @@ class SeriesDialog(QDialog):
                        confirm_label="Discard changes", destructive=True)
 
     # -- saving ----------------------------------------------------------------------------
-    def _run_write(self, fn) -> None:
+    def _run_write(self, operation) -> None:
         self._busy = True
         self._update_buttons()
-        self._db.write(fn, on_success=self._on_saved, on_failure=self._on_action_failed,
-                       context=self)
+        self._db.perform(operation, on_success=self._on_saved,
+                         on_failure=self._on_action_failed, context=self)
 
     def _on_saved(self, detail: SeriesDetail) -> None:
         self._busy = False
@@ -523,30 +508,30 @@ class SeriesDialog(QDialog):
 
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
-        if isinstance(exc, ValidationError):
-            errors = dict(exc.field_errors)
-            creator = errors.pop("creator_id", None)
-            if creator:
-                self.creator_error.setText(creator)
-                self.creator_error.setVisible(True)
-            order = errors.pop("content_order", None)
-            if order:
-                self.banner.show_message(order)
-            self.form.set_errors(errors)
-        elif isinstance(exc, ConflictError):
-            self.banner.show_message(str(exc))
-            if isinstance(exc.current, SeriesDetail):
-                edited = self.form.is_dirty
-                clashes = self._show_detail(exc.current, keep_edits=edited)
-                if edited:  # nothing typed is lost: it stays, on top of their version
-                    self.banner.show_message(kept_edits_message(str(exc), clashes))
-                self.series_changed.emit()
-        elif isinstance(exc, DomainError):
-            self.banner.show_message(str(exc))
-        else:
-            self._update_buttons()
-            raise exc
         self._update_buttons()
+        present_error(self._db, exc, banner=self.banner, fields=self._show_field_errors,
+                      on_conflict=self._on_conflict)
+        self._update_buttons()
+
+    def _show_field_errors(self, field_errors: dict) -> None:
+        errors = dict(field_errors)
+        creator = errors.pop("creator_id", None)
+        if creator:
+            self.creator_error.setText(creator)
+            self.creator_error.setVisible(True)
+        order = errors.pop("content_order", None)
+        if order:
+            self.banner.show_message(order)
+        self.form.set_errors(errors)
+
+    def _on_conflict(self, exc: ConflictError) -> None:
+        if exc.current is None:
+            return
+        edited = self.form.is_dirty
+        clashes = self._show_detail(exc.current, keep_edits=edited)
+        if edited:  # nothing typed is lost: it stays, on top of their version
+            self.banner.show_message(kept_edits_message(str(exc), clashes))
+        self.series_changed.emit()
 
     # -- Qt overrides ----------------------------------------------------------------------
     def reject(self) -> None:

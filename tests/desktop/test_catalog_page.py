@@ -3,6 +3,8 @@ bulk actions; every change checked in the database."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import uuid
 from decimal import Decimal
 
@@ -10,6 +12,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from sqlalchemy import text
 
+from data.queries.catalog import get_content_detail
 from desktop.pages import catalog as catalog_page_module
 from desktop.pages.catalog import CatalogPage
 from tests.data.catalog_factories import add_item
@@ -618,3 +621,81 @@ def test_bulk_visibility_preview_names_the_change_and_enter_does_not_apply(
     page._db.runner.wait_for_done(WAIT)
     assert {_db_item(demo_engine, i).visibility for i in ids} == {"purchased_only"}
     dialog.reject()
+
+
+# -- the machinery: confirmations, announcements, late answers ------------------------------
+
+def test_an_action_asks_its_question_first_and_declined_writes_nothing(
+        qtbot, page, demo_engine, monkeypatch):
+    asked = []
+    monkeypatch.setattr(actions_module, "ask_to_confirm",
+                        lambda *a, **k: asked.append(k) or False)
+    row = _click_row(qtbot, page, 0)
+    before = _db_item(demo_engine, row.id)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    [question] = asked
+    assert question["title"] == "Delete content" and question["destructive"]
+    assert row.title in question["text"] and "restore it later" in question["informative"]
+    page._db.runner.wait_for_done(WAIT)
+    assert _db_item(demo_engine, row.id) == before
+    assert _audit_actions(demo_engine, row.id) == []
+    assert page.detail.record.deleted_at is None and page.delete_button.isEnabled()
+
+
+def test_a_catalog_write_made_elsewhere_updates_the_list_row_and_the_detail_without_f5(
+        qtbot, page, demo_engine):
+    """Another part of the app (a dialog, another page) performs catalog operations: the
+    announcement reloads the row in the list and the item in the detail; nobody refreshes."""
+    from data.operations.catalog import ArchiveContent, UpdateContent
+
+    rows = _rows(page)
+    shown = _click_row(qtbot, page, 0)
+    other = next(r for r in rows[1:] if r.status == "published" and r.deleted_at is None)
+    fetches = []
+    page.model.rows_loaded.connect(fetches.append)  # a whole-list reload would load rows
+    version = int(_db_item(demo_engine, other.id).v)
+    page._db.perform(ArchiveContent(other.id, version))
+    qtbot.waitUntil(lambda: page.model.row_at(page.model.row_index(other.id)).status
+                    == "archived", timeout=WAIT)
+    page._db.perform(UpdateContent(shown.id, page.detail.record.version,
+                                   {"title": "Renamed Elsewhere"}))
+    qtbot.waitUntil(lambda: page.detail.editor.title.text() == "Renamed Elsewhere"
+                    and page.model.row_at(0).title == "Renamed Elsewhere", timeout=WAIT)
+    assert _db_item(demo_engine, other.id).status == "archived"
+    assert fetches == []  # only the changed rows were read again, not the list
+    assert page.detail.record.id == shown.id and not page.detail.banner.isVisible()
+
+
+class _HeldLoad:
+    """The detail's load, held back for one item until released: its answer comes late."""
+
+    def __init__(self, held):
+        self.held = held
+        self.release = threading.Event()
+
+    def load(self, session, content_id):
+        if content_id == self.held:
+            self.release.wait(WAIT / 1000)
+        return get_content_detail(session, content_id)
+
+
+def test_a_late_detail_answer_for_an_item_no_longer_selected_is_dropped(
+        qtbot, demo_database, demo_engine):
+    from desktop.admin.record_detail import RecordDetail
+    from desktop.pages.catalog import CONTENT
+
+    with demo_engine.connect() as conn:
+        first, second = conn.execute(text(
+            "SELECT id, title FROM content WHERE deleted_at IS NULL ORDER BY id LIMIT 2")).all()
+    held = _HeldLoad(first.id)
+    detail = RecordDetail(dataclasses.replace(CONTENT, load=held.load), demo_database)
+    qtbot.addWidget(detail)
+    detail.show(first.id)
+    detail.show(second.id)  # the user moved on before the first answer came
+    qtbot.waitUntil(lambda: detail.record is not None and detail.record.id == second.id,
+                    timeout=WAIT)
+    held.release.set()
+    qtbot.waitUntil(lambda: demo_database.runner.active_count == 0, timeout=WAIT)
+    assert detail.record.id == second.id
+    assert detail.form.title.text() == second.title
+    assert second.title in detail.title.text().replace("&amp;", "&")
