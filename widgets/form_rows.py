@@ -66,6 +66,10 @@ class FormRows(QWidget):
         self._cells[name], self._errors[name], self._labels[name] = cell, error, caption
         self.form.addRow(caption, cell)
 
+    def error_label(self, name: str) -> QLabel:
+        """The line under the row where its error is said."""
+        return self._errors[name]
+
     def cell(self, name: str) -> QWidget:
         """The row's editor with its error line (what is shown or hidden)."""
         return self._cells[name]

@@ -32,6 +32,7 @@ from data.services.slugs import propose_slug, slug_problem
 from desktop.database import Database
 from desktop.read_failures import report_read_failure
 from widgets.form_rows import FormRows
+from widgets.id_choice import IdChoice
 from widgets.latest import LatestRequest
 from widgets.record_form import clash_errors, edits_to_keep
 from widgets.rich_text_editor import RichTextEditor, body_html
@@ -86,7 +87,7 @@ class ContentEditor(FormRows):
         self.content_type = QComboBox()
         for kind in CONTENT_TYPES:
             self.content_type.addItem(kind.capitalize(), kind)
-        self.creator = QComboBox()
+        self.creator = IdChoice()
         self.title = QLineEdit()
         self.slug = _line_edit("proposed from the title")
         self.description = QPlainTextEdit()
@@ -104,7 +105,7 @@ class ContentEditor(FormRows):
         self.category.completer().setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.category.lineEdit().setPlaceholderText("choose or type a new category")
         self.tags = TagChips()
-        self.series = QComboBox()
+        self.series = IdChoice()
         self.visibility = QComboBox()
         for v in CONTENT_VISIBILITIES:
             self.visibility.addItem(VISIBILITY_LABELS[v], v)
@@ -166,9 +167,9 @@ class ContentEditor(FormRows):
             self.category.clear()
             self.category.addItems(list(choices.categories))
             self.category.setEditText(text)
-            self._refill(self.series, [("", "(no series)")]
-                         + [(str(c.value), c.label) for c in choices.series])
-            self._refill(self.creator, [(str(c.value), c.label) for c in choices.creators])
+            self.series.set_choices([(None, "(no series)")]
+                                    + [(c.value, c.label) for c in choices.series])
+            self.creator.set_choices([(c.value, c.label) for c in choices.creators])
         finally:
             self._loading = False
 
@@ -337,10 +338,12 @@ class ContentEditor(FormRows):
     # -- internals ----------------------------------------------------------------------
     def _fill(self, values: Mapping[str, Any]) -> None:
         """Write the fields named in ``values`` (record values, or ``values()``'s own)."""
-        if "content_type" in values:
-            self._select(self.content_type, values["content_type"])
+        for name, combo in (("content_type", self.content_type),
+                            ("visibility", self.visibility)):
+            if name in values:
+                combo.setCurrentIndex(max(combo.findData(values[name]), 0))
         if "creator_id" in values:
-            self._select(self.creator, values["creator_id"])
+            self.creator.select(values["creator_id"])
         for name, line in (("title", self.title), ("slug", self.slug),
                            ("media_url", self.media_url), ("thumbnail_url", self.thumbnail_url),
                            ("media_duration_seconds", self.duration), ("price", self.price)):
@@ -356,9 +359,7 @@ class ContentEditor(FormRows):
         if "tags" in values:
             self.tags.set_tags(values["tags"] or ())
         if "series_id" in values:
-            self._select(self.series, values["series_id"])
-        if "visibility" in values:
-            self._select(self.visibility, values["visibility"])
+            self.series.select(values["series_id"])
 
     def _body_value(self) -> str | None:
         if not self._body_edited and self._record is not None:
@@ -381,29 +382,6 @@ class ContentEditor(FormRows):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirty_changed.emit(dirty)
-
-    @staticmethod
-    def _refill(combo: QComboBox, items: list[tuple[Any, str]]) -> None:
-        current = combo.currentData()
-        combo.clear()
-        for value, label in items:
-            combo.addItem(label, value)
-        ContentEditor._select(combo, current)
-
-    @staticmethod
-    def _select(combo: QComboBox, value: Any) -> None:
-        """Select the item whose data is ``value`` (ids are kept as text in the combos)."""
-        key = "" if value is None else str(value)
-        index = combo.findData(key)
-        if index < 0 and key:
-            # A value the choices do not know yet (e.g. a series created elsewhere): show
-            # it as it is rather than silently showing another choice.
-            label = f"({key[:8]}…)" if isinstance(value, uuid.UUID) else key
-            combo.addItem(label, key)
-            index = combo.count() - 1
-        if index < 0 and not key and combo.count():
-            index = 0
-        combo.setCurrentIndex(index)
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:

@@ -14,15 +14,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -44,9 +41,12 @@ from desktop.pages.formatting import format_value
 from desktop.pages.series_add_dialog import AddToSeriesDialog
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
-from widgets.banner import ERROR_STYLE, Banner
+from widgets.banner import Banner
 from widgets.dialogs import confirm
+from widgets.form_rows import FormRows
+from widgets.id_choice import IdChoice
 from widgets.latest import LatestRequest
+from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.ordered_list import OrderedList
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
@@ -81,6 +81,11 @@ def _form_values(detail: SeriesDetail | None) -> dict[str, Any]:
         "price": "" if detail.price is None else str(detail.price),
         "thumbnail_url": detail.thumbnail_url, "description": detail.description,
     }
+
+
+def _list_row(detail: SeriesDetail) -> SeriesRow:
+    return SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
+                     len(detail.items), detail.updated_at)
 
 
 def _item_text(item) -> str:
@@ -127,29 +132,18 @@ class SeriesDialog(QDialog):
         self._select_when_loaded: uuid.UUID | None = None
         self.new_button = QPushButton("&New series")
         self.new_button.clicked.connect(self.start_new_series)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.search)
-        ll.addWidget(self.view, 1)
-        ll.addWidget(self.new_button)
+        left = column(self.search, self.view, self.new_button, grow=self.view)
 
         # -- detail ----------------------------------------------------------------------
         self.title = QLabel("Select a series, or create a new one.")
         self.title.setObjectName("detailTitle")
         self.banner = Banner(error=True)
         watch_list_loads(self.model, self.view, self.banner, database, "the series")
-        self.creator = QComboBox()
+        self.creator = IdChoice()
         self.creator.setPlaceholderText("Loading…")
-        self.creator_error = QLabel("")
-        self.creator_error.setStyleSheet(ERROR_STYLE)
-        self.creator_error.setTextFormat(Qt.TextFormat.PlainText)
-        self.creator_error.setVisible(False)
-        owner = QFormLayout()
-        owner_label = QLabel("O&wner:")
-        owner_label.setBuddy(self.creator)
-        owner.addRow(owner_label, self.creator)
-        owner.addRow("", self.creator_error)
+        owner = FormRows()
+        owner.add_row("creator_id", "O&wner", self.creator)
+        self.creator_error = owner.error_label("creator_id")
         self.form = RecordForm(SERIES_FORM_FIELDS)
         self.form.field_widget("title").textEdited.connect(self._on_title_edited)
         self.form.field_widget("slug").textEdited.connect(self._on_slug_edited)
@@ -188,27 +182,9 @@ class SeriesDialog(QDialog):
         actions.addWidget(self.save_button)
         actions.addWidget(self.revert_button)
         actions.addStretch()
-
-        self.body = QWidget()
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(self.banner)
-        body.addLayout(owner)
-        body.addWidget(self.form)
-        body.addWidget(items_box, 1)
-        body.addLayout(actions)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.title)
-        rl.addWidget(self.body, 1)
-        rl.addStretch(0)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        self.body = column(self.banner, owner, self.form, items_box, actions, grow=items_box)
+        right = column(self.title, self.body, grow=self.body)
+        splitter = side_by_side(left, right, ratio=(2, 3))
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -236,9 +212,8 @@ class SeriesDialog(QDialog):
                 or self.creator_id() != self._detail.creator_id)
 
     def creator_id(self) -> uuid.UUID | None:
-        """The owner chosen in the Owner box (ids are kept as text: QVariant compares
-        Python objects by identity, so findData would never find a UUID)."""
-        data = self.creator.currentData()
+        """The owner chosen in the Owner box."""
+        data = self.creator.value()
         return uuid.UUID(data) if data else None
 
     def refresh_list(self) -> None:
@@ -317,29 +292,15 @@ class SeriesDialog(QDialog):
 
     # -- loading ---------------------------------------------------------------------------
     def _on_creators_loaded(self, creators: list[CreatorChoice]) -> None:
-        current = self.creator.currentData()
-        self.creator.blockSignals(True)
-        self.creator.clear()
-        for c in creators:
-            self.creator.addItem(c.label, str(c.id))
+        self.creator.set_choices([(c.id, c.label) for c in creators])
         self.creator.setPlaceholderText("Choose who owns the series")
-        self.creator.blockSignals(False)
         if self._detail is not None:
             self._select_creator(self._detail)
-        elif current is not None:
-            self.creator.setCurrentIndex(self.creator.findData(current))
-        else:
-            self.creator.setCurrentIndex(-1)
         self._update_buttons()
 
     def _select_creator(self, detail: SeriesDetail) -> None:
-        self.creator.blockSignals(True)
-        index = self.creator.findData(str(detail.creator_id))
-        if index < 0:  # e.g. a customer who owns an old series: show them as they are
-            self.creator.addItem(detail.creator_label, str(detail.creator_id))
-            index = self.creator.count() - 1
-        self.creator.setCurrentIndex(index)
-        self.creator.blockSignals(False)
+        # e.g. a customer who owns an old series: shown as they are
+        self.creator.select(detail.creator_id, detail.creator_label, quiet=True)
 
     def _on_series_loaded(self, detail: SeriesDetail) -> None:
         self.banner.setVisible(False)
@@ -443,9 +404,7 @@ class SeriesDialog(QDialog):
         else:
             self._update_buttons()
         self.series_changed.emit()
-        row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
-                        len(detail.items), detail.updated_at)
-        self.model.replace_row(row)
+        self.model.replace_row(_list_row(detail))
 
     def _on_view_current_row_changed(self, row: SeriesRow | None) -> None:
         if self._switching or row is None:
@@ -483,9 +442,7 @@ class SeriesDialog(QDialog):
             # Another series is shown now: its list row is updated, the form stays on it.
             self._update_buttons()
             self.series_changed.emit()
-            if not self.model.replace_row(SeriesRow(
-                    detail.id, detail.title, detail.slug, detail.status, detail.price,
-                    len(detail.items), detail.updated_at)):
+            if not self.model.replace_row(_list_row(detail)):
                 self.refresh_list()
             return
         self.banner.setVisible(False)
@@ -493,9 +450,7 @@ class SeriesDialog(QDialog):
         self._requested = detail.id
         self._show_detail(detail)
         self.series_changed.emit()
-        row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
-                        len(detail.items), detail.updated_at)
-        if created or not self.model.replace_row(row):
+        if created or not self.model.replace_row(_list_row(detail)):
             self._select_when_loaded = detail.id
             self.refresh_list()
 
