@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from data.errors import ConflictError
 from data.models.content import CONTENT_STATUSES
-from data.operations.series import CreateSeries, RemoveFromSeries, SaveSeries
+from data.operations.series import CreateSeries, SaveSeries
 from data.queries.series import (
     CreatorChoice,
     SeriesDetail,
@@ -38,7 +37,7 @@ from data.queries.series import (
 from data.services.slugs import propose_slug
 from desktop.database import Database
 from desktop.pages.formatting import format_value
-from desktop.pages.series_add_dialog import AddToSeriesDialog
+from desktop.pages.series_add_dialog import SeriesItemsBox
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import Banner
@@ -48,7 +47,6 @@ from widgets.id_choice import IdChoice
 from widgets.latest import LatestRequest
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
-from widgets.ordered_list import OrderedList
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.search_box import SearchBox
 
@@ -88,15 +86,6 @@ def _list_row(detail: SeriesDetail) -> SeriesRow:
                      len(detail.items), detail.updated_at)
 
 
-def _item_text(item) -> str:
-    marks = [item.content_type]
-    if item.status != "published":
-        marks.append(item.status)
-    if item.deleted:
-        marks.append("deleted")
-    return f"{item.title}  ({', '.join(marks)})"
-
-
 class SeriesDialog(QDialog):
     """Series on the left; the chosen series' fields and item order on the right.
 
@@ -115,7 +104,6 @@ class SeriesDialog(QDialog):
         self._creating = False
         self._requested: uuid.UUID | None = None
         self._slug_touched = False
-        self._order_dirty = False
         self._busy = False
         self._switching = False
         self._latest_load = LatestRequest()
@@ -151,27 +139,15 @@ class SeriesDialog(QDialog):
         self.form.submitted.connect(lambda _v: self.save())
         self.creator.currentIndexChanged.connect(self._update_buttons)
 
-        self.items = OrderedList()
-        self.items.order_changed.connect(self._on_items_order_changed)
-        self.items.current_changed.connect(self._update_buttons)
-        self.add_items_button = QPushButton("Add &content…")
-        self.add_items_button.setAutoDefault(False)
-        self.add_items_button.clicked.connect(self.open_add_items)
-        self.remove_item_button = QPushButton("Re&move from series…")
-        self.remove_item_button.setAutoDefault(False)
-        self.remove_item_button.clicked.connect(self._on_remove_item_clicked)
-        self.items_hint = QLabel("Drag items to reorder them, or use Ctrl+Up / Ctrl+Down.")
-        self.items_hint.setWordWrap(True)
-        items_box = QGroupBox("&Items in order")
-        ib = QVBoxLayout(items_box)
-        ib.addWidget(self.items, 1)
-        item_actions = QHBoxLayout()
-        item_actions.addWidget(self.items_hint, 1)
-        item_actions.addWidget(self.add_items_button)
-        item_actions.addWidget(self.remove_item_button)
-        ib.addLayout(item_actions)
-        items_box.setFocusProxy(self.items.view)
-        self.items_box = items_box
+        self.items_box = SeriesItemsBox(database)
+        self.items_box.order_changed.connect(self._update_buttons)
+        self.items_box.write_started.connect(lambda: self._set_busy(True))
+        self.items_box.items_changed.connect(self._on_items_changed)
+        self.items_box.write_failed.connect(self._on_action_failed)
+        self.items = self.items_box.items
+        self.add_items_button = self.items_box.add_items_button
+        self.remove_item_button = self.items_box.remove_item_button
+        items_box = self.items_box
 
         self.save_button = QPushButton("&Save")
         self.save_button.setDefault(True)
@@ -208,7 +184,7 @@ class SeriesDialog(QDialog):
             return self.form.is_dirty or self._slug_touched
         if self._detail is None:
             return False
-        return (self.form.is_dirty or self._order_dirty
+        return (self.form.is_dirty or self.items_box.order_dirty
                 or self.creator_id() != self._detail.creator_id)
 
     def creator_id(self) -> uuid.UUID | None:
@@ -263,11 +239,7 @@ class SeriesDialog(QDialog):
         self.form.set_read_only(False)
         self.creator.setEnabled(True)
         self.creator.setCurrentIndex(-1 if self.creator.count() != 1 else 0)
-        self.items.set_items([])
-        self.items.setEnabled(False)
-        self.items_box.setEnabled(False)
-        self.items_hint.setText("Save the series first; then add items to it.")
-        self._order_dirty = False
+        self.items_box.show_detail(None)
         self.body.setVisible(True)
         self.form.field_widget("title").setFocus()
         self._update_buttons()
@@ -287,7 +259,7 @@ class SeriesDialog(QDialog):
         assert d is not None
         if creator != d.creator_id:
             values["creator_id"] = creator
-        order = tuple(self.items.ids()) if self._order_dirty else None
+        order = self.items_box.order() if self.items_box.order_dirty else None
         self._run_write(SaveSeries(d.id, d.version, values, order))
 
     # -- loading ---------------------------------------------------------------------------
@@ -323,13 +295,7 @@ class SeriesDialog(QDialog):
         self.form.set_read_only(False)
         self._select_creator(detail)
         self.creator.setEnabled(True)
-        self.items.set_items([(i.id, _item_text(i)) for i in detail.items])
-        self.items_box.setEnabled(True)
-        self.items.setEnabled(bool(detail.items))
-        self.items_hint.setText(
-            "Drag items to reorder them, or use Ctrl+Up / Ctrl+Down." if detail.items else
-            "No items yet: Add content… puts items in this series.")
-        self._order_dirty = False
+        self.items_box.show_detail(detail)
         self.body.setVisible(True)
         self._update_buttons()
         return clashes
@@ -341,10 +307,6 @@ class SeriesDialog(QDialog):
 
     def _on_slug_edited(self, _text: str) -> None:
         self._slug_touched = True
-
-    def _on_items_order_changed(self, ids: list) -> None:
-        self._order_dirty = self._detail is not None and ids != self._detail.item_ids
-        self._update_buttons()
 
     def _on_revert_clicked(self) -> None:
         if self._detail is not None:
@@ -358,44 +320,12 @@ class SeriesDialog(QDialog):
         dirty = self.is_dirty and not self._busy
         self.save_button.setEnabled(dirty)
         self.revert_button.setEnabled(dirty)
-        # Removing saves at once and reloads the series: not over unsaved edits.
-        self.remove_item_button.setEnabled(
-            self._detail is not None and not self._busy and not self.is_dirty
-            and self.items.current_id() is not None)
-        self.add_items_button.setEnabled(
-            self._detail is not None and not self._busy and not self.is_dirty)
-        self.add_items_button.setToolTip(
-            "Save or revert your changes first." if self.is_dirty else
-            "Find items and add them to the end of this series.")
-        self.remove_item_button.setToolTip(
-            "Save or revert your changes first." if self.is_dirty else
-            "Take the selected item out of this series now (it stays in the catalog).")
+        self.items_box.set_waiting(self._busy, "Save or revert your changes first."
+                                   if self.is_dirty else "")
 
-    def _on_remove_item_clicked(self) -> None:
-        d, item_id = self._detail, self.items.current_id()
-        if d is None or item_id is None or self.is_dirty:
-            return
-        title = next((i.title for i in d.items if i.id == item_id), "this item")
-        if not confirm(self, title="Remove from series",
-                       text=f"Take '{title}' out of '{d.title}'?",
-                       informative="The item stays in the catalog, in no series. Add content… "
-                                   "puts it back.",
-                       confirm_label="Remove from series"):
-            return
-        self._busy = True
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
         self._update_buttons()
-        self._db.perform(RemoveFromSeries(d.id, item_id), on_success=self._on_items_changed,
-                         on_failure=self._on_action_failed, context=self)
-
-    def open_add_items(self) -> AddToSeriesDialog | None:
-        """Find items and append them to the series shown (saved at once)."""
-        if self._detail is None or self.is_dirty or self._busy:
-            return None
-        dialog = AddToSeriesDialog(self._db, self._detail, self)
-        dialog.items_added.connect(self._on_items_changed)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
 
     def _on_items_changed(self, detail: SeriesDetail) -> None:
         self._busy = False
