@@ -75,9 +75,11 @@ class FormRows(QWidget):
         return self._cells[name]
 
     def set_row_visible(self, name: str, visible: bool) -> None:
+        """Show or hide the whole row (label, editor and error line)."""
         self.form.setRowVisible(self._cells[name], visible)
 
     def row_visible(self, name: str) -> bool:
+        """Whether the row is shown (its editor is not hidden)."""
         return not self._cells[name].isHidden()
 
     def set_errors(self, errors: Mapping[str | None, str]) -> None:
@@ -99,21 +101,25 @@ class FormRows(QWidget):
                 break
 
     def error_text(self, name: str) -> str:
+        """The error shown under the row ("" when none)."""
         label = self._errors[name]
         return label.text() if not label.isHidden() else ""
 
     def clear_errors(self) -> None:
+        """Hide every error line and the top line."""
         for name in self._errors:
             self.hide_error(name)
         self.form_error.clear()
         self.form_error.hide()
 
     def show_error(self, name: str, message: str) -> None:
+        """Say ``message`` under the row (and to screen readers)."""
         self._errors[name].setText(message)
         self._errors[name].show()
         self._cells[name].setAccessibleDescription(message)
 
     def hide_error(self, name: str) -> None:
+        """Take the row's error away."""
         if not self._errors[name].isHidden():
             self._errors[name].clear()
             self._errors[name].hide()

@@ -56,4 +56,5 @@ class IdChoice(QComboBox):
             self.blockSignals(bool(blocked))
 
     def value(self) -> str | None:
+        """The chosen id as text, or None."""
         return self.currentData() or None

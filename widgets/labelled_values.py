@@ -31,4 +31,5 @@ class LabelledValues(QWidget):
         form.addRow(self.note)
 
     def set_value(self, key: str, text: str) -> None:
+        """Show ``text`` as the value of row ``key``."""
         self.labels[key].setText(text)

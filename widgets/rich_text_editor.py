@@ -88,13 +88,16 @@ class RichTextEditor(QWidget):
         return body_html(self.body)
 
     def set_html(self, html: str) -> None:
+        """Replace the body with ``html`` (not an edit: the document is unmodified)."""
         self.body.setHtml(html)
         self.body.document().setModified(False)
 
     def show_preview(self, html: str) -> None:
+        """Render ``html`` in the preview."""
         self.preview.setHtml(html)
 
     def set_read_only(self, read_only: bool) -> None:
+        """No typing and no formatting while ``read_only``."""
         self.body.setReadOnly(read_only)
         for button in self.format_buttons:
             button.setEnabled(not read_only)

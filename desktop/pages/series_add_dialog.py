@@ -212,9 +212,11 @@ class SeriesItemsBox(QGroupBox):
 
     @property
     def order_dirty(self) -> bool:
+        """The items were reordered since the series was shown (not saved yet)."""
         return self._detail is not None and list(self.items.ids()) != self._detail.item_ids
 
     def order(self) -> tuple:
+        """The items' ids in the order shown."""
         return tuple(self.items.ids())
 
     def show_detail(self, detail: SeriesDetail | None) -> None:
