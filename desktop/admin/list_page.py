@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +48,7 @@ from widgets.latest import LatestRequest
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationHandle
+from widgets.selection_pane import SelectionPane
 
 __all__ = ["ChoiceSource", "DetailPane", "ListPage", "ListSpec", "MultiSelect", "Page"]
 
@@ -237,26 +237,10 @@ class ListPage(QWidget):
     def _multi_select_pane(self, multi: MultiSelect, detail: QWidget | None) -> QWidget:
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
-        self.many_title = QLabel("")
-        self.many_title.setObjectName("detailTitle")
-        self.many_note = QLabel(multi.note)
-        self.many_note.setWordWrap(True)
-        self.many_button = QPushButton(multi.button_label)
-        self.many_button.clicked.connect(
-            lambda: self.actions.run(self.actions.action(multi.action)))
-        self.many = QWidget()
-        pane = QVBoxLayout(self.many)
-        pane.addWidget(self.many_title)
-        pane.addWidget(self.many_note)
-        button_row = QHBoxLayout()
-        button_row.addWidget(self.many_button)
-        button_row.addStretch()
-        pane.addLayout(button_row)
-        pane.addStretch()
-        self.right = QStackedWidget()
-        if detail is not None:
-            self.right.addWidget(detail)
-        self.right.addWidget(self.many)
+        self.right = SelectionPane(detail, multi.note, multi.button_label,
+                                   lambda: self.actions.run(self.actions.action(multi.action)))
+        self.many, self.many_title = self.right.many, self.right.title
+        self.many_note, self.many_button = self.right.note, self.right.button
         return self.right
 
     # -- the Page protocol ---------------------------------------------------------------
@@ -331,16 +315,12 @@ class ListPage(QWidget):
     @property
     def showing_many(self) -> bool:
         """Several rows are selected: the multi-select pane stands in for the detail."""
-        return self.spec.multi_select is not None and self.right.currentWidget() is self.many
+        return self.spec.multi_select is not None and self.right.showing_many
 
     def _on_view_selection_changed(self, *_args) -> None:
         n = len(self.view.selectionModel().selectedRows())
         self.selection_label.setText(f"{n:,} selected" if n > 1 else "")
-        if n > 1:
-            self.many_title.setText(f"<b>{n:,} selected</b>")
-            self.right.setCurrentWidget(self.many)
-        elif self.detail is not None:
-            self.right.setCurrentWidget(self.detail)
+        self.right.show_count(n)
         if hasattr(self.detail, "block_actions"):
             self.detail.block_actions(self.spec.multi_select.blocked if n > 1 else "")
         self.actions.update_for(self.view.current_row())
