@@ -1,8 +1,9 @@
 """A list's filters, declared: search, choices, toggles and date ranges in one bar.
 
 A page lists its filters (``Search(...)``, ``Choice("role", ...)``, ``Toggle(...)``,
-``DateRange(...)``; ``Break()`` starts a second row); :class:`FilterBar` builds the editors, and ``values()`` gives a dict the
-page turns into its query's filter value (``UserFilter(**bar.values())``). Knows no table.
+``DateRange(...)``; ``Break()`` starts a second row); :class:`FilterBar` builds the
+editors, and ``values()`` gives a dict the page turns into its query's filter value
+(``UserFilter(**bar.values())``). Knows no table.
 """
 
 from __future__ import annotations

@@ -108,7 +108,8 @@ CATALOG = ListSpec(
              Choice("type", [(t, t) for t in CONTENT_TYPES], any_label="Any type"),
              Choice("status", [(s, s) for s in CONTENT_STATUSES], any_label="Any status"),
              Choice("category", any_label="Any category"),
-             Choice("visibility", [(v, v) for v in CONTENT_VISIBILITIES], any_label="Any visibility"),
+             Choice("visibility", [(v, v) for v in CONTENT_VISIBILITIES],
+                    any_label="Any visibility"),
              Choice("series", any_label="Any series")],
     table="content", row_query=get_catalog_row, refresh_on_new=True,
     choices=ChoiceSource(get_catalog_choices, _filter_options,
@@ -226,7 +227,6 @@ class CatalogPage(ListPage):
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(CATALOG, database, detail=ContentDetailPane(database), parent=parent)
-        self.list_banner = self.banner
         self.choices_loaded.connect(self.detail.editor.set_choices)
         self.new_button = self.detail.new_button
         buttons = {**self.detail.actions.buttons, **self.actions.buttons}

@@ -43,6 +43,12 @@ def _rows(page):
     return [page.model.row_at(i) for i in range(page.model.rowCount())]
 
 
+def _choose(page, name: str, value) -> None:
+    """Pick ``value`` in the filter bar's choice ``name``, as a person would."""
+    combo = page.filters.widget(name)
+    combo.setCurrentIndex(combo.findData(value))
+
+
 def _wait_list(qtbot, page):
     qtbot.waitUntil(lambda: not page.model.is_loading, timeout=WAIT)
 
@@ -122,9 +128,9 @@ def test_typing_a_title_word_searches(qtbot, page):
 
 
 def test_filters_and_sort(qtbot, page, demo_engine):
-    page.filters.widget("type").setCurrentIndex(page.filters.widget("type").findData("audio"))
-    page.filters.widget("status").setCurrentIndex(page.filters.widget("status").findData("published"))
-    page.filters.widget("sort").setCurrentIndex(page.filters.widget("sort").findData("price"))
+    _choose(page, "type", "audio")
+    _choose(page, "status", "published")
+    _choose(page, "sort", "price")
     _wait_list(qtbot, page)
     qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=WAIT)
     rows = _rows(page)
@@ -142,7 +148,7 @@ def test_deleted_items_only_when_asked(qtbot, page, demo_engine, creator):
     qtbot.keyClick(page.search, Qt.Key.Key_Return)
     _wait_list(qtbot, page)
     assert page.model.rowCount() == 0
-    page.filters.widget("deleted").setCurrentIndex(page.filters.widget("deleted").findData("deleted"))
+    _choose(page, "deleted", "deleted")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT)
     assert page.model.row_at(0).id == gone
     assert page.model.index(0, 2).data().startswith("deleted")
@@ -352,7 +358,7 @@ def test_figures_tab_shows_the_items_figures(qtbot, page, demo_engine):
             "LIMIT 1")).one()
     index = page.model.row_index(content_id)
     if index is None:
-        page.filters.widget("sort").setCurrentIndex(page.filters.widget("sort").findData("purchases"))
+        _choose(page, "sort", "purchases")
         qtbot.waitUntil(lambda: page.model.row_index(content_id) is not None, timeout=WAIT)
         index = page.model.row_index(content_id)
     _click_row(qtbot, page, index)
@@ -473,7 +479,7 @@ def test_access_tab_lists_who_has_the_selected_item(qtbot, page, demo_engine):
             "SELECT a.content_id, count(*) FROM content_access a JOIN content c "
             "ON c.id = a.content_id WHERE c.deleted_at IS NULL GROUP BY a.content_id "
             "ORDER BY count(*) DESC, a.content_id LIMIT 1")).one()
-    page.filters.widget("sort").setCurrentIndex(page.filters.widget("sort").findData("purchases"))
+    _choose(page, "sort", "purchases")
     qtbot.waitUntil(lambda: not page.model.is_loading and page.model.rowCount() > 0,
                     timeout=WAIT)
     index = page.model.row_index(content_id)
