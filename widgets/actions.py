@@ -3,7 +3,8 @@
 An :class:`Action` either opens a dialog (``open``) or builds a named operation for the page
 to run (``operation``; the page's binding in ``desktop/`` runs it), after a confirmation when ``confirm`` says one is due. :class:`ActionBar`
 turns a page's actions into buttons (and the view's context menu, Return, double click) that
-follow the current row: each is enabled when its ``enabled(row)`` says so.
+follow the current row: each is enabled when its ``enabled(row)`` says so. An action with
+``many=True`` acts on the selected rows instead (``enabled(rows)``, ``open(rows)``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QPushButton, QWidg
 
 from widgets.dialogs import confirm as ask_to_confirm
 
-__all__ = ["Action", "ActionBar", "Confirmation"]
+__all__ = ["Action", "ActionBar", "Confirmation", "confirmed"]
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,31 @@ class Confirmation:
     destructive: bool = False
 
 
+def confirmed(parent: QWidget, question: Confirmation | None) -> bool:
+    """Ask ``question`` (None: nothing to ask); True when the user confirmed."""
+    if question is None:
+        return True
+    return ask_to_confirm(parent, title=question.title, text=question.text,
+                          informative=question.informative,
+                          confirm_label=question.confirm_label,
+                          destructive=question.destructive)
+
+
 def _has_row(row: Any) -> bool:
-    return row is not None
+    return row is not None and row != []
+
+
+def always(_row: Any) -> bool:
+    """For ``enabled``: an action that needs no row (New…, a dialog of the whole page)."""
+    return True
 
 
 @dataclass(frozen=True)
 class Action:
     """One action on a row: ``open(row)`` shows a dialog (a string names a method of the
     page), or ``operation(row)`` builds the named write to run. ``label`` may depend on the row (``label_for``: "Delete…" or
-    "Restore…"). ``default`` makes it the row's double-click and Return action."""
+    "Restore…"). ``default`` makes it the row's double-click and Return action. ``many``: it
+    acts on the selected rows (a list, in the list's order) rather than the current one."""
 
     label: str
     open: Callable[[Any], Any] | str | None = None
@@ -52,6 +69,7 @@ class Action:
     name: str = ""
     apart: bool = False
     """Set apart at the far end of the bar (a destructive action, away from Save)."""
+    many: bool = False
 
     @property
     def key(self) -> str:
@@ -63,28 +81,25 @@ class Action:
 
     def asks(self, parent: QWidget, row: Any) -> bool:
         """True when the action may go ahead (no question due, or the user confirmed)."""
-        question = self.confirm(row) if self.confirm is not None else None
-        if question is None:
-            return True
-        return ask_to_confirm(parent, title=question.title, text=question.text,
-                              informative=question.informative,
-                              confirm_label=question.confirm_label,
-                              destructive=question.destructive)
+        return confirmed(parent, self.confirm(row) if self.confirm is not None else None)
 
 
 class ActionBar(QWidget):
-    """Buttons for ``actions`` on the row ``current()`` returns; ``trigger(action, row)`` is
-    called when one is pressed (the page runs it). Call :meth:`update_for` when the row or
-    its state changed."""
+    """Buttons for ``actions`` on the row ``current()`` returns (``selection()`` the selected
+    rows, for actions with ``many``); ``trigger(action, row)`` is called when one is pressed
+    (the page runs it). Call :meth:`update_for` when the row or its state changed."""
 
     def __init__(self, actions: Sequence[Action], current: Callable[[], Any],
-                 trigger: Callable[[Action, Any], None], parent: QWidget | None = None):
+                 trigger: Callable[[Action, Any], None], parent: QWidget | None = None, *,
+                 selection: Callable[[], list] | None = None):
         super().__init__(parent)
         self._actions = tuple(actions)
         self._current = current
+        self._selection = selection or (lambda: [] if current() is None else [current()])
         self._trigger = trigger
         self.buttons: dict[str, QPushButton] = {}
         self._busy = False
+        self._blocked = ""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for action in self._actions:
@@ -96,11 +111,20 @@ class ActionBar(QWidget):
             layout.addWidget(button)
         self.update_for(None)
 
+    @property
+    def has_apart(self) -> bool:
+        """Some action is set apart: give the bar the row's spare width."""
+        return any(action.apart for action in self._actions)
+
     def run(self, action: Action) -> None:
-        row = self._current()
-        if self._busy or not action.enabled(row):
+        row = self._selection() if action.many else self._current()
+        if self._busy or self._blocked or not action.enabled(row):
             return
         self._trigger(action, row)
+
+    def action(self, key: str) -> Action:
+        """The action whose :attr:`Action.key` is ``key``."""
+        return next(a for a in self._actions if a.key == key)
 
     def run_default(self) -> None:
         for action in self._actions:
@@ -114,11 +138,24 @@ class ActionBar(QWidget):
         self._busy = busy
         self.update_for(self._current())
 
+    def set_blocked(self, reason: str) -> None:
+        """While ``reason`` is not empty no action may run, and each button says why (the
+        page's state, not the row, forbids them: unsaved edits, several rows selected)."""
+        self._blocked = reason
+        self.update_for(self._current())
+
     def update_for(self, row: Any) -> None:
+        selection = None
         for action in self._actions:
             button = self.buttons[action.key]
-            button.setText(action.text(row))
-            button.setEnabled(not self._busy and action.enabled(row))
+            if action.many:
+                selection = self._selection() if selection is None else selection
+                subject = selection
+            else:
+                subject = row
+            button.setText(action.text(subject))
+            button.setEnabled(not self._busy and not self._blocked and action.enabled(subject))
+            button.setToolTip(self._blocked)
 
     def attach_to(self, view: QAbstractItemView) -> None:
         """The view's context menu lists the actions; Return and double click run the

@@ -1,8 +1,9 @@
 """A list's filters, declared: search, choices, toggles and date ranges in one bar.
 
 A page lists its filters (``Search(...)``, ``Choice("role", ...)``, ``Toggle(...)``,
-``DateRange(...)``); :class:`FilterBar` builds the editors, and ``values()`` gives a dict the
-page turns into its query's filter value (``UserFilter(**bar.values())``). Knows no table.
+``DateRange(...)``; ``Break()`` starts a second row); :class:`FilterBar` builds the
+editors, and ``values()`` gives a dict the page turns into its query's filter value
+(``UserFilter(**bar.values())``). Knows no table.
 """
 
 from __future__ import annotations
@@ -13,11 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from widgets.search_box import SearchBox
 
-__all__ = ["Choice", "DateRange", "FilterBar", "FilterSpec", "Search", "Toggle"]
+__all__ = ["Break", "Choice", "DateRange", "FilterBar", "FilterSpec", "Search", "Toggle"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,12 @@ class DateRange:
     days: int = 30
 
 
-FilterSpec = Search | Choice | Toggle | DateRange
+@dataclass(frozen=True)
+class Break:
+    """Not a filter: the filters after it go on the next row (many filters, a narrow list)."""
+
+
+FilterSpec = Search | Choice | Toggle | DateRange | Break
 
 
 class FilterBar(QWidget):
@@ -78,10 +92,15 @@ class FilterBar(QWidget):
         self._filters = tuple(filters)
         self._widgets: dict[str, QWidget] = {}
         self.search: SearchBox | None = None
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        layout = QHBoxLayout()
+        rows.addLayout(layout)
         for spec in self._filters:
-            if isinstance(spec, Search):
+            if isinstance(spec, Break):
+                layout = QHBoxLayout()
+                rows.addLayout(layout)
+            elif isinstance(spec, Search):
                 box = SearchBox(spec.placeholder, delay_ms=spec.delay_ms)
                 box.search_requested.connect(lambda _text: self.changed.emit())
                 self.search = box

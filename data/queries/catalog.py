@@ -472,3 +472,23 @@ def slug_taken(session: Session, slug: str, except_id: uuid.UUID | None = None) 
     if except_id is not None:
         cond.append(Content.id != except_id)
     return session.execute(select(Content.id).where(and_(*cond)).limit(1)).first() is not None
+
+
+def get_catalog_row(session: Session, content_id: uuid.UUID) -> CatalogRow | None:
+    """One item's list row (after a change), or None when there is no such item."""
+    row = session.execute(select(*_LIST_COLUMNS).where(Content.id == content_id)).first()
+    return CatalogRow(*tuple(row)) if row is not None else None
+
+
+@dataclass(frozen=True)
+class ContentDetail:
+    """What the catalog's detail shows: the editable record and its figures."""
+
+    record: ContentRecord
+    figures: ContentFigures
+
+
+def get_content_detail(session: Session, content_id: uuid.UUID) -> ContentDetail:
+    """One item with its figures, in one read (the detail shows both)."""
+    return ContentDetail(get_content(session, content_id),
+                         get_content_figures(session, content_id))

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from data.models import ContentAccess, User
+from data.queries.users import UserFilter, UserRow, list_users_page
 
 ACCESS_TYPES = ("purchased", "subscription", "complimentary", "preview")
 
@@ -102,3 +103,10 @@ def access_summary(session: Session, content_id: uuid.UUID) -> AccessSummary:
             expired += n
     return AccessSummary(tuple(counts.items()), expired)
 
+
+
+def find_people_to_grant(session: Session, search: str, limit: int) -> list[UserRow]:
+    """The first ``limit`` active users whose email or name matches ``search`` (the people
+    complimentary access can be granted to), as the Users list finds them."""
+    return list_users_page(session, UserFilter(search=search, status="active"), None,
+                           limit)[0]

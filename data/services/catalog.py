@@ -474,14 +474,16 @@ class BulkPreview:
         return not self.refused and bool(self.changes)
 
 
-class BulkRefusedError(DomainError):
-    """Some items break a rule: nothing was changed. ``preview`` lists them with reasons."""
+class BulkRefusedError(ConflictError):
+    """Some items break a rule (they changed since the preview): nothing was changed.
+    ``preview`` (also ``current``: the plan as it is now) lists them with reasons."""
 
     def __init__(self, preview: BulkPreview):
         n = len(preview.refused)
         super().__init__(f"{n} item{'s' if n != 1 else ''} cannot be changed; nothing was "
                          "changed. " + " ".join(f"{r.title}: {r.reason}"
-                                                for r in preview.refused[:5]))
+                                                for r in preview.refused[:5]),
+                         current=preview)
         self.preview = preview
 
 

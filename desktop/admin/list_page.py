@@ -7,18 +7,32 @@ lazy table's fetcher and counts (the latest count wins); a failed load says why 
 banner; a committed change to ``table`` reloads the rows it touched (or the list); actions
 run with their confirmation and their errors go to :func:`present_error`; Export writes the
 whole filtered list.
+
+Optional parts: filter options read from the database (:class:`ChoiceSource`, read again
+when an announced change touches its tables); several rows selected at once
+(:class:`MultiSelect`: a pane stands in for the one-record detail); the actions in a toolbar
+above the list, after the detail's own (``toolbar``); and a detail that keeps its record
+while the list is refreshed and asks before unsaved edits are left (``keep_detail``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from data.export import ExportColumn
 from data.operations import Changes
@@ -34,8 +48,9 @@ from widgets.latest import LatestRequest
 from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.operations import OperationHandle
+from widgets.selection_pane import SelectionPane
 
-__all__ = ["DetailPane", "ListPage", "ListSpec", "Page"]
+__all__ = ["ChoiceSource", "DetailPane", "ListPage", "ListSpec", "MultiSelect", "Page"]
 
 
 class Page(Protocol):
@@ -49,9 +64,44 @@ class Page(Protocol):
 
 
 class DetailPane(Protocol):
-    """The widget beside a list: shows the current row (None: nothing selected)."""
+    """The widget beside a list: shows the current row (None: nothing selected).
+
+    A :class:`~desktop.admin.record_detail.RecordDetail` offers more, which the page uses
+    when present: ``shown_key`` and ``may_leave()`` (``keep_detail``), ``block_actions``
+    (several rows selected), ``toolbar_widgets()`` (``toolbar``) and ``new_started``.
+    """
 
     def show_row(self, row: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChoiceSource:
+    """Filter options read from the database.
+
+    ``query(session)`` is read when the page first loads and again when an announced change
+    touches one of ``tables``; ``options(result)`` maps :class:`~widgets.filter_bar.Choice`
+    names to their ``(value, label)`` options. The page keeps the result as ``choices``
+    (``empty`` until the first answer) and emits ``choices_loaded`` with it.
+    """
+
+    query: Callable[..., Any]
+    options: Callable[[Any], Mapping[str, Sequence[tuple[Hashable, str]]]]
+    tables: tuple[str, ...] = ()
+    empty: Any = None
+    what: str = "the choices for the filters"
+
+
+@dataclass(frozen=True)
+class MultiSelect:
+    """Several rows may be selected. With more than one, a pane stands in for the detail
+    (which shows one record): its title says how many, ``note`` says why, and a button
+    (``button_label``) runs the list's ``many`` action ``action`` (its key) on them; the
+    detail's own actions wait, saying ``blocked``."""
+
+    note: str
+    action: str
+    button_label: str
+    blocked: str = "Select one row to act on it alone."
 
 
 def _identity(**values: Any) -> dict[str, Any]:
@@ -93,6 +143,14 @@ class ListSpec:
     """The filters above and the buttons below span list and detail (a detail that is a
     list of its own, like a ledger); else they stay in the list's column."""
     column_widths: dict[str, int] = field(default_factory=dict)
+    choices: ChoiceSource | None = None
+    multi_select: MultiSelect | None = None
+    toolbar: bool = False
+    """The actions in a row above the list (after the detail's ``toolbar_widgets()``)."""
+    keep_detail: bool = False
+    """The detail keeps its record while the list has no current row (refreshed, filtered)
+    and the row is selected again when it shows up; moving to another row asks first when
+    the detail has unsaved edits (``detail.may_leave()``)."""
 
 
 class ListPage(QWidget):
@@ -100,9 +158,11 @@ class ListPage(QWidget):
 
     Signals:
         current_row_changed(object): the selected row, or None.
+        choices_loaded(object): the result of the spec's :class:`ChoiceSource` query.
     """
 
     current_row_changed = Signal(object)
+    choices_loaded = Signal(object)
 
     def __init__(self, spec: ListSpec, database: Database, *,
                  detail: QWidget | None = None, load_on_show: bool = False,
@@ -128,36 +188,69 @@ class ListPage(QWidget):
         if self.search is not None:
             self.search.move_down_into(self.view)
         self.count_label = QLabel("")
-        self.actions = ActionBar(spec.actions, self.view.current_row, self.run_action)
+        self.selection_label = QLabel("")
+        self.actions = ActionBar(spec.actions, self.view.current_row, self.run_action,
+                                 selection=self.selected_rows)
         self.actions.attach_to(self.view)
         self.export_button = QPushButton("E&xport…")
         self.export_button.setVisible(bool(spec.export))
         self.export_button.clicked.connect(self.ask_export)
         self.detail = detail
+        self.choices = spec.choices.empty if spec.choices is not None else None
+        self._choices_asked = False
+        self._latest_choices = LatestRequest()
         self.view.current_row_changed.connect(self._on_view_current_row_changed)
+        if spec.keep_detail:
+            self.model.rows_loaded.connect(self._on_model_rows_loaded)
+        if detail is not None and hasattr(detail, "new_started"):
+            detail.new_started.connect(self.view.clearSelection)
         database.changed.connect(self._on_database_changed)
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label)
         bottom.addStretch()
+        bottom.addWidget(self.selection_label)
         bottom.addWidget(self.export_button)
-        bottom.addWidget(self.actions)
-        top = [QLabel(spec.heading)] if spec.heading else []
-        top.append(self.filters)
+        parts: list = []
+        if spec.toolbar:
+            self.toolbar = QHBoxLayout()
+            for widget in getattr(detail, "toolbar_widgets", list)():
+                self.toolbar.addWidget(widget)
+            self.toolbar.addStretch()
+            self.toolbar.addWidget(self.actions)
+        else:
+            bottom.addWidget(self.actions)
+        if spec.heading:
+            parts.append(QLabel(spec.heading))
+        parts.append(self.filters)
         layout = QVBoxLayout(self)
-        if detail is None:
-            layout.addWidget(column(*top, self.banner, self.view, bottom, grow=self.view))
+        if spec.toolbar:
+            layout.addLayout(self.toolbar)
+        right = detail
+        if spec.multi_select is not None:
+            right = self._multi_select_pane(spec.multi_select, detail)
+        if right is None:
+            layout.addWidget(column(*parts, self.banner, self.view, bottom, grow=self.view))
         elif spec.full_width_bars:
-            for part in top:
+            for part in parts:
                 layout.addWidget(part)
             layout.addWidget(side_by_side(column(self.banner, self.view, grow=self.view),
-                                          detail, ratio=spec.detail_ratio), 1)
+                                          right, ratio=spec.detail_ratio), 1)
             layout.addLayout(bottom)
         else:
-            list_column = column(*top, self.banner, self.view, bottom, grow=self.view)
-            layout.addWidget(side_by_side(list_column, detail, ratio=spec.detail_ratio), 1)
+            list_column = column(*parts, self.banner, self.view, bottom, grow=self.view)
+            layout.addWidget(side_by_side(list_column, right, ratio=spec.detail_ratio), 1)
         if self._loaded:
             self.refresh()
+
+    def _multi_select_pane(self, multi: MultiSelect, detail: QWidget | None) -> QWidget:
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.right = SelectionPane(detail, multi.note, multi.button_label,
+                                   lambda: self.actions.run(self.actions.action(multi.action)))
+        self.many, self.many_title = self.right.many, self.right.title
+        self.many_note, self.many_button = self.right.note, self.right.button
+        return self.right
 
     # -- the Page protocol ---------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -175,6 +268,8 @@ class ListPage(QWidget):
     def refresh(self) -> None:
         """Read the list again with the filters as they are now, and count it."""
         self._loaded = True
+        if self.spec.choices is not None and not self._choices_asked:
+            self.reload_choices()
         self.filters.cancel_pending()
         flt = self.current_filter()
         self.model.set_fetcher(self._db.page_fetcher(self.spec.query, flt))
@@ -198,14 +293,85 @@ class ListPage(QWidget):
         self.count_label.setToolTip(
             report_read_failure(self._db, f"the number of {self.spec.noun}s", exc))
 
+    def reload_choices(self) -> None:
+        """Read the filters' options (:class:`ChoiceSource`) again."""
+        source = self.spec.choices
+        if source is None:
+            return
+        self._choices_asked = True
+        on_loaded, on_failed = self._latest_choices.wrap(self._on_choices_loaded,
+                                                         self._on_choices_failed)
+        self._db.read(source.query, on_success=on_loaded, on_failure=on_failed, context=self)
+
+    def _on_choices_loaded(self, result: Any) -> None:
+        self.choices = result
+        for name, options in self.spec.choices.options(result).items():
+            self.filters.set_options(name, options)
+        self.choices_loaded.emit(result)
+
+    def _on_choices_failed(self, exc: BaseException) -> None:
+        self.banner.show_message(report_read_failure(self._db, self.spec.choices.what, exc))
+
+    # -- selection ---------------------------------------------------------------------------
+    def selected_rows(self) -> list:
+        """The selected rows, in the list's order (the current one alone, if none is)."""
+        indexes = self.view.selectionModel().selectedRows()
+        if not indexes:
+            current = self.view.current_row()
+            return [] if current is None else [current]
+        return [self.model.row_at(i) for i in sorted(index.row() for index in indexes)]
+
+    @property
+    def showing_many(self) -> bool:
+        """Several rows are selected: the multi-select pane stands in for the detail."""
+        return self.spec.multi_select is not None and self.right.showing_many
+
+    def _on_view_selection_changed(self, *_args) -> None:
+        n = len(self.view.selectionModel().selectedRows())
+        self.selection_label.setText(f"{n:,} selected" if n > 1 else "")
+        self.right.show_count(n)
+        if hasattr(self.detail, "block_actions"):
+            self.detail.block_actions(self.spec.multi_select.blocked if n > 1 else "")
+        self.actions.update_for(self.view.current_row())
+
     def _on_view_current_row_changed(self, row: Any) -> None:
         self.actions.update_for(row)
-        if self.detail is not None:
+        if self.detail is not None and not (self.spec.keep_detail and self._keeps_detail(row)):
             self.detail.show_row(row)
         self.current_row_changed.emit(row)
 
+    def _keeps_detail(self, row: Any) -> bool:
+        """With ``keep_detail``: whether the detail stays as it is for ``row``."""
+        if row is None:
+            return True  # refreshed or filtered: the record stays (selected again if shown)
+        shown = getattr(self.detail, "shown_key", None)
+        if self.spec.row_key(row) == shown:
+            return True
+        may_leave = getattr(self.detail, "may_leave", None)
+        if may_leave is not None and not may_leave():
+            self._reselect_shown()
+            return True
+        return False
+
+    def _on_model_rows_loaded(self, _count: int) -> None:
+        if self.view.current_row() is None:
+            self._reselect_shown()
+
+    def _reselect_shown(self) -> None:
+        key = getattr(self.detail, "shown_key", None)
+        row = self.model.row_index(key) if key is not None else None
+        if row is not None:
+            self.view.selectionModel().setCurrentIndex(
+                self.model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+
     # -- changes ---------------------------------------------------------------------------
     def _on_database_changed(self, changes: Changes) -> None:
+        source = self.spec.choices
+        if source is not None and self._choices_asked \
+                and any(changes.touches(t) for t in source.tables):
+            self.reload_choices()
         table = self.spec.table
         if table is None or not changes.touches(table) or not self._loaded:
             return
@@ -256,6 +422,12 @@ class ListPage(QWidget):
     def _on_action_failed(self, exc: BaseException) -> None:
         self.actions.set_busy(False)
         present_error(self._db, exc, banner=self.banner)
+
+    def open_dialog(self, dialog: QDialog) -> QDialog:
+        """Show ``dialog`` (an action's) without waiting; it is deleted when closed."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # -- export ----------------------------------------------------------------------------
     def ask_export(self) -> None:

@@ -13,6 +13,12 @@ runs the life cycle every detail had by hand:
 - while a write is in flight every write button waits.
 
 Subclasses add tabs (``self.tabs``) and fill them in :meth:`detail_loaded`.
+
+A detail may also create records (``create``: New… empties the form, Save creates), put the
+form in a tab of its own (``form_tab``), use a hand-built editor instead of a form of
+``fields`` (``editor``), keep a record read-only (``read_only``: a deleted one), hold its
+actions while there are unsaved edits (``edits_block_actions``) and hand its actions to the
+page's toolbar (``toolbar``).
 """
 
 from __future__ import annotations
@@ -23,7 +29,15 @@ from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from data.errors import ConflictError, DomainError
 from data.operations import Changes, Operation
@@ -32,13 +46,13 @@ from desktop.database import Database
 from desktop.pages.formatting import format_value
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
-from widgets.actions import Action, ActionBar
+from widgets.actions import Action, ActionBar, Confirmation, confirmed
 from widgets.banner import Banner
 from widgets.latest import LatestRequest
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.record_table import RecordTable
 
-__all__ = ["DetailSpec", "RecordDetail", "RowAction", "TableTab"]
+__all__ = ["DISCARD_EDITS", "DetailSpec", "RecordDetail", "RowAction", "TableTab"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,16 @@ class TableTab:
     watch: str | None = None
     note: Callable[[Any], str] | None = None
     button: tuple[str, str] | None = None
+
+
+DISCARD_EDITS = Confirmation("Unsaved changes", "Discard your unsaved changes?",
+                             "Discard changes", informative="You edited this and did not save.",
+                             destructive=True)
+EDITS_BLOCK_ACTIONS = "Save or revert your changes first."
+
+
+def _never(_record: Any) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,21 @@ class DetailSpec:
     """Tables keyed by the record's own id (a customer's ``credit_balances``): an announced
     change of its row there reloads the detail."""
     min_width: int = 480
+    editor: Callable[[Database], Any] | None = None
+    create: Callable[[dict], Operation] | None = None
+    new_values: Callable[[], Any] = dict
+    new_title: str = ""
+    new_facts: str = ""
+    new_save_label: str = "&Save"
+    new_label: str = "&New…"
+    read_only: Callable[[Any], bool] = _never
+    """A record that may not be edited as it is (a deleted one: restore it first)."""
+    edits_block_actions: bool = False
+    """Actions wait while there are unsaved edits (acting would reload the record)."""
+    form_tab: str = ""
+    """The form (scrolling) and its Save/Revert in a first tab of this title."""
+    toolbar: bool = False
+    """New… and the actions go in the page's toolbar (:meth:`RecordDetail.toolbar_widgets`)."""
 
     @property
     def changed_while_editing(self) -> str:
@@ -111,9 +150,13 @@ class RecordDetail(QWidget):
 
     Signals:
         record_saved(object): the record after a successful change of this detail.
+        record_created(object): the record after New… was saved (it is shown now).
+        new_started(): New… emptied the form (a list beside it drops its selection).
     """
 
     record_saved = Signal(object)
+    record_created = Signal(object)
+    new_started = Signal()
 
     def __init__(self, spec: DetailSpec, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
@@ -124,11 +167,14 @@ class RecordDetail(QWidget):
         self._busy = False
         self._latest = LatestRequest()
 
+        self._creating = False
+        self._blocked = ""
+
         self.title = QLabel(f"Select a {spec.noun}")
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
         self.banner = Banner()
-        self.form = RecordForm(spec.fields)
+        self.form = spec.editor(database) if spec.editor is not None else RecordForm(spec.fields)
         self.facts = QLabel("")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.facts.setWordWrap(True)
@@ -137,12 +183,12 @@ class RecordDetail(QWidget):
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self.revert)
         self.form.dirty_changed.connect(self._update_buttons)
-        self.form.submitted.connect(lambda _values: self.save())
+        self.form.submitted.connect(lambda *_values: self.save())
         self.actions = ActionBar(spec.actions, lambda: self.record, self.run_action)
+        self.new_button = QPushButton(spec.new_label)
+        self.new_button.setVisible(spec.create is not None)
+        self.new_button.clicked.connect(self.start_new)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.revert_button)
-        buttons.addWidget(self.actions, 1)
         self.button_row = buttons
         self.tabs = QTabWidget()
         self.tabs.setVisible(False)
@@ -152,12 +198,37 @@ class RecordDetail(QWidget):
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(self.form)
-        body.addWidget(self.facts)
-        body.addLayout(buttons)
-        body.addWidget(self.tabs, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        if spec.form_tab:
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(self.form)
+            form_tab = QWidget()
+            tab = QVBoxLayout(form_tab)
+            tab.setContentsMargins(4, 4, 4, 4)
+            tab.addWidget(scroll, 1)
+            buttons.addStretch()
+            buttons.addWidget(self.revert_button)
+            buttons.addWidget(self.save_button)
+            tab.addLayout(buttons)
+            self.tabs.addTab(form_tab, spec.form_tab)
+            self.tabs.setVisible(True)
+            layout.addWidget(self.facts)
+        else:
+            body.addWidget(self.form)
+            body.addWidget(self.facts)
+            buttons.addWidget(self.save_button)
+            buttons.addWidget(self.revert_button)
+            body.addLayout(buttons)
+        if not spec.toolbar:
+            buttons.insertWidget(0, self.new_button)
+            if self.actions.has_apart:  # the bar's own stretch sets those actions apart
+                buttons.addWidget(self.actions, 1)
+            else:
+                buttons.addWidget(self.actions)
+                buttons.addStretch()
+        body.addWidget(self.tabs, 1)
         layout.addWidget(self.banner)  # outside the body: a failed load is said even so
         layout.addWidget(self.body, 1)
         layout.addStretch(0)
@@ -207,6 +278,17 @@ class RecordDetail(QWidget):
         if key is not None:
             getattr(self, method)(key)
 
+    def toolbar_widgets(self) -> list[QWidget]:
+        """With ``toolbar``: New… (if it creates) and the actions, for the page's toolbar."""
+        if not self.spec.toolbar:
+            return []
+        return ([self.new_button] if self.spec.create is not None else []) + [self.actions]
+
+    def show_form_tab(self) -> None:
+        """Bring the form's tab forward (errors are shown there)."""
+        if self.spec.form_tab:
+            self.tabs.setCurrentIndex(0)
+
     def add_tab(self, widget: QWidget, title: str) -> None:
         self.tabs.addTab(widget, title)
         self.tabs.setVisible(True)
@@ -222,6 +304,26 @@ class RecordDetail(QWidget):
         """A write of this detail is in flight."""
         return self._busy
 
+    @property
+    def is_creating(self) -> bool:
+        """A new record is in the form (not saved yet)."""
+        return self._creating
+
+    @property
+    def is_dirty(self) -> bool:
+        """There are unsaved edits (of the shown record, or a new one)."""
+        return (self.record is not None or self._creating) and self.form.is_dirty
+
+    def may_leave(self) -> bool:
+        """True when nothing unsaved would be lost, or the user agreed to discard it."""
+        return not self.is_dirty or confirmed(self, DISCARD_EDITS)
+
+    def block_actions(self, reason: str) -> None:
+        """The page forbids acting on this record for ``reason`` ("" lifts it): several
+        rows are selected, say."""
+        self._blocked = reason
+        self._update_buttons()
+
     def show_row(self, row: Any) -> None:
         """As a list page's detail: show the list's current row's record."""
         self.show(self.spec.row_key(row) if row is not None else None)
@@ -229,12 +331,15 @@ class RecordDetail(QWidget):
     def show(self, key: Hashable | None) -> None:
         """Load and show the record ``key`` (None: nothing)."""
         self._requested = key
+        self._creating = False
         if key is None:
             self._latest.supersede()
             self.record = None
             self.banner.setVisible(False)
             self.title.setText(f"Select a {self.spec.noun}")
+            self.facts.setText("")
             self._set_enabled(False)
+            self.detail_cleared()
             return
         if not self._is_shown(key):  # a reload keeps the title
             self.title.setText("Loading…")
@@ -298,8 +403,32 @@ class RecordDetail(QWidget):
     def detail_loaded(self, loaded: Any, same_record: bool) -> None:
         """Fill what subclasses added (tabs) from ``loaded``; ``same_record`` on a reload."""
 
+    def detail_cleared(self) -> None:
+        """Nothing is shown any more (or a new record is being made): empty the tabs."""
+
+    def start_new(self) -> bool:
+        """An empty form for a new record (``create``); False when the user kept the
+        unsaved edits of the record shown instead."""
+        if self.spec.create is None or self._busy or not self.may_leave():
+            return False
+        self._latest.supersede()
+        self._requested = None
+        self.record = None
+        self._creating = True
+        self.banner.setVisible(False)
+        self.title.setText(self.spec.new_title or f"<b>New {self.spec.noun}</b>")
+        self.facts.setText(self.spec.new_facts)
+        self.form.set_values(self.spec.new_values())
+        self._set_enabled(True)
+        self.show_form_tab()
+        self.form.setFocus()
+        self.detail_cleared()
+        self.new_started.emit()
+        return True
+
     def _show_record(self, record: Any, *, keep_edits: bool = False) -> dict:
         self.record = record
+        self._creating = False
         self.title.setText(self.spec.title(record))
         clashes = {}
         if keep_edits:
@@ -316,26 +445,36 @@ class RecordDetail(QWidget):
 
     def _set_enabled(self, enabled: bool) -> None:
         self.body.setVisible(enabled)
-        self.form.set_read_only(not enabled)
+        self.form.set_read_only(not enabled or (
+            self.record is not None and self.spec.read_only(self.record)))
         self._update_buttons()
 
     def _update_buttons(self, *_args) -> None:
-        loaded = self.record is not None and not self._busy
+        loaded = (self.record is not None or self._creating) and not self._busy
         self.save_button.setEnabled(loaded and self.form.is_dirty)
-        self.revert_button.setEnabled(loaded and self.form.is_dirty)
+        self.revert_button.setEnabled(loaded and self.form.is_dirty and not self._creating)
+        self.save_button.setText(self.spec.new_save_label if self._creating else "&Save")
+        self.new_button.setEnabled(not self._busy)
+        blocked = self._blocked or (EDITS_BLOCK_ACTIONS if self.spec.edits_block_actions
+                                    and self.is_dirty and not self._creating else "")
         self.actions.set_busy(self._busy)
+        self.actions.set_blocked(blocked)
 
     # -- writing ---------------------------------------------------------------------------
     def save(self) -> None:
-        """Save the edited fields, if the record is unchanged since it was loaded."""
-        if self.record is None or self._busy or not self.form.is_dirty:
+        """Save the edited fields, if the record is unchanged since it was loaded (or, after
+        New…, create the record)."""
+        if self._busy or not self.is_dirty:
             return
-        changes = self.form.changed_values()
         self.form.clear_errors()
-        self.perform(self.spec.save(self.record, changes))
+        if self._creating:
+            self.perform(self.spec.create(self.form.values()))
+            return
+        self.perform(self.spec.save(self.record, self.form.changed_values()))
 
     def revert(self) -> None:
         if self.record is not None:
+            self.banner.setVisible(False)
             self._show_record(self.record)
 
     def run_action(self, action: Action, record: Any) -> Any:
@@ -344,42 +483,61 @@ class RecordDetail(QWidget):
         if action.open is not None:
             opener = getattr(self, action.open) if isinstance(action.open, str) else action.open
             return opener(record)
-        return self.perform(action.operation(record))
+        return self.perform(action.operation(record), from_action=True)
 
-    def perform(self, operation: Operation) -> None:
-        """Run a write of the shown record; its answer is shown only if it still is."""
-        record = self.record
-        key, label = self.spec.key_of(record), self.spec.label_of(record)
+    def perform(self, operation: Operation, *, from_action: bool = False) -> None:
+        """Run a write of the shown record (or of the new one); its answer is shown only if
+        it still is. ``from_action``: a refusal's sentence goes to the banner too (the user
+        pressed an action, not Save, and looks there), its field errors under the fields."""
+        record, created = self.record, self._creating
+        key = None if created else self.spec.key_of(record)
+        label = f"the new {self.spec.noun}" if created else self.spec.label_of(record)
         self._busy = True
         self._update_buttons()
-        self._db.perform(operation, on_success=self._on_saved,
-                         on_failure=lambda exc: self._on_write_failed(key, label, exc),
+        self._db.perform(operation, on_success=lambda saved: self._on_saved(saved, created),
+                         on_failure=lambda exc: self._on_write_failed(key, label, exc,
+                                                                      from_action),
                          context=self)
 
-    def _on_saved(self, record: Any) -> None:
+    def _on_saved(self, record: Any, created: bool = False) -> None:
         self._busy = False
-        if self.spec.key_of(record) != self._requested:
+        if created and self._creating:
+            self._requested = self.spec.key_of(record)
+            self.banner.setVisible(False)
+            self._show_record(record)
+            self.record_created.emit(record)
+        elif created or self.spec.key_of(record) != self._requested:
             self._update_buttons()  # another record is shown now: it stays as it is
         else:
             self.banner.setVisible(False)
             self._show_record(record)
         self.record_saved.emit(record)
 
-    def _on_write_failed(self, key: Hashable, label: str, exc: BaseException) -> None:
+    def _on_write_failed(self, key: Hashable, label: str, exc: BaseException,
+                         from_action: bool = False) -> None:
         self._busy = False
         self._update_buttons()
-        if key != self._requested and isinstance(exc, DomainError):
+        if (key != self._requested or (key is None and not self._creating)) \
+                and isinstance(exc, DomainError):
             # Not the record shown any more: say what happened, without touching its form.
             self.banner.show_message(f"Your change to {label} was not saved: {exc}")
             return
-        present_error(self._db, exc, banner=self.banner, form=self.form,
+
+        def show_field_errors(errors: dict) -> None:
+            self.show_form_tab()
+            self.form.set_errors(errors)
+            if from_action:
+                self.banner.show_message(str(exc))
+
+        present_error(self._db, exc, banner=self.banner, fields=show_field_errors,
                       on_conflict=self._on_conflict)
 
     def _on_conflict(self, exc: ConflictError) -> None:
         current = exc.current
         if current is None or self.spec.key_of(current) != self._requested:
             return
-        if self.form.is_dirty:  # nothing typed is lost: it stays, on top of theirs
+        # Nothing typed is lost: it stays, on top of theirs (unless theirs cannot be edited).
+        if self.form.is_dirty and not self.spec.read_only(current):
             self._keep_edits_on(current, str(exc))
         else:
             self._show_record(current)

@@ -3,7 +3,8 @@
 The dialog previews the chosen action as soon as it is chosen: how many items change, how
 many are already so, and which cannot be changed, with the reason. The apply button names
 the action and the count, and stays disabled while any item is refused; applying runs the
-whole action in one transaction, which checks every item again under row locks.
+whole action (:class:`~data.operations.catalog.ApplyBulk`) in one transaction, which checks
+every item again under row locks, and announces the changed items to every page.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import Sequence
-from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -27,13 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.errors import DomainError, ValidationError
 from data.models.content import CONTENT_VISIBILITIES
-from data.services.catalog import BulkPreview, BulkRefusedError, apply_bulk, preview_bulk
+from data.operations.catalog import ApplyBulk
+from data.services.catalog import BulkPreview, BulkRefusedError, preview_bulk
 from desktop.database import Database
 from desktop.pages.content_editor import VISIBILITY_LABELS
+from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ask
+from widgets.latest import LatestRequest
 
 ACTIONS = (("publish", "Publish"), ("archive", "Archive"), ("set_category", "Set category"),
            ("set_visibility", "Set visibility"))
@@ -104,7 +106,7 @@ class BulkActionsDialog(QDialog):
         self._db = database
         self.content_ids = list(content_ids)
         self.preview: BulkPreview | None = None
-        self._serial = 0
+        self._latest_preview = LatestRequest()
 
         self.action = QComboBox()
         for value, label in ACTIONS:
@@ -180,21 +182,20 @@ class BulkActionsDialog(QDialog):
         return action, None
 
     def request_preview(self) -> None:
-        self._serial += 1
-        serial = self._serial
+        """Preview the chosen action; the latest choice's answer wins."""
         action, value = self.chosen()
-        ids = self.content_ids
         self.preview = None
         self.apply_button.setEnabled(False)
         self.summary.setText("Previewing…")
         self.message.setText("")
-        self._db.read(lambda s: preview_bulk(s, ids, action, value),
-                      on_success=partial(self._on_preview_loaded, serial),
-                      on_failure=partial(self._on_preview_failed, serial), context=self)
+        on_loaded, on_failed = self._latest_preview.wrap(self.show_preview,
+                                                         self._on_preview_failed)
+        self._db.read(preview_bulk, self.content_ids, action, value, on_success=on_loaded,
+                      on_failure=on_failed, context=self)
 
     # -- slots --------------------------------------------------------------------------
     def _on_category_edited(self) -> None:
-        self._serial += 1  # a preview in flight is for the old text: drop it
+        self._latest_preview.supersede()  # a preview in flight is for the old text: drop it
         self.preview = None
         self.apply_button.setEnabled(False)
         self._category_timer.start()
@@ -205,21 +206,15 @@ class BulkActionsDialog(QDialog):
         self._form.setRowVisible(self.visibility, action == "set_visibility")
         self.request_preview()
 
-    def _on_preview_loaded(self, serial: int, preview: BulkPreview) -> None:
-        if serial != self._serial:
-            return  # the choice changed while this preview was made
-        self.show_preview(preview)
+    def _on_preview_failed(self, exc: BaseException) -> None:
+        present_error(self._db, exc, banner=self.message.setText,
+                      fields=self._show_field_errors)
 
-    def _on_preview_failed(self, serial: int, exc: BaseException) -> None:
-        if serial != self._serial:
-            return
-        if isinstance(exc, ValidationError):
-            self.summary.setText("")
-            self.message.setText(" ".join(exc.field_errors.values()))
-        elif isinstance(exc, DomainError):
-            self.message.setText(str(exc))
-        else:
-            raise exc
+    def _show_field_errors(self, errors: dict) -> None:
+        """Bad input (a category too long, say): said instead of a preview; Apply waits."""
+        self.summary.setText("")
+        self.message.setText(" ".join(errors.values()))
+        self.apply_button.setEnabled(False)
 
     def show_preview(self, preview: BulkPreview) -> None:
         self.preview = preview
@@ -274,29 +269,25 @@ class BulkActionsDialog(QDialog):
         if preview is not self.preview:
             return  # the choice changed while the question was open
         # What was previewed is what is applied.
-        action, value = preview.action, preview.value
-        ids = self.content_ids
         self.apply_button.setEnabled(False)
-        self.summary.setText(f"{VERBS[action]} {len(preview.changes):,} items…")
-        self._db.write(lambda s, actor: apply_bulk(s, actor, ids, action, value),
-                       on_success=self._on_applied, on_failure=self._on_apply_failed,
-                       context=self)
+        self.summary.setText(f"{VERBS[preview.action]} {len(preview.changes):,} items…")
+        self._db.perform(ApplyBulk(tuple(self.content_ids), preview.action, preview.value),
+                         on_success=self._on_applied, on_failure=self._on_apply_failed,
+                         context=self)
 
     def _on_applied(self, plan: BulkPreview) -> None:
         self.bulk_applied.emit(plan)
         self.accept()
 
     def _on_apply_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, BulkRefusedError):
-            self.show_preview(exc.preview)
-            self.message.setText("Something changed since the preview; nothing was changed.")
-        elif isinstance(exc, ValidationError):
-            self.message.setText(" ".join(exc.field_errors.values()))
-        elif isinstance(exc, DomainError):
-            self.message.setText(str(exc))
-            self.apply_button.setEnabled(True)
-        else:
-            raise exc
+        self.apply_button.setEnabled(True)  # a refusal (lost connection, say): try again
+        present_error(self._db, exc, banner=self.message.setText,
+                      fields=self._show_field_errors, on_conflict=self._on_refused)
+
+    def _on_refused(self, exc: BulkRefusedError) -> None:
+        """Refused under the locks: the plan as it is now says why."""
+        self.show_preview(exc.current)
+        self.message.setText("Something changed since the preview; nothing was changed.")
 
     @staticmethod
     def _label(text: str, buddy: QWidget) -> QLabel:

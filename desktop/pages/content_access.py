@@ -3,7 +3,9 @@
 :class:`ContentAccessPanel` sits in the content detail ("Access" tab); it lists the item's
 ``content_access`` rows (keyset paged: a popular item has thousands) with Grant…/Revoke.
 :class:`GrantAccessDialog` picks a person by email or name and an optional expiry date.
-Both change data only through :mod:`data.services.content_access`.
+Both change data only through named operations (:mod:`data.operations.content_access`),
+which announce the item's ``content_access``: the panel reloads from the announcement, the
+grant dialog's or anyone else's.
 """
 
 from __future__ import annotations
@@ -28,20 +30,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.errors import DomainError, ValidationError
+from data.operations import Changes
+from data.operations.content_access import GrantAccess, RevokeAccess
 from data.queries.content_access import (
     AccessRow,
     AccessSummary,
     access_summary,
+    find_people_to_grant,
     list_access_page,
 )
-from data.queries.users import UserFilter, UserRow, list_users_page
-from data.services.content_access import grant_complimentary_access, revoke_access
+from data.queries.users import UserRow
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import ERROR_STYLE, Banner
 from widgets.dialogs import confirm
+from widgets.latest import LatestRequest
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.search_box import SearchBox
 from widgets.search_results import SearchResults
@@ -98,6 +103,7 @@ class GrantAccessDialog(QDialog):
         self.content_id = content_id
         self._chosen: UserRow | None = None
         self._busy = False  # a grant is in flight: Grant waits for its answer
+        self._latest_search = LatestRequest()
 
         self.search = SearchBox("Search people by email or name…")
         self.search.search_requested.connect(self._on_search_requested)
@@ -192,22 +198,21 @@ class GrantAccessDialog(QDialog):
         self.message.setText("Granting…")
         self._busy = True
         self.grant_button.setEnabled(False)
-        content_id, expires = self.content_id, self.expires_at()
-        user_id = user.id if user else None
-        self._db.write(
-            lambda s, actor: grant_complimentary_access(s, actor, content_id, user_id, expires),
-            on_success=self._on_granted, on_failure=self._on_failed, context=self)
+        operation = GrantAccess(self.content_id, user.id if user else None, self.expires_at())
+        self._db.perform(operation, on_success=self._on_granted, on_failure=self._on_failed,
+                         context=self)
 
     def _on_search_requested(self, text: str) -> None:
         q = text.strip()
         if not q:
+            self._latest_search.supersede()
             self.results.show_hint(SEARCH_HINT)
             return
         self.results.searching(text)
-        flt = UserFilter(search=q, status="active")
-        self._db.read(lambda s: list_users_page(s, flt, None, SEARCH_RESULTS)[0],
-                      on_success=partial(self._on_results_loaded, text),
-                      on_failure=partial(self._on_search_failed, text), context=self)
+        on_found, on_failed = self._latest_search.wrap(
+            partial(self._on_results_loaded, text), partial(self._on_search_failed, text))
+        self._db.read(find_people_to_grant, q, SEARCH_RESULTS, on_success=on_found,
+                      on_failure=on_failed, context=self)
 
     def _on_search_failed(self, text: str, exc: BaseException) -> None:
         # Only the search is concerned: a grant in flight stays in flight (and Grant waits).
@@ -235,23 +240,23 @@ class GrantAccessDialog(QDialog):
         self._busy = False
         self.grant_button.setEnabled(self._chosen is not None)
         self.message.setText("")
-        if isinstance(exc, ValidationError):
-            for field, label in (("user_id", self.user_error),
-                                 ("expires_at", self.expires_error)):
-                text = exc.field_errors.get(field, "")
-                label.setText(text)
-                label.setVisible(bool(text))
-        elif isinstance(exc, DomainError):
-            self.message.setText(f"<span style='{ERROR_STYLE}'>{html.escape(str(exc))}</span>")
-        else:
-            raise exc
+        present_error(self._db, exc, fields=self._show_field_errors,
+                      banner=lambda text: self.message.setText(
+                          f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>"))
+
+    def _show_field_errors(self, errors: dict) -> None:
+        for field, label in (("user_id", self.user_error), ("expires_at", self.expires_error)):
+            text = errors.get(field, "")
+            label.setText(text)
+            label.setVisible(bool(text))
 
 
 class ContentAccessPanel(QWidget):
     """The people who have access to one item, why, and until when; Grant… and Revoke.
 
     Signals:
-        access_changed(): a grant or revocation was saved.
+        access_changed(): a grant or revocation of the item shown was saved (here, in the
+            grant dialog, or anywhere else in the app): the list is read again.
     """
 
     access_changed = Signal()
@@ -262,6 +267,7 @@ class ContentAccessPanel(QWidget):
         self._content_id: uuid.UUID | None = None
         self._title = ""
         self._busy = False  # a revocation is in flight: Revoke waits
+        self._latest_summary = LatestRequest()
         self.dialog: GrantAccessDialog | None = None
 
         self.summary = QLabel("")
@@ -287,6 +293,7 @@ class ContentAccessPanel(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
+        database.changed.connect(self._on_database_changed)
         self.show_content(None)
 
     @property
@@ -298,15 +305,16 @@ class ContentAccessPanel(QWidget):
         self._content_id, self._title = content_id, title
         self.banner.setVisible(False)
         if content_id is None:
+            self._latest_summary.supersede()
             self.model.set_fetcher(None)
             self.summary.setText("Select an item to see who has access to it.")
         else:
             self.model.set_fetcher(self._db.page_fetcher(list_access_page, content_id))
             self.summary.setText("Counting…")
-            self._db.read(lambda s: access_summary(s, content_id),
-                          on_success=partial(self._on_summary_loaded, content_id),
-                          on_failure=partial(self._on_summary_failed, content_id),
-                          context=self)
+            on_loaded, on_failed = self._latest_summary.wrap(self._on_summary_loaded,
+                                                             self._on_summary_failed)
+            self._db.read(access_summary, content_id, on_success=on_loaded,
+                          on_failure=on_failed, context=self)
         self._update_buttons()
 
     def refresh(self) -> None:
@@ -316,20 +324,16 @@ class ContentAccessPanel(QWidget):
         if self._content_id is None:
             return None
         dialog = GrantAccessDialog(self._db, self._content_id, self._title, self)
-        dialog.access_granted.connect(self._on_access_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
         dialog.open()
         return dialog
 
-    def _on_summary_loaded(self, content_id: uuid.UUID, summary: AccessSummary) -> None:
-        if content_id == self._content_id:
-            self.summary.setText(_summary_text(summary))
+    def _on_summary_loaded(self, summary: AccessSummary) -> None:
+        self.summary.setText(_summary_text(summary))
 
-    def _on_summary_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
-        if content_id != self._content_id:
-            return  # another item is shown now
+    def _on_summary_failed(self, exc: BaseException) -> None:
         self.summary.setText("")
         self.banner.show_message(report_read_failure(self._db, "the access summary", exc))
 
@@ -360,30 +364,22 @@ class ContentAccessPanel(QWidget):
             return
         self._busy = True
         self._update_buttons()
-        self._db.write(lambda s, actor: revoke_access(s, actor, content_id, row.user_id),
-                       on_success=self._on_revoked,
-                       on_failure=partial(self._on_revoke_failed, content_id), context=self)
+        self._db.perform(RevokeAccess(content_id, row.user_id),
+                         on_success=lambda _row: self._on_revoke_answered(),
+                         on_failure=partial(self._on_revoke_failed, content_id), context=self)
 
-    def _on_revoked(self, row: AccessRow) -> None:
+    def _on_revoke_answered(self) -> None:
         self._busy = False
-        self._on_access_saved(row)
+        self._update_buttons()
 
     def _on_revoke_failed(self, content_id: uuid.UUID, exc: BaseException) -> None:
-        self._busy = False
-        if content_id != self._content_id and isinstance(exc, DomainError):
-            self._update_buttons()
-            self.banner.show_message(f"Access to another item was not revoked: {exc}")
-            return
-        self._on_action_failed(exc)
+        self._on_revoke_answered()
+        prefix = "" if content_id == self._content_id else "Access to another item was not " \
+                                                           "revoked: "
+        present_error(self._db, exc, banner=self.banner, prefix=prefix)
 
-    def _on_access_saved(self, _row: AccessRow) -> None:
-        self.refresh()
-        self.access_changed.emit()
-
-    def _on_action_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, DomainError):
-            self.banner.setText(str(exc))
-            self.banner.setVisible(True)
-            self._update_buttons()
-        else:
-            raise exc
+    def _on_database_changed(self, changes: Changes) -> None:
+        if self._content_id is not None \
+                and changes.touches("content_access", (self._content_id,)):
+            self.refresh()
+            self.access_changed.emit()

@@ -1,8 +1,8 @@
 """The featured content dialog: which published items the home page shows, in what order.
 
 The list is edited locally (add from a search of published items, remove, drag to reorder)
-and saved in one go through :func:`data.services.featured.set_featured_content`, which
-refuses to overwrite a change someone else made since the dialog loaded the list.
+and saved in one go (:class:`~data.operations.series.SetFeatured`), which refuses to
+overwrite a change someone else made since the dialog loaded the list.
 """
 
 from __future__ import annotations
@@ -22,19 +22,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.errors import ConflictError, DomainError, ValidationError
+from data.errors import ConflictError
+from data.operations.series import SetFeatured
 from data.queries.featured import (
     FeaturedItem,
     FeaturedState,
     get_featured,
     search_published_content,
 )
-from data.services.featured import FIELD, set_featured_content
+from data.services.featured import FIELD
 from desktop.database import Database
 from desktop.pages.formatting import format_value
+from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.banner import Banner
 from widgets.dialogs import confirm
+from widgets.latest import LatestRequest
 from widgets.ordered_list import OrderedList
 from widgets.search_box import SearchBox
 from widgets.search_results import SearchResults
@@ -70,6 +73,7 @@ class FeaturedContentDialog(QDialog):
         self._state: FeaturedState | None = None
         self._known: dict[uuid.UUID, FeaturedItem] = {}
         self._busy = False
+        self._latest_search = LatestRequest()
 
         self.featured = OrderedList(removable=True, remove_label="&Remove")
         self.featured.order_changed.connect(self._update_buttons)
@@ -158,14 +162,13 @@ class FeaturedContentDialog(QDialog):
         state = self._state
         if state is None or self._busy or not self.is_dirty:
             return
-        ids = list(self.featured.ids())
         self._busy = True
         self.banner.setVisible(False)
         self._update_buttons()
         self.status.setText("Saving…")
-        self._db.write(lambda s, actor: set_featured_content(s, actor, state.version, ids),
-                       on_success=self._on_saved, on_failure=self._on_action_failed,
-                       context=self)
+        self._db.perform(SetFeatured(state.version, tuple(self.featured.ids())),
+                         on_success=self._on_saved, on_failure=self._on_action_failed,
+                         context=self)
 
     # -- loading ---------------------------------------------------------------------------
     def _show_state(self, state: FeaturedState) -> None:
@@ -185,9 +188,10 @@ class FeaturedContentDialog(QDialog):
 
     def _on_search_requested(self, text: str) -> None:
         self.results.searching(text)
-        self._db.read(lambda s: search_published_content(s, text, SEARCH_LIMIT),
-                      on_success=partial(self._on_results_loaded, text),
-                      on_failure=partial(self._on_search_failed, text), context=self)
+        on_found, on_failed = self._latest_search.wrap(
+            partial(self._on_results_loaded, text), partial(self._on_search_failed, text))
+        self._db.read(search_published_content, text, SEARCH_LIMIT, on_success=on_found,
+                      on_failure=on_failed, context=self)
 
     def _on_search_failed(self, text: str, exc: BaseException) -> None:
         # Only the search is concerned: a save in flight stays in flight (and Save waits).
@@ -207,19 +211,18 @@ class FeaturedContentDialog(QDialog):
 
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
-        if isinstance(exc, ValidationError):
-            self.banner.show_message(exc.field_errors.get(FIELD) or str(exc))
-            self.status.setText("Nothing was saved.")
-        elif isinstance(exc, ConflictError):
-            self.banner.show_message(str(exc))
-            if isinstance(exc.current, FeaturedState):
-                self._show_state(exc.current)
-        elif isinstance(exc, DomainError):
-            self.banner.show_message(str(exc))
-        else:
-            self._update_buttons()
-            raise exc
         self._update_buttons()
+        present_error(self._db, exc, banner=self.banner, fields=self._show_field_errors,
+                      on_conflict=self._on_conflict)
+        self._update_buttons()
+
+    def _show_field_errors(self, errors: dict) -> None:
+        self.banner.show_message(errors.get(FIELD) or " ".join(errors.values()))
+        self.status.setText("Nothing was saved.")
+
+    def _on_conflict(self, exc: ConflictError) -> None:
+        if exc.current is not None:  # theirs, as it is now
+            self._show_state(exc.current)
 
     def _on_revert_clicked(self) -> None:
         if self._state is not None:

@@ -1,35 +1,31 @@
 """The series dialog: list, create and edit content series, and order a series' items by drag
 and drop.
 
-Editing and ordering are saved together in one transaction through
-:mod:`data.services.series`, which refuses to overwrite a change made since the series was
-loaded (including an item added to or removed from it meanwhile).
+Editing and ordering are saved together in one transaction (named operations,
+:mod:`data.operations.series`), which refuses to overwrite a change made since the series was
+loaded (including an item added to or removed from it meanwhile) and announces what changed.
 """
 
 from __future__ import annotations
 
 import html
 import uuid
-from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from data.errors import ConflictError, DomainError, ValidationError
+from data.errors import ConflictError
 from data.models.content import CONTENT_STATUSES
+from data.operations.series import CreateSeries, SaveSeries
 from data.queries.series import (
     CreatorChoice,
     SeriesDetail,
@@ -38,16 +34,19 @@ from data.queries.series import (
     list_creators,
     list_series_page,
 )
-from data.services import series as series_service
 from data.services.slugs import propose_slug
 from desktop.database import Database
 from desktop.pages.formatting import format_value
-from desktop.pages.series_add_dialog import AddToSeriesDialog
+from desktop.pages.series_add_dialog import SeriesItemsBox
+from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
-from widgets.banner import ERROR_STYLE, Banner
+from widgets.banner import Banner
 from widgets.dialogs import confirm
+from widgets.form_rows import FormRows
+from widgets.id_choice import IdChoice
+from widgets.latest import LatestRequest
+from widgets.layouts import column, side_by_side
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
-from widgets.ordered_list import OrderedList
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.search_box import SearchBox
 
@@ -82,13 +81,9 @@ def _form_values(detail: SeriesDetail | None) -> dict[str, Any]:
     }
 
 
-def _item_text(item) -> str:
-    marks = [item.content_type]
-    if item.status != "published":
-        marks.append(item.status)
-    if item.deleted:
-        marks.append("deleted")
-    return f"{item.title}  ({', '.join(marks)})"
+def _list_row(detail: SeriesDetail) -> SeriesRow:
+    return SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
+                     len(detail.items), detail.updated_at)
 
 
 class SeriesDialog(QDialog):
@@ -109,9 +104,9 @@ class SeriesDialog(QDialog):
         self._creating = False
         self._requested: uuid.UUID | None = None
         self._slug_touched = False
-        self._order_dirty = False
         self._busy = False
         self._switching = False
+        self._latest_load = LatestRequest()
 
         # -- list ------------------------------------------------------------------------
         self.search = SearchBox("Search series by title or slug…")
@@ -125,29 +120,18 @@ class SeriesDialog(QDialog):
         self._select_when_loaded: uuid.UUID | None = None
         self.new_button = QPushButton("&New series")
         self.new_button.clicked.connect(self.start_new_series)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.search)
-        ll.addWidget(self.view, 1)
-        ll.addWidget(self.new_button)
+        left = column(self.search, self.view, self.new_button, grow=self.view)
 
         # -- detail ----------------------------------------------------------------------
         self.title = QLabel("Select a series, or create a new one.")
         self.title.setObjectName("detailTitle")
         self.banner = Banner(error=True)
         watch_list_loads(self.model, self.view, self.banner, database, "the series")
-        self.creator = QComboBox()
+        self.creator = IdChoice()
         self.creator.setPlaceholderText("Loading…")
-        self.creator_error = QLabel("")
-        self.creator_error.setStyleSheet(ERROR_STYLE)
-        self.creator_error.setTextFormat(Qt.TextFormat.PlainText)
-        self.creator_error.setVisible(False)
-        owner = QFormLayout()
-        owner_label = QLabel("O&wner:")
-        owner_label.setBuddy(self.creator)
-        owner.addRow(owner_label, self.creator)
-        owner.addRow("", self.creator_error)
+        owner = FormRows()
+        owner.add_row("creator_id", "O&wner", self.creator)
+        self.creator_error = owner.error_label("creator_id")
         self.form = RecordForm(SERIES_FORM_FIELDS)
         self.form.field_widget("title").textEdited.connect(self._on_title_edited)
         self.form.field_widget("slug").textEdited.connect(self._on_slug_edited)
@@ -155,27 +139,15 @@ class SeriesDialog(QDialog):
         self.form.submitted.connect(lambda _v: self.save())
         self.creator.currentIndexChanged.connect(self._update_buttons)
 
-        self.items = OrderedList()
-        self.items.order_changed.connect(self._on_items_order_changed)
-        self.items.current_changed.connect(self._update_buttons)
-        self.add_items_button = QPushButton("Add &content…")
-        self.add_items_button.setAutoDefault(False)
-        self.add_items_button.clicked.connect(self.open_add_items)
-        self.remove_item_button = QPushButton("Re&move from series…")
-        self.remove_item_button.setAutoDefault(False)
-        self.remove_item_button.clicked.connect(self._on_remove_item_clicked)
-        self.items_hint = QLabel("Drag items to reorder them, or use Ctrl+Up / Ctrl+Down.")
-        self.items_hint.setWordWrap(True)
-        items_box = QGroupBox("&Items in order")
-        ib = QVBoxLayout(items_box)
-        ib.addWidget(self.items, 1)
-        item_actions = QHBoxLayout()
-        item_actions.addWidget(self.items_hint, 1)
-        item_actions.addWidget(self.add_items_button)
-        item_actions.addWidget(self.remove_item_button)
-        ib.addLayout(item_actions)
-        items_box.setFocusProxy(self.items.view)
-        self.items_box = items_box
+        self.items_box = SeriesItemsBox(database)
+        self.items_box.order_changed.connect(self._update_buttons)
+        self.items_box.write_started.connect(lambda: self._set_busy(True))
+        self.items_box.items_changed.connect(self._on_items_changed)
+        self.items_box.write_failed.connect(self._on_action_failed)
+        self.items = self.items_box.items
+        self.add_items_button = self.items_box.add_items_button
+        self.remove_item_button = self.items_box.remove_item_button
+        items_box = self.items_box
 
         self.save_button = QPushButton("&Save")
         self.save_button.setDefault(True)
@@ -186,27 +158,9 @@ class SeriesDialog(QDialog):
         actions.addWidget(self.save_button)
         actions.addWidget(self.revert_button)
         actions.addStretch()
-
-        self.body = QWidget()
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(self.banner)
-        body.addLayout(owner)
-        body.addWidget(self.form)
-        body.addWidget(items_box, 1)
-        body.addLayout(actions)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.title)
-        rl.addWidget(self.body, 1)
-        rl.addStretch(0)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        self.body = column(self.banner, owner, self.form, items_box, actions, grow=items_box)
+        right = column(self.title, self.body, grow=self.body)
+        splitter = side_by_side(left, right, ratio=(2, 3))
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -230,13 +184,12 @@ class SeriesDialog(QDialog):
             return self.form.is_dirty or self._slug_touched
         if self._detail is None:
             return False
-        return (self.form.is_dirty or self._order_dirty
+        return (self.form.is_dirty or self.items_box.order_dirty
                 or self.creator_id() != self._detail.creator_id)
 
     def creator_id(self) -> uuid.UUID | None:
-        """The owner chosen in the Owner box (ids are kept as text: QVariant compares
-        Python objects by identity, so findData would never find a UUID)."""
-        data = self.creator.currentData()
+        """The owner chosen in the Owner box."""
+        data = self.creator.value()
         return uuid.UUID(data) if data else None
 
     def refresh_list(self) -> None:
@@ -248,23 +201,22 @@ class SeriesDialog(QDialog):
         self._requested = series_id
         self._creating = False
         if series_id is None:
+            self._latest_load.supersede()
             self._detail = None
             self.title.setText("Select a series, or create a new one.")
             self.body.setVisible(False)
             self._update_buttons()
             return
         self.title.setText("Loading…")
-        self._db.read(lambda s: get_series(s, series_id),
-                      on_success=partial(self._on_series_loaded, series_id),
-                      on_failure=partial(self._on_series_load_failed, series_id),
+        # The latest selection wins: a late answer for another series is dropped.
+        on_loaded, on_failed = self._latest_load.wrap(
+            self._on_series_loaded, lambda exc: self._on_series_load_failed(series_id, exc))
+        self._db.read(get_series, series_id, on_success=on_loaded, on_failure=on_failed,
                       context=self)
 
     def _on_series_load_failed(self, series_id: uuid.UUID, exc: BaseException) -> None:
-        if series_id != self._requested:
-            return  # the selection moved on: this series is not shown any more
         # Only the load failed: a write in flight stays in flight (its buttons keep waiting).
-        self.banner.show_message(str(exc) if isinstance(exc, DomainError)
-                                 else report_read_failure(self._db, "this series", exc))
+        self.banner.show_message(report_read_failure(self._db, "this series", exc))
         if self._detail is None or self._detail.id != series_id:
             self.title.setText("Could not load this series")
 
@@ -276,6 +228,7 @@ class SeriesDialog(QDialog):
         self.view.clearSelection()
         self.view.setCurrentIndex(self.model.index(-1, -1))
         self._switching = False
+        self._latest_load.supersede()
         self._requested = None
         self._detail = None
         self._creating = True
@@ -286,11 +239,7 @@ class SeriesDialog(QDialog):
         self.form.set_read_only(False)
         self.creator.setEnabled(True)
         self.creator.setCurrentIndex(-1 if self.creator.count() != 1 else 0)
-        self.items.set_items([])
-        self.items.setEnabled(False)
-        self.items_box.setEnabled(False)
-        self.items_hint.setText("Save the series first; then add items to it.")
-        self._order_dirty = False
+        self.items_box.show_detail(None)
         self.body.setVisible(True)
         self.form.field_widget("title").setFocus()
         self._update_buttons()
@@ -304,54 +253,28 @@ class SeriesDialog(QDialog):
         values = self.form.values() if self._creating else self.form.changed_values()
         creator = self.creator_id()
         if self._creating:
-            values["creator_id"] = creator
-            self._run_write(lambda s, actor: series_service.create_series(s, actor, values))
+            self._run_write(CreateSeries({**values, "creator_id": creator}))
             return
         d = self._detail
         assert d is not None
         if creator != d.creator_id:
             values["creator_id"] = creator
-        order = list(self.items.ids()) if self._order_dirty else None
-
-        def work(s, actor):
-            saved = d
-            if values:
-                saved = series_service.update_series(s, actor, d.id, d.version, values)
-            if order is not None:
-                saved = series_service.reorder_series(s, actor, d.id, saved.version, order)
-            return saved
-
-        self._run_write(work)
+        order = self.items_box.order() if self.items_box.order_dirty else None
+        self._run_write(SaveSeries(d.id, d.version, values, order))
 
     # -- loading ---------------------------------------------------------------------------
     def _on_creators_loaded(self, creators: list[CreatorChoice]) -> None:
-        current = self.creator.currentData()
-        self.creator.blockSignals(True)
-        self.creator.clear()
-        for c in creators:
-            self.creator.addItem(c.label, str(c.id))
+        self.creator.set_choices([(c.id, c.label) for c in creators])
         self.creator.setPlaceholderText("Choose who owns the series")
-        self.creator.blockSignals(False)
         if self._detail is not None:
             self._select_creator(self._detail)
-        elif current is not None:
-            self.creator.setCurrentIndex(self.creator.findData(current))
-        else:
-            self.creator.setCurrentIndex(-1)
         self._update_buttons()
 
     def _select_creator(self, detail: SeriesDetail) -> None:
-        self.creator.blockSignals(True)
-        index = self.creator.findData(str(detail.creator_id))
-        if index < 0:  # e.g. a customer who owns an old series: show them as they are
-            self.creator.addItem(detail.creator_label, str(detail.creator_id))
-            index = self.creator.count() - 1
-        self.creator.setCurrentIndex(index)
-        self.creator.blockSignals(False)
+        # e.g. a customer who owns an old series: shown as they are
+        self.creator.select(detail.creator_id, detail.creator_label, quiet=True)
 
-    def _on_series_loaded(self, series_id: uuid.UUID, detail: SeriesDetail) -> None:
-        if series_id != self._requested:
-            return  # the selection moved on
+    def _on_series_loaded(self, detail: SeriesDetail) -> None:
         self.banner.setVisible(False)
         self._show_detail(detail)
 
@@ -372,13 +295,7 @@ class SeriesDialog(QDialog):
         self.form.set_read_only(False)
         self._select_creator(detail)
         self.creator.setEnabled(True)
-        self.items.set_items([(i.id, _item_text(i)) for i in detail.items])
-        self.items_box.setEnabled(True)
-        self.items.setEnabled(bool(detail.items))
-        self.items_hint.setText(
-            "Drag items to reorder them, or use Ctrl+Up / Ctrl+Down." if detail.items else
-            "No items yet: Add content… puts items in this series.")
-        self._order_dirty = False
+        self.items_box.show_detail(detail)
         self.body.setVisible(True)
         self._update_buttons()
         return clashes
@@ -390,10 +307,6 @@ class SeriesDialog(QDialog):
 
     def _on_slug_edited(self, _text: str) -> None:
         self._slug_touched = True
-
-    def _on_items_order_changed(self, ids: list) -> None:
-        self._order_dirty = self._detail is not None and ids != self._detail.item_ids
-        self._update_buttons()
 
     def _on_revert_clicked(self) -> None:
         if self._detail is not None:
@@ -407,49 +320,12 @@ class SeriesDialog(QDialog):
         dirty = self.is_dirty and not self._busy
         self.save_button.setEnabled(dirty)
         self.revert_button.setEnabled(dirty)
-        # Removing saves at once and reloads the series: not over unsaved edits.
-        self.remove_item_button.setEnabled(
-            self._detail is not None and not self._busy and not self.is_dirty
-            and self.items.current_id() is not None)
-        self.add_items_button.setEnabled(
-            self._detail is not None and not self._busy and not self.is_dirty)
-        self.add_items_button.setToolTip(
-            "Save or revert your changes first." if self.is_dirty else
-            "Find items and add them to the end of this series.")
-        self.remove_item_button.setToolTip(
-            "Save or revert your changes first." if self.is_dirty else
-            "Take the selected item out of this series now (it stays in the catalog).")
+        self.items_box.set_waiting(self._busy, "Save or revert your changes first."
+                                   if self.is_dirty else "")
 
-    def _on_remove_item_clicked(self) -> None:
-        d, item_id = self._detail, self.items.current_id()
-        if d is None or item_id is None or self.is_dirty:
-            return
-        title = next((i.title for i in d.items if i.id == item_id), "this item")
-        if not confirm(self, title="Remove from series",
-                       text=f"Take '{title}' out of '{d.title}'?",
-                       informative="The item stays in the catalog, in no series. Add content… "
-                                   "puts it back.",
-                       confirm_label="Remove from series"):
-            return
-
-        def work(s, actor):
-            series_service.move_content_to_series(s, actor, item_id, None)
-            return get_series(s, d.id)
-
-        self._busy = True
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
         self._update_buttons()
-        self._db.write(work, on_success=self._on_items_changed,
-                       on_failure=self._on_action_failed, context=self)
-
-    def open_add_items(self) -> AddToSeriesDialog | None:
-        """Find items and append them to the series shown (saved at once)."""
-        if self._detail is None or self.is_dirty or self._busy:
-            return None
-        dialog = AddToSeriesDialog(self._db, self._detail, self)
-        dialog.items_added.connect(self._on_items_changed)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
 
     def _on_items_changed(self, detail: SeriesDetail) -> None:
         self._busy = False
@@ -458,9 +334,7 @@ class SeriesDialog(QDialog):
         else:
             self._update_buttons()
         self.series_changed.emit()
-        row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
-                        len(detail.items), detail.updated_at)
-        self.model.replace_row(row)
+        self.model.replace_row(_list_row(detail))
 
     def _on_view_current_row_changed(self, row: SeriesRow | None) -> None:
         if self._switching or row is None:
@@ -486,11 +360,11 @@ class SeriesDialog(QDialog):
                        confirm_label="Discard changes", destructive=True)
 
     # -- saving ----------------------------------------------------------------------------
-    def _run_write(self, fn) -> None:
+    def _run_write(self, operation) -> None:
         self._busy = True
         self._update_buttons()
-        self._db.write(fn, on_success=self._on_saved, on_failure=self._on_action_failed,
-                       context=self)
+        self._db.perform(operation, on_success=self._on_saved,
+                         on_failure=self._on_action_failed, context=self)
 
     def _on_saved(self, detail: SeriesDetail) -> None:
         self._busy = False
@@ -498,9 +372,7 @@ class SeriesDialog(QDialog):
             # Another series is shown now: its list row is updated, the form stays on it.
             self._update_buttons()
             self.series_changed.emit()
-            if not self.model.replace_row(SeriesRow(
-                    detail.id, detail.title, detail.slug, detail.status, detail.price,
-                    len(detail.items), detail.updated_at)):
+            if not self.model.replace_row(_list_row(detail)):
                 self.refresh_list()
             return
         self.banner.setVisible(False)
@@ -508,9 +380,7 @@ class SeriesDialog(QDialog):
         self._requested = detail.id
         self._show_detail(detail)
         self.series_changed.emit()
-        row = SeriesRow(detail.id, detail.title, detail.slug, detail.status, detail.price,
-                        len(detail.items), detail.updated_at)
-        if created or not self.model.replace_row(row):
+        if created or not self.model.replace_row(_list_row(detail)):
             self._select_when_loaded = detail.id
             self.refresh_list()
 
@@ -523,30 +393,30 @@ class SeriesDialog(QDialog):
 
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
-        if isinstance(exc, ValidationError):
-            errors = dict(exc.field_errors)
-            creator = errors.pop("creator_id", None)
-            if creator:
-                self.creator_error.setText(creator)
-                self.creator_error.setVisible(True)
-            order = errors.pop("content_order", None)
-            if order:
-                self.banner.show_message(order)
-            self.form.set_errors(errors)
-        elif isinstance(exc, ConflictError):
-            self.banner.show_message(str(exc))
-            if isinstance(exc.current, SeriesDetail):
-                edited = self.form.is_dirty
-                clashes = self._show_detail(exc.current, keep_edits=edited)
-                if edited:  # nothing typed is lost: it stays, on top of their version
-                    self.banner.show_message(kept_edits_message(str(exc), clashes))
-                self.series_changed.emit()
-        elif isinstance(exc, DomainError):
-            self.banner.show_message(str(exc))
-        else:
-            self._update_buttons()
-            raise exc
         self._update_buttons()
+        present_error(self._db, exc, banner=self.banner, fields=self._show_field_errors,
+                      on_conflict=self._on_conflict)
+        self._update_buttons()
+
+    def _show_field_errors(self, field_errors: dict) -> None:
+        errors = dict(field_errors)
+        creator = errors.pop("creator_id", None)
+        if creator:
+            self.creator_error.setText(creator)
+            self.creator_error.setVisible(True)
+        order = errors.pop("content_order", None)
+        if order:
+            self.banner.show_message(order)
+        self.form.set_errors(errors)
+
+    def _on_conflict(self, exc: ConflictError) -> None:
+        if exc.current is None:
+            return
+        edited = self.form.is_dirty
+        clashes = self._show_detail(exc.current, keep_edits=edited)
+        if edited:  # nothing typed is lost: it stays, on top of their version
+            self.banner.show_message(kept_edits_message(str(exc), clashes))
+        self.series_changed.emit()
 
     # -- Qt overrides ----------------------------------------------------------------------
     def reject(self) -> None:

@@ -3,6 +3,8 @@ bulk actions; every change checked in the database."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import uuid
 from decimal import Decimal
 
@@ -10,9 +12,11 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from sqlalchemy import text
 
+from data.queries.catalog import get_content_detail
 from desktop.pages import catalog as catalog_page_module
 from desktop.pages.catalog import CatalogPage
 from tests.data.catalog_factories import add_item
+from widgets import actions as actions_module
 
 WAIT = 15_000
 
@@ -37,6 +41,12 @@ def creator(demo_engine):
 
 def _rows(page):
     return [page.model.row_at(i) for i in range(page.model.rowCount())]
+
+
+def _choose(page, name: str, value) -> None:
+    """Pick ``value`` in the filter bar's choice ``name``, as a person would."""
+    combo = page.filters.widget(name)
+    combo.setCurrentIndex(combo.findData(value))
 
 
 def _wait_list(qtbot, page):
@@ -118,9 +128,9 @@ def test_typing_a_title_word_searches(qtbot, page):
 
 
 def test_filters_and_sort(qtbot, page, demo_engine):
-    page.type_filter.setCurrentIndex(page.type_filter.findData("audio"))
-    page.status_filter.setCurrentIndex(page.status_filter.findData("published"))
-    page.sort.setCurrentIndex(page.sort.findData("price"))
+    _choose(page, "type", "audio")
+    _choose(page, "status", "published")
+    _choose(page, "sort", "price")
     _wait_list(qtbot, page)
     qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=WAIT)
     rows = _rows(page)
@@ -138,7 +148,7 @@ def test_deleted_items_only_when_asked(qtbot, page, demo_engine, creator):
     qtbot.keyClick(page.search, Qt.Key.Key_Return)
     _wait_list(qtbot, page)
     assert page.model.rowCount() == 0
-    page.deleted_filter.setCurrentIndex(page.deleted_filter.findData("deleted"))
+    _choose(page, "deleted", "deleted")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT)
     assert page.model.row_at(0).id == gone
     assert page.model.index(0, 2).data().startswith("deleted")
@@ -296,7 +306,8 @@ def test_publish_archive_and_back_to_draft(qtbot, page, demo_engine, creator):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda s=status: page.detail.record.status == s, timeout=WAIT)
         assert _db_item(demo_engine, item).status == status
-        assert page.model.row_at(0).status == status
+        # The list's row reloads from the operation's announcement (a read of its own).
+        qtbot.waitUntil(lambda s=status: page.model.row_at(0).status == s, timeout=WAIT)
     assert _audit_actions(demo_engine, item) == ["content.publish", "content.archive",
                                                  "content.draft"]
 
@@ -305,7 +316,7 @@ def test_publish_archive_and_back_to_draft(qtbot, page, demo_engine, creator):
 
 def test_soft_delete_after_confirmation_and_restore(qtbot, page, demo_engine, monkeypatch):
     asked = []
-    monkeypatch.setattr(catalog_page_module, "confirm",
+    monkeypatch.setattr(actions_module, "ask_to_confirm",
                         lambda *a, **k: asked.append(k["confirm_label"]) or True)
     row = _click_row(qtbot, page, 0)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
@@ -319,7 +330,7 @@ def test_soft_delete_after_confirmation_and_restore(qtbot, page, demo_engine, mo
 
 
 def test_declined_confirmation_deletes_nothing(qtbot, page, demo_engine, monkeypatch):
-    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: False)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: False)
     row = _click_row(qtbot, page, 0)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
     qtbot.wait(200)
@@ -327,7 +338,7 @@ def test_declined_confirmation_deletes_nothing(qtbot, page, demo_engine, monkeyp
 
 
 def test_unsaved_edits_are_not_lost_when_the_selection_moves(qtbot, page, monkeypatch):
-    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: False)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: False)
     row = _click_row(qtbot, page, 0)
     _replace_text(qtbot, page.detail.editor.title, "Half-typed")
     page.view.selectRow(1)
@@ -347,7 +358,7 @@ def test_figures_tab_shows_the_items_figures(qtbot, page, demo_engine):
             "LIMIT 1")).one()
     index = page.model.row_index(content_id)
     if index is None:
-        page.sort.setCurrentIndex(page.sort.findData("purchases"))
+        _choose(page, "sort", "purchases")
         qtbot.waitUntil(lambda: page.model.row_index(content_id) is not None, timeout=WAIT)
         index = page.model.row_index(content_id)
     _click_row(qtbot, page, index)
@@ -468,7 +479,7 @@ def test_access_tab_lists_who_has_the_selected_item(qtbot, page, demo_engine):
             "SELECT a.content_id, count(*) FROM content_access a JOIN content c "
             "ON c.id = a.content_id WHERE c.deleted_at IS NULL GROUP BY a.content_id "
             "ORDER BY count(*) DESC, a.content_id LIMIT 1")).one()
-    page.sort.setCurrentIndex(page.sort.findData("purchases"))
+    _choose(page, "sort", "purchases")
     qtbot.waitUntil(lambda: not page.model.is_loading and page.model.rowCount() > 0,
                     timeout=WAIT)
     index = page.model.row_index(content_id)
@@ -573,7 +584,7 @@ def test_a_second_workflow_click_while_one_is_in_flight_writes_once_without_a_co
 
 def test_a_save_answered_after_another_item_was_selected_does_not_replace_it(
         qtbot, page, demo_engine, monkeypatch):
-    monkeypatch.setattr(catalog_page_module, "confirm", lambda *a, **k: True)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: True)
     first = _click_row(qtbot, page, 0)
     page.detail.editor.title.clear()
     qtbot.keyClicks(page.detail.editor.title, "Saved Late")
@@ -616,3 +627,81 @@ def test_bulk_visibility_preview_names_the_change_and_enter_does_not_apply(
     page._db.runner.wait_for_done(WAIT)
     assert {_db_item(demo_engine, i).visibility for i in ids} == {"purchased_only"}
     dialog.reject()
+
+
+# -- the machinery: confirmations, announcements, late answers ------------------------------
+
+def test_an_action_asks_its_question_first_and_declined_writes_nothing(
+        qtbot, page, demo_engine, monkeypatch):
+    asked = []
+    monkeypatch.setattr(actions_module, "ask_to_confirm",
+                        lambda *a, **k: asked.append(k) or False)
+    row = _click_row(qtbot, page, 0)
+    before = _db_item(demo_engine, row.id)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    [question] = asked
+    assert question["title"] == "Delete content" and question["destructive"]
+    assert row.title in question["text"] and "restore it later" in question["informative"]
+    page._db.runner.wait_for_done(WAIT)
+    assert _db_item(demo_engine, row.id) == before
+    assert _audit_actions(demo_engine, row.id) == []
+    assert page.detail.record.deleted_at is None and page.delete_button.isEnabled()
+
+
+def test_a_catalog_write_made_elsewhere_updates_the_list_row_and_the_detail_without_f5(
+        qtbot, page, demo_engine):
+    """Another part of the app (a dialog, another page) performs catalog operations: the
+    announcement reloads the row in the list and the item in the detail; nobody refreshes."""
+    from data.operations.catalog import ArchiveContent, UpdateContent
+
+    rows = _rows(page)
+    shown = _click_row(qtbot, page, 0)
+    other = next(r for r in rows[1:] if r.status == "published" and r.deleted_at is None)
+    fetches = []
+    page.model.rows_loaded.connect(fetches.append)  # a whole-list reload would load rows
+    version = int(_db_item(demo_engine, other.id).v)
+    page._db.perform(ArchiveContent(other.id, version))
+    qtbot.waitUntil(lambda: page.model.row_at(page.model.row_index(other.id)).status
+                    == "archived", timeout=WAIT)
+    page._db.perform(UpdateContent(shown.id, page.detail.record.version,
+                                   {"title": "Renamed Elsewhere"}))
+    qtbot.waitUntil(lambda: page.detail.editor.title.text() == "Renamed Elsewhere"
+                    and page.model.row_at(0).title == "Renamed Elsewhere", timeout=WAIT)
+    assert _db_item(demo_engine, other.id).status == "archived"
+    assert fetches == []  # only the changed rows were read again, not the list
+    assert page.detail.record.id == shown.id and not page.detail.banner.isVisible()
+
+
+class _HeldLoad:
+    """The detail's load, held back for one item until released: its answer comes late."""
+
+    def __init__(self, held):
+        self.held = held
+        self.release = threading.Event()
+
+    def load(self, session, content_id):
+        if content_id == self.held:
+            self.release.wait(WAIT / 1000)
+        return get_content_detail(session, content_id)
+
+
+def test_a_late_detail_answer_for_an_item_no_longer_selected_is_dropped(
+        qtbot, demo_database, demo_engine):
+    from desktop.admin.record_detail import RecordDetail
+    from desktop.pages.catalog import CONTENT
+
+    with demo_engine.connect() as conn:
+        first, second = conn.execute(text(
+            "SELECT id, title FROM content WHERE deleted_at IS NULL ORDER BY id LIMIT 2")).all()
+    held = _HeldLoad(first.id)
+    detail = RecordDetail(dataclasses.replace(CONTENT, load=held.load), demo_database)
+    qtbot.addWidget(detail)
+    detail.show(first.id)
+    detail.show(second.id)  # the user moved on before the first answer came
+    qtbot.waitUntil(lambda: detail.record is not None and detail.record.id == second.id,
+                    timeout=WAIT)
+    held.release.set()
+    qtbot.waitUntil(lambda: demo_database.runner.active_count == 0, timeout=WAIT)
+    assert detail.record.id == second.id
+    assert detail.form.title.text() == second.title
+    assert second.title in detail.title.text().replace("&amp;", "&")

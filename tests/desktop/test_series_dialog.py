@@ -12,6 +12,7 @@ from data.queries.series import get_series, series_inconsistencies
 from data.services import series as series_service
 from desktop.pages import series_dialog as series_dialog_module
 from desktop.pages.series_dialog import SeriesDialog
+from widgets import actions as actions_module
 
 WAIT = 15_000
 
@@ -19,8 +20,10 @@ WAIT = 15_000
 @pytest.fixture(autouse=True)
 def discard_when_asked(monkeypatch):
     """The "discard unsaved changes?" question is a modal box; answer it as a user closing
-    the dialog at the end of a test would."""
+    the dialog at the end of a test would. Removing an item asks through the actions'
+    question (``widgets.actions.ask_to_confirm``): answered yes too."""
     monkeypatch.setattr(series_dialog_module, "confirm", lambda *a, **k: True)
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: True)
 
 
 def _series_with_items(engine, minimum: int = 3) -> tuple[uuid.UUID, str, list[uuid.UUID]]:
