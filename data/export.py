@@ -39,7 +39,7 @@ What the file promises:
   spreadsheet can add the column up. A double holds any 15 significant digits exactly and the
   schema's money is ``NUMERIC(10, 2)``; a Decimal (or int) with more digits than that is
   written as text rather than rounded. Datetimes go through ``display_time`` (the page passes
-  the conversion to the zone it shows, :func:`desktop.pages.formatting.in_time_zone`); CSV
+  the conversion to the zone it shows, :func:`desktop.formatting.in_time_zone`); CSV
   then writes ISO 8601 (with the offset when the value is aware), xlsx a real date-time cell
   holding the wall-clock time shown (Excel has no time zones). Booleans are yes/no in CSV
   and TRUE/FALSE in xlsx. Anything else is written as its ``str()``.

@@ -49,7 +49,7 @@ from data.export import (
     write_export,
 )
 from desktop.database import Database
-from desktop.pages.formatting import in_time_zone
+from desktop.formatting import in_time_zone
 from desktop.read_failures import explain_read_failure, is_expected_read_failure
 from widgets.dialogs import ProgressDialog, show_error
 from widgets.operations import OperationCancelled, OperationContext, OperationHandle

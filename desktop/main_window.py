@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from desktop.admin.list_page import Page
 from desktop.database import Database
+from desktop.formatting import set_time_zone, time_zone_name
 from desktop.pages import overview
 from desktop.pages.catalog import CatalogPage
-from desktop.pages.formatting import set_time_zone, time_zone_name
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from data.operations import Changes
 from data.queries.listing import TableListing, list_owned_page
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.formatting import format_value
 from desktop.read_failures import watch_list_loads
 from widgets.banner import Banner
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView

@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 from data.export import ExportColumn
 from data.operations import Changes
 from desktop.database import Database
+from desktop.formatting import format_count
 from desktop.list_export import export_list, start_export
-from desktop.pages.formatting import format_count
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.actions import Action, ActionBar

@@ -43,7 +43,7 @@ from data.errors import ConflictError, DomainError
 from data.operations import Changes, Operation
 from desktop.admin.inline import InlineList, InlineSpec
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.formatting import format_value
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.actions import Action, ActionBar, Confirmation, confirmed

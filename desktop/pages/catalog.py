@@ -45,11 +45,11 @@ from data.queries.catalog import (
 from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec, MultiSelect
 from desktop.admin.record_detail import DetailSpec, RecordDetail
 from desktop.database import Database
+from desktop.formatting import format_money, format_value
 from desktop.pages.bulk_actions import BulkActionsDialog
 from desktop.pages.content_access import ContentAccessPanel
 from desktop.pages.content_editor import ContentEditor
 from desktop.pages.featured_dialog import FeaturedContentDialog
-from desktop.pages.formatting import format_money, format_value
 from desktop.pages.series_dialog import SeriesDialog
 from widgets.actions import Action, Confirmation, always
 from widgets.filter_bar import Break, Choice, Search

@@ -41,7 +41,7 @@ from data.queries.content_access import (
 )
 from data.queries.users import UserRow
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.formatting import format_value
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
 from widgets.banner import ERROR_STYLE, Banner

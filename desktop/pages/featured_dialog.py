@@ -32,7 +32,7 @@ from data.queries.featured import (
 )
 from data.services.featured import FIELD
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.formatting import format_value
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.banner import Banner

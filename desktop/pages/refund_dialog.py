@@ -43,7 +43,7 @@ from data.services.refunds import (
     validate_refund,
 )
 from desktop.database import Database
-from desktop.pages.formatting import format_money
+from desktop.formatting import format_money
 from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
 

@@ -30,7 +30,7 @@ from data.services.refunds import (
     RefundOutcome,
 )
 from desktop.database import Database
-from desktop.pages.formatting import format_money, format_value
+from desktop.formatting import format_money, format_value
 from desktop.present_error import present_error
 from desktop.read_failures import watch_list_loads
 from widgets.banner import ERROR_STYLE, Banner

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 
 from data.queries.revenue import RevenueSnapshot, period_bounds, purchases_in_period
 from desktop.database import Database
-from desktop.pages.formatting import format_money, format_wall_clock
+from desktop.formatting import format_money, format_wall_clock
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 
 EVENT_PAGE_SIZE = 200

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from data.csv_safety import safe_csv_writer
 from data.models.content import CONTENT_TYPES
 from data.queries.revenue import BOOKING_CURRENCY, RevenueSnapshot, SeriesTable, series_csv_rows
-from desktop.pages.formatting import format_money, format_tokens
+from desktop.formatting import format_money, format_tokens
 from widgets.dialogs import show_error
 from widgets.kpi_card import KpiCard
 from widgets.time_series_chart import BarChart, TimeSeriesChart, wall_clock_epoch

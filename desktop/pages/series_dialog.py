@@ -36,7 +36,7 @@ from data.queries.series import (
 )
 from data.services.slugs import propose_slug
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.formatting import format_value
 from desktop.pages.series_add_dialog import SeriesItemsBox
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads

@@ -11,7 +11,7 @@ from data.export import ExportColumn
 from data.queries.listing import TableListing, estimated_rows, list_page
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.database import Database
-from desktop.pages.formatting import format_value
+from desktop.formatting import format_value
 from widgets.lazy_table import Column
 
 

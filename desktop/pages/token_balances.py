@@ -27,8 +27,8 @@ from data.queries.credits import (
 from desktop.admin.inline import InlineList, InlineSpec
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.database import Database
+from desktop.formatting import format_value
 from desktop.pages.bulk_grant import BulkGrantDialog
-from desktop.pages.formatting import format_value
 from desktop.pages.ledger_health_dialog import LedgerHealthDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from desktop.present_error import present_error

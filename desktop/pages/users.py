@@ -35,7 +35,7 @@ from desktop.admin.inline import InlineSpec
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
 from desktop.database import Database
-from desktop.pages.formatting import format_count, format_money, format_value
+from desktop.formatting import format_count, format_money, format_value
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.actions import Action, Confirmation

@@ -118,6 +118,6 @@ def settings(tmp_path):
 def _times_shown_in_utc_again():
     """A main window sets the zone times are shown in; the next test starts from UTC."""
     yield
-    from desktop.pages.formatting import set_time_zone
+    from desktop.formatting import set_time_zone
 
     set_time_zone("UTC")

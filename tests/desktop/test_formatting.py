@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.pages.formatting import format_count
+from desktop.formatting import format_count
 
 
 def test_counts_read_as_staff_would_say_them():
@@ -15,7 +15,7 @@ def test_counts_read_as_staff_would_say_them():
 def test_money_is_written_one_way_with_its_currency():
     from decimal import Decimal
 
-    from desktop.pages.formatting import format_money
+    from desktop.formatting import format_money
     from desktop.pages.revenue_snapshot_view import money
 
     assert format_money(Decimal("1234.5"), "usd") == "1,234.50 USD"
@@ -26,7 +26,7 @@ def test_money_is_written_one_way_with_its_currency():
 
 
 def test_tokens_are_not_money():
-    from desktop.pages.formatting import format_tokens
+    from desktop.formatting import format_tokens
     from desktop.pages.revenue_snapshot_view import tokens
 
     assert format_tokens(1250) == "1,250 tokens"
@@ -38,7 +38,7 @@ def test_times_are_shown_in_the_platform_zone():
     """Naive timestamps are the platform's UTC; shown in the zone set for the database."""
     import datetime as dt
 
-    from desktop.pages.formatting import (
+    from desktop.formatting import (
         format_value,
         format_wall_clock,
         set_time_zone,

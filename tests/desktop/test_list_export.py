@@ -15,8 +15,8 @@ from sqlalchemy import text
 import desktop.list_export as list_export_module
 from data.export import ExportColumn
 from data.queries.users import UserFilter, count_users, list_users_page
+from desktop.formatting import in_time_zone, set_time_zone
 from desktop.list_export import start_export
-from desktop.pages.formatting import in_time_zone, set_time_zone
 from widgets.dialogs import ProgressDialog
 
 WAIT = 20_000
