@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
@@ -41,18 +41,16 @@ class _UserTransition(_ProfileOperation):
 
     user_id: uuid.UUID
     version: int
-    def run(self, session: Session, actor: str) -> UserProfile:
-        return self.service()(session, actor, self.user_id, self.version)
+    service: ClassVar[Any]  # the service taking (session, actor, user_id, version)
 
-    def service(self) -> Callable[[Session, str, uuid.UUID, int], UserProfile]:
-        raise NotImplementedError
+    def run(self, session: Session, actor: str) -> UserProfile:
+        return type(self).service(session, actor, self.user_id, self.version)
 
 
 @dataclass(frozen=True)
 class MarkEmailVerified(_UserTransition):
     action = "mark the email verified"
-    def service(self):
-        return user_service.mark_email_verified
+    service = staticmethod(user_service.mark_email_verified)
 
 
 @dataclass(frozen=True)
@@ -60,12 +58,10 @@ class DeleteUser(_UserTransition):
     """Soft delete: the user can no longer sign in; their history stays."""
 
     action = "delete the user"
-    def service(self):
-        return user_service.soft_delete_user
+    service = staticmethod(user_service.soft_delete_user)
 
 
 @dataclass(frozen=True)
 class RestoreUser(_UserTransition):
     action = "restore the user"
-    def service(self):
-        return user_service.restore_user
+    service = staticmethod(user_service.restore_user)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import text
 
 from data.db import make_session_factory
@@ -84,7 +84,9 @@ def test_charts_and_kpis_show_the_snapshot(qtbot, page):
 def test_switching_range_and_granularity_100_times(qtbot, page):
     snap = _months(qtbot, page)
     QApplication.processEvents()
-    widgets = len(QApplication.allWidgets())
+    # The page's own widgets: widgets earlier tests left for the garbage collector may be
+    # deleted meanwhile, which says nothing about this page.
+    widgets = len(page.findChildren(QWidget))
     items = {name: len(c.plot_widget.scene().items()) for name, c in page.charts.items()}
     presets = ("30d", "90d", "12m", "all")
     grains = ("day", "week", "month")
@@ -101,7 +103,7 @@ def test_switching_range_and_granularity_100_times(qtbot, page):
     QApplication.processEvents()
     assert (page.preset, page.granularity) == ("12m", "day")  # set at i = 98 and i = 99
     assert len(page.snapshot.periods) in (365, 366)
-    assert len(QApplication.allWidgets()) == widgets
+    assert len(page.findChildren(QWidget)) == widgets
     assert {n: len(c.plot_widget.scene().items()) for n, c in page.charts.items()} == items
 
 
@@ -125,7 +127,7 @@ def test_clicking_a_period_lists_its_sales_and_refunds(qtbot, qtmodeltester, pag
     qtbot.waitUntil(lambda: dialog.model.row_count_loaded == 5 and dialog.model.is_exhausted,
                     timeout=10_000)
     assert page._events_dialog is dialog
-    assert len(QApplication.allWidgets()) == widgets
+    assert len(page.findChildren(QWidget)) == widgets
     dialog.close()
 
 
