@@ -9,7 +9,7 @@ editors, and ``values()`` gives a dict the page turns into its query's filter va
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.form_editors import RelatedEditor, SearchCallback
 from widgets.search_box import SearchBox
 
 __all__ = ["Break", "Choice", "DateRange", "FilterBar", "FilterSpec", "Search", "Toggle"]
@@ -75,7 +76,18 @@ class Break:
     """Not a filter: the filters after it go on the next row (many filters, a narrow list)."""
 
 
-FilterSpec = Search | Choice | Toggle | DateRange | Break
+@dataclass(frozen=True)
+class Related:
+    """One related record (a creator), found by a search: its label shows, its id is the
+    value (None: any). The search itself is the page's: ``FilterBar(searchers={name: …})``
+    with ``search(text, deliver)`` (see :class:`widgets.form_editors.RelatedEditor`)."""
+
+    name: str
+    label: str
+    placeholder: str = ""
+
+
+FilterSpec = Search | Choice | Toggle | DateRange | Related | Break
 
 
 class FilterBar(QWidget):
@@ -87,9 +99,11 @@ class FilterBar(QWidget):
 
     changed = Signal()
 
-    def __init__(self, filters: Sequence[FilterSpec], parent: QWidget | None = None):
+    def __init__(self, filters: Sequence[FilterSpec], parent: QWidget | None = None, *,
+                 searchers: Mapping[str, SearchCallback] | None = None):
         super().__init__(parent)
         self._filters = tuple(filters)
+        searchers = searchers or {}
         self._widgets: dict[str, QWidget] = {}
         self.search: SearchBox | None = None
         rows = QVBoxLayout(self)
@@ -125,6 +139,16 @@ class FilterBar(QWidget):
                 layout.addWidget(check)
             elif isinstance(spec, DateRange):
                 self._add_date_range(layout, spec)
+            elif isinstance(spec, Related):
+                picker = RelatedEditor(search=searchers.get(spec.name),
+                                       placeholder=spec.placeholder or f"{spec.label}: search…")
+                picker.setObjectName(f"filter_{spec.name}")
+                picker.edited.connect(self.changed.emit)
+                self._widgets[spec.name] = picker
+                label = QLabel(spec.label)
+                label.setBuddy(picker)
+                layout.addWidget(label)
+                layout.addWidget(picker, 2)
             else:  # pragma: no cover - a declaration error
                 raise TypeError(f"unknown filter {spec!r}")
 
@@ -190,6 +214,8 @@ class FilterBar(QWidget):
                 out[spec.name] = self._widgets[spec.name].currentData()
             elif isinstance(spec, Toggle):
                 out[spec.name] = self._widgets[spec.name].isChecked()
+            elif isinstance(spec, Related):
+                out[spec.name] = self._widgets[spec.name].value()
             elif isinstance(spec, DateRange):
                 on = self._widgets[f"{spec.name_from}__on"].isChecked()
                 out[spec.name_from] = self._date(spec.name_from) if on else None

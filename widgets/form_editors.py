@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.latest import LatestRequest
 from widgets.search_box import SearchBox
 from widgets.tag_chips import TagChips
 
@@ -364,8 +365,8 @@ class ChipsEditor(FieldEditor):
 class RelatedEditor(FieldEditor):
     """Pick a related record: its label is shown, a search box finds others.
 
-    ``search(text, deliver)`` is the page's (the form knows no database). Every search
-    carries a generation number and an answer for an older one is dropped, so a slow
+    ``search(text, deliver)`` is the page's (the form knows no database). The latest search
+    wins (:class:`widgets.latest.LatestRequest`): an answer for an older one is dropped, so a slow
     answer for "ad" never replaces the list for "ada". The value is the chosen record's
     id, or None. Labels are remembered for ids seen (loaded or found), so a value written
     back (a rebase) shows its label again.
@@ -377,7 +378,7 @@ class RelatedEditor(FieldEditor):
         self._search = search
         self._value: Any = None
         self._labels: dict[Any, str] = {}
-        self._generation = 0
+        self._latest = LatestRequest()  # a slow answer for "ad" never replaces "ada"'s
         self._read_only = False
 
         self.chosen_label = QLabel(self)
@@ -452,7 +453,7 @@ class RelatedEditor(FieldEditor):
         self.clear_button.setVisible(self._value is not None and not self._read_only)
 
     def _end_search(self) -> None:
-        self._generation += 1  # whatever is still on its way is now too late
+        self._latest.supersede()  # whatever is still on its way is now too late
         self.search_box.cancel_pending()
         self.search_box.blockSignals(True)
         self.search_box.clear()
@@ -462,8 +463,7 @@ class RelatedEditor(FieldEditor):
         self.note_label.hide()
 
     def _on_search_box_search_requested(self, text: str) -> None:
-        self._generation += 1
-        generation = self._generation
+        deliver = self._latest.wrap(self._on_search_delivered)
         text = text.strip()
         if not text or self._search is None:
             self.results.clear()
@@ -472,11 +472,11 @@ class RelatedEditor(FieldEditor):
             return
         self.note_label.setText("Searching…")
         self.note_label.show()
-        self._search(text, lambda rows: self._on_search_delivered(generation, rows))
+        self._search(text, deliver)
 
-    def _on_search_delivered(self, generation: int, rows: Sequence[tuple[Any, str]]) -> None:
-        if not shiboken6.isValid(self) or generation != self._generation:
-            return  # the form is gone, or a newer search was typed: this answer is late
+    def _on_search_delivered(self, rows: Sequence[tuple[Any, str]]) -> None:
+        if not shiboken6.isValid(self):
+            return  # the form is gone
         self.results.clear()
         for value, label in rows:
             item = QListWidgetItem(str(label))

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
 from data.models import Content, ContentSeries, User
+from data.queries.users import search_condition as user_search_condition
 from data.services.text import clean_search
 
 DeletedFilter = Literal["active", "deleted", "all"]
@@ -58,6 +59,7 @@ class CatalogFilter:
     series_id: uuid.UUID | None = None
     deleted: DeletedFilter = "active"
     sort: CatalogSort = "published"
+    creator_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ def _filtered(flt: CatalogFilter):
     for column, value in ((Content.content_type, flt.content_type), (Content.status, flt.status),
                           (Content.category, flt.category),
                           (Content.visibility, flt.visibility),
-                          (Content.series_id, flt.series_id)):
+                          (Content.series_id, flt.series_id),
+                          (Content.creator_id, flt.creator_id)):  # idx_content_creator_id
         if value is not None:
             stmt = stmt.where(column == value)
     if flt.deleted == "active":
@@ -492,3 +495,16 @@ def get_content_detail(session: Session, content_id: uuid.UUID) -> ContentDetail
     """One item with its figures, in one read (the detail shows both)."""
     return ContentDetail(get_content(session, content_id),
                          get_content_figures(session, content_id))
+
+
+def search_creators(session: Session, text: str, limit: int = 20) -> list[tuple[uuid.UUID, str]]:
+    """Creators matching ``text`` (the start of the email or of a name word), for the
+    catalog's creator filter: (id, "Name <email>") pairs, by name; none for a blank text."""
+    cond = user_search_condition(text)
+    if cond is None:
+        return []
+    rows = session.execute(
+        select(User.id, User.full_name, User.email)
+        .where(cond, User.role.in_(CREATOR_ROLES), User.deleted_at.is_(None))
+        .order_by(func.lower(User.full_name), User.id).limit(limit))
+    return [(r.id, f"{r.full_name} <{r.email}>") for r in rows]

@@ -139,6 +139,9 @@ class ListSpec:
     page_size: int = 200
     placeholder: str = ""
     detail_ratio: tuple[int, int] = (3, 2)
+    searches: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    """For each :class:`~widgets.filter_bar.Related` filter, its named query
+    ``(session, text) -> [(id, label), …]``, run on a worker as the person types."""
     full_width_bars: bool = False
     """The filters above and the buttons below span list and detail (a detail that is a
     list of its own, like a ledger); else they stay in the list's column."""
@@ -174,7 +177,8 @@ class ListPage(QWidget):
         self._latest_count = LatestRequest()
         self._latest_rows = LatestRequest()
         self._loaded = not load_on_show
-        self.filters = FilterBar(spec.filters)
+        self.filters = FilterBar(spec.filters, searchers={
+            name: self._searcher(query) for name, query in spec.searches.items()})
         self.filters.changed.connect(self.refresh)
         self.search = self.filters.search
         self.banner = Banner(error=True)
@@ -251,6 +255,15 @@ class ListPage(QWidget):
         self.many, self.many_title = self.right.many, self.right.title
         self.many_note, self.many_button = self.right.note, self.right.button
         return self.right
+
+    def _searcher(self, query: Callable[..., Any]):
+        def search(text: str, deliver) -> None:
+            # The picker drops an answer for an older text itself (latest request wins).
+            self._db.read(query, text, on_success=deliver,
+                          on_failure=lambda exc: report_read_failure(self._db, "the search", exc),
+                          context=self)
+
+        return search
 
     # -- the Page protocol ---------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -41,6 +41,7 @@ from data.queries.catalog import (
     get_catalog_row,
     get_content_detail,
     list_content_page,
+    search_creators,
 )
 from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec, MultiSelect
 from desktop.admin.record_detail import DetailSpec, RecordDetail
@@ -52,7 +53,7 @@ from desktop.pages.content_editor import ContentEditor
 from desktop.pages.featured_dialog import FeaturedContentDialog
 from desktop.pages.series_dialog import SeriesDialog
 from widgets.actions import Action, Confirmation, always
-from widgets.filter_bar import Break, Choice, Search
+from widgets.filter_bar import Break, Choice, Related, Search
 from widgets.labelled_values import LabelledValues
 from widgets.lazy_table import Column
 
@@ -88,11 +89,11 @@ CATALOG_COLUMNS = (  # widths fit the header and the first page (LazyTableView.f
 def _catalog_filter(search: str = "", type: str | None = None, status: str | None = None,
                     category: str | None = None, visibility: str | None = None,
                     series: str | None = None, deleted: str = "active",
-                    sort: str = "published") -> CatalogFilter:
+                    sort: str = "published", creator=None) -> CatalogFilter:
     # Series ids are text in the combo box (QVariant compares Python objects by identity).
     return CatalogFilter(search=search, content_type=type, status=status, category=category,
                          visibility=visibility, series_id=uuid.UUID(series) if series else None,
-                         deleted=deleted, sort=sort)
+                         deleted=deleted, sort=sort, creator_id=creator)
 
 
 def _filter_options(choices: CatalogChoices) -> dict:
@@ -110,7 +111,8 @@ CATALOG = ListSpec(
              Choice("category", any_label="Any category"),
              Choice("visibility", [(v, v) for v in CONTENT_VISIBILITIES],
                     any_label="Any visibility"),
-             Choice("series", any_label="Any series")],
+             Choice("series", any_label="Any series"), Break(), Related("creator", "Creator")],
+    searches={"creator": search_creators},
     table="content", row_query=get_catalog_row, refresh_on_new=True,
     choices=ChoiceSource(get_catalog_choices, _filter_options,
                          tables=("content", "content_series"),

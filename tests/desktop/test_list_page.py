@@ -141,3 +141,37 @@ def test_a_late_detail_answer_for_the_previous_selection_is_dropped(qtbot, demo_
     demo_database.runner.wait_for_done(WAIT)
     qtbot.wait(100)
     assert detail.record.id == second
+
+
+def test_a_related_record_filter_finds_the_creator_and_lists_only_their_items(
+        qtbot, demo_database, demo_engine):
+    """Typed as staff would: part of a creator's email, pick them from the answers; the
+    catalog then lists exactly that creator's items."""
+    from PySide6.QtCore import Qt
+
+    from desktop.pages.catalog import CatalogPage
+
+    with demo_engine.connect() as conn:
+        creator, email = conn.execute(text(
+            "SELECT u.id, u.email FROM users u JOIN content c ON c.creator_id = u.id "
+            "WHERE c.deleted_at IS NULL GROUP BY u.id ORDER BY count(*) DESC LIMIT 1")).one()
+        theirs = {r[0] for r in conn.execute(text(
+            "SELECT id FROM content WHERE creator_id = :c AND deleted_at IS NULL"),
+            {"c": creator})}
+    page = CatalogPage(demo_database)
+    qtbot.addWidget(page)
+    page.resize(1400, 800)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
+                    timeout=WAIT)
+    picker = page.filters.widget("creator")
+    qtbot.keyClicks(picker.search_box, email.split("@")[0])
+    qtbot.keyClick(picker.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: picker.results.count() > 0, timeout=WAIT)
+    match = next(picker.results.item(i) for i in range(picker.results.count())
+                 if email in picker.results.item(i).text())
+    qtbot.mouseClick(picker.results.viewport(), Qt.MouseButton.LeftButton,
+                     pos=picker.results.visualItemRect(match).center())
+    assert page.current_filter().creator_id == creator
+    qtbot.waitUntil(lambda: not page.model.is_loading and {
+        page.model.row_at(i).id for i in range(page.model.rowCount())} == theirs, timeout=WAIT)
