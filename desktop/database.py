@@ -23,7 +23,7 @@ from data.db import ConnectionInfo, explain_connection_error, is_connection_erro
 from data.db_errors import translate_db_error
 from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
-from data.operations import Changes, Operation, PaymentOperation
+from data.operations import BatchOperation, Changes, Operation, PaymentOperation
 from data.payments import LocalStripe, StripeGateway
 from widgets.lazy_table import Page, PageFetcher
 from widgets.operations import (
@@ -177,6 +177,28 @@ class Database(QObject):
         announce its changes, then call ``on_success``."""
         return self.run_payment(operation.run, on_success=on_success, on_failure=on_failure,
                                 context=context, on_committed=self._announcer(operation))
+
+    def perform_in_batches(
+        self,
+        operation: BatchOperation,
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
+    ) -> OperationHandle:
+        """Run a long named write on the serial worker with progress; its handle's cancel
+        asks it to stop after the batch in hand (it answers how far it got, announced)."""
+        actor = self.actor
+
+        def work(ctx):
+            return operation.run(self.sessions(), actor,
+                                 lambda done, total: ctx.report_progress(done, total, ""),
+                                 lambda: ctx.cancelled)
+
+        return self.runner.run(work, cancellable=True, serial=True,
+                               on_success=self._wrap_success(on_success),
+                               on_failure=self._wrap_failure(on_failure), context=context,
+                               on_committed=self._announcer(operation))
 
     def announce(self, changes: Changes) -> None:
         """Tell every page that ``changes`` were committed (work not run by :meth:`perform`,

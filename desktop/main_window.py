@@ -36,10 +36,10 @@ class MainWindow(QMainWindow):
         self.pages: list[Page] = [
             self.users_page,
             CatalogPage(database),
-            TablePage(overview.TIERS, database),
-            TablePage(overview.OFFERINGS, database),
+            TablePage(overview.TIERS, database, shortcut="Ctrl+3"),
+            TablePage(overview.OFFERINGS, database, shortcut="Ctrl+4"),
             TokenBalancesPage(database),
-            TablePage(overview.REFERRAL_REWARDS, database),
+            TablePage(overview.REFERRAL_REWARDS, database, shortcut="Ctrl+6"),
             RevenuePage(database),
             self.refunds_page,
         ]
@@ -75,8 +75,8 @@ class MainWindow(QMainWindow):
             self.refund_recovery.status_reported.connect(self._on_refund_recovery_status_reported)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
-        for i in range(len(self.pages)):
-            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self,
+        for i, page in enumerate(self.pages):
+            QShortcut(QKeySequence(page.shortcut), self,
                       activated=lambda i=i: self.tabs.setCurrentIndex(i))
 
     def _on_database_state_changed(self, state: str) -> None:

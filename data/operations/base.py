@@ -13,13 +13,13 @@ Errors are translated once, where the operation's work ends
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["NO_CHANGES", "Changes", "Operation", "PaymentOperation"]
+__all__ = ["NO_CHANGES", "BatchOperation", "Changes", "Operation", "PaymentOperation"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,26 @@ class PaymentOperation:
 
     def run(self, session_factory: sessionmaker[Session], gateway: Any,
             actor: str) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def changes(self, result: Any) -> Changes:
+        return NO_CHANGES
+
+
+class BatchOperation:
+    """A named long write that commits batch by batch (a bulk grant to thousands): it owns
+    its transactions, reports ``progress(done, total)`` and stops between batches when
+    ``should_stop()`` says so, answering how far it got. Runs on the serial write worker."""
+
+    action: ClassVar[str] = "finish the batch"
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def run(self, session_factory: sessionmaker[Session], actor: str,
+            progress: Callable[[int, int], None],
+            should_stop: Callable[[], bool]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def changes(self, result: Any) -> Changes:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from data.operations.base import Changes, Operation
+from data.operations.base import BatchOperation, Changes, Operation
 from data.services import credits
 
 
@@ -43,3 +44,24 @@ class CreateBulkGrant(Operation):
     def run(self, session: Session, actor: str) -> uuid.UUID:
         return credits.create_bulk_grant(session, actor, self.amount, self.reason,
                                          list(self.customer_ids), bulk_id=self.bulk_id)
+
+
+@dataclass(frozen=True)
+class RunBulkGrant(BatchOperation):
+    """Grant a planned bulk to each of its customers, batch by batch; run again (Resume),
+    it grants only those not granted yet."""
+
+    bulk_id: uuid.UUID
+    customer_ids: tuple[uuid.UUID, ...]
+    action = "grant the bulk"
+
+    def run(self, session_factory: sessionmaker[Session], actor: str,
+            progress: Callable[[int, int], None],
+            should_stop: Callable[[], bool]) -> credits.BulkGrantResult:
+        return credits.run_bulk_grant(session_factory, actor, self.bulk_id,
+                                      list(self.customer_ids), progress=progress,
+                                      should_stop=should_stop)
+
+    def changes(self, result: credits.BulkGrantResult) -> Changes:
+        # Every granted customer's balance and ledger changed (committed batch by batch).
+        return Changes.of(credit_balances=self.customer_ids, credit_transactions=None)

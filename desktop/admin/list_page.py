@@ -57,6 +57,8 @@ class Page(Protocol):
     """What the main window asks of every tab."""
 
     title: str
+    shortcut: str
+    """The key that shows this page ("Ctrl+1")."""
 
     def focus_search(self) -> None: ...
 
@@ -136,6 +138,8 @@ class ListSpec:
     export: Sequence[ExportColumn] = ()
     export_name: str = ""
     heading: str = ""
+    shortcut: str = ""
+    """The key that shows the page (see :class:`Page`)."""
     page_size: int = 200
     placeholder: str = ""
     detail_ratio: tuple[int, int] = (3, 2)
@@ -173,6 +177,7 @@ class ListPage(QWidget):
         super().__init__(parent)
         self.spec = spec
         self.title = spec.title
+        self.shortcut = spec.shortcut
         self._db = database
         self._latest_count = LatestRequest()
         self._latest_rows = LatestRequest()

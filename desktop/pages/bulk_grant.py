@@ -18,10 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.operations import Changes
-from data.operations.credits import CreateBulkGrant
+from data.operations.credits import CreateBulkGrant, RunBulkGrant
 from data.queries.credits import BalanceFilter, BalanceRow
-from data.services.credits import MAX_ADJUSTMENT, customer_ids_matching, run_bulk_grant
+from data.services.credits import MAX_ADJUSTMENT, customer_ids_matching
 from desktop.database import Database
 from desktop.present_error import present_error
 from widgets.amount_field import AmountField
@@ -201,26 +200,14 @@ class BulkGrantDialog(QDialog):
 
     def _start_run(self) -> None:
         self.run_button.setEnabled(False)
-        db, actor = self._db, self._db.actor
-        bulk_id, ids = self.bulk_id, self.customer_ids
-
-        def work(ctx):
-            return run_bulk_grant(
-                db.sessions(), actor, bulk_id, ids,
-                progress=lambda done, total: ctx.report_progress(done, total, ""),
-                should_stop=lambda: ctx.cancelled)
-
-        handle = self._db.runner.run(work, cancellable=True, serial=True,
-                                     on_success=self._on_run_finished,
-                                     on_failure=self._on_failed, context=self)
+        handle = self._db.perform_in_batches(
+            RunBulkGrant(self.bulk_id, tuple(self.customer_ids)),
+            on_success=self._on_run_finished, on_failure=self._on_failed, context=self)
         self.progress = ProgressDialog(self, title="Bulk grant", label="Granting tokens…")
         self.progress.attach(handle)
 
     def _on_run_finished(self, result) -> None:
         self.result_ = result
-        # Every granted customer's balance and ledger changed (committed batch by batch).
-        self._db.announce(Changes.of(credit_balances=self.customer_ids,
-                                     credit_transactions=None))
         self.run_button.setEnabled(result.stopped)
         self.run_button.setText("Resume" if result.stopped else "Grant…")
         done = result.granted + result.already_granted + result.missing

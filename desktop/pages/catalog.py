@@ -102,7 +102,7 @@ def _filter_options(choices: CatalogChoices) -> dict:
 
 
 CATALOG = ListSpec(
-    title="Content catalog", noun="item", columns=CATALOG_COLUMNS,
+    title="Content catalog", shortcut="Ctrl+2", noun="item", columns=CATALOG_COLUMNS,
     query=list_content_page, count=count_content, make_filter=_catalog_filter,
     filters=[Search("Search title or slug (Ctrl+F)…"), Choice("sort", SORTS),
              Choice("deleted", DELETED), Break(),

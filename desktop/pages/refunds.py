@@ -182,6 +182,7 @@ class RefundsPage(QWidget):
         return (value,)
 
     title = "Refunds"
+    shortcut = "Ctrl+8"
 
     def focus_search(self) -> None:
         """Ctrl+F: no search here; the status filter narrows the list."""

@@ -227,6 +227,7 @@ class RevenuePage(QWidget):
         self.snapshot_view.set_measure(measure)
 
     title = "Revenue"
+    shortcut = "Ctrl+7"
 
     def focus_search(self) -> None:
         """Ctrl+F: no search here; the range is what one looks for."""

@@ -92,7 +92,7 @@ LEDGER = InlineSpec("Ledger", LEDGER_COLUMNS, list_ledger_page,
                     owner_of=lambda r: r.customer_id, heading=_ledger_heading)
 
 BALANCES = ListSpec(
-    title="Token balances", noun="balance", columns=BALANCE_COLUMNS,
+    title="Token balances", shortcut="Ctrl+5", noun="balance", columns=BALANCE_COLUMNS,
     query=list_balances_page, count=count_balances, make_filter=BalanceFilter,
     filters=[Search("Search customer email or name (Ctrl+F)…"),
              Choice("sort", [("last_change", "Last change"), ("balance", "Balance")],

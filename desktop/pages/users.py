@@ -55,7 +55,7 @@ USER_COLUMNS = (  # widths fit the header and the first page (LazyTableView.fit_
 )
 
 USERS = ListSpec(
-    title="Users", noun="user", columns=USER_COLUMNS,
+    title="Users", shortcut="Ctrl+1", noun="user", columns=USER_COLUMNS,
     query=list_users_page, count=count_users, make_filter=UserFilter,
     filters=[Search("Search email or name (Ctrl+F)…"),
              Choice("role", [(r, r) for r in USER_ROLES], any_label="Any role"),

@@ -182,3 +182,29 @@ def test_a_profile_save_on_the_users_page_says_the_sentence_under_no_crash_dialo
     with engine.connect() as conn:
         assert conn.execute(text("SELECT full_name FROM users WHERE id = :i"),
                             {"i": user}).scalar_one() == "Olga"
+
+
+def test_a_bulk_grant_run_by_a_reader_says_the_sentence_and_grants_nothing(
+        qtbot, engine, reader_database, runner):
+    """The batch operation's failure is translated like any other write's (it used to reach
+    the page as the driver's exception, i.e. the crash dialog)."""
+    from data.db import make_session_factory
+    from data.operations.credits import RunBulkGrant
+    from data.services.credits import create_bulk_grant
+
+    customer = insert_user(engine, "pia@example.com", "Pia")
+    with make_session_factory(engine).begin() as s:
+        bulk = create_bulk_grant(s, "owner", 10, "Outage, 12 Nov", [customer],
+                                 bulk_id=uuid.uuid4())
+    unhandled, failures = [], []
+    runner.unhandled_error.connect(unhandled.append)
+    handle = reader_database.perform_in_batches(RunBulkGrant(bulk, (customer,)),
+                                                on_failure=failures.append)
+    with qtbot.waitSignal(handle.finished, timeout=WAIT_MS):
+        pass
+    assert unhandled == []
+    [failure] = failures
+    assert isinstance(failure, PermissionDeniedError)
+    assert str(failure).startswith("Your database login may not change token balances")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM credit_transactions")).scalar_one() == 0
