@@ -122,7 +122,7 @@ def test_clicking_a_period_lists_its_sales_and_refunds(qtbot, qtmodeltester, pag
     assert "gross 24.99" in dialog.heading.text()
     assert dialog.model.data(dialog.model.index(0, 6)) == "-9.99 USD"
     qtmodeltester.check(dialog.model)
-    widgets = len(QApplication.allWidgets())
+    widgets = len(page.findChildren(QWidget))  # the dialog is the page's: reused, not added
     page.charts["by_type"].period_clicked.emit(wall_clock_epoch(JAN))
     qtbot.waitUntil(lambda: dialog.model.row_count_loaded == 5 and dialog.model.is_exhausted,
                     timeout=10_000)
