@@ -9,6 +9,8 @@
     platform-admin refunds recover [--database-url URL] [--stripe-api-base URL]
                                                       finish refunds left open (exit 1 when
                                                       some are still open)
+    platform-admin audit verify [--database-url URL]  walk the audit trail's hash chain (exit
+                                                      1 naming the first row altered or removed)
     platform-admin stripe set-key                     store the Stripe secret key in the OS
                                                       keyring (read without echo)
 
@@ -60,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         "recover", help="ask Stripe about every open refund request and finish it")
     _add_url(recover)
     _add_stripe_base(recover)
+    audit = sub.add_parser("audit", help="audit trail chores")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    _add_url(audit_sub.add_parser(
+        "verify", help="walk the audit trail's hash chain (exit 1 when a row was altered or "
+                       "removed)"))
     stripe_cmd = sub.add_parser("stripe", help="Stripe configuration")
     stripe_sub = stripe_cmd.add_subparsers(dest="stripe_command", required=True)
     stripe_sub.add_parser("set-key", help="store the Stripe secret key in the OS keyring")
@@ -248,6 +255,27 @@ def run_ledger_check(args) -> int:
 
 
 @_one_sentence
+def run_audit_verify(args) -> int:
+    """Print "N rows, chain intact" (0), or the first row altered or the gap where rows were
+    removed (1)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.audit_chain import verify_chain
+    from data.db import make_session_factory
+
+    engine = _engine(args)
+    try:
+        with make_session_factory(engine)() as session:
+            report = verify_chain(session)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    print(report)
+    return 0 if report.intact else 1
+
+
+@_one_sentence
 def run_refunds_recover(args) -> int:
     """Finish open refund requests; 0 when none is left open, 1 when some are, 2 when Stripe
     is not configured."""
@@ -308,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo_data(args)
     if args.command == "ledger":
         return run_ledger_check(args)
+    if args.command == "audit":
+        return run_audit_verify(args)
     if args.command == "refunds":
         return run_refunds_recover(args)
     if args.command == "stripe":
