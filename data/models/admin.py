@@ -120,6 +120,8 @@ class CreditAdjustment(Base):
         CheckConstraint("amount <> 0", name="amount"),
         Index("ix_credit_adjustments_transaction_id", "transaction_id", unique=True),
         Index("ix_credit_adjustments_bulk_id", "bulk_id"),
+        # A bulk reaches each customer once, whatever request ids a caller makes up (0010).
+        Index("ix_credit_adjustments_bulk_customer", "bulk_id", "customer_id", unique=True),
         {"schema": APP_SCHEMA},
     )
 
