@@ -3,6 +3,8 @@
     platform-admin [--demo | --database-url URL]      start the app
     platform-admin db upgrade [--database-url URL]    create what the app needs
     platform-admin db check [--database-url URL]      compare the database with the models
+    platform-admin db roles [--database-url URL] [--apply]
+                                                      print (or apply) the staff roles' SQL
     platform-admin demo-data --users N [--seed S]     fill a database with demo data
     platform-admin ledger check [--database-url URL]  list balances that disagree with their
                                                       ledger (exit 1 when any)
@@ -47,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     _add_url(db_sub.add_parser("upgrade", help="create the tables, schema and indexes the app needs"))
     _add_url(db_sub.add_parser("check", help="list every difference between database and models"))
+    roles = db_sub.add_parser(
+        "roles", help="print the SQL for the staff group roles and their rights (idempotent)")
+    _add_url(roles)
+    roles.add_argument("--apply", action="store_true",
+                       help="run it on the database instead of printing it")
     demo = sub.add_parser("demo-data", help="fill an empty database with demo data")
     _add_url(demo)
     demo.add_argument("--users", type=int, required=True)
@@ -180,6 +187,33 @@ def run_db_check(args) -> int:
         return 1
     print("The database matches what the app needs." if not findings
           else "The app can work on this database (see the warnings).")
+    return 0
+
+
+@_one_sentence
+def run_db_roles(args) -> int:
+    """Print the roles' SQL (to review, or to run with psql), or apply it in one
+    transaction; then say how to make a login a member."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.roles import apply_roles, membership_help, roles_sql
+
+    url = _require_url(args)
+    if not args.apply:
+        for statement in roles_sql():
+            print(f"{statement.strip()};")
+        print(membership_help(url.database or "DATABASE"))
+        return 0
+    engine = _engine(args)
+    try:
+        with engine.begin() as conn:
+            apply_roles(conn)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    print(f"Staff roles are set up in database {url.database}.")
+    print(membership_help(url.database or "DATABASE"))
     return 0
 
 
@@ -331,7 +365,8 @@ def run_stripe_set_key(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "db":
-        return run_db_upgrade(args) if args.db_command == "upgrade" else run_db_check(args)
+        chores = {"upgrade": run_db_upgrade, "check": run_db_check, "roles": run_db_roles}
+        return chores[args.db_command](args)
     if args.command == "demo-data":
         return run_demo_data(args)
     if args.command == "ledger":

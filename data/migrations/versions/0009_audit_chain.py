@@ -110,6 +110,8 @@ $$
 # leaves ownership as it is (`platform-admin db roles --apply` finishes the job).
 HAND_OVER = f"""
 DO $$
+DECLARE
+    me name := current_user;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AUDIT_OWNER}') THEN
         BEGIN
@@ -117,17 +119,25 @@ BEGIN
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'platform-admin: this login may not create roles; the audit table '
                          'stays owned by %. Run "platform-admin db roles --apply" as a login '
-                         'that may.', current_user;
+                         'that may.', me;
             RETURN;
         END;
     END IF;
     BEGIN
-        EXECUTE format('GRANT SELECT, INSERT ON admin.audit_log TO %I', current_user);
-        EXECUTE format('GRANT SELECT ON admin.audit_chain_head TO %I', current_user);
+        -- Handing a table over needs membership of the new owner; only for this block.
+        EXECUTE format('GRANT {AUDIT_OWNER} TO %I', me);
         GRANT USAGE ON SCHEMA admin TO {AUDIT_OWNER};
         ALTER TABLE admin.audit_log OWNER TO {AUDIT_OWNER};
         ALTER TABLE admin.audit_chain_head OWNER TO {AUDIT_OWNER};
         ALTER FUNCTION admin.audit_log_chain() OWNER TO {AUDIT_OWNER};
+        -- Granted after the hand-over (ALTER OWNER rewrites the old owner's grants into the
+        -- new owner's), by the new owner: the migrating login, whose definer functions write
+        -- audit rows, may read and insert, nothing more.
+        SET LOCAL ROLE {AUDIT_OWNER};
+        EXECUTE format('GRANT SELECT, INSERT ON admin.audit_log TO %I', me);
+        EXECUTE format('GRANT SELECT ON admin.audit_chain_head TO %I', me);
+        RESET ROLE;
+        EXECUTE format('REVOKE {AUDIT_OWNER} FROM %I', me);
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE NOTICE 'platform-admin: this login may not hand the audit table to %; '
                      'run "platform-admin db roles --apply" as a login that may.',
