@@ -19,6 +19,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
+from data.definer_functions import unsafe_definer_functions
 from data.models import APP_SCHEMA, Base
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -157,8 +158,9 @@ def check(engine: Engine) -> list[Finding]:
     """Compare the live database with the models and list every difference.
 
     Errors: a missing table or column, a type that differs, a NOT NULL the models rely on
-    that the database does not have (or the reverse), migrations not applied. Warnings: a
-    missing index the app would use.
+    that the database does not have (or the reverse), migrations not applied, a SECURITY
+    DEFINER function in the app's schema whose search_path is not pinned or that PUBLIC may
+    execute (:mod:`data.definer_functions`). Warnings: a missing index the app would use.
     """
     findings: list[Finding] = []
     insp = inspect(engine)
@@ -204,6 +206,9 @@ def check(engine: Engine) -> list[Finding]:
                 findings.append(
                     Finding("warning", name, f"index {index.name} on ({', '.join(cols)}) is missing")
                 )
+    with engine.connect() as conn:
+        for unsafe in unsafe_definer_functions(conn):
+            findings.append(Finding("error", unsafe.signature, unsafe.problem))
     current = current_revision(engine)
     head = head_revision()
     if current != head:

@@ -3,12 +3,16 @@
     platform-admin [--demo | --database-url URL]      start the app
     platform-admin db upgrade [--database-url URL]    create what the app needs
     platform-admin db check [--database-url URL]      compare the database with the models
+    platform-admin db roles [--database-url URL] [--apply]
+                                                      print (or apply) the staff roles' SQL
     platform-admin demo-data --users N [--seed S]     fill a database with demo data
     platform-admin ledger check [--database-url URL]  list balances that disagree with their
                                                       ledger (exit 1 when any)
     platform-admin refunds recover [--database-url URL] [--stripe-api-base URL]
                                                       finish refunds left open (exit 1 when
                                                       some are still open)
+    platform-admin audit verify [--database-url URL]  walk the audit trail's hash chain (exit
+                                                      1 naming the first row altered or removed)
     platform-admin stripe set-key                     store the Stripe secret key in the OS
                                                       keyring (read without echo)
 
@@ -45,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     _add_url(db_sub.add_parser("upgrade", help="create the tables, schema and indexes the app needs"))
     _add_url(db_sub.add_parser("check", help="list every difference between database and models"))
+    roles = db_sub.add_parser(
+        "roles", help="print the SQL for the staff group roles and their rights (idempotent)")
+    _add_url(roles)
+    roles.add_argument("--apply", action="store_true",
+                       help="run it on the database instead of printing it")
     demo = sub.add_parser("demo-data", help="fill an empty database with demo data")
     _add_url(demo)
     demo.add_argument("--users", type=int, required=True)
@@ -60,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         "recover", help="ask Stripe about every open refund request and finish it")
     _add_url(recover)
     _add_stripe_base(recover)
+    audit = sub.add_parser("audit", help="audit trail chores")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    _add_url(audit_sub.add_parser(
+        "verify", help="walk the audit trail's hash chain (exit 1 when a row was altered or "
+                       "removed)"))
     stripe_cmd = sub.add_parser("stripe", help="Stripe configuration")
     stripe_sub = stripe_cmd.add_subparsers(dest="stripe_command", required=True)
     stripe_sub.add_parser("set-key", help="store the Stripe secret key in the OS keyring")
@@ -176,6 +190,33 @@ def run_db_check(args) -> int:
     return 0
 
 
+@_one_sentence
+def run_db_roles(args) -> int:
+    """Print the roles' SQL (to review, or to run with psql), or apply it in one
+    transaction; then say how to make a login a member."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.roles import apply_roles, membership_help, roles_sql
+
+    url = _require_url(args)
+    if not args.apply:
+        for statement in roles_sql():
+            print(f"{statement.strip()};")
+        print(membership_help(url.database or "DATABASE"))
+        return 0
+    engine = _engine(args)
+    try:
+        with engine.begin() as conn:
+            apply_roles(conn)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    print(f"Staff roles are set up in database {url.database}.")
+    print(membership_help(url.database or "DATABASE"))
+    return 0
+
+
 class TerminalProgress:
     """A one-line progress bar on stderr."""
 
@@ -248,6 +289,27 @@ def run_ledger_check(args) -> int:
 
 
 @_one_sentence
+def run_audit_verify(args) -> int:
+    """Print "N rows, chain intact" (0), or the first row altered or the gap where rows were
+    removed (1)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.audit_chain import verify_chain
+    from data.db import make_session_factory
+
+    engine = _engine(args)
+    try:
+        with make_session_factory(engine)() as session:
+            report = verify_chain(session)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    print(report)
+    return 0 if report.intact else 1
+
+
+@_one_sentence
 def run_refunds_recover(args) -> int:
     """Finish open refund requests; 0 when none is left open, 1 when some are, 2 when Stripe
     is not configured."""
@@ -303,11 +365,14 @@ def run_stripe_set_key(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "db":
-        return run_db_upgrade(args) if args.db_command == "upgrade" else run_db_check(args)
+        chores = {"upgrade": run_db_upgrade, "check": run_db_check, "roles": run_db_roles}
+        return chores[args.db_command](args)
     if args.command == "demo-data":
         return run_demo_data(args)
     if args.command == "ledger":
         return run_ledger_check(args)
+    if args.command == "audit":
+        return run_audit_verify(args)
     if args.command == "refunds":
         return run_refunds_recover(args)
     if args.command == "stripe":

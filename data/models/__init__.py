@@ -3,7 +3,13 @@
 Importing this package registers every table on :data:`Base.metadata`.
 """
 
-from data.models.admin import AuditRecord, BulkGrant, CreditAdjustment, RefundRequest
+from data.models.admin import (
+    AuditChainHead,
+    AuditRecord,
+    BulkGrant,
+    CreditAdjustment,
+    RefundRequest,
+)
 from data.models.base import APP_SCHEMA, Base
 from data.models.commerce import ContentAccess, Purchase
 from data.models.content import Content, ContentSeries, VideoPlayback
@@ -25,6 +31,7 @@ PLATFORM_TABLES = tuple(t for t in Base.metadata.sorted_tables if t.schema is No
 __all__ = [
     "APP_SCHEMA",
     "PLATFORM_TABLES",
+    "AuditChainHead",
     "AuditRecord",
     "Base",
     "BulkGrant",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     Numeric,
     Text,
     UniqueConstraint,
@@ -29,7 +30,10 @@ class AuditRecord(Base):
     """One change made through the app: who (the database user), what, before and after.
 
     Written by the services in the same transaction as the change it describes, so a change
-    without its audit record (or the reverse) cannot exist.
+    without its audit record (or the reverse) cannot exist. The trigger ``audit_log_chain``
+    (migration 0009) sets ``actor`` to ``session_user``, ``occurred_at``, the id, and chains
+    the row: ``row_hash = sha256(canonical row || prev_hash)``, ``prev_hash`` being the
+    previous row's ``row_hash`` (see :mod:`data.audit_chain`).
     """
 
     __tablename__ = "audit_log"
@@ -50,6 +54,26 @@ class AuditRecord(Base):
     old_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    row_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditChainHead(Base):
+    """The audit chain's end: the last id and hash the trigger wrote (one row, migration
+    0009). Audit inserts lock it in turn, so the chain follows commit order; ``audit
+    verify`` compares it with the table to catch rows removed at the end."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (
+        CheckConstraint("singleton", name="singleton"),
+        {"schema": APP_SCHEMA},
+    )
+
+    singleton: Mapped[bool] = mapped_column(Boolean, primary_key=True,
+                                            server_default=text("true"))
+    last_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    rows_written: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 class BulkGrant(Base):
@@ -96,6 +120,8 @@ class CreditAdjustment(Base):
         CheckConstraint("amount <> 0", name="amount"),
         Index("ix_credit_adjustments_transaction_id", "transaction_id", unique=True),
         Index("ix_credit_adjustments_bulk_id", "bulk_id"),
+        # A bulk reaches each customer once, whatever request ids a caller makes up (0010).
+        Index("ix_credit_adjustments_bulk_customer", "bulk_id", "customer_id", unique=True),
         {"schema": APP_SCHEMA},
     )
 

@@ -21,11 +21,22 @@ Guarantees, for every adjustment made through :func:`adjust_balance`:
   to cost 10-15% of throughput under contention: the waiting transactions' index scans
   wade through the rows committed while they waited.)
 
-The happy path is ONE statement (lock, claim, ledger, balance, request, audit), plain SQL,
-so the same logic can later move behind a ``SECURITY DEFINER`` database function unchanged
-and the balance row stays locked only for that statement and the commit. Functions
-take a ``Session`` and never open or commit one: the caller owns
-``with session_factory.begin() as session:``.
+The work is done in the database (migration 0010): ``SECURITY DEFINER`` functions
+``admin.adjust_tokens``, ``admin.create_bulk_grant``, ``admin.grant_bulk_item`` and
+``admin.finish_bulk_grant``, one call each (lock, claim, ledger, balance, request, audit), so
+the balance row stays locked only for that call and the commit, and a staff login needs no
+write right on any table: only EXECUTE on the functions (``platform-admin db roles``). The
+functions record ``session_user`` as the actor; the ``actor`` arguments here stay for
+compatibility and are not recorded. They answer business refusals as an outcome (not an
+error), which this module turns back into the typed errors below, so the caller's
+transaction stays usable.
+
+A login that may not run the functions (no staff roles set up yet: e.g. a login granted
+table rights by hand) takes the same steps as one plain SQL statement with its own rights, as
+before 0010 (still audited: the audit table's trigger writes the actor and the chain). Which
+path a connection takes is asked once per connection and asked again after any "permission
+denied", so rights changed while the app runs are followed. Functions take a ``Session`` and
+never open or commit one: the caller owns ``with session_factory.begin() as session:``.
 
 Soft-deleted customers can still be adjusted: their balance and ledger survive the soft
 delete (which is reversible), and support must be able to correct or claw back tokens on a
@@ -47,6 +58,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.definer_functions import execute_minding_rights, may_run
 from data.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from data.models import CreditBalance, User
 from data.queries.credits import BalanceFilter, filtered_balances
@@ -174,7 +186,47 @@ def validate_adjustment(amount: object, reason: object) -> tuple[int, str]:
 
 # -- one adjustment -----------------------------------------------------------------------
 
-# Claim the request id and, only if the claim succeeds, move the balance, append the ledger
+_ADJUST_TOKENS = text(
+    "SELECT * FROM admin.adjust_tokens(:request_id, :customer_id, :amount, :reason, "
+    ":transaction_id)")
+_GRANT_BULK_ITEM = text(
+    "SELECT * FROM admin.grant_bulk_item(:bulk_id, :customer_id, :request_id, :transaction_id)")
+_CREATE_BULK_GRANT = text(
+    "SELECT admin.create_bulk_grant(:bulk_id, :amount, :reason, :total, :digest)")
+_FINISH_BULK_GRANT = text("SELECT admin.finish_bulk_grant(:bulk_id)")
+
+MONEY_FUNCTIONS = (
+    "admin.adjust_tokens(uuid, uuid, integer, text, uuid)",
+    "admin.grant_bulk_item(uuid, uuid, uuid, uuid)",
+    "admin.create_bulk_grant(uuid, integer, text, integer, text)",
+    "admin.finish_bulk_grant(uuid)",
+)
+"""The definer functions behind this module (migration 0010), as ``db roles`` grants them."""
+
+def _from_outcome(
+    request_id: uuid.UUID, customer_id: uuid.UUID, amount: int, row: Sequence[Any]
+) -> AdjustmentResult:
+    """The typed answer to a money function's outcome row (see migration 0010)."""
+    outcome, stored_customer, stored_amount, before, after, transaction_id, created_at = row
+    if outcome == "applied":
+        return AdjustmentResult(request_id, customer_id, stored_amount, before, after,
+                                transaction_id, created_at)
+    if outcome == "replayed":
+        return _stored_result(request_id, customer_id, amount, (
+            stored_customer, stored_amount, before, after, transaction_id, created_at))
+    if outcome == "missing":
+        raise NotFoundError("This customer no longer exists; no tokens were changed.")
+    if outcome == "insufficient":
+        raise InsufficientBalanceError(before, stored_amount)
+    if outcome == "too_large":
+        raise ValidationError({"amount": "That would exceed the largest balance a customer "
+                                         f"can hold ({MAX_BALANCE:,} tokens)."})
+    raise RuntimeError(f"adjustment {request_id}: unknown outcome {outcome!r}")
+
+
+# Without EXECUTE on the functions (no staff roles set up), the same steps in one plain SQL
+# statement, with the login's own rights:
+# claim the request id and, only if the claim succeeds, move the balance, append the ledger
 # row and the audit record: one statement, so the balance row is locked for one round trip
 # and the commit. Evaluation order follows the data: ``locked`` waits for the row lock (and
 # then sees the row as the lock holder committed it), ``claim`` decides from those values,
@@ -193,7 +245,7 @@ claim AS (
     INSERT INTO admin.credit_adjustments
         (request_id, customer_id, amount, reason, actor, bulk_id, transaction_id,
          balance_before, balance_after, created_at)
-    SELECT :request_id, :customer_id, CAST(:amount AS integer), :reason, :actor,
+    SELECT :request_id, :customer_id, CAST(:amount AS integer), :reason, session_user,
            CAST(:bulk_id AS uuid), :transaction_id, l.current_balance,
            l.current_balance + CAST(:amount AS integer), l.at::timestamptz
     FROM locked l
@@ -225,7 +277,7 @@ ledger AS (
 audit AS (
     INSERT INTO admin.audit_log
         (actor, action, entity_type, entity_id, old_values, new_values, reason)
-    SELECT :actor, :action, 'credit_balance', CAST(:customer_id AS text),
+    SELECT session_user, :action, 'credit_balance', CAST(:customer_id AS text),
            jsonb_build_object('current_balance', l.current_balance,
                               'lifetime_earned', l.lifetime_earned,
                               'lifetime_spent', l.lifetime_spent),
@@ -299,11 +351,42 @@ def adjust_balance(
     customer), :class:`InsufficientBalanceError` (a removal below zero, with the numbers),
     :class:`ConflictError` (the request id was used for a different customer or amount; a
     different reason alone replays the first result, whose reason stands).
+
+    The database records its session user as the actor; ``actor`` is kept for callers'
+    compatibility and not recorded. With ``bulk_id``, the bulk's own amount and reason are
+    granted (``admin.grant_bulk_item``); ``amount`` and ``reason`` must be the bulk's.
     """
     amount, reason = validate_adjustment(amount, reason)
     customer_id = parse_id("customer_id", customer_id, "Not a valid id.")
     request_id = parse_id("request_id", request_id, "Not a valid id.")
     transaction_id = uuid.uuid4()
+    # Core execution on the session's connection: same transaction, less per-call overhead.
+    conn = session.connection()
+    if may_run(conn, MONEY_FUNCTIONS):
+        if bulk_id is None:
+            row = execute_minding_rights(conn, _ADJUST_TOKENS, {
+                "request_id": request_id, "customer_id": customer_id, "amount": amount,
+                "reason": reason, "transaction_id": transaction_id}).one()
+        else:
+            row = execute_minding_rights(conn, _GRANT_BULK_ITEM, {
+                "bulk_id": bulk_id, "customer_id": customer_id, "request_id": request_id,
+                "transaction_id": transaction_id}).one()
+        return _from_outcome(request_id, customer_id, amount, row)
+    return _adjust_with_own_rights(conn, customer_id, amount, reason, request_id,
+                                   transaction_id, bulk_id)
+
+
+def _adjust_with_own_rights(
+    conn: Connection,
+    customer_id: uuid.UUID,
+    amount: int,
+    reason: str,
+    request_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    bulk_id: uuid.UUID | None,
+) -> AdjustmentResult:
+    """:func:`adjust_balance` for a login that may not run the money functions: the same
+    steps as one plain SQL statement (``_APPLY``), with the login's own table rights."""
     details: dict[str, Any] = {
         "amount": amount, "request_id": str(request_id), "transaction_id": str(transaction_id),
     }
@@ -316,15 +399,12 @@ def adjust_balance(
         "earned": max(amount, 0),
         "spent": max(-amount, 0),
         "reason": reason,
-        "actor": actor,
         "action": ADJUST_ACTION,
         "bulk_id": bulk_id,
         "transaction_id": transaction_id,
         "details": json.dumps(details),
     }
-    # Core execution on the session's connection: same transaction, less per-call overhead.
-    conn = session.connection()
-    row = conn.execute(_APPLY, params).first()
+    row = execute_minding_rights(conn, _APPLY, params).first()
     if row is None:
         # No balance row: a customer's first adjustment (or no such customer). Rare, so the
         # extra statements are fine.
@@ -403,10 +483,13 @@ def _digest(ids: list[uuid.UUID]) -> str:
 
 _INSERT_BULK = text("""
 INSERT INTO admin.bulk_grants (bulk_id, amount, reason, actor, total, customers_digest)
-VALUES (:bulk_id, :amount, :reason, :actor, :total, :digest)
+VALUES (:bulk_id, :amount, :reason, session_user, :total, :digest)
 ON CONFLICT (bulk_id) DO NOTHING
 RETURNING bulk_id
 """)
+
+_FINISH_BULK = text("UPDATE admin.bulk_grants SET finished_at = now() "
+                    "WHERE bulk_id = :bulk_id AND finished_at IS NULL")
 
 _READ_BULK = text("""
 SELECT amount, reason, total, customers_digest FROM admin.bulk_grants WHERE bulk_id = :bulk_id
@@ -442,19 +525,23 @@ def create_bulk_grant(
     amount, reason = clean_amount, clean_reason
     bulk_id = uuid.uuid4() if bulk_id is None else parse_id("bulk_id", bulk_id, "Not a valid id.")
     digest = _digest(ids)
-    inserted = session.execute(_INSERT_BULK, {
-        "bulk_id": bulk_id, "amount": amount, "reason": reason, "actor": actor,
-        "total": len(ids), "digest": digest,
-    }).first()
-    if inserted is None:
+    params = {"bulk_id": bulk_id, "amount": amount, "reason": reason, "total": len(ids),
+              "digest": digest}
+    conn = session.connection()
+    if may_run(conn, MONEY_FUNCTIONS):
+        created = bool(execute_minding_rights(conn, _CREATE_BULK_GRANT, params).scalar())
+    else:
+        created = execute_minding_rights(conn, _INSERT_BULK, params).first() is not None
+        if created:
+            record_change(
+                session, actor=actor, action=BULK_ACTION, entity_type="bulk_grant",
+                entity_id=bulk_id, old_values=None,
+                new_values={"amount": amount, "total": len(ids)}, reason=reason,
+            )
+    if not created:
         stored = session.execute(_READ_BULK, {"bulk_id": bulk_id}).one()
         if tuple(stored) != (amount, reason, len(ids), digest):
             raise ConflictError("This bulk grant was already created with other settings.")
-        return bulk_id
-    record_change(
-        session, actor=actor, action=BULK_ACTION, entity_type="bulk_grant", entity_id=bulk_id,
-        old_values=None, new_values={"amount": amount, "total": len(ids)}, reason=reason,
-    )
     return bulk_id
 
 
@@ -508,9 +595,9 @@ def run_bulk_grant(
                     granted += 1
             done = min(start + batch_size, total)
             if done == total:
-                session.execute(
-                    text("UPDATE admin.bulk_grants SET finished_at = now() "
-                         "WHERE bulk_id = :b AND finished_at IS NULL"), {"b": bulk_id})
+                conn = session.connection()
+                finish = _FINISH_BULK_GRANT if may_run(conn, MONEY_FUNCTIONS) else _FINISH_BULK
+                execute_minding_rights(conn, finish, {"bulk_id": bulk_id})
         if progress is not None:
             progress(done, total)
     return BulkGrantResult(granted, already, total, False, missing)

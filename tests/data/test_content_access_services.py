@@ -65,7 +65,7 @@ def test_grant_permanent_access_lists_it_and_audits(engine, session_factory, ite
     assert cursor is None
     assert dict(summary.by_type)["complimentary"] == 1 and summary.active == 1
     [audit] = _audit(engine)
-    assert (audit.actor, audit.action, audit.entity_id) == ("anna", "content_access.grant",
+    assert (audit.actor, audit.action, audit.entity_id) == ("postgres", "content_access.grant",
                                                             str(item))
     assert audit.old_values is None
     assert audit.new_values["access_type"] == "complimentary"

@@ -162,7 +162,7 @@ def test_ledger_pages_newest_first_cover_everything_with_actor(session_factory, 
     assert [line.id for line in lines] == expected and len(expected) == 5
     top = lines[0]
     assert (top.type, top.amount, top.balance_after, top.description, top.actor) == (
-        "adjustment", 5, 55, "Goodwill", "support_sam")
+        "adjustment", 5, 55, "Goodwill", "postgres")  # the session user, not the caller's name
     assert all(line.actor is None for line in lines[1:])
     with session_factory() as s:
         assert list_ledger_page(s, uuid.uuid4(), None, 10) == ([], None)

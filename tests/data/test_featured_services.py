@@ -58,7 +58,7 @@ def test_reorder_and_add_persists_in_order_and_audits(engine, session_factory, i
     with engine.connect() as conn:
         row = conn.execute(text("SELECT actor, action, old_values, new_values "
                                 "FROM admin.audit_log")).one()
-    assert (row.actor, row.action) == ("anna", "platform_settings.featured")
+    assert (row.actor, row.action) == ("postgres", "platform_settings.featured")
     assert row.old_values == {"featured_content_ids": [str(p[0]), str(p[1])]}
     assert row.new_values == {"featured_content_ids": [str(p[2]), str(p[1]), str(p[0])]}
 

@@ -138,7 +138,7 @@ def test_move_content_to_series_writes_audit(engine, session_factory, catalog):
     with engine.connect() as conn:
         row = conn.execute(text(
             "SELECT actor, action, old_values, new_values FROM admin.audit_log")).one()
-    assert row.actor == "anna" and row.action == "content.move_series"
+    assert row.actor == "postgres" and row.action == "content.move_series"
     assert row.old_values == {"series_id": None}
     assert row.new_values == {"series_id": str(catalog["b"])}
 

@@ -18,6 +18,8 @@ ROOT = Path(__file__).parents[2]
 COMMANDS = {
     "db check": ["db", "check"],
     "db upgrade": ["db", "upgrade"],
+    "db roles --apply": ["db", "roles", "--apply"],
+    "audit verify": ["audit", "verify"],
     "ledger check": ["ledger", "check"],
     "refunds recover": ["refunds", "recover"],
     "demo-data": ["demo-data", "--users", "5"],

@@ -1,0 +1,177 @@
+"""Token adjustments through the definer function, as a support login, against a bare-SQL floor.
+
+    python bench/audit_adjustments.py --threads 8 --adjustments 300
+
+Starts its own embedded PostgreSQL, migrates it, runs ``db roles`` and creates a login in
+``platform_admin_support``. ``--threads`` connections each make ``--adjustments`` adjustments
+(mixed signs that never cross zero), with real commits, in two layouts:
+
+- ``shared``: every thread on one customer's balance (they queue on its row lock anyway);
+- ``own``: each thread on a customer of its own (only the audit chain's head is shared: every
+  audited transaction holds it from its audit insert to its commit).
+
+Measured each way:
+
+- ``definer``: :func:`data.services.credits.adjust_balance` as the support login, i.e. one
+  ``admin.adjust_tokens`` call (lock, claim, ledger, balance, request row, chained audit row);
+- ``floor``: a bare ``UPDATE credit_balances … RETURNING`` plus the ledger ``INSERT`` in SQL,
+  as the owner: the least any correct adjustment must do (no request id, no audit).
+
+Prints one ``name=value`` per line; the rates are the best of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import uuid
+
+import psycopg
+from sqlalchemy import text
+
+from data import migrate
+from data.audit_chain import verify_chain
+from data.db import make_engine, make_session_factory
+from data.embedded import EmbeddedPostgres
+from data.ledger_health import check_ledger
+from data.roles import SUPPORT_GROUP, apply_roles
+from data.services.credits import adjust_balance
+
+SUPPORT_LOGIN = "bench_support"
+
+_FLOOR_UPDATE = text("""
+UPDATE credit_balances
+SET current_balance = current_balance + :amount,
+    lifetime_earned = lifetime_earned + :earned,
+    lifetime_spent = lifetime_spent + :spent,
+    updated_at = clock_timestamp()
+WHERE customer_id = :customer_id
+RETURNING current_balance
+""")
+_FLOOR_INSERT = text("""
+INSERT INTO credit_transactions (customer_id, type, amount, balance_after, description,
+                                 created_at)
+VALUES (:customer_id, 'adjustment', :amount, :balance_after, 'bench', clock_timestamp())
+""")
+
+
+def new_customer(owner, factory) -> uuid.UUID:
+    """A customer with an opening balance of 1,000 tokens."""
+    customer_id = uuid.uuid4()
+    with owner.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO users (id, email, password_hash, full_name, role) "
+            "VALUES (:id, :email, 'x', 'Bench Customer', 'customer')"),
+            {"id": customer_id, "email": f"bench-{customer_id}@example.com"})
+    with factory.begin() as session:
+        adjust_balance(session, "bench", customer_id, 1_000, "opening balance", uuid.uuid4())
+    return customer_id
+
+
+def amounts(n: int) -> list[int]:
+    """+3, -2, +3, -2, …: the balance drifts up and never nears zero."""
+    return [3 if i % 2 == 0 else -2 for i in range(n)]
+
+
+def definer_worker(factory, customer_id, n: int) -> None:
+    for amount in amounts(n):
+        with factory.begin() as session:
+            adjust_balance(session, "bench", customer_id, amount, "bench", uuid.uuid4())
+
+
+def floor_worker(owner, customer_id, n: int) -> None:
+    for amount in amounts(n):
+        with owner.begin() as conn:
+            after = conn.execute(_FLOOR_UPDATE, {
+                "customer_id": customer_id, "amount": amount,
+                "earned": max(amount, 0), "spent": max(-amount, 0),
+            }).scalar_one()
+            conn.execute(_FLOOR_INSERT, {"customer_id": customer_id, "amount": amount,
+                                         "balance_after": after})
+
+
+def contend(jobs) -> float:
+    """Run each ``(target, args)`` on its own thread at once; seconds until all are done."""
+    barrier = threading.Barrier(len(jobs) + 1)
+    errors: list[BaseException] = []
+
+    def run(target, args) -> None:
+        barrier.wait()
+        try:
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported after the run
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run, args=job) for job in jobs]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def measure(owner, owner_factory, support_factory, kind: str, layout: str, threads: int,
+            n: int) -> float:
+    shared = new_customer(owner, owner_factory)
+    customers = [shared if layout == "shared" else new_customer(owner, owner_factory)
+                 for _ in range(threads)]
+    if kind == "definer":
+        jobs = [(definer_worker, (support_factory, c, n)) for c in customers]
+    else:
+        jobs = [(floor_worker, (owner, c, n)) for c in customers]
+    return threads * n / contend(jobs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--adjustments", type=int, default=300, help="per thread")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    server = EmbeddedPostgres.start()
+    owner = make_engine(server.url(), pool_size=args.threads + 1,
+                        application_name="bench-audit-owner")
+    support = None
+    try:
+        migrate.upgrade(owner)
+        with owner.begin() as conn:
+            apply_roles(conn)
+        with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {SUPPORT_LOGIN} LOGIN IN ROLE {SUPPORT_GROUP}")
+        support = make_engine(server.url().set(username=SUPPORT_LOGIN),
+                              pool_size=args.threads + 1, application_name="bench-audit")
+        owner_factory, support_factory = make_session_factory(owner), make_session_factory(support)
+        for layout in ("shared", "own"):
+            for kind in ("definer", "floor"):  # warm up both paths and the caches
+                measure(owner, owner_factory, support_factory, kind, layout, args.threads, 20)
+        print(f"threads={args.threads}")
+        print(f"adjustments_per_thread={args.adjustments}")
+        for layout in ("shared", "own"):
+            rates: dict[str, list[float]] = {"definer": [], "floor": []}
+            for _ in range(args.repeat):
+                for kind in ("floor", "definer"):
+                    rates[kind].append(measure(owner, owner_factory, support_factory, kind,
+                                               layout, args.threads, args.adjustments))
+            definer, floor = max(rates["definer"]), max(rates["floor"])
+            print(f"{layout}_definer_adjustments_per_second={definer:.0f}")
+            print(f"{layout}_floor_adjustments_per_second={floor:.0f}")
+            print(f"{layout}_definer_vs_floor_ratio={definer / floor:.2f}")
+        with owner_factory() as session:
+            print(f"ledger_mismatches={len(check_ledger(session))}")
+            print(f"audit_chain_intact={verify_chain(session).intact}")
+    finally:
+        if support is not None:
+            support.dispose()
+        owner.dispose()
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
