@@ -149,7 +149,6 @@ class ListSpec:
     full_width_bars: bool = False
     """The filters above and the buttons below span list and detail (a detail that is a
     list of its own, like a ledger); else they stay in the list's column."""
-    column_widths: dict[str, int] = field(default_factory=dict)
     choices: ChoiceSource | None = None
     multi_select: MultiSelect | None = None
     toolbar: bool = False

@@ -354,12 +354,6 @@ class RecordDetail(QWidget):
         if self._requested is not None:
             self.show(self._requested)
 
-    def reload_if_shown(self, key: Hashable) -> None:
-        """Something changed ``key``: reload if it is still the one shown (the selection may
-        have moved on meanwhile)."""
-        if self._requested == key:
-            self.show(key)
-
     def _is_shown(self, key: Hashable) -> bool:
         return self.record is not None and self.spec.key_of(self.record) == key
 
