@@ -23,12 +23,10 @@ Prints one ``name=value`` per line; the rates are the best of ``--repeat`` runs.
 from __future__ import annotations
 
 import argparse
-import threading
-import time
 import uuid
 
 import psycopg
-from sqlalchemy import text
+from adjustment_load import contend, floor_worker, insert_customer, service_worker
 
 from data import migrate
 from data.audit_chain import verify_chain
@@ -40,80 +38,14 @@ from data.services.credits import adjust_balance
 
 SUPPORT_LOGIN = "bench_support"
 
-_FLOOR_UPDATE = text("""
-UPDATE credit_balances
-SET current_balance = current_balance + :amount,
-    lifetime_earned = lifetime_earned + :earned,
-    lifetime_spent = lifetime_spent + :spent,
-    updated_at = clock_timestamp()
-WHERE customer_id = :customer_id
-RETURNING current_balance
-""")
-_FLOOR_INSERT = text("""
-INSERT INTO credit_transactions (customer_id, type, amount, balance_after, description,
-                                 created_at)
-VALUES (:customer_id, 'adjustment', :amount, :balance_after, 'bench', clock_timestamp())
-""")
 
 
 def new_customer(owner, factory) -> uuid.UUID:
     """A customer with an opening balance of 1,000 tokens."""
-    customer_id = uuid.uuid4()
-    with owner.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO users (id, email, password_hash, full_name, role) "
-            "VALUES (:id, :email, 'x', 'Bench Customer', 'customer')"),
-            {"id": customer_id, "email": f"bench-{customer_id}@example.com"})
+    customer_id = insert_customer(owner)
     with factory.begin() as session:
         adjust_balance(session, "bench", customer_id, 1_000, "opening balance", uuid.uuid4())
     return customer_id
-
-
-def amounts(n: int) -> list[int]:
-    """+3, -2, +3, -2, …: the balance drifts up and never nears zero."""
-    return [3 if i % 2 == 0 else -2 for i in range(n)]
-
-
-def definer_worker(factory, customer_id, n: int) -> None:
-    for amount in amounts(n):
-        with factory.begin() as session:
-            adjust_balance(session, "bench", customer_id, amount, "bench", uuid.uuid4())
-
-
-def floor_worker(owner, customer_id, n: int) -> None:
-    for amount in amounts(n):
-        with owner.begin() as conn:
-            after = conn.execute(_FLOOR_UPDATE, {
-                "customer_id": customer_id, "amount": amount,
-                "earned": max(amount, 0), "spent": max(-amount, 0),
-            }).scalar_one()
-            conn.execute(_FLOOR_INSERT, {"customer_id": customer_id, "amount": amount,
-                                         "balance_after": after})
-
-
-def contend(jobs) -> float:
-    """Run each ``(target, args)`` on its own thread at once; seconds until all are done."""
-    barrier = threading.Barrier(len(jobs) + 1)
-    errors: list[BaseException] = []
-
-    def run(target, args) -> None:
-        barrier.wait()
-        try:
-            target(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported after the run
-            errors.append(exc)
-
-    workers = [threading.Thread(target=run, args=job) for job in jobs]
-    for w in workers:
-        w.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise errors[0]
-    return elapsed
 
 
 def measure(owner, owner_factory, support_factory, kind: str, layout: str, threads: int,
@@ -122,7 +54,7 @@ def measure(owner, owner_factory, support_factory, kind: str, layout: str, threa
     customers = [shared if layout == "shared" else new_customer(owner, owner_factory)
                  for _ in range(threads)]
     if kind == "definer":
-        jobs = [(definer_worker, (support_factory, c, n)) for c in customers]
+        jobs = [(service_worker, (support_factory, "bench", c, n)) for c in customers]
     else:
         jobs = [(floor_worker, (owner, c, n)) for c in customers]
     return threads * n / contend(jobs)

@@ -17,11 +17,10 @@ Prints one ``name=value`` per line; the rates are the best of ``--repeat`` runs.
 from __future__ import annotations
 
 import argparse
-import threading
-import time
 import uuid
 
-from sqlalchemy import event, text
+from adjustment_load import contend, floor_worker, insert_customer, service_worker
+from sqlalchemy import event
 
 from data import migrate
 from data.db import make_engine, make_session_factory
@@ -31,92 +30,21 @@ from data.services.credits import adjust_balance
 
 ACTOR = "bench"
 
-_FLOOR_UPDATE = text("""
-UPDATE credit_balances
-SET current_balance = current_balance + :amount,
-    lifetime_earned = lifetime_earned + :earned,
-    lifetime_spent = lifetime_spent + :spent,
-    updated_at = clock_timestamp()
-WHERE customer_id = :customer_id
-RETURNING current_balance
-""")
-_FLOOR_INSERT = text("""
-INSERT INTO credit_transactions (customer_id, type, amount, balance_after, description,
-                                 created_at)
-VALUES (:customer_id, 'adjustment', :amount, :balance_after, 'bench', clock_timestamp())
-""")
-
-
-def new_customer(engine) -> uuid.UUID:
-    customer_id = uuid.uuid4()
-    with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO users (id, email, password_hash, full_name, role) "
-            "VALUES (:id, :email, 'x', 'Bench Customer', 'customer')"),
-            {"id": customer_id, "email": f"bench-{customer_id}@example.com"})
-    return customer_id
-
-
-def amounts(n: int) -> list[int]:
-    """+3, -2, +3, -2, …: each thread drifts up, so the balance never nears zero."""
-    return [3 if i % 2 == 0 else -2 for i in range(n)]
-
-
-def service_worker(factory, customer_id, n: int) -> None:
-    for amount in amounts(n):
-        with factory.begin() as session:
-            adjust_balance(session, ACTOR, customer_id, amount, "bench", uuid.uuid4())
-
-
-def floor_worker(engine, customer_id, n: int) -> None:
-    for amount in amounts(n):
-        with engine.begin() as conn:
-            after = conn.execute(_FLOOR_UPDATE, {
-                "customer_id": customer_id, "amount": amount,
-                "earned": max(amount, 0), "spent": max(-amount, 0),
-            }).scalar_one()
-            conn.execute(_FLOOR_INSERT, {"customer_id": customer_id, "amount": amount,
-                                         "balance_after": after})
-
-
-def contend(threads: int, target, *args) -> float:
-    """Run ``target(*args)`` on ``threads`` threads at once; seconds until all are done."""
-    barrier = threading.Barrier(threads + 1)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            target(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported after the run
-            errors.append(exc)
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise errors[0]
-    return elapsed
 
 
 def measure(engine, factory, kind: str, threads: int, n: int) -> float:
-    customer_id = new_customer(engine)
+    customer_id = insert_customer(engine)
     with factory.begin() as session:  # the starting balance, through the service
         adjust_balance(session, ACTOR, customer_id, 1_000, "opening balance", uuid.uuid4())
     if kind == "service":
-        elapsed = contend(threads, service_worker, factory, customer_id, n)
+        elapsed = contend([(service_worker, (factory, ACTOR, customer_id, n))] * threads)
     else:
-        elapsed = contend(threads, floor_worker, engine, customer_id, n)
+        elapsed = contend([(floor_worker, (engine, customer_id, n))] * threads)
     return threads * n / elapsed
 
 
 def statements_per_adjustment(engine, factory) -> int:
-    customer_id = new_customer(engine)
+    customer_id = insert_customer(engine)
     with factory.begin() as session:
         adjust_balance(session, ACTOR, customer_id, 5, "warm up", uuid.uuid4())
     count = 0
