@@ -261,22 +261,29 @@ def run_demo_data(args) -> int:
     return 0
 
 
-@_one_sentence
-def run_ledger_check(args) -> int:
-    """Print each mismatch on one line and a summary; 1 when there is any, else 0."""
+def _read_once(args, query):
+    """``query(session)`` on the database ``args`` names, in one session; a database error
+    ends the command with its sentence."""
     from sqlalchemy.exc import DBAPIError
 
     from data.db import make_session_factory
-    from data.ledger_health import check_ledger
 
     engine = _engine(args)
     try:
         with make_session_factory(engine)() as session:
-            mismatches = check_ledger(session)
+            return query(session)
     except DBAPIError as exc:
         _fail(exc)
     finally:
         engine.dispose()
+
+
+@_one_sentence
+def run_ledger_check(args) -> int:
+    """Print each mismatch on one line and a summary; 1 when there is any, else 0."""
+    from data.ledger_health import check_ledger
+
+    mismatches = _read_once(args, check_ledger)
     for mismatch in mismatches:
         print(f"[{mismatch.kind}] {mismatch}")
     if mismatches:
@@ -292,19 +299,9 @@ def run_ledger_check(args) -> int:
 def run_audit_verify(args) -> int:
     """Print "N rows, chain intact" (0), or the first row altered or the gap where rows were
     removed (1)."""
-    from sqlalchemy.exc import DBAPIError
-
     from data.audit_chain import verify_chain
-    from data.db import make_session_factory
 
-    engine = _engine(args)
-    try:
-        with make_session_factory(engine)() as session:
-            report = verify_chain(session)
-    except DBAPIError as exc:
-        _fail(exc)
-    finally:
-        engine.dispose()
+    report = _read_once(args, verify_chain)
     print(report)
     return 0 if report.intact else 1
 
