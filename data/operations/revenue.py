@@ -1,4 +1,4 @@
-"""Revenue's one write: rebuilding the daily rollup (materialized views in ``admin``)."""
+"""Revenue's one write: bringing the daily rollup (tables in ``admin``) up to today."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from data.services.revenue_rollup import refresh_rollup
 
 @dataclass(frozen=True)
 class RebuildRevenueRollup(Operation):
-    """Refresh the rollup views together, in the write's transaction."""
+    """Refresh the rollup tables together, in the write's transaction: the days touched
+    since the last refresh, or everything when it was never built."""
 
-    action = "rebuild the revenue rollup"
+    action = "refresh the revenue rollup"
 
     def run(self, session: Session, actor: str) -> object:
         return refresh_rollup(session)

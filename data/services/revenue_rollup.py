@@ -1,45 +1,49 @@
-"""Rebuild the Revenue page's daily rollup: the materialized views of migration 0004.
+"""Keep the Revenue page's daily rollup current: the tables of migration 0016.
 
 The rollup holds the local days before its ``boundary_day`` (today, platform time, when it
-was built); the page reads it on big databases (see
-:mod:`data.queries.revenue.rollup_state`) and asks for a rebuild once a day, or when the
-platform's time zone changed. Rows written later with a timestamp before the boundary
-(back-dated imports) show after the next rebuild.
+was last refreshed); the page reads it on big databases (see
+:mod:`data.queries.revenue.rollup_state`) and asks for a refresh once a day, or when the
+platform's time zone changed. A refresh is the database function
+``admin.refresh_revenue_rollup()``: it rebuilds only the days touched since the last one
+(found by a watermark, back-dated and refunded rows included) and the days that became
+complete, or everything when the rollup was never built or is for another time zone.
 
 Like every service, :func:`refresh_rollup` takes a ``Session`` and never commits: the caller
-owns the transaction (the page: ``Database.write``).
+owns the transaction (the page: ``Database.perform``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-ROLLUP_VIEWS = (
-    "revenue_rollup_info", "revenue_daily", "revenue_daily_content", "revenue_monthly_payers",
-    "credit_daily",
-)
-"""Every view of the rollup, refreshed together (one ``now()``, one time zone)."""
+ROLLUP_REFRESH = "admin.refresh_revenue_rollup()"
+"""The SECURITY DEFINER function that refreshes them; every staff group may run it."""
+
+
+@dataclass(frozen=True)
+class RollupRefresh:
+    """What one refresh did."""
+
+    kind: str
+    """``full``, ``incremental`` or ``busy`` (another session is refreshing: nothing done)."""
+    days: int
+    """Full: the days the rollup now holds; incremental: the days rebuilt."""
+
+
+def refresh_rollup_report(session: Session) -> RollupRefresh:
+    """Bring the rollup up to today for the current time zone; the caller commits."""
+    kind = session.execute(text(f"SELECT {ROLLUP_REFRESH}")).scalar_one()
+    if kind == "busy":
+        return RollupRefresh("busy", 0)
+    days = session.execute(text(
+        "SELECT last_days FROM admin.revenue_rollup_info WHERE id = 1")).scalar_one()
+    return RollupRefresh(kind, days)
 
 
 def refresh_rollup(session: Session) -> bool:
-    """Rebuild the rollup for today's data and time zone; the caller commits.
-
-    Refreshes every rollup view in one transaction (one ``now()``, one time zone), each
-    CONCURRENTLY once it has data, so the page keeps reading the old rollup meanwhile.
-    Returns False without doing anything when another session is refreshing it already.
-    """
-    # A transaction-scoped lock: released by the caller's commit or rollback, never leaked.
-    got = session.execute(text(
-        "SELECT pg_try_advisory_xact_lock(hashtext('platform-admin revenue rollup'))"
-    )).scalar_one()
-    if not got:
-        return False
-    for name in ROLLUP_VIEWS:
-        populated = session.execute(
-            text("SELECT relispopulated FROM pg_class WHERE oid = CAST(:v AS regclass)"),
-            {"v": f"admin.{name}"},
-        ).scalar_one()
-        how = "CONCURRENTLY " if populated else ""
-        session.execute(text(f"REFRESH MATERIALIZED VIEW {how}admin.{name}"))
-    return True
+    """Refresh the rollup (see :func:`refresh_rollup_report`); False without doing anything
+    when another session is refreshing it already (it is refused at once, never waited for)."""
+    return refresh_rollup_report(session).kind != "busy"

@@ -7,9 +7,10 @@ controls and the loading: switching range or granularity starts a new load (at m
 flight: a change made meanwhile is loaded when it ends, and only the latest request's answer
 is shown).
 
-On big databases the snapshot reads the daily rollup; the page keeps it current by rebuilding
-it in the background (a write: :func:`data.services.revenue_rollup.refresh_rollup`) when it was
-built before today (platform time) or for another time zone, and has a button to rebuild it.
+On big databases the snapshot reads the daily rollup; the page keeps it current by updating
+it in the background (a write: :func:`data.services.revenue_rollup.refresh_rollup`, the days
+changed since the last update only) when it was
+built before today (platform time) or for another time zone, and has a button to update it.
 """
 
 from __future__ import annotations
@@ -109,9 +110,10 @@ class RevenuePage(QWidget):
         self.as_of_label = QLabel("Not loaded yet")
         self.rollup_label = QLabel("")
         self.rollup_label.setStyleSheet("color: #6b7280")
-        self.rollup_button = QPushButton("Rebuild rollup")
+        self.rollup_button = QPushButton("Update rollup")
         self.rollup_button.setToolTip(
-            "Rebuild the daily rollup the page reads on big databases (runs in the background)")
+            "Bring the daily rollup the page reads on big databases up to date: only the days "
+            "changed since the last update are rebuilt (runs in the background)")
         self.banner = Banner()
         self.snapshot_view = SnapshotView()
         # Its parts by their old names: tests, exports and the benchmark reach for them.
@@ -239,12 +241,12 @@ class RevenuePage(QWidget):
         self._loads.request()
 
     def refresh_rollup(self) -> None:
-        """Rebuild the rollup in the background, then reload."""
+        """Update the rollup in the background (the days changed since), then reload."""
         if self._rollup_refreshing:
             return
         self._rollup_refreshing = True
         self.rollup_button.setEnabled(False)
-        self.rollup_label.setText("Rebuilding the rollup…")
+        self.rollup_label.setText("Updating the rollup…")
         # A write: a named operation committed on the serial worker (the service never
         # commits itself).
         self._db.perform(RebuildRevenueRollup(), on_success=self._on_rollup_refreshed,
@@ -339,7 +341,7 @@ class RevenuePage(QWidget):
         self._raw_allowed = True
         self.rollup_refreshed.emit(False)
         self.refresh()
-        self.rollup_label.setText(f"Rebuilding the rollup failed: {exc}")
+        self.rollup_label.setText(f"Updating the rollup failed: {exc}")
 
     # -- showing --------------------------------------------------------------------------------
 

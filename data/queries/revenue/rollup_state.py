@@ -1,6 +1,6 @@
 """Whether the daily revenue rollup is there, for which time zone, and whether it pays.
 
-The rollup (materialized views of migration 0004, rebuilt by
+The rollup (tables of migration 0016, kept by
 :func:`data.services.revenue_rollup.refresh_rollup`) replaces the scan of old rows on big
 databases: from :data:`ROLLUP_MIN_PURCHASES` purchases on (``pg_class.reltuples``, the
 planner's estimate, so asking is free). A rollup built for another time zone is unusable until
@@ -32,11 +32,6 @@ class RollupInfo:
 
 def rollup_info(session: Session) -> RollupInfo:
     """The rollup's record; ``populated`` False when it was never built."""
-    populated = bool(session.execute(text(
-        "SELECT relispopulated FROM pg_class WHERE oid = 'admin.revenue_rollup_info'::regclass"
-    )).scalar_one())
-    if not populated:
-        return RollupInfo(False, None, None, None)
     row = session.execute(text(
         "SELECT refreshed_at, timezone, boundary_day FROM admin.revenue_rollup_info"
     )).first()
