@@ -29,6 +29,8 @@ class RevenueRollupInfo(Base):
     timezone: Mapped[str] = mapped_column(Text)
     boundary_day: Mapped[dt.date] = mapped_column(Date)
     watermark: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
+    built_from: Mapped[dt.date | None] = mapped_column(Date)
+    """While built from nothing, newest months first: the first day it holds so far."""
     last_kind: Mapped[str] = mapped_column(Text)
     last_days: Mapped[int] = mapped_column(Integer)
 

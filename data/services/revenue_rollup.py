@@ -14,13 +14,17 @@ owns the transaction (the page: ``Database.perform``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-ROLLUP_REFRESH = "admin.refresh_revenue_rollup()"
+ROLLUP_REFRESH = "admin.refresh_revenue_rollup(integer)"
 """The SECURITY DEFINER function that refreshes them; every staff group may run it."""
+
+ROLLUP_FIRST_DAY = "admin.revenue_rollup_first_day(text)"
+"""The first local day with a sale or a ledger row (a plain read, for the build's progress)."""
 
 
 @dataclass(frozen=True)
@@ -28,19 +32,45 @@ class RollupRefresh:
     """What one refresh did."""
 
     kind: str
-    """``full``, ``incremental`` or ``busy`` (another session is refreshing: nothing done)."""
+    """``full`` (built from nothing, all of it), ``incremental`` (the days touched since the
+    last refresh), ``building`` (from nothing or further back, but not all of it yet: the
+    newest months first), ``built`` (the last months of a build) or ``busy`` (another session
+    is refreshing: nothing done)."""
     days: int
-    """Full: the days the rollup now holds; incremental: the days rebuilt."""
+    """The days the rollup holds after a (partial) build; the days rebuilt after an
+    incremental refresh."""
+    built_from: dt.date | None = None
+    """While building: the first local day the rollup holds so far; None once complete."""
+
+    @property
+    def complete(self) -> bool:
+        return self.kind in ("full", "incremental", "built")
 
 
-def refresh_rollup_report(session: Session) -> RollupRefresh:
-    """Bring the rollup up to today for the current time zone; the caller commits."""
-    kind = session.execute(text(f"SELECT {ROLLUP_REFRESH}")).scalar_one()
+def refresh_rollup_report(session: Session, chunk_months: int | None = None) -> RollupRefresh:
+    """Bring the rollup up to today for the current time zone; the caller commits.
+
+    ``chunk_months`` None builds everything that is missing in this transaction; a number
+    builds at most that many months more (from nothing: the newest first), so a cold start
+    can commit and show the recent months while the rest builds, call by call."""
+    kind = session.execute(text(f"SELECT {ROLLUP_REFRESH.replace('integer', ':chunk')}"),
+                           {"chunk": chunk_months}).scalar_one()
     if kind == "busy":
         return RollupRefresh("busy", 0)
-    days = session.execute(text(
-        "SELECT last_days FROM admin.revenue_rollup_info WHERE id = 1")).scalar_one()
-    return RollupRefresh(kind, days)
+    days, built_from = session.execute(text(
+        "SELECT last_days, built_from FROM admin.revenue_rollup_info WHERE id = 1")).one()
+    return RollupRefresh(kind, days, built_from)
+
+
+def months_to_build(session: Session) -> int:
+    """How many local months of history a rollup built from nothing covers (for progress)."""
+    return int(session.execute(text("""
+        SELECT coalesce((SELECT (extract(year FROM age(date_trunc('month', now() AT TIME ZONE tz),
+                                                       date_trunc('month', f))) * 12
+                                 + extract(month FROM age(date_trunc('month', now() AT TIME ZONE tz),
+                                                          date_trunc('month', f))))::int + 1
+                         FROM admin.revenue_rollup_first_day(tz) AS f), 1)
+        FROM admin.platform_timezone() AS tz""")).scalar_one())
 
 
 def refresh_rollup(session: Session) -> bool:

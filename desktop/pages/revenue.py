@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.operations.revenue import RebuildRevenueRollup
+from data.operations.revenue import BuildRevenueRollup
 from data.queries.revenue import (
     BOOKING_CURRENCY,
     PRESETS,
@@ -40,6 +40,7 @@ from data.queries.revenue import (
     load_revenue_snapshot,
     next_period,
 )
+from data.services.revenue_rollup import RollupRefresh
 from desktop.database import Database
 from desktop.pages.revenue_events_dialog import PeriodEventsDialog
 from desktop.pages.revenue_snapshot_view import CHART_NAMES, SnapshotView, money
@@ -247,10 +248,12 @@ class RevenuePage(QWidget):
         self._rollup_refreshing = True
         self.rollup_button.setEnabled(False)
         self.rollup_label.setText("Updating the rollup…")
-        # A write: a named operation committed on the serial worker (the service never
-        # commits itself).
-        self._db.perform(RebuildRevenueRollup(), on_success=self._on_rollup_refreshed,
-                       on_failure=self._on_rollup_refresh_failed, context=self)
+        # A named write on the serial worker, committed chunk by chunk while the rollup is
+        # built from nothing (newest months first: each chunk is shown as it lands).
+        handle = self._db.perform_in_batches(
+            BuildRevenueRollup(), on_success=self._on_rollup_refreshed,
+            on_failure=self._on_rollup_refresh_failed, context=self)
+        handle.progress_reported.connect(self._on_rollup_progress)
 
     def export_csv(self, chart_name: str, path: str | Path) -> None:
         """Write the data behind ``chart_name`` (one of CHART_NAMES) as CSV."""
@@ -327,7 +330,15 @@ class RevenuePage(QWidget):
             self._rollup_auto_tried = True
             self.refresh_rollup()
 
-    def _on_rollup_refreshed(self, done: bool) -> None:
+    def _on_rollup_progress(self, done, total, _text: str = "") -> None:
+        if done >= total:
+            return
+        self.rollup_label.setText(
+            f"Building the daily rollup, newest months first: {done} of {total} months…")
+        self.refresh()  # show what has landed
+
+    def _on_rollup_refreshed(self, report: RollupRefresh) -> None:
+        done = report.kind != "busy"
         self._rollup_refreshing = False
         self.rollup_button.setEnabled(True)
         # Someone else is building it: show the tables' figures meanwhile.

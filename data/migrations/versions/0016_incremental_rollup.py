@@ -44,7 +44,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PINNED = "SET search_path = admin, public, pg_temp"
-REFRESH_FUNCTION = "admin.refresh_revenue_rollup()"
+REFRESH_SIGNATURE = "admin.refresh_revenue_rollup(integer)"
 WATERMARK_MARGIN = "10 minutes"
 
 TABLES = {
@@ -54,6 +54,7 @@ TABLES = {
         timezone text NOT NULL,
         boundary_day date NOT NULL,
         watermark timestamptz NOT NULL,
+        built_from date,
         last_kind text NOT NULL,
         last_days integer NOT NULL""",
     "revenue_daily": """
@@ -75,14 +76,15 @@ TABLES = {
         PRIMARY KEY (day)""",
 }
 
-_LOCAL = "(({ts} AT TIME ZONE 'UTC') AT TIME ZONE tz)::date"
+def _local(ts: str, tz: str = "$3") -> str:
+    """The local day of the naive-UTC timestamp ``ts`` in the time zone ``tz``."""
+    return f"(({ts} AT TIME ZONE 'UTC') AT TIME ZONE {tz})::date"
 
 
-def _local(ts: str) -> str:
-    return _LOCAL.format(ts=ts)
+# Each function runs its queries with EXECUTE ... USING: planned for the actual range every
+# time (a cached generic plan cannot tell a day from the whole history and scans tables).
 
-
-# Rebuild the local days [lo, hi) of the daily tables. Runs inside the definer function.
+# Rebuild the local days [lo, hi) of the daily tables.
 REBUILD_DAYS = f"""
 CREATE FUNCTION admin.revenue_rollup_days(tz text, lo date, hi date) RETURNS void
 LANGUAGE plpgsql {PINNED}
@@ -92,16 +94,18 @@ DECLARE
     hi_utc timestamp := (hi::timestamp AT TIME ZONE tz) AT TIME ZONE 'UTC';
 BEGIN
     DELETE FROM admin.revenue_daily WHERE day >= lo AND day < hi;
+    EXECUTE $q$
     INSERT INTO admin.revenue_daily
     SELECT {_local('e.ts')}, e.currency, e.source, e.kind,
            coalesce(sum(e.amount) FILTER (WHERE e.event = 'sale'), 0),
            coalesce(sum(e.amount) FILTER (WHERE e.event = 'refund'), 0),
            count(*) FILTER (WHERE e.event = 'sale'),
            count(*) FILTER (WHERE e.event = 'refund')
-    FROM admin.revenue_events e WHERE e.ts >= lo_utc AND e.ts < hi_utc
-    GROUP BY 1, 2, 3, 4;
+    FROM admin.revenue_events e WHERE e.ts >= $1 AND e.ts < $2
+    GROUP BY 1, 2, 3, 4 $q$ USING lo_utc, hi_utc, tz;
 
     DELETE FROM admin.revenue_daily_content WHERE day >= lo AND day < hi;
+    EXECUTE $q$
     INSERT INTO admin.revenue_daily_content
     SELECT {_local('e.ts')}, e.currency, e.item_id,
            coalesce(sum(e.amount) FILTER (WHERE e.event = 'sale'), 0),
@@ -109,18 +113,19 @@ BEGIN
            count(*) FILTER (WHERE e.event = 'sale'),
            count(*) FILTER (WHERE e.event = 'refund')
     FROM admin.revenue_events e
-    WHERE e.source = 'content' AND e.ts >= lo_utc AND e.ts < hi_utc
-    GROUP BY 1, 2, 3;
+    WHERE e.source = 'content' AND e.ts >= $1 AND e.ts < $2
+    GROUP BY 1, 2, 3 $q$ USING lo_utc, hi_utc, tz;
 
     DELETE FROM admin.credit_daily WHERE day >= lo AND day < hi;
+    EXECUTE $q$
     INSERT INTO admin.credit_daily
     SELECT {_local('t.created_at')},
            coalesce(sum(t.amount) FILTER (WHERE t.amount > 0), 0),
            coalesce(-sum(t.amount) FILTER (WHERE t.type = 'spent_offering'), 0),
            coalesce(-sum(t.amount) FILTER (WHERE t.type = 'expired'), 0),
            coalesce(sum(t.amount), 0)
-    FROM credit_transactions t WHERE t.created_at >= lo_utc AND t.created_at < hi_utc
-    GROUP BY 1;
+    FROM credit_transactions t WHERE t.created_at >= $1 AND t.created_at < $2
+    GROUP BY 1 $q$ USING lo_utc, hi_utc, tz;
 END
 $$
 """
@@ -132,14 +137,15 @@ LANGUAGE plpgsql {PINNED}
 AS $$
 BEGIN
     DELETE FROM admin.revenue_monthly_payers WHERE month >= lo AND month < hi;
+    EXECUTE $q$
     INSERT INTO admin.revenue_monthly_payers
-    SELECT date_trunc('month', (e.ts AT TIME ZONE 'UTC') AT TIME ZONE tz)::date, e.currency,
+    SELECT date_trunc('month', (e.ts AT TIME ZONE 'UTC') AT TIME ZONE $3)::date, e.currency,
            count(DISTINCT e.customer_id)
     FROM admin.revenue_events e
-    WHERE e.event = 'sale'
-      AND e.ts >= (lo::timestamp AT TIME ZONE tz) AT TIME ZONE 'UTC'
-      AND e.ts < (hi::timestamp AT TIME ZONE tz) AT TIME ZONE 'UTC'
-    GROUP BY 1, 2;
+    WHERE e.event = 'sale' AND e.ts >= $1 AND e.ts < $2
+    GROUP BY 1, 2 $q$
+    USING (lo::timestamp AT TIME ZONE tz) AT TIME ZONE 'UTC',
+          (hi::timestamp AT TIME ZONE tz) AT TIME ZONE 'UTC', tz;
 END
 $$
 """
@@ -150,63 +156,85 @@ $$
 TOUCHED_DAYS = f"""
 CREATE FUNCTION admin.revenue_rollup_touched_days(tz text, since timestamptz, today date)
 RETURNS date[]
-LANGUAGE sql STABLE {PINNED}
+LANGUAGE plpgsql STABLE {PINNED}
 AS $$
-    WITH s AS (SELECT (since AT TIME ZONE 'UTC') AS utc)
+DECLARE
+    days date[];
+BEGIN
+    EXECUTE $q$
     SELECT coalesce(array_agg(DISTINCT d ORDER BY d), '{{}}') FROM (
         SELECT {_local('coalesce(p.purchased_at, p.created_at)')} AS d
-        FROM purchases p, s WHERE p.created_at >= s.utc
+        FROM purchases p WHERE p.created_at >= $1
         UNION ALL
-        SELECT {_local('p.refunded_at')} FROM purchases p, s
-        WHERE p.created_at >= s.utc AND p.refunded_at IS NOT NULL
+        SELECT {_local('p.refunded_at')} FROM purchases p
+        WHERE p.created_at >= $1 AND p.refunded_at IS NOT NULL
         UNION ALL
-        SELECT {_local('p.refunded_at')} FROM purchases p, s
-        WHERE p.status = 'refunded' AND p.refunded_at IS NOT NULL AND p.refunded_at >= s.utc
+        SELECT {_local('p.refunded_at')} FROM purchases p
+        WHERE p.status = 'refunded' AND p.refunded_at IS NOT NULL AND p.refunded_at >= $1
         UNION ALL
         SELECT {_local('r.completed_at::timestamp')} FROM admin.refund_requests r
-        WHERE r.completed_at >= since
+        WHERE r.completed_at >= $2
         UNION ALL  -- a succeeded request replaces the purchase's or booking's own refund day
         SELECT {_local('coalesce(p.refunded_at, b.canceled_at)')}
         FROM admin.refund_requests r
         LEFT JOIN purchases p ON p.id = r.purchase_id
         LEFT JOIN offering_bookings b ON b.id = r.booking_id
-        WHERE r.completed_at >= since AND coalesce(p.refunded_at, b.canceled_at) IS NOT NULL
+        WHERE r.completed_at >= $2 AND coalesce(p.refunded_at, b.canceled_at) IS NOT NULL
         UNION ALL
-        SELECT {_local('b.created_at')} FROM offering_bookings b, s
-        WHERE b.payment_method = 'purchase' AND b.amount_paid > 0 AND b.created_at >= s.utc
+        SELECT {_local('b.created_at')} FROM offering_bookings b
+        WHERE b.payment_method = 'purchase' AND b.amount_paid > 0 AND b.created_at >= $1
         UNION ALL
-        SELECT {_local('b.canceled_at')} FROM offering_bookings b, s
-        WHERE b.payment_method = 'purchase' AND b.amount_paid > 0 AND b.created_at >= s.utc
+        SELECT {_local('b.canceled_at')} FROM offering_bookings b
+        WHERE b.payment_method = 'purchase' AND b.amount_paid > 0 AND b.created_at >= $1
           AND b.canceled_at IS NOT NULL
         UNION ALL
-        SELECT {_local('b.canceled_at')} FROM offering_bookings b, s
+        SELECT {_local('b.canceled_at')} FROM offering_bookings b
         WHERE b.payment_method = 'purchase' AND b.amount_paid > 0 AND b.status = 'canceled'
-          AND b.canceled_at IS NOT NULL AND b.canceled_at >= s.utc
+          AND b.canceled_at IS NOT NULL AND b.canceled_at >= $1
         UNION ALL
-        SELECT {_local('t.created_at')} FROM credit_transactions t, s
-        WHERE t.created_at >= s.utc
+        SELECT {_local('t.created_at')} FROM credit_transactions t WHERE t.created_at >= $1
     ) touched
-    WHERE d < today
+    WHERE d < $4 $q$
+    INTO days USING (since AT TIME ZONE 'UTC'), since, tz, today;
+    RETURN days;
+END
+$$
+"""
+
+# The first local day with a sale or a ledger row (refunds come after their sales).
+FIRST_DAY = f"""
+CREATE FUNCTION admin.revenue_rollup_first_day(tz text) RETURNS date
+LANGUAGE sql STABLE {PINNED}
+AS $$
+    SELECT {_local('least((SELECT min(ts) FROM admin.revenue_events), '
+                   '(SELECT min(created_at) FROM credit_transactions))', 'tz')}
 $$
 """
 
 REFRESH = f"""
-CREATE FUNCTION {REFRESH_FUNCTION} RETURNS text
+CREATE FUNCTION {REFRESH_SIGNATURE.replace('integer', 'chunk_months integer DEFAULT NULL')}
+RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER {PINNED}
 AS $$
 DECLARE
     tz text := admin.platform_timezone();
     today date := (now() AT TIME ZONE tz)::date;
+    this_month date := date_trunc('month', today)::date;
     info admin.revenue_rollup_info;
     next_watermark timestamptz;
-    days date[];
+    built_from date;
+    older date;
+    first_day date;
+    days date[] := '{{}}';
     d date;
     run_lo date;
     run_hi date;
     months date[];
     kind text;
-    built integer;
 BEGIN
+    IF chunk_months IS NOT NULL AND chunk_months < 1 THEN
+        RAISE EXCEPTION 'chunk_months must be at least 1, not %', chunk_months;
+    END IF;
     IF NOT pg_try_advisory_xact_lock(hashtext('platform-admin revenue rollup')) THEN
         RETURN 'busy';
     END IF;
@@ -220,22 +248,24 @@ BEGIN
     SELECT * INTO info FROM admin.revenue_rollup_info WHERE id = 1;
 
     IF info.id IS NULL OR info.timezone IS DISTINCT FROM tz THEN
-        kind := 'full';
+        -- From nothing: the newest months first when asked for chunks.
         DELETE FROM admin.revenue_daily;
         DELETE FROM admin.revenue_daily_content;
         DELETE FROM admin.credit_daily;
         DELETE FROM admin.revenue_monthly_payers;
-        PERFORM admin.revenue_rollup_days(tz, '-infinity'::date, today);
-        PERFORM admin.revenue_rollup_months(tz, '-infinity'::date,
-                                            date_trunc('month', today)::date);
-        SELECT count(DISTINCT x.day)::int INTO built FROM admin.revenue_daily x;
+        built_from := today;
+        older := CASE WHEN chunk_months IS NULL THEN '-infinity'::date
+                      ELSE (this_month - make_interval(months => chunk_months - 1))::date END;
+        kind := 'full';
     ELSE
         kind := 'incremental';
+        built_from := coalesce(info.built_from, '-infinity'::date);
         days := admin.revenue_rollup_touched_days(tz, info.watermark, today);
         -- The days that became complete since the last refresh.
         days := ARRAY(SELECT DISTINCT x FROM unnest(days || ARRAY(
                     SELECT g::date FROM generate_series(info.boundary_day::timestamp,
-                        (today - 1)::timestamp, interval '1 day') g)) x ORDER BY x);
+                        (today - 1)::timestamp, interval '1 day') g)) x
+                  WHERE x >= built_from ORDER BY x);
         run_lo := NULL;
         FOREACH d IN ARRAY days LOOP
             IF run_lo IS NULL THEN
@@ -255,21 +285,49 @@ BEGIN
                     SELECT date_trunc('month', x)::date AS m FROM unnest(days) x
                     UNION ALL
                     SELECT g::date FROM generate_series(
-                        date_trunc('month', info.boundary_day), date_trunc('month', today)
+                        date_trunc('month', info.boundary_day), this_month
                         - interval '1 month', interval '1 month') g) ms
-                  WHERE m < date_trunc('month', today)::date ORDER BY m);
+                  WHERE m < this_month AND m >= built_from ORDER BY m);
         FOREACH d IN ARRAY months LOOP
             PERFORM admin.revenue_rollup_months(tz, d, (d + interval '1 month')::date);
         END LOOP;
+        -- Still building from a cold start: the next months back.
+        IF info.built_from IS NOT NULL THEN
+            older := CASE WHEN chunk_months IS NULL THEN '-infinity'::date
+                          ELSE (built_from - make_interval(months => chunk_months))::date END;
+            kind := 'building';
+        END IF;
+    END IF;
+
+    IF older IS NOT NULL THEN
+        first_day := admin.revenue_rollup_first_day(tz);
+        IF first_day IS NULL OR older <= first_day THEN
+            older := '-infinity'::date;
+        END IF;
+        PERFORM admin.revenue_rollup_days(tz, older, built_from);
+        PERFORM admin.revenue_rollup_months(tz, older, least(built_from, this_month));
+        built_from := older;
+        IF older = '-infinity'::date THEN
+            built_from := NULL;
+            IF kind = 'building' THEN
+                kind := 'built';
+            END IF;
+        ELSIF kind = 'full' THEN
+            kind := 'building';
+        END IF;
+    ELSIF built_from = '-infinity'::date THEN
+        built_from := NULL;
     END IF;
 
     INSERT INTO admin.revenue_rollup_info AS i
-        (id, refreshed_at, timezone, boundary_day, watermark, last_kind, last_days)
-    VALUES (1, now(), tz, today, next_watermark, kind,
-            CASE WHEN kind = 'full' THEN built ELSE cardinality(days) END)
+        (id, refreshed_at, timezone, boundary_day, watermark, built_from, last_kind, last_days)
+    VALUES (1, now(), tz, today, next_watermark, built_from, kind,
+            CASE WHEN older IS NULL THEN cardinality(days)
+                 ELSE (SELECT count(DISTINCT x.day)::int FROM admin.revenue_daily x) END)
     ON CONFLICT (id) DO UPDATE SET
         refreshed_at = excluded.refreshed_at, timezone = excluded.timezone,
         boundary_day = excluded.boundary_day, watermark = excluded.watermark,
+        built_from = excluded.built_from,
         last_kind = excluded.last_kind, last_days = excluded.last_days;
     RETURN kind;
 END
@@ -280,6 +338,7 @@ HELPERS = (
     "admin.revenue_rollup_days(text, date, date)",
     "admin.revenue_rollup_months(text, date, date)",
     "admin.revenue_rollup_touched_days(text, timestamptz, date)",
+    "admin.revenue_rollup_first_day(text)",
 )
 
 
@@ -288,16 +347,16 @@ def upgrade() -> None:
         op.execute(f"DROP MATERIALIZED VIEW IF EXISTS admin.{name}")
     for name, columns in TABLES.items():
         op.execute(f"CREATE TABLE admin.{name} ({columns})")
-    for sql in (REBUILD_DAYS, REBUILD_MONTHS, TOUCHED_DAYS, REFRESH):
+    for sql in (REBUILD_DAYS, REBUILD_MONTHS, TOUCHED_DAYS, FIRST_DAY, REFRESH):
         op.execute(sql)
-    for function in (*HELPERS, REFRESH_FUNCTION):
+    for function in (*HELPERS, REFRESH_SIGNATURE):
         op.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
 
 
 def downgrade() -> None:
     m0004 = importlib.import_module("data.migrations.versions.0004_revenue_rollup")
     m0008 = importlib.import_module("data.migrations.versions.0008_revenue_per_currency")
-    op.execute(f"DROP FUNCTION IF EXISTS {REFRESH_FUNCTION}")
+    op.execute(f"DROP FUNCTION IF EXISTS {REFRESH_SIGNATURE}")
     for function in HELPERS:
         op.execute(f"DROP FUNCTION IF EXISTS {function}")
     for name in TABLES:
