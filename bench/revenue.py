@@ -40,6 +40,7 @@ from data import migrate  # noqa: E402
 from data.db import connection_info, make_engine, make_session_factory  # noqa: E402
 from data.demo import fill_demo_data  # noqa: E402
 from data.embedded import EmbeddedPostgres  # noqa: E402
+from data.operations.revenue import BUILD_CHUNK_MONTHS  # noqa: E402
 from data.queries.revenue import (  # noqa: E402
     BOOKING_CURRENCY,
     RevenueSnapshot,
@@ -221,6 +222,17 @@ def main() -> None:
         print(f"fill_s={time.perf_counter() - t:.1f}")
         factory = make_session_factory(engine)
 
+        # A cold start: the newest months first, three at a time, as the page builds it.
+        t = time.perf_counter()
+        with factory.begin() as s:
+            chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+        print(f"rollup_cold_first_chunk_s={time.perf_counter() - t:.2f}")
+        while not chunk.complete:
+            with factory.begin() as s:
+                chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+        print(f"rollup_cold_build_total_s={time.perf_counter() - t:.2f}")
+        with factory.begin() as s:
+            s.execute(text("DELETE FROM admin.revenue_rollup_info"))
         t = time.perf_counter()
         with factory.begin() as s:
             refresh_rollup(s)
