@@ -201,13 +201,19 @@ END
 $$
 """
 
-# The first local day with a sale or a ledger row (refunds come after their sales).
+# The first local day with a sale or a ledger row (refunds come after their sales): each
+# minimum read from the head of an index (0004's event-time indexes, the ledger's).
+_FIRST_TS = """least(
+        (SELECT min(coalesce(p.purchased_at, p.created_at)) FROM purchases p
+          WHERE p.status IN ('completed', 'refunded')),
+        (SELECT min(b.created_at) FROM offering_bookings b
+          WHERE b.payment_method = 'purchase' AND b.amount_paid > 0),
+        (SELECT min(t.created_at) FROM credit_transactions t))"""
 FIRST_DAY = f"""
 CREATE FUNCTION admin.revenue_rollup_first_day(tz text) RETURNS date
 LANGUAGE sql STABLE {PINNED}
 AS $$
-    SELECT {_local('least((SELECT min(ts) FROM admin.revenue_events), '
-                   '(SELECT min(created_at) FROM credit_transactions))', 'tz')}
+    SELECT {_local(_FIRST_TS, 'tz')}
 $$
 """
 
@@ -215,6 +221,7 @@ REFRESH = f"""
 CREATE FUNCTION {REFRESH_SIGNATURE.replace('integer', 'chunk_months integer DEFAULT NULL')}
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER {PINNED}
+SET work_mem = '64MB'  -- distinct payers of a month sort in memory
 AS $$
 DECLARE
     tz text := admin.platform_timezone();
