@@ -5,6 +5,11 @@ compute the same series in Python) for comparison.
     python bench/revenue.py --purchases 500000
     python bench/revenue.py --purchases 5000000 --users 200000
 
+``rollup_refresh_after_1100_changes_ms`` is the rollup's upkeep after the same changes at any
+size (1,000 back-dated sales on 30 past days, 100 refunds): compare it between sizes, it
+should not grow with history. ``rollup_refresh_next_day_ms`` adds the day that became
+complete (every row of it: the demo's days grow with its size).
+
 Builds its own embedded PostgreSQL and demo data; prints one ``name=value`` per line.
 ``naive_matches`` says whether the naive figures equal the database's (they must).
 """
@@ -35,6 +40,7 @@ from data import migrate  # noqa: E402
 from data.db import connection_info, make_engine, make_session_factory  # noqa: E402
 from data.demo import fill_demo_data  # noqa: E402
 from data.embedded import EmbeddedPostgres  # noqa: E402
+from data.operations.revenue import BUILD_CHUNK_MONTHS  # noqa: E402
 from data.queries.revenue import (  # noqa: E402
     BOOKING_CURRENCY,
     RevenueSnapshot,
@@ -43,7 +49,7 @@ from data.queries.revenue import (  # noqa: E402
     purchases_in_period,
     snapshot_session,
 )
-from data.services.revenue_rollup import refresh_rollup  # noqa: E402
+from data.services.revenue_rollup import refresh_rollup, refresh_rollup_report  # noqa: E402
 from desktop.database import Backend, Database  # noqa: E402
 from desktop.pages.revenue import (  # noqa: E402
     DEFAULT_GRANULARITY,
@@ -216,6 +222,17 @@ def main() -> None:
         print(f"fill_s={time.perf_counter() - t:.1f}")
         factory = make_session_factory(engine)
 
+        # A cold start: the newest months first, three at a time, as the page builds it.
+        t = time.perf_counter()
+        with factory.begin() as s:
+            chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+        print(f"rollup_cold_first_chunk_s={time.perf_counter() - t:.2f}")
+        while not chunk.complete:
+            with factory.begin() as s:
+                chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+        print(f"rollup_cold_build_total_s={time.perf_counter() - t:.2f}")
+        with factory.begin() as s:
+            s.execute(text("DELETE FROM admin.revenue_rollup_info"))
         t = time.perf_counter()
         with factory.begin() as s:
             refresh_rollup(s)
@@ -223,7 +240,31 @@ def main() -> None:
         t = time.perf_counter()
         with factory.begin() as s:
             refresh_rollup(s)
-        print(f"rollup_refresh_concurrently_s={time.perf_counter() - t:.2f}")
+        print(f"rollup_refresh_nothing_changed_ms={(time.perf_counter() - t) * 1000:.1f}")
+        change_ms, day_ms = [], []
+        for round_ in range(args.repeat):
+            # The same changes at any size: 1,000 sales written now onto 30 past days
+            # (back-dated imports) and 100 refunds of old sales, then a refresh.
+            with factory.begin() as s:
+                for sql in CHANGES:
+                    s.execute(text(sql), {"tag": f"bench{round_}"})
+            t = time.perf_counter()
+            with factory.begin() as s:
+                changed = refresh_rollup_report(s)
+            change_ms.append((time.perf_counter() - t) * 1000)
+            # A new day: as if the last refresh had run yesterday (the day that became
+            # complete, with every row of it, and whatever the last 24 hours touched).
+            with factory.begin() as s:
+                s.execute(text(
+                    "UPDATE admin.revenue_rollup_info SET boundary_day = boundary_day - 1, "
+                    "watermark = watermark - interval '1 day'"))
+            t = time.perf_counter()
+            with factory.begin() as s:
+                refresh_rollup_report(s)
+            day_ms.append((time.perf_counter() - t) * 1000)
+        print(f"rollup_days_rebuilt_after_changes={changed.days}")
+        print(f"rollup_refresh_after_1100_changes_ms={statistics.median(change_ms):.1f}")
+        print(f"rollup_refresh_next_day_ms={statistics.median(day_ms):.1f}")
         with engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT (SELECT count(*) FROM admin.revenue_daily),"
@@ -287,6 +328,26 @@ def main() -> None:
         engine.dispose()
     finally:
         server.stop()
+
+
+CHANGES = (
+    """
+    INSERT INTO purchases (customer_id, content_id, amount_paid, currency,
+                           stripe_payment_intent_id, creator_payout_amount, status,
+                           purchased_at)
+    SELECT u.id, c.id, c.price, 'usd', 'pi_' || :tag || '_' || n, c.price, 'completed',
+           (now() AT TIME ZONE 'UTC') - make_interval(days => 40 + (n % 30)::int)
+    FROM (SELECT id, row_number() OVER () AS n FROM users TABLESAMPLE SYSTEM (5)
+          LIMIT 1000) u
+    CROSS JOIN LATERAL (SELECT id, coalesce(price, 1) AS price FROM content
+                        WHERE u.n > 0 OFFSET (u.n % 97) LIMIT 1) c
+    ON CONFLICT DO NOTHING""",
+    """
+    UPDATE purchases SET status = 'refunded', refunded_at = now() AT TIME ZONE 'UTC'
+    WHERE id IN (SELECT id FROM purchases WHERE status = 'completed'
+                 ORDER BY purchased_at LIMIT 100)""",
+)
+"""The same changes at any size, made before each measured refresh."""
 
 
 def _all_time(factory):

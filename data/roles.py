@@ -26,6 +26,7 @@ from sqlalchemy import Connection, text
 
 from data.services.audit import RECORD_AUDIT
 from data.services.credits import MONEY_FUNCTIONS
+from data.services.revenue_rollup import ROLLUP_FIRST_DAY, ROLLUP_REFRESH
 
 AUDIT_OWNER = "platform_admin_audit_owner"
 OWNER_GROUP = "platform_admin_owner"
@@ -108,6 +109,8 @@ def roles_sql() -> list[str]:
         f"GRANT SELECT ON ALL TABLES IN SCHEMA public, admin TO {everyone}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public, admin TO {writers}",
         f"GRANT EXECUTE ON FUNCTION {RECORD_AUDIT[0]} TO {writers}",
+        # Derived data: anyone who reads the charts may bring the rollup up to date.
+        f"GRANT EXECUTE ON FUNCTION {ROLLUP_REFRESH}, {ROLLUP_FIRST_DAY} TO {everyone}",
     ]
     statements += [f"GRANT EXECUTE ON FUNCTION {f} TO {SUPPORT_GROUP}" for f in MONEY_FUNCTIONS]
     statements += [f"GRANT {how} ON {table} TO {OWNER_GROUP}"

@@ -22,6 +22,13 @@ from data.models.offerings import (
 )
 from data.models.platform import EmailLog, Event, Notification, PlatformSettings
 from data.models.referrals import Referral, ReferralCode, ReferralReward, UserReferralReward
+from data.models.revenue_rollup import (
+    CreditDaily,
+    RevenueDaily,
+    RevenueDailyContent,
+    RevenueMonthlyPayers,
+    RevenueRollupInfo,
+)
 from data.models.subscriptions import Subscription, SubscriptionTier
 from data.models.users import User
 
@@ -40,6 +47,7 @@ __all__ = [
     "ContentSeries",
     "CreditAdjustment",
     "CreditBalance",
+    "CreditDaily",
     "CreditTransaction",
     "EmailLog",
     "Event",
@@ -54,6 +62,10 @@ __all__ = [
     "ReferralCode",
     "ReferralReward",
     "RefundRequest",
+    "RevenueDaily",
+    "RevenueDailyContent",
+    "RevenueMonthlyPayers",
+    "RevenueRollupInfo",
     "Subscription",
     "SubscriptionTier",
     "User",

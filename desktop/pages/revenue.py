@@ -7,9 +7,10 @@ controls and the loading: switching range or granularity starts a new load (at m
 flight: a change made meanwhile is loaded when it ends, and only the latest request's answer
 is shown).
 
-On big databases the snapshot reads the daily rollup; the page keeps it current by rebuilding
-it in the background (a write: :func:`data.services.revenue_rollup.refresh_rollup`) when it was
-built before today (platform time) or for another time zone, and has a button to rebuild it.
+On big databases the snapshot reads the daily rollup; the page keeps it current by updating
+it in the background (a write: :func:`data.services.revenue_rollup.refresh_rollup`, the days
+changed since the last update only) when it was
+built before today (platform time) or for another time zone, and has a button to update it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data.operations.revenue import RebuildRevenueRollup
+from data.operations.revenue import BuildRevenueRollup
 from data.queries.revenue import (
     BOOKING_CURRENCY,
     PRESETS,
@@ -39,6 +40,7 @@ from data.queries.revenue import (
     load_revenue_snapshot,
     next_period,
 )
+from data.services.revenue_rollup import RollupRefresh
 from desktop.database import Database
 from desktop.pages.revenue_events_dialog import PeriodEventsDialog
 from desktop.pages.revenue_snapshot_view import CHART_NAMES, SnapshotView, money
@@ -109,9 +111,10 @@ class RevenuePage(QWidget):
         self.as_of_label = QLabel("Not loaded yet")
         self.rollup_label = QLabel("")
         self.rollup_label.setStyleSheet("color: #6b7280")
-        self.rollup_button = QPushButton("Rebuild rollup")
+        self.rollup_button = QPushButton("Update rollup")
         self.rollup_button.setToolTip(
-            "Rebuild the daily rollup the page reads on big databases (runs in the background)")
+            "Bring the daily rollup the page reads on big databases up to date: only the days "
+            "changed since the last update are rebuilt (runs in the background)")
         self.banner = Banner()
         self.snapshot_view = SnapshotView()
         # Its parts by their old names: tests, exports and the benchmark reach for them.
@@ -239,16 +242,18 @@ class RevenuePage(QWidget):
         self._loads.request()
 
     def refresh_rollup(self) -> None:
-        """Rebuild the rollup in the background, then reload."""
+        """Update the rollup in the background (the days changed since), then reload."""
         if self._rollup_refreshing:
             return
         self._rollup_refreshing = True
         self.rollup_button.setEnabled(False)
-        self.rollup_label.setText("Rebuilding the rollup…")
-        # A write: a named operation committed on the serial worker (the service never
-        # commits itself).
-        self._db.perform(RebuildRevenueRollup(), on_success=self._on_rollup_refreshed,
-                       on_failure=self._on_rollup_refresh_failed, context=self)
+        self.rollup_label.setText("Updating the rollup…")
+        # A named write on the serial worker, committed chunk by chunk while the rollup is
+        # built from nothing (newest months first: each chunk is shown as it lands).
+        handle = self._db.perform_in_batches(
+            BuildRevenueRollup(), on_success=self._on_rollup_refreshed,
+            on_failure=self._on_rollup_refresh_failed, context=self)
+        handle.progress_reported.connect(self._on_rollup_progress)
 
     def export_csv(self, chart_name: str, path: str | Path) -> None:
         """Write the data behind ``chart_name`` (one of CHART_NAMES) as CSV."""
@@ -325,7 +330,15 @@ class RevenuePage(QWidget):
             self._rollup_auto_tried = True
             self.refresh_rollup()
 
-    def _on_rollup_refreshed(self, done: bool) -> None:
+    def _on_rollup_progress(self, done, total, _text: str = "") -> None:
+        if done >= total:
+            return
+        self.rollup_label.setText(
+            f"Building the daily rollup, newest months first: {done} of {total} months…")
+        self.refresh()  # show what has landed
+
+    def _on_rollup_refreshed(self, report: RollupRefresh) -> None:
+        done = report.kind != "busy"
         self._rollup_refreshing = False
         self.rollup_button.setEnabled(True)
         # Someone else is building it: show the tables' figures meanwhile.
@@ -339,7 +352,7 @@ class RevenuePage(QWidget):
         self._raw_allowed = True
         self.rollup_refreshed.emit(False)
         self.refresh()
-        self.rollup_label.setText(f"Rebuilding the rollup failed: {exc}")
+        self.rollup_label.setText(f"Updating the rollup failed: {exc}")
 
     # -- showing --------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from data.errors import PermissionDeniedError
 from data.roles import AUDIT_OWNER, FOUNDER_GROUP, OWNER_GROUP, STAFF_GROUPS, SUPPORT_GROUP
 from data.services.catalog import create_content
 from data.services.credits import adjust_balance
+from data.services.revenue_rollup import refresh_rollup
 from data.services.users import get_profile, update_profile
 from desktop.cli import main as cli_main
 from tests.data.factories import insert_user
@@ -183,6 +184,18 @@ def test_founder_reads_and_changes_nothing(engine, login):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM credit_balances")).scalar() == 0
+
+
+def test_a_founder_updates_the_revenue_rollup_only_through_its_function(engine, login):
+    _name, founder = login(FOUNDER_GROUP)
+    with founder.begin() as s:
+        assert refresh_rollup(s) is True
+    with founder() as s:
+        assert s.execute(text("SELECT timezone FROM admin.revenue_rollup_info")).scalar() \
+            == "UTC"
+    refused = _refused(_in_session(founder, lambda s: s.execute(text(
+        "UPDATE admin.revenue_rollup_info SET timezone = 'x'"))))
+    assert "revenue_rollup_info" in str(refused)
 
 
 AUDIT_WRITES = {

@@ -278,3 +278,30 @@ def test_a_range_ending_before_today_has_no_partial_period(qtbot, page):
     _months(qtbot, page)  # January to March 2025, long past
     assert page.charts["revenue"].partial_from is None
     assert not page.charts["revenue"].partial_region.isVisible()
+
+
+def test_a_cold_build_shows_the_newest_months_while_the_rest_builds(qtbot, demo_database,
+                                                                    monkeypatch):
+    """No rollup on a big database: the page builds it newest months first, saying how far
+    it got, and ends on the whole twelve months from the rollup."""
+    monkeypatch.setattr(rollup_state, "ROLLUP_MIN_PURCHASES", -1)
+    page = RevenuePage(demo_database)
+    qtbot.addWidget(page)
+    seen, progress = [], []
+    page.snapshot_loaded.connect(lambda snap: seen.append((snap.start, snap.used_rollup)))
+    original = page._on_rollup_progress
+
+    def spy(done, total, text=""):
+        original(done, total, text)
+        progress.append(page.rollup_label.text())
+
+    monkeypatch.setattr(page, "_on_rollup_progress", spy)
+    with qtbot.waitSignal(page.rollup_refreshed, timeout=60_000) as built:
+        page.show()
+    assert built.args == [True]
+    loaded = len(seen)
+    qtbot.waitUntil(lambda: len(seen) > loaded, timeout=20_000)  # reloaded once built
+    assert any("newest months first" in text and "of" in text for text in progress)
+    snap = page._snapshot
+    assert snap.used_rollup and "being built" not in snap.rollup_note
+    assert snap.start <= dt.date.today() - dt.timedelta(days=360)  # the whole twelve months

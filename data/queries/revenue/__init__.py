@@ -29,12 +29,12 @@ ended in the period.
 
 **Rollup.** On big databases (``pg_class.reltuples`` of ``purchases`` at least
 :data:`~data.queries.revenue.rollup_state.ROLLUP_MIN_PURCHASES`) the daily rollup
-(materialized views, local days before the rollup's ``boundary_day``) replaces the scan of
+(tables in ``admin``, local days before the rollup's ``boundary_day``) replaces the scan of
 old rows; the days since its refresh are read from the tables themselves (through the
 event-time indexes), so figures stay current. Rows written later with a timestamp before the
 boundary (back-dated imports) show after the next refresh; the page refreshes the rollup once
-a day (a write: :func:`data.services.revenue_rollup.refresh_rollup`). A rollup built for
-another time zone is ignored until rebuilt.
+a day (a write: :func:`data.services.revenue_rollup.refresh_rollup`), which rebuilds only the
+days changed since. A rollup built for another time zone is ignored until rebuilt.
 
 The units: :mod:`.periods` (calendar math: periods, presets, local time in SQL),
 :mod:`.figures` (the snapshot's frozen results), :mod:`.snapshot` (the transaction and

@@ -1,7 +1,7 @@
 """The sums behind a snapshot, per period: revenue, top content, tokens, subscriptions.
 
 Each reader follows a :class:`ReadPlan`: with a usable rollup, the local days before its
-``boundary_day`` come from the daily materialized views and the days since from the tables
+``boundary_day`` come from the daily rollup tables and the days since from the tables
 themselves (through the event-time indexes), so figures stay current; without one, the tables
 cover the whole range. A period may then come back twice (rollup + tail): the caller adds the
 rows up. Every reader runs in the caller's snapshot transaction.

@@ -1,6 +1,6 @@
 """Whether the daily revenue rollup is there, for which time zone, and whether it pays.
 
-The rollup (materialized views of migration 0004, rebuilt by
+The rollup (tables of migration 0016, kept by
 :func:`data.services.revenue_rollup.refresh_rollup`) replaces the scan of old rows on big
 databases: from :data:`ROLLUP_MIN_PURCHASES` purchases on (``pg_class.reltuples``, the
 planner's estimate, so asking is free). A rollup built for another time zone is unusable until
@@ -28,21 +28,19 @@ class RollupInfo:
     timezone: str | None
     boundary_day: dt.date | None
     """The rollup holds the local days before this one."""
+    built_from: dt.date | None = None
+    """While a build from nothing is under way (newest months first): the first local day
+    it holds so far. None once it holds everything."""
 
 
 def rollup_info(session: Session) -> RollupInfo:
     """The rollup's record; ``populated`` False when it was never built."""
-    populated = bool(session.execute(text(
-        "SELECT relispopulated FROM pg_class WHERE oid = 'admin.revenue_rollup_info'::regclass"
-    )).scalar_one())
-    if not populated:
-        return RollupInfo(False, None, None, None)
     row = session.execute(text(
-        "SELECT refreshed_at, timezone, boundary_day FROM admin.revenue_rollup_info"
+        "SELECT refreshed_at, timezone, boundary_day, built_from FROM admin.revenue_rollup_info"
     )).first()
     if row is None:
         return RollupInfo(False, None, None, None)
-    return RollupInfo(True, row[0], row[1], row[2])
+    return RollupInfo(True, row[0], row[1], row[2], row[3])
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,10 @@ def rollup_status(session: Session, tz: str | None = None,
         note, needs_refresh = "The rollup has not been built yet.", True
     elif info.timezone != tz:
         note = f"The rollup was built for {info.timezone}, the platform now uses {tz}."
+        needs_refresh = True
+    elif info.built_from is not None:
+        note = (f"The rollup is being built, newest months first: it holds the days from "
+                f"{info.built_from:%-d %B %Y} so far.")
         needs_refresh = True
     elif info.boundary_day is not None and info.boundary_day < today:
         needs_refresh = True

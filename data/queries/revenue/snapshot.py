@@ -39,6 +39,8 @@ from data.queries.revenue.periods import (
     GRANULARITIES,
     Granularity,
     midnight,
+    next_period,
+    period_floor,
     period_starts,
     preset_start,
 )
@@ -106,6 +108,15 @@ def load_revenue_snapshot(
                         granularity=granularity)
 
 
+def _first_whole_period(day: dt.date, granularity: Granularity, end: dt.date) -> dt.date:
+    """The first period starting on or after ``day`` (``day`` itself if none starts by
+    ``end``)."""
+    first = period_floor(day, granularity)
+    if first < day:
+        first = next_period(first, granularity)
+    return first if first <= end else day
+
+
 def load_revenue(
     session: Session,
     *,
@@ -155,6 +166,16 @@ def load_revenue(
         start = first_activity_day(session, tz, read_info) or end
     if start > end:
         raise ValueError(f"the range starts ({start}) after it ends ({end})")
+    if read_info is not None and read_info.built_from is not None \
+            and read_info.built_from > end:
+        read_info = None  # a range older than the build so far: from its tables (indexed)
+        use_rollup = False
+    if read_info is not None and read_info.built_from is not None \
+            and start < read_info.built_from:
+        # A build from nothing is under way, newest months first: show the whole periods
+        # it holds; older ones follow as they are built.
+        start = _first_whole_period(read_info.built_from, granularity, end)
+        note = f"{note} The chart starts there; older periods follow as they are built."
     periods = [midnight(p) for p in period_starts(start, end, granularity)]
     from_day = periods[0].date()
     plan = plan_range(session, tz, granularity, from_day, end + dt.timedelta(days=1), read_info)
