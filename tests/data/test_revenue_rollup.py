@@ -48,6 +48,19 @@ def rolled(demo_session_factory):
     return demo_session_factory
 
 
+def _back_dated_sale(s, intent: str, amount: str, days_ago: int) -> None:
+    """A sale written now with a payment time ``days_ago`` days back (an import)."""
+    s.execute(text("""
+        INSERT INTO purchases (customer_id, content_id, amount_paid, currency,
+                               stripe_payment_intent_id, creator_payout_amount, status,
+                               purchased_at)
+        SELECT (SELECT id FROM users ORDER BY id LIMIT 1),
+               (SELECT id FROM content ORDER BY id LIMIT 1), CAST(:amount AS numeric), 'usd',
+               :intent, CAST(:amount AS numeric), 'completed',
+               (now() AT TIME ZONE 'UTC') - make_interval(days => :days)"""),
+              {"intent": intent, "amount": amount, "days": days_ago})
+
+
 def _local_day(s, expr: str):
     return s.execute(text(
         f"SELECT ((({expr}) AT TIME ZONE 'UTC') AT TIME ZONE admin.platform_timezone())::date"
@@ -65,14 +78,7 @@ def test_a_refresh_with_nothing_changed_rebuilds_no_day(rolled):
 def test_a_back_dated_sale_lands_on_its_own_day_and_month(rolled):
     with rolled.begin() as s:
         before = _contents(s)
-        s.execute(text("""
-            INSERT INTO purchases (customer_id, content_id, amount_paid, currency,
-                                   stripe_payment_intent_id, creator_payout_amount, status,
-                                   purchased_at)
-            SELECT (SELECT id FROM users ORDER BY id LIMIT 1),
-                   (SELECT id FROM content ORDER BY id LIMIT 1), 123.45, 'usd',
-                   'pi_backdated_rollup_test', 123.45, 'completed',
-                   (now() AT TIME ZONE 'UTC') - interval '40 days'"""))
+        _back_dated_sale(s, "pi_backdated_rollup_test", "123.45", 40)
         day = _local_day(s, "(now() AT TIME ZONE 'UTC') - interval '40 days'")
     with rolled.begin() as s:
         report = refresh_rollup_report(s)
@@ -162,14 +168,7 @@ def test_a_cold_build_in_chunks_holds_the_newest_months_first_and_ends_as_a_full
     assert "being built" in snap.rollup_note and snap.rollup_needs_refresh
     # A sale back-dated into the built part while the build goes on is counted.
     with factory.begin() as s:
-        s.execute(text("""
-            INSERT INTO purchases (customer_id, content_id, amount_paid, currency,
-                                   stripe_payment_intent_id, creator_payout_amount, status,
-                                   purchased_at)
-            SELECT (SELECT id FROM users ORDER BY id LIMIT 1),
-                   (SELECT id FROM content ORDER BY id LIMIT 1), 55.55, 'usd',
-                   'pi_during_build', 55.55, 'completed',
-                   (now() AT TIME ZONE 'UTC') - interval '20 days'"""))
+        _back_dated_sale(s, "pi_during_build", "55.55", 20)
     kinds, built = [first.kind], [first.built_from]
     while not (report := _step(factory)).complete:
         kinds.append(report.kind)
