@@ -61,6 +61,8 @@ __all__ = [
     "edit",
     "occurrences",
     "parse",
+    "read_date",
+    "read_time",
     "schedule_problem",
     "zone_of",
 ]
@@ -211,6 +213,22 @@ def _count(value: Any, key: Key) -> int:
     if value > key.maximum:
         raise _Bad(f"At most {key.maximum:,}.")
     return value
+
+
+def read_date(field_name: str, value: Any) -> dt.date:
+    """A date typed or stored (``YYYY-MM-DD``); :class:`ValidationError` on ``field_name``."""
+    try:
+        return _date(value)
+    except _Bad as exc:
+        raise ValidationError({field_name: str(exc)}) from None
+
+
+def read_time(field_name: str, value: Any) -> dt.time:
+    """A time of day (``HH:MM``); :class:`ValidationError` on ``field_name``."""
+    try:
+        return _time(value)
+    except _Bad as exc:
+        raise ValidationError({field_name: str(exc)}) from None
 
 
 def _weekday(value: Any) -> str:
