@@ -555,3 +555,89 @@ def capacity_problems(offering_type: str, max_participants: int | None,
 def with_values(schedule: Schedule, **values: Any) -> Schedule:
     """``schedule`` with some typed values replaced (for tests and demo data)."""
     return replace(schedule, values={**schedule.values, **values})
+
+
+# -- as a form shows them ---------------------------------------------------------------------
+# A form edits sessions one per line ("2026-05-04 09:30 90": date, start time, minutes) and
+# availability one weekday per line ("monday 09:00-12:00, 14:00-17:00").
+
+def sessions_text(value: Any) -> str:
+    if not isinstance(value, list):
+        return ""
+    return "\n".join(f"{s.get('date', '')} {s.get('start_time', '')} "
+                     f"{s.get('duration_minutes', '')}".strip()
+                     for s in value if isinstance(s, Mapping))
+
+
+def availability_text(value: Any) -> str:
+    if not isinstance(value, Mapping):
+        return ""
+    lines = []
+    for day, windows in value.items():
+        if isinstance(windows, list):
+            spans = ", ".join(f"{w.get('start', '')}-{w.get('end', '')}" for w in windows
+                              if isinstance(w, Mapping))
+            lines.append(f"{day} {spans}")
+    return "\n".join(lines)
+
+
+def _sessions_from_text(typed: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, line in enumerate(typed.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 3:
+            raise ValidationError({"schedule.sessions": f"Line {i}: write the date, start "
+                                   "time and minutes, e.g. 2026-05-04 09:30 90."})
+        out.append({"date": parts[0], "start_time": parts[1], "duration_minutes": parts[2]})
+    return out
+
+
+def _availability_from_text(typed: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, line in enumerate(typed.splitlines(), 1):
+        if not line.strip():
+            continue
+        day, _, spans = line.strip().partition(" ")
+        windows = []
+        for span in spans.split(","):
+            start, sep, end = span.strip().partition("-")
+            if not sep:
+                raise ValidationError({"schedule.availability": f"Line {i}: write the day "
+                                       "and its hours, e.g. monday 09:00-12:00, 14:00-17:00."})
+            windows.append({"start": start.strip(), "end": end.strip()})
+        out[day.lower()] = windows
+    return out
+
+
+def form_values(offering_type: str, stored: Any) -> dict[str, Any]:
+    """The schedule as a form edits it (sessions and availability as lines of text)."""
+    values = dict(stored) if isinstance(stored, Mapping) else {}
+    if offering_type == "multi_day_program":
+        values["sessions"] = sessions_text(values.get("sessions"))
+    if offering_type == "recurring_bookable":
+        values["availability"] = availability_text(values.get("availability"))
+    return values
+
+
+def form_changes(offering_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A form's schedule values back as JSON values (the inverse of :func:`form_values`)."""
+    out = dict(values)
+    sessions, availability = out.get("sessions"), out.get("availability")
+    if offering_type == "multi_day_program" and isinstance(sessions, str):
+        out["sessions"] = _sessions_from_text(sessions) or None
+    if offering_type == "recurring_bookable" and isinstance(availability, str):
+        out["availability"] = _availability_from_text(availability) or None
+    return out
+
+
+def readable_problem(offering_type: str, raw: Any) -> str | None:
+    """None when the app can read the schedule (complete or not), else why not."""
+    try:
+        parse(offering_type, raw, partial=True)
+    except ValidationError as exc:
+        return "; ".join(m if k in ("schedule", "offering_type") else
+                         f"{str(k).removeprefix('schedule.')}: {m}"
+                         for k, m in exc.field_errors.items())
+    return None
