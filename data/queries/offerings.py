@@ -83,10 +83,10 @@ def platform_zone(session: Session) -> str:
 
 _FIRST = ("coalesce(admin.offering_first_day(o.offering_type, o.schedule), "
           "'infinity'::date)")
-_SORTS = {  # (key expression, ascending)
-    "next": (_FIRST, True),
-    "title": ("lower(o.title)", True),
-    "bookings": ("o.booking_count", False),
+_SORTS = {  # (key expression, ascending, its type: the cursor carries it as text)
+    "next": (_FIRST, True, "date"),  # 'infinity' (recurring) is no Python date
+    "title": ("lower(o.title)", True, "text"),
+    "bookings": ("o.booking_count", False, "integer"),
 }
 
 _ROW_COLUMNS = """
@@ -142,12 +142,12 @@ def list_offerings_page(session: Session, flt: OfferingFilter, cursor: tuple | N
     """One keyset page after ``cursor`` in the filter's order; the rows and the next
     cursor (None at the end)."""
     where, params = _where(flt)
-    key, ascending = _SORTS[flt.sort]
+    key, ascending, kind = _SORTS[flt.sort]
     if cursor is not None:
-        where.append(f"({key}, o.id) {'>' if ascending else '<'} (:k, :id)")
+        where.append(f"({key}, o.id) {'>' if ascending else '<'} (CAST(:k AS {kind}), :id)")
         params.update(k=cursor[0], id=cursor[1])
     order = "ASC" if ascending else "DESC"
-    sql = (f"SELECT {_ROW_COLUMNS}, {key} AS sort_key FROM offerings o "
+    sql = (f"SELECT {_ROW_COLUMNS}, ({key})::text AS sort_key FROM offerings o "
            f"WHERE {' AND '.join(where)} ORDER BY {key} {order}, o.id {order} "
            f"LIMIT :limit")
     raw = session.execute(text(sql), {**params, "limit": limit + 1}).all()

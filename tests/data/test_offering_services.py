@@ -154,16 +154,23 @@ def test_the_list_sorts_by_next_session_and_filters_past(session_factory, engine
     past = add_offering(engine, title="Past", schedule={"date": "2020-01-01",
                                                         "start_time": "10:00",
                                                         "duration_minutes": 60})
+    weekly = add_offering(engine, offering_type="recurring_fixed", title="Weekly",
+                          schedule={"pattern": "weekly", "day": "monday", "time": "18:00",
+                                    "duration_minutes": 60})
     with session_factory() as s:
         rows, _ = q.list_offerings_page(s, q.OfferingFilter(), None, 1)
         assert [r.id for r in rows] == [soon]
+        rows, cursor = q.list_offerings_page(s, q.OfferingFilter(), None, 2)
+        rows2, _ = q.list_offerings_page(s, q.OfferingFilter(), cursor, 10)
+        assert [r.id for r in rows2] == [weekly]  # recurring ones last
+        assert rows2[0].next_session is not None
         rows, cursor = q.list_offerings_page(s, q.OfferingFilter(), None, 1)
         rows2, _ = q.list_offerings_page(s, q.OfferingFilter(), cursor, 10)
-        assert [r.id for r in rows2] == [later]
+        assert [r.id for r in rows2] == [later, weekly]
         rows, _ = q.list_offerings_page(s, q.OfferingFilter(when="past"), None, 10)
         assert [r.id for r in rows] == [past]
         assert rows[0].next_session is None
-        assert q.count_offerings(s, q.OfferingFilter()).value == 2
+        assert q.count_offerings(s, q.OfferingFilter()).value == 3
 
 
 def test_the_agenda_shows_sessions_with_seats_taken(session_factory, engine):
