@@ -206,7 +206,9 @@ def book_on_behalf(
                                        counted_bookings(session, offering_id), extra=1,
                                        session=slot)
     if full:
-        raise ConflictError(f"“{o.title}” is full: {full[0]}. Nothing was booked.")
+        on = f" on the session of {slot[0]} {slot[1]}" if slot else ""
+        raise ConflictError(f"“{o.title}” is full: all {o.max_participants:,} places are "
+                            f"taken{on}. Nothing was booked.")
     if payment == "credits" and not o.credit_cost:
         raise ValidationError({"payment": "This offering cannot be booked with credits."})
     credits = (o.credit_cost or 0) if payment == "credits" else 0

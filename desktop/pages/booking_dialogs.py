@@ -259,6 +259,7 @@ class ManageBookingDialog(_WritingDialog):
         self.expires.setDate(QDate(expires.year, expires.month, expires.day))
         self.expires.setTime(QTime(expires.hour, expires.minute))
         self._buttons_enabled(True)
+        self.adjustSize()  # the summary and what cancelling does, never cut off
 
     def _buttons_enabled(self, loaded: bool) -> None:
         b = self.booking
