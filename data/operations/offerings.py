@@ -98,3 +98,49 @@ class SetOfferingStatus(Operation):
 
     def changes(self, result: OfferingRecord) -> Changes:
         return Changes.of(offerings=result.id)
+
+
+@dataclass(frozen=True)
+class ReorderResources(Operation):
+    """Save the order of an offering's resources (one transaction)."""
+
+    offering_id: uuid.UUID
+    resource_ids: tuple[uuid.UUID, ...]
+    action = "reorder the resources"
+
+    def run(self, session: Session, actor: str) -> uuid.UUID:
+        return offerings.reorder_resources(session, actor, self.offering_id,
+                                           list(self.resource_ids))
+
+    def changes(self, result: uuid.UUID) -> Changes:
+        return Changes.of(offering_resources=None, offerings=result)
+
+
+@dataclass(frozen=True)
+class AddResource(Operation):
+    """Add a resource at the end of an offering's list."""
+
+    offering_id: uuid.UUID
+    values: Mapping[str, Any] = field(default_factory=dict)
+    action = "add the resource"
+
+    def run(self, session: Session, actor: str) -> uuid.UUID:
+        offerings.add_resource(session, actor, self.offering_id, self.values)
+        return self.offering_id
+
+    def changes(self, result: uuid.UUID) -> Changes:
+        return Changes.of(offering_resources=None, offerings=result)
+
+
+@dataclass(frozen=True)
+class RemoveResource(Operation):
+    """Remove one resource."""
+
+    resource_id: uuid.UUID
+    action = "remove the resource"
+
+    def run(self, session: Session, actor: str) -> uuid.UUID:
+        return offerings.remove_resource(session, actor, self.resource_id)
+
+    def changes(self, result: uuid.UUID) -> Changes:
+        return Changes.of(offering_resources=None, offerings=result)

@@ -122,6 +122,21 @@ def counted_bookings(session: Session, offering_id: uuid.UUID) -> list[tuple[str
     return [tuple(r) for r in session.execute(_BOOKINGS_OF, {"id": offering_id})]
 
 
+def _holding(session: Session, offering_id: uuid.UUID, slot: tuple[str, str] | None
+             ) -> list[tuple[str, Any]]:
+    """The bookings the capacity rule counts for one more booking (on ``slot``): counted by
+    status in SQL, or only those on that session of a recurring_bookable offering."""
+    if slot is not None:
+        on = json.dumps({"booked_sessions": [{"date": slot[0], "time": slot[1]}]})
+        return [tuple(r) for r in session.execute(text(
+            "SELECT status, booking_details FROM offering_bookings WHERE offering_id = :o "
+            "AND booking_details @> CAST(:on AS jsonb)"), {"o": offering_id, "on": on})]
+    counts = session.execute(text("SELECT status, count(*) FROM offering_bookings "
+                                  "WHERE offering_id = :o GROUP BY status"),
+                             {"o": offering_id}).all()
+    return [(status, None) for status, n in counts for _ in range(n)]
+
+
 def _reason(field: str, value: Any, required: bool) -> str | None:
     if required:
         return require_reason(field, value, MAX_REASON)
@@ -203,7 +218,7 @@ def book_on_behalf(
         raise ValidationError({"override_reason": "Registration closed on "
                                f"{o.deadline:%Y-%m-%d %H:%M}; give a reason to book anyway."})
     full = schedules.capacity_problems(o.offering_type, o.max_participants,
-                                       counted_bookings(session, offering_id), extra=1,
+                                       _holding(session, offering_id, slot), extra=1,
                                        session=slot)
     if full:
         on = f" on the session of {slot[0]} {slot[1]}" if slot else ""

@@ -374,3 +374,103 @@ def find_offering_problems(session: Session) -> list[OfferingProblem]:
     found += [OfferingProblem(oid, title, f"{email} holds {n} confirmed bookings")
               for oid, title, email, n in doubles]
     return found
+
+
+# -- resources --------------------------------------------------------------------------------
+
+RESOURCE_TYPES = ("content", "file", "link", "text")
+AVAILABLE_WHEN = ("before", "during", "after", "always")
+RESOURCE_ACTION = "offering.resources"
+
+
+def reorder_resources(session: Session, actor: str, offering_id: Any,
+                      resource_ids: list[Any]) -> uuid.UUID:
+    """Put the offering's resources in ``resource_ids``' order, in one transaction; refused
+    when the list is not exactly the offering's resources (one was added or removed since)."""
+    offering_id = parse_id("offering", offering_id)
+    ids = [parse_id("resources", r) for r in resource_ids]
+    _locked(session, offering_id, None)
+    stored = session.execute(text("SELECT id, display_order FROM offering_resources "
+                                  "WHERE offering_id = :o ORDER BY display_order, id"),
+                             {"o": offering_id}).all()
+    if sorted(ids) != sorted(r[0] for r in stored) or len(set(ids)) != len(ids):
+        raise ConflictError("The resources changed since you opened them; nothing was "
+                            "reordered. Look at the list again.")
+    session.execute(text("""
+        UPDATE offering_resources r SET display_order = o.n - 1, updated_at = now()::timestamp
+        FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS o(id, n)
+        WHERE r.id = o.id AND r.display_order IS DISTINCT FROM o.n - 1
+    """), {"ids": ids})
+    record_change(session, actor=actor, action=RESOURCE_ACTION, entity_type="offering",
+                  entity_id=offering_id, old_values={"order": [r[0] for r in stored]},
+                  new_values={"order": ids})
+    return offering_id
+
+
+def add_resource(session: Session, actor: str, offering_id: Any, values: Mapping[str, Any]
+                 ) -> uuid.UUID:
+    """A resource at the end of the offering's list: content (picked), file, link or text,
+    with ``available_when`` and an optional ``unlock_at``."""
+    from data.services.urls import clean_url
+
+    offering_id = parse_id("offering", offering_id)
+    errors: dict[str, str] = {}
+    kind = _choice(errors, "resource_type", values.get("resource_type"), RESOURCE_TYPES,
+                   "resource type")
+    when = _choice(errors, "available_when", values.get("available_when") or "during",
+                   AVAILABLE_WHEN, "time it is available")
+    title = _capture(errors, clean_line, "title", values.get("title"), 500,
+                     required="A title is required.")
+    description = _capture(errors, clean_multiline, "description", values.get("description"),
+                           MAX_TEXT) or None
+    unlock = values.get("unlock_at")
+    if unlock is not None and not isinstance(unlock, dt.datetime):
+        errors["unlock_at"] = "Choose a date and time."
+    cols: dict[str, Any] = {"content_id": None, "file_url": None, "link_url": None,
+                            "text_content": None}
+    if kind == "content":
+        cols["content_id"] = _capture(errors, parse_id, "content_id", values.get("content_id"),
+                                      "Choose the content.")
+    elif kind in ("file", "link"):
+        name = f"{kind}_url"
+        url = _capture(errors, clean_url, name, values.get(name), 2000)
+        if not url and name not in errors:
+            errors[name] = "A web address is required."
+        cols[name] = url
+    elif kind == "text":
+        cols["text_content"] = _capture(errors, clean_multiline, "text_content",
+                                        values.get("text_content"), MAX_TEXT,
+                                        required="The text is required.")
+    if errors:
+        raise ValidationError(errors)
+    _locked(session, offering_id, None)
+    rid = uuid.uuid4()
+    session.execute(text("""
+        INSERT INTO offering_resources (id, offering_id, resource_type, content_id, file_url,
+            link_url, text_content, title, description, available_when, unlock_at,
+            display_order)
+        SELECT :id, :o, :kind, :content_id, :file_url, :link_url, :text_content, :title,
+               :description, :when, :unlock,
+               coalesce((SELECT max(display_order) + 1 FROM offering_resources
+                         WHERE offering_id = :o), 0)
+    """), {"id": rid, "o": offering_id, "kind": kind, "title": title,
+           "description": description, "when": when, "unlock": unlock, **cols})
+    record_change(session, actor=actor, action=RESOURCE_ACTION,
+                  entity_type="offering_resource", entity_id=rid, old_values=None,
+                  new_values={"offering_id": offering_id, "resource_type": kind,
+                              "title": title, "available_when": when, **cols})
+    return rid
+
+
+def remove_resource(session: Session, actor: str, resource_id: Any) -> uuid.UUID:
+    resource_id = parse_id("resource", resource_id)
+    row = session.execute(text("DELETE FROM offering_resources WHERE id = :id "
+                               "RETURNING offering_id, resource_type, title"),
+                          {"id": resource_id}).first()
+    if row is None:
+        raise NotFoundError("This resource no longer exists.")
+    record_change(session, actor=actor, action=RESOURCE_ACTION,
+                  entity_type="offering_resource", entity_id=resource_id,
+                  old_values={"offering_id": row[0], "resource_type": row[1],
+                              "title": row[2]}, new_values=None)
+    return row[0]

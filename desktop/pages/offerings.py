@@ -43,6 +43,7 @@ from desktop.pages.offering_form import (
     new_offering_values,
     offering_values,
 )
+from desktop.pages.offering_resources import ResourcesPanel
 from widgets.actions import Action, always
 from widgets.dialogs import ask, open_dialog
 from widgets.filter_bar import Break, Choice, Related, Search
@@ -136,9 +137,6 @@ TABS = (
              keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
              row_action=RowAction("&Manage booking…", "&Manage booking…", "manage_booking"),
              note=_bookings_note, button=("&Book on behalf…", "open_booking_dialog")),
-    TableTab("Resources", ("Order", "Type", "Title", "Available", "Unlocks"),
-             rows=lambda d: [(str(r[5]), r[1], r[2], r[3], r[4]) for r in d.resources],
-             keys=lambda d: [r[0] for r in d.resources], watch="offering_resources"),
 )
 
 OFFERING = DetailSpec(
@@ -164,6 +162,14 @@ class OfferingDetailPane(RecordDetail):
         super().__init__(OFFERING, database, parent)
         self.bookings = self.tables["Bookings"]
         self.impact_question = None
+        self.resources = ResourcesPanel(database)
+        self.add_tab(self.resources, "Resources")
+
+    def detail_loaded(self, loaded: OfferingDetail, same_record: bool) -> None:
+        self.resources.show_resources(loaded.record.id, loaded.resources)
+
+    def detail_cleared(self) -> None:
+        self.resources.show_resources(None)
 
     def save(self) -> None:
         """Save; first show the impact when a date, time, price or portal window of an

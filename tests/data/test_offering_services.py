@@ -203,3 +203,20 @@ def test_offerings_check_names_every_problem(db_url, engine, capsys):
     assert "“Over”: over capacity: 2 bookings not canceled (at most 1)" in out
     assert "holds 2 confirmed bookings" in out
     assert "“Garbled”: schedule cannot be read: The schedule is not a JSON object." in out
+
+
+def test_reordering_a_list_that_changed_meanwhile_is_refused(session_factory, engine):
+    oid = add_offering(engine)
+    with session_factory.begin() as s:
+        a = svc.add_resource(s, ACTOR, oid, {"resource_type": "text", "title": "A",
+                                             "text_content": "Bring a mat"})
+        b = svc.add_resource(s, ACTOR, oid, {"resource_type": "link", "title": "B",
+                                             "link_url": "https://example.org"})
+    with session_factory.begin() as s:
+        svc.reorder_resources(s, ACTOR, oid, [b, a])
+    with pytest.raises(ConflictError), session_factory.begin() as s:
+        svc.reorder_resources(s, ACTOR, oid, [b])
+    with pytest.raises(ValidationError) as e, session_factory.begin() as s:
+        svc.add_resource(s, ACTOR, oid, {"resource_type": "text", "title": "=HYPERLINK()",
+                                         "text_content": ""})
+    assert "text_content" in e.value.field_errors

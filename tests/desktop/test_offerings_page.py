@@ -229,3 +229,33 @@ def test_a_booking_is_managed_from_the_users_detail(qtbot, empty_database, engin
     manage.cancel()
     qtbot.waitUntil(lambda: offering_state(engine, oid) == {"booking_count": 0,
                                                             "canceled": 1}, timeout=WAIT)
+
+
+def test_resources_are_added_reordered_by_keyboard_and_saved_in_one_go(qtbot, empty_page,
+                                                                        engine):
+    oid = add_offering(engine)
+    _open(qtbot, empty_page, oid)
+    panel = empty_page.detail.resources
+    for title in ("Workbook", "Reading list"):
+        dialog = panel.open_add()
+        dialog.form.field_widget("title").setText(title)
+        dialog.form.field_widget("link_url").setText("https://example.org/" + title[:4])
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda t=title: any(t in x for x in panel.list.model.texts()),
+                        timeout=WAIT)
+    dialog = panel.open_add()
+    dialog.form.field_widget("title").setText("Bad link")
+    dialog.form.field_widget("link_url").setText("javascript:alert(1)")
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "http" in dialog.form.error_text("link_url"), timeout=WAIT)
+    dialog.close()
+    panel.list.select_row(1)
+    qtbot.keyClick(panel.list.view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert panel.save_button.isEnabled()
+    empty_page.detail.grab().save("/tmp/i13/resources.png")
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.note.text() == "Order saved.", timeout=WAIT)
+    with engine.connect() as c:
+        titles = c.execute(text("SELECT title FROM offering_resources WHERE offering_id = :o "
+                                "ORDER BY display_order"), {"o": oid}).scalars().all()
+    assert titles == ["Reading list", "Workbook"]
