@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from data.operations.base import Changes, Operation
+from data.operations.base import BatchOperation, Changes, Operation
 from data.services import bookings
 from data.services.bookings import BookingResult
 
@@ -92,3 +93,26 @@ class RevokePortalAccess(_BookingOperation):
 
     def run(self, session: Session, actor: str) -> BookingResult:
         return bookings.revoke_portal_access(session, actor, self.booking_id, self.reason)
+
+
+@dataclass(frozen=True)
+class CancelOfferingBookings(BatchOperation):
+    """Cancel an offering's previewed bookings batch by batch, each return keyed by its
+    booking; Resume (run again) never returns twice."""
+
+    offering_id: uuid.UUID
+    reason: Any
+    booking_ids: tuple[uuid.UUID, ...]
+    action = "cancel the offering's bookings"
+
+    def run(self, session_factory: sessionmaker[Session], actor: str,
+            progress: Callable[[int, int], None],
+            should_stop: Callable[[], bool]) -> bookings.BulkCancelResult:
+        return bookings.run_offering_cancellation(
+            session_factory, actor, self.offering_id, self.reason, list(self.booking_ids),
+            progress=progress, should_stop=should_stop)
+
+    def changes(self, result: bookings.BulkCancelResult) -> Changes:
+        return Changes.of(offering_bookings=self.booking_ids, offerings=self.offering_id,
+                          offering_portal_access=None, credit_balances=None,
+                          credit_transactions=None)

@@ -481,3 +481,101 @@ def revoke_portal_access(session: Session, actor: str, booking_id: Any, reason: 
     n = _end_portal_access(session, actor, booking_id, why)
     return BookingResult(booking_id, row[1], row[0], row[2], replayed=n == 0,
                          message="Portal access revoked." if n else "There was no access.")
+
+
+# -- cancelling an offering with its bookings (a guided bulk) ---------------------------------
+
+@dataclass(frozen=True)
+class BulkLine:
+    """What one booking gets back when its offering is cancelled, and how."""
+
+    booking_id: uuid.UUID
+    customer: str
+    returns: str
+    how: str
+    by_card: bool
+
+
+@dataclass(frozen=True)
+class BulkCancelResult:
+    cancelled: int
+    already: int
+    by_card: int
+    total: int
+    stopped: bool
+    credits_returned: int
+
+
+def offering_cancellation_preview(session: Session, offering_id: Any) -> list[BulkLine]:
+    """Each confirmed booking of the offering with what cancelling returns and how."""
+    offering_id = parse_id("offering", offering_id)
+    rows = session.execute(text("""
+        SELECT b.id, u.full_name || ' <' || u.email || '>', b.payment_method,
+               coalesce(b.amount_paid, 0), coalesce(b.credits_used, 0)
+        FROM offering_bookings b JOIN users u ON u.id = b.customer_id
+        WHERE b.offering_id = :o AND b.status = 'confirmed' ORDER BY b.created_at, b.id
+    """), {"o": offering_id}).all()
+    out = []
+    for bid, customer, method, paid, credits in rows:
+        if method == "purchase" and paid > 0:
+            out.append(BulkLine(bid, customer, f"{paid} USD",
+                                "card: refund it with Refund (Stripe); not in this run", True))
+        elif method == "credits" and credits:
+            out.append(BulkLine(bid, customer, f"{credits:,} credits",
+                                "back to the balance through the ledger, once", False))
+        elif method == "subscription":
+            out.append(BulkLine(bid, customer, "nothing", "covered by the subscription", False))
+        else:
+            out.append(BulkLine(bid, customer, "nothing", "complimentary", False))
+    return out
+
+
+def run_offering_cancellation(session_factory, actor: str, offering_id: uuid.UUID,
+                              reason: Any, booking_ids: list[uuid.UUID], *,
+                              batch_size: int = 50, progress=None, should_stop=None
+                              ) -> BulkCancelResult:
+    """Cancel the bookings previewed, batch by batch (each batch one transaction); each
+    return is keyed by its booking (:func:`return_key`), so a rerun or a Resume never
+    returns anything twice. Card bookings are left for the refund flow. When none is left
+    confirmed, the offering is archived."""
+    why = require_reason("reason", reason, MAX_REASON)
+    cancelled = already = by_card = credits = 0
+    total = len(booking_ids)
+    if progress is not None:
+        progress(0, total)
+    for start in range(0, total, batch_size):
+        if should_stop is not None and should_stop():
+            return BulkCancelResult(cancelled, already, by_card, total, True, credits)
+        with session_factory.begin() as session:
+            for bid in booking_ids[start:start + batch_size]:
+                try:
+                    result = cancel_booking(session, actor, bid, why)
+                except ConflictError:
+                    by_card += 1  # paid by card (or it took place meanwhile): not here
+                    continue
+                except NotFoundError:
+                    continue
+                if result.replayed:
+                    already += 1
+                else:
+                    cancelled += 1
+                    credits += result.tokens
+        if progress is not None:
+            progress(min(start + batch_size, total), total)
+    with session_factory.begin() as session:
+        lock_offering(session, offering_id)
+        left = session.execute(text("SELECT count(*) FROM offering_bookings WHERE "
+                                    "offering_id = :o AND status = 'confirmed'"),
+                               {"o": offering_id}).scalar_one()
+        if left == 0:
+            old = session.execute(text("UPDATE offerings o SET status = 'archived', "
+                                       "updated_at = now()::timestamp FROM offerings p "
+                                       "WHERE o.id = :o AND p.id = o.id AND o.status <> "
+                                       "'archived' RETURNING p.status"),
+                                  {"o": offering_id}).scalar()
+            if old is not None:
+                record_change(session, actor=actor, action="offering.status",
+                              entity_type="offering", entity_id=offering_id,
+                              old_values={"status": old}, new_values={"status": "archived"},
+                              reason=why)
+    return BulkCancelResult(cancelled, already, by_card, total, False, credits)

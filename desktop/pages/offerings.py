@@ -36,6 +36,7 @@ from desktop.database import Database
 from desktop.formatting import format_money, format_value
 from desktop.pages.booking_dialogs import BookOnBehalfDialog, ManageBookingDialog
 from desktop.pages.offering_agenda import AgendaDialog
+from desktop.pages.offering_cancel_dialog import CancelOfferingDialog
 from desktop.pages.offering_form import (
     IMPACT_FIELDS,
     TYPE_LABELS,
@@ -151,7 +152,9 @@ OFFERING = DetailSpec(
     form_tab="Editor", toolbar=True, tabs=TABS, min_width=560,
     actions=[_status("&Publish", "publish", "published"),
              _status("Arc&hive", "archive", "archived"),
-             _status("Back to dra&ft", "draft", "draft")],
+             _status("Back to dra&ft", "draft", "draft"),
+             Action("&Cancel offering…", name="cancel_offering", open="open_cancel_offering",
+                    enabled=lambda r: r is not None and r.status != "archived", apart=True)],
 )
 
 
@@ -191,6 +194,9 @@ class OfferingDetailPane(RecordDetail):
             informative="The date, time, price or portal window changes for everyone "
                         "booked. Tell them; the platform does not.",
             confirm_label="Save the change", on_confirmed=lambda: RecordDetail.save(self))
+
+    def open_cancel_offering(self, record: OfferingRecord) -> CancelOfferingDialog:
+        return open_dialog(CancelOfferingDialog(self._db, record.id, record.title, self))
 
     def open_booking_dialog(self) -> BookOnBehalfDialog | None:
         if self.record is None:

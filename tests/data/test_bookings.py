@@ -235,3 +235,38 @@ def test_a_bad_cancel_reason_is_refused_and_nothing_returned(session_factory, en
         assert offering_state(engine, offering) == {"booking_count": 1, "confirmed": 1}
     else:
         assert balance(engine, customer) == 2
+
+
+def test_cancelling_an_offering_is_a_resumable_bulk_that_returns_each_thing_once(
+        session_factory, engine):
+    offering = add_offering(engine, credit_cost=2)
+    payers = [add_customer(engine, balance=2) for _ in range(3)]
+    for c in payers:
+        book(session_factory, offering, c, "credits")
+    book(session_factory, offering, add_customer(engine))  # complimentary
+    card = add_booking(engine, offering, add_customer(engine), method="purchase")
+    with engine.begin() as c:
+        c.execute(text("UPDATE offering_bookings SET amount_paid = 25 WHERE id = :b"),
+                  {"b": card})
+        c.execute(text("UPDATE offerings SET booking_count = booking_count + 1 "
+                       "WHERE id = :o"), {"o": offering})
+    with session_factory() as s:
+        preview = bookings.offering_cancellation_preview(s, offering)
+    assert [line.returns for line in preview].count("2 credits") == 3
+    assert sum(line.by_card for line in preview) == 1
+    ids = [line.booking_id for line in preview]
+    asked = iter([False, True])  # stop after the first batch
+    first = bookings.run_offering_cancellation(session_factory, ACTOR, offering, "Venue closed",
+                                               ids, batch_size=2,
+                                               should_stop=lambda: next(asked, True))
+    assert first.stopped and first.cancelled == 2
+    again = bookings.run_offering_cancellation(session_factory, ACTOR, offering, "Venue closed",
+                                               ids, batch_size=2)
+    assert (again.already, again.cancelled, again.by_card) == (2, 2, 1)
+    rerun = bookings.run_offering_cancellation(session_factory, ACTOR, offering, "Venue closed",
+                                               ids)
+    assert rerun.cancelled == 0 and rerun.credits_returned == 0
+    assert [balance(engine, c) for c in payers] == [2, 2, 2]
+    assert all(ledger_of(engine, c) == [-2, 2] for c in payers)
+    assert offering_state(engine, offering) == {"booking_count": 1, "canceled": 4,
+                                                "confirmed": 1}

@@ -259,3 +259,32 @@ def test_resources_are_added_reordered_by_keyboard_and_saved_in_one_go(qtbot, em
         titles = c.execute(text("SELECT title FROM offering_resources WHERE offering_id = :o "
                                 "ORDER BY display_order"), {"o": oid}).scalars().all()
     assert titles == ["Reading list", "Workbook"]
+
+
+def test_cancelling_an_offering_previews_then_runs_the_bulk(qtbot, empty_page, engine):
+    from desktop.pages.offering_cancel_dialog import CancelOfferingDialog
+
+    oid = add_offering(engine, credit_cost=2)
+    payer = add_customer(engine, balance=2)
+    _open(qtbot, empty_page, oid)
+    _book(qtbot, empty_page, payer, credits=True)
+    qtbot.waitUntil(lambda: balance(engine, payer) == 0, timeout=WAIT)
+    add_booking(engine, oid, add_customer(engine))
+    empty_page.detail.run_action(
+        next(a for a in empty_page.detail.spec.actions if a.name == "cancel_offering"),
+        empty_page.detail.record)
+    dialog = empty_page.detail.findChild(CancelOfferingDialog)
+    qtbot.waitUntil(lambda: len(dialog.lines) == 2, timeout=WAIT)
+    assert "2 credits go back" in dialog.summary.text()
+    dialog.ask_to_run()
+    _press(dialog.question, "Cancel the bookings")
+    qtbot.waitUntil(lambda: "reason is required" in dialog.reason_error.text(), timeout=WAIT)
+    qtbot.keyClicks(dialog.reason, "Venue closed")
+    dialog.ask_to_run()
+    _press(dialog.question, "Cancel the bookings")
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=WAIT)
+    dialog.grab().save("/tmp/i13/cancel-offering.png")
+    assert balance(engine, payer) == 2
+    with engine.connect() as c:
+        assert c.execute(text("SELECT status FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == "archived"
