@@ -7,7 +7,7 @@ second under contention through the service against a bare-SQL floor.
 Starts its own embedded PostgreSQL, migrates it, builds its rows with SQL and prints one
 ``name=value`` per line. Contention: ``--threads`` threads book distinct customers on ONE
 offering at once (real commits), each booking locking the offering row; the floor does the
-same lock, count, insert and counter update as bare SQL without validation or audit.
+same lock, count, inserts, counter update and audit row as bare SQL, without validation.
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ _FLOOR = [
     "VALUES (:b, :c, :o, 'purchase', 'confirmed')",
     "UPDATE offerings SET booking_count = booking_count + 1 WHERE id = :o",
     "INSERT INTO offering_portal_access (booking_id, user_id, offering_id) VALUES (:b, :c, :o)",
+    # Every change is audited: the floor writes its audit row too (the chain trigger runs).
+    "INSERT INTO admin.audit_log (actor, action, entity_type, entity_id, new_values) "
+    "VALUES (session_user, 'booking.create', 'offering_booking', CAST(:b AS text), '{}')",
 ]
 
 

@@ -201,24 +201,21 @@ def book_on_behalf(
     if payment not in PAYMENTS:
         raise ValidationError({"payment": "Choose complimentary or credits."})
     override = _reason("override_reason", override_reason, False)
-    o = lock_offering(session, offering_id)
-    replay = _replay(session, booking_id, offering_id, customer_id)
-    if replay is not None:
-        return replay
+    o, facts = _lock_for_booking(session, offering_id, booking_id, customer_id)
+    if facts["replay"] is not None:
+        return _replayed(booking_id, offering_id, customer_id, facts["replay"])
     slot = _session_of(o, session_slot)
     if o.deleted or o.status != "published":
         raise ConflictError(f"“{o.title}” is not published ({o.status}); it cannot be booked.")
-    held = session.execute(text(
-        "SELECT id FROM offering_bookings WHERE offering_id = :o AND customer_id = :c "
-        "AND status = 'confirmed' LIMIT 1"), {"o": offering_id, "c": customer_id}).first()
-    if held is not None:
+    if facts["held"]:
         raise ValidationError({"customer": "This customer already holds a confirmed booking "
                                            "of this offering."})
     if o.deadline is not None and o.now > o.deadline and override is None:
         raise ValidationError({"override_reason": "Registration closed on "
                                f"{o.deadline:%Y-%m-%d %H:%M}; give a reason to book anyway."})
-    full = schedules.capacity_problems(o.offering_type, o.max_participants,
-                                       _holding(session, offering_id, slot), extra=1,
+    holding = _holding(session, offering_id, slot) if slot is not None else \
+        [(status, None) for status, n in (facts["counts"] or {}).items() for _ in range(n)]
+    full = schedules.capacity_problems(o.offering_type, o.max_participants, holding, extra=1,
                                        session=slot)
     if full:
         on = f" on the session of {slot[0]} {slot[1]}" if slot else ""
@@ -226,6 +223,8 @@ def book_on_behalf(
                             f"taken{on}. Nothing was booked.")
     if payment == "credits" and not o.credit_cost:
         raise ValidationError({"payment": "This offering cannot be booked with credits."})
+    if not facts["customer"]:
+        raise ValidationError({"customer": "No such customer (or the account is deleted)."})
     credits = (o.credit_cost or 0) if payment == "credits" else 0
     details: dict[str, Any] = {"booked_by_staff": True}
     if payment == "complimentary":
@@ -236,26 +235,11 @@ def book_on_behalf(
         details["booked_sessions"] = [{"date": slot[0], "time": slot[1]}]
     if o.offering_type == "cohort_course" and isinstance(o.schedule, dict):
         details["cohort_start_date"] = o.schedule.get("cohort_start_date")
-    user = session.execute(text("SELECT 1 FROM users WHERE id = :c AND deleted_at IS NULL"),
-                           {"c": customer_id}).first()
-    if user is None:
-        raise ValidationError({"customer": "No such customer (or the account is deleted)."})
-    session.execute(text("""
-        INSERT INTO offering_bookings (id, customer_id, offering_id, payment_method,
-            amount_paid, credits_used, booking_details, status, created_at, updated_at)
-        VALUES (:id, :c, :o, :method, 0, :credits, CAST(:details AS jsonb), 'confirmed',
-                :now, :now)
-    """), {"id": booking_id, "c": customer_id, "o": offering_id, "now": o.now,
-           "method": "credits" if credits else "purchase", "credits": credits,
-           "details": json.dumps(details)})
-    session.execute(text("UPDATE offerings SET booking_count = booking_count + 1 "
-                         "WHERE id = :o"), {"o": offering_id})
-    session.execute(text("""
-        INSERT INTO offering_portal_access (booking_id, user_id, offering_id, granted_at,
-            expires_at, created_at, updated_at)
-        VALUES (:b, :c, :o, :now, :expires, :now, :now)
-    """), {"b": booking_id, "c": customer_id, "o": offering_id, "now": o.now,
-           "expires": _portal_expiry(o)})
+    # The booking, the counter and the portal access: one statement, one round trip.
+    session.execute(_BOOK, {"id": booking_id, "c": customer_id, "o": offering_id,
+                            "now": o.now, "method": "credits" if credits else "purchase",
+                            "credits": credits, "details": json.dumps(details),
+                            "expires": _portal_expiry(o)})
     if credits:
         adjust_balance(session, actor, customer_id, -credits,
                        f"Booking of “{o.title}” ({booking_id})"[:MAX_REASON],
@@ -272,18 +256,57 @@ def book_on_behalf(
                                     " (complimentary)."))
 
 
-def _replay(session: Session, booking_id: uuid.UUID, offering_id: uuid.UUID,
-            customer_id: uuid.UUID) -> BookingResult | None:
-    row = session.execute(text(
-        "SELECT offering_id, customer_id, status, credits_used FROM offering_bookings "
-        "WHERE id = :id"), {"id": booking_id}).first()
-    if row is None:
-        return None
-    if (row[0], row[1]) != (offering_id, customer_id):
+# Read after the lock, in a statement of its own: a statement that waited for the row lock
+# still sees the rest of the database as of its start (READ COMMITTED re-reads only the
+# locked row), so counting in the locking statement would miss the bookings committed by
+# the transaction it waited for. (Measured: eight racers all got a seat that way.)
+_FACTS = text("""
+SELECT (SELECT jsonb_build_array(b.offering_id, b.customer_id, b.status, b.credits_used)
+        FROM offering_bookings b WHERE b.id = :b),
+       EXISTS (SELECT FROM offering_bookings b WHERE b.offering_id = :o
+               AND b.customer_id = :c AND b.status = 'confirmed'),
+       EXISTS (SELECT FROM users u WHERE u.id = :c AND u.deleted_at IS NULL),
+       (SELECT jsonb_object_agg(s.status, s.n) FROM (
+            SELECT b.status, count(*) AS n FROM offering_bookings b
+            WHERE b.offering_id = :o GROUP BY b.status) s)
+""")
+
+_BOOK = text("""
+WITH booking AS (
+    INSERT INTO offering_bookings (id, customer_id, offering_id, payment_method, amount_paid,
+        credits_used, booking_details, status, created_at, updated_at)
+    VALUES (:id, :c, :o, :method, 0, :credits, CAST(:details AS jsonb), 'confirmed', :now,
+            :now)
+    RETURNING id
+), counter AS (
+    UPDATE offerings SET booking_count = booking_count + 1
+    WHERE id = :o AND EXISTS (SELECT FROM booking)
+)
+INSERT INTO offering_portal_access (booking_id, user_id, offering_id, granted_at, expires_at,
+    created_at, updated_at)
+SELECT id, :c, :o, :now, :expires, :now, :now FROM booking
+""")
+
+
+def _lock_for_booking(session: Session, offering_id: uuid.UUID, booking_id: uuid.UUID,
+                      customer_id: uuid.UUID) -> tuple[LockedOffering, dict[str, Any]]:
+    """Lock the offering, then read under the lock, in one more round trip, what booking
+    decides on: an earlier answer to this request, a confirmed booking the customer holds,
+    whether the customer exists, and the bookings by status."""
+    o = lock_offering(session, offering_id)
+    row = session.execute(_FACTS, {"o": offering_id, "b": booking_id,
+                                   "c": customer_id}).one()
+    return o, {"replay": row[0], "held": row[1], "customer": row[2], "counts": row[3]}
+
+
+def _replayed(booking_id: uuid.UUID, offering_id: uuid.UUID, customer_id: uuid.UUID,
+              stored: list[Any]) -> BookingResult:
+    if (str(offering_id), str(customer_id)) != (stored[0], stored[1]):
         raise ConflictError("This request was already used for another booking; open the "
                             "dialog again to make a new one.")
-    return BookingResult(booking_id, offering_id, customer_id, row[2], -(row[3] or 0),
-                         replayed=True, message="This booking was already made.")
+    return BookingResult(booking_id, offering_id, customer_id, stored[2],
+                         -int(stored[3] or 0), replayed=True,
+                         message="This booking was already made.")
 
 
 @dataclass(frozen=True)
