@@ -14,7 +14,7 @@ import html
 import uuid
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from data.models.offerings import DELIVERY_METHODS, OFFERING_TYPES
 from data.operations.offerings import CreateOffering, SetOfferingStatus, UpdateOffering
@@ -53,6 +53,9 @@ from widgets.lazy_table import Column
 __all__ = ["OFFERING", "OFFERINGS", "OfferingDetailPane", "OfferingsPage"]
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+BOOKING_FILTERS = ((None, "All bookings"), ("confirmed", "Confirmed"),
+                   ("canceled", "Cancelled"), ("completed", "Completed"),
+                   ("no_show", "No-show"))
 
 
 def _price(value) -> str:
@@ -167,9 +170,25 @@ class OfferingDetailPane(RecordDetail):
         self.impact_question = None
         self.resources = ResourcesPanel(database)
         self.add_tab(self.resources, "Resources")
+        self.booking_filter = QComboBox()
+        for value, label in BOOKING_FILTERS:
+            self.booking_filter.addItem(label, value)
+        self.booking_filter.currentIndexChanged.connect(self._filter_bookings)
+        # Beside the note and "Book on behalf…" above the bookings table.
+        note_row = self.notes["Bookings"].parentWidget().layout().itemAt(0).layout()
+        note_row.insertWidget(1, self.booking_filter)
+        self._statuses: list[str] = []
 
     def detail_loaded(self, loaded: OfferingDetail, same_record: bool) -> None:
         self.resources.show_resources(loaded.record.id, loaded.resources)
+        self._statuses = [b.status for b in loaded.bookings]
+        self._filter_bookings()
+
+    def _filter_bookings(self, *_args) -> None:
+        """Show the bookings of the chosen status (the loaded ones; all by default)."""
+        chosen = self.booking_filter.currentData()
+        for row, status in enumerate(self._statuses):
+            self.bookings.setRowHidden(row, chosen is not None and status != chosen)
 
     def detail_cleared(self) -> None:
         self.resources.show_resources(None)

@@ -288,3 +288,17 @@ def test_cancelling_an_offering_previews_then_runs_the_bulk(qtbot, empty_page, e
     with engine.connect() as c:
         assert c.execute(text("SELECT status FROM offerings WHERE id = :o"),
                          {"o": oid}).scalar() == "archived"
+
+
+def test_the_bookings_tab_filters_by_status(qtbot, empty_page, engine):
+    oid = add_offering(engine, booking_count=1)
+    add_booking(engine, oid, add_customer(engine))
+    add_booking(engine, oid, add_customer(engine), status="canceled")
+    _open(qtbot, empty_page, oid)
+    detail = empty_page.detail
+    qtbot.waitUntil(lambda: len(detail.bookings.keys) == 2, timeout=WAIT)
+    detail.booking_filter.setCurrentIndex(detail.booking_filter.findData("canceled"))
+    shown = [r for r in range(detail.bookings.rowCount()) if not detail.bookings.isRowHidden(r)]
+    assert [detail.bookings.item(r, 3).text() for r in shown] == ["canceled"]
+    detail.tabs.setCurrentIndex(1)
+    detail.grab().save("/tmp/i13/bookings-tab.png")
