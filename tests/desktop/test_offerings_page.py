@@ -302,3 +302,25 @@ def test_the_bookings_tab_filters_by_status(qtbot, empty_page, engine):
     assert [detail.bookings.item(r, 3).text() for r in shown] == ["canceled"]
     detail.tabs.setCurrentIndex(1)
     detail.grab().save("/tmp/i13/bookings-tab.png")
+
+
+def test_the_agenda_lists_sessions_and_opens_the_offering(qtbot, empty_page, engine):
+    import datetime as dt
+
+    from desktop.pages.offering_agenda import AgendaDialog
+
+    weekly = add_offering(engine, offering_type="recurring_fixed", title="Evening Flow",
+                          schedule={"pattern": "weekly", "day": "monday", "time": "18:00",
+                                    "duration_minutes": 60}, max_participants=12)
+    add_booking(engine, weekly, add_customer(engine))
+    _open(qtbot, empty_page, add_offering(engine, title="Other"))
+    dialog = AgendaDialog(empty_page._db, empty_page, start=dt.datetime(2030, 1, 1,
+                                                                       tzinfo=dt.UTC))
+    dialog.offering_chosen.connect(empty_page.detail.show)
+    qtbot.waitUntil(lambda: len(dialog.entries) > 0, timeout=WAIT)
+    rows = [e for e in dialog.entries if e.title == "Evening Flow"]
+    assert len(rows) == 4 and rows[0].seats == "1 / 12"
+    assert rows[0].start.strftime("%H:%M") == "18:00"
+    dialog.table.selectRow(dialog.entries.index(rows[0]))
+    dialog.table.row_action.trigger()
+    _wait_detail(qtbot, empty_page, weekly)
