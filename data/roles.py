@@ -51,10 +51,10 @@ OWNER_WRITES: dict[str, str] = {
 SUPPORT_WRITES: dict[str, str] = {
     "admin.refund_requests": "INSERT, UPDATE",
     "purchases": "UPDATE",
-    "offering_bookings": "UPDATE",
+    "offering_bookings": "INSERT, UPDATE",
     "offerings": "UPDATE",
     "content_access": "INSERT, UPDATE, DELETE",
-    "offering_portal_access": "DELETE",
+    "offering_portal_access": "INSERT, UPDATE, DELETE",
 }
 """Tables support writes directly (refunds, bookings, content access; not yet through
 audited functions), and how. Token money is not here: only the functions move it."""

@@ -8,6 +8,9 @@
     platform-admin demo-data --users N [--seed S]     fill a database with demo data
     platform-admin ledger check [--database-url URL]  list balances that disagree with their
                                                       ledger (exit 1 when any)
+    platform-admin offerings check [--database-url URL]
+                                                      list offerings whose booking count,
+                                                      capacity or schedule is wrong (exit 1)
     platform-admin refunds recover [--database-url URL] [--stripe-api-base URL]
                                                       finish refunds left open (exit 1 when
                                                       some are still open)
@@ -63,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
     _add_url(ledger_sub.add_parser(
         "check", help="list every balance that disagrees with its ledger (exit 1 when any)"))
+    offerings = sub.add_parser("offerings", help="offering chores")
+    offerings_sub = offerings.add_subparsers(dest="offerings_command", required=True)
+    _add_url(offerings_sub.add_parser(
+        "check", help="list every offering whose booking count, capacity, schedule or "
+                      "confirmed bookings are wrong (exit 1 when any)"))
     refunds = sub.add_parser("refunds", help="refund chores")
     refunds_sub = refunds.add_subparsers(dest="refunds_command", required=True)
     recover = refunds_sub.add_parser(
@@ -296,6 +304,22 @@ def run_ledger_check(args) -> int:
 
 
 @_one_sentence
+def run_offerings_check(args) -> int:
+    """Print each problem on one line and a summary; 1 when there is any, else 0."""
+    from data.services.offerings import find_offering_problems
+
+    problems = _read_once(args, find_offering_problems)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {len({p.offering_id for p in problems})} "
+              "offering(s).")
+        return 1
+    print("Every offering's bookings, capacity and schedule are consistent.")
+    return 0
+
+
+@_one_sentence
 def run_audit_verify(args) -> int:
     """Print "N rows, chain intact" (0), or the first row altered or the gap where rows were
     removed (1)."""
@@ -370,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_ledger_check(args)
     if args.command == "audit":
         return run_audit_verify(args)
+    if args.command == "offerings":
+        return run_offerings_check(args)
     if args.command == "refunds":
         return run_refunds_recover(args)
     if args.command == "stripe":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from data.models import (
     Content,
-    Offering,
     Purchase,
     ReferralReward,
     SubscriptionTier,
@@ -29,14 +28,6 @@ TIERS = TableListing(
      ("Active", SubscriptionTier.active), ("Created", SubscriptionTier.created_at)),
     sort=SubscriptionTier.created_at, id_column=SubscriptionTier.id,
 )
-OFFERINGS = TableListing(
-    "Offerings",
-    (("Title", Offering.title), ("Type", Offering.offering_type),
-     ("Capacity", Offering.capacity_type), ("Delivery", Offering.delivery_method),
-     ("Price", Offering.price), ("Credit cost", Offering.credit_cost),
-     ("Status", Offering.status), ("Bookings", Offering.booking_count)),
-    sort=Offering.created_at, id_column=Offering.id,
-)
 REFERRAL_REWARDS = TableListing(
     "Referral rewards",
     (("Name", ReferralReward.name), ("Type", ReferralReward.type),
@@ -54,4 +45,4 @@ REVENUE = TableListing(
     joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
-__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS"]
+__all__ = ["CONTENT", "REFERRAL_REWARDS", "REVENUE", "TIERS"]

@@ -36,6 +36,7 @@ from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
 from desktop.database import Database
 from desktop.formatting import format_count, format_money, format_value
+from desktop.pages.booking_dialogs import ManageBookingDialog
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.actions import Action, Confirmation
@@ -160,7 +161,8 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                               _refunded_text(b.refunded, b.credits_returned))
                              for b in d.bookings],
              keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
-             row_action=RowAction("Re&fund booking…", "Re&fund…", "refund_booking")),
+             row_action=RowAction("Re&fund booking…", "Re&fund…", "refund_booking"),
+             button=("&Manage selected booking…", "manage_selected_booking")),
     # Newest first, lazy: a few lines each.
     InlineSpec.of_listing(EMAIL_LOG, empty="No emails sent to this user.",
                           max_widths={"Subject": 220, "Error": 220}),
@@ -211,6 +213,14 @@ class UserDetailPane(RecordDetail):
 
     def refund_booking(self, booking_id) -> RefundDialog | None:
         return self.open_refund("booking", booking_id)
+
+    def manage_selected_booking(self) -> ManageBookingDialog | None:
+        """Cancel, mark or change the portal access of the booking selected (see
+        :class:`~desktop.pages.booking_dialogs.ManageBookingDialog`)."""
+        key = self.bookings.current_key()
+        if key is None:
+            return None
+        return open_dialog(ManageBookingDialog(self._db, key, self))
 
     def open_selected_refund(self, kind: str) -> RefundDialog | None:
         """Open the refund dialog for the purchase or booking selected in its table."""

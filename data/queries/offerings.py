@@ -1,0 +1,438 @@
+"""Reads for the Offerings page: the list, one offering with its bookings, the agenda.
+
+The list is keyset-paged on the indexes of migration 0013: "next session" walks the first
+day of dated offerings (recurring ones last), "title" and "bookings" their own. The next
+session shown is computed from the schedule (:mod:`data.schedules`) in the platform's time
+zone for the rows of the page only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from data import schedules
+from data.errors import NotFoundError, ValidationError
+from data.services.text import clean_search
+
+__all__ = [
+    "AgendaEntry",
+    "BookingLine",
+    "OfferingDetail",
+    "OfferingFilter",
+    "OfferingRecord",
+    "OfferingRow",
+    "count_offerings",
+    "get_offering_detail",
+    "get_offering_row",
+    "list_agenda",
+    "list_offerings_page",
+    "platform_zone",
+]
+
+Sort = Literal["next", "title", "bookings"]
+EXACT_COUNT_LIMIT = 10_000
+BOOKINGS_SHOWN = 500
+
+
+@dataclass(frozen=True)
+class OfferingFilter:
+    """What the list shows; None means any."""
+
+    search: str = ""
+    offering_type: str | None = None
+    status: str | None = None
+    delivery: str | None = None
+    when: str = "upcoming"  # upcoming | past | all
+    creator_id: uuid.UUID | None = None
+    sort: Sort = "next"
+
+
+@dataclass(frozen=True)
+class OfferingRow:
+    id: uuid.UUID
+    title: str
+    offering_type: str
+    delivery_method: str
+    max_participants: int | None
+    confirmed: int
+    price: Decimal | None
+    credit_cost: int | None
+    status: str
+    booking_count: int
+    first_day: dt.date | None
+    next_session: dt.datetime | None = None
+    schedule_problem: str | None = None
+
+    @property
+    def seats(self) -> str:
+        return f"{self.confirmed} / {self.max_participants if self.max_participants else '∞'}"
+
+
+def platform_zone(session: Session) -> str:
+    """The platform's time zone name (``platform_settings.timezone``; UTC without one)."""
+    return str(session.execute(text("SELECT admin.platform_timezone()")).scalar_one())
+
+
+_FIRST = ("coalesce(admin.offering_first_day(o.offering_type, o.schedule), "
+          "'infinity'::date)")
+_SORTS = {  # (key expression, ascending, its type: the cursor carries it as text)
+    "next": (_FIRST, True, "date"),  # 'infinity' (recurring) is no Python date
+    "title": ("lower(o.title)", True, "text"),
+    "bookings": ("o.booking_count", False, "integer"),
+}
+
+_ROW_COLUMNS = """
+    o.id, o.title, o.offering_type, o.delivery_method, o.max_participants,
+    (SELECT count(*) FROM offering_bookings b
+     WHERE b.offering_id = o.id AND b.status = 'confirmed')::int,
+    o.price, o.credit_cost, o.status, o.booking_count,
+    admin.offering_first_day(o.offering_type, o.schedule), o.schedule
+"""
+
+
+def _where(flt: OfferingFilter) -> tuple[list[str], dict[str, Any]]:
+    where = ["o.deleted_at IS NULL"]
+    params: dict[str, Any] = {}
+    search = clean_search(flt.search)
+    if search:
+        where.append("(o.title ILIKE :search OR o.slug LIKE :prefix)")
+        like = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.update(search=f"%{like}%", prefix=f"{like.lower()}%")
+    for column, value in (("offering_type", flt.offering_type), ("status", flt.status),
+                          ("delivery_method", flt.delivery), ("creator_id", flt.creator_id)):
+        if value is not None:
+            where.append(f"o.{column} = :{column}")
+            params[column] = value
+    last = "admin.offering_last_day(o.offering_type, o.schedule)"
+    if flt.when == "upcoming":
+        where.append(f"(o.offering_type IN ('recurring_fixed', 'recurring_bookable') "
+                     f"OR {last} IS NULL OR {last} >= current_date)")
+    elif flt.when == "past":
+        where.append(f"{last} < current_date")
+    return where, params
+
+
+def _rows(session: Session, raw: Sequence[Any]) -> list[OfferingRow]:
+    zone = platform_zone(session)
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for r in raw:
+        cols, schedule = tuple(r[:11]), r[11]
+        problem = nxt = None
+        try:
+            parsed = schedules.parse(cols[2], schedule)
+            if cols[2] != "recurring_bookable":
+                nxt = schedules.next_session(parsed, zone, now)
+        except ValidationError as exc:
+            problem = "; ".join(exc.field_errors.values())
+        out.append(OfferingRow(*cols, nxt, problem))  # type: ignore[call-arg]
+    return out
+
+
+def list_offerings_page(session: Session, flt: OfferingFilter, cursor: tuple | None,
+                        limit: int) -> tuple[list[OfferingRow], tuple | None]:
+    """One keyset page after ``cursor`` in the filter's order; the rows and the next
+    cursor (None at the end)."""
+    where, params = _where(flt)
+    key, ascending, kind = _SORTS[flt.sort]
+    if cursor is not None:
+        where.append(f"({key}, o.id) {'>' if ascending else '<'} (CAST(:k AS {kind}), :id)")
+        params.update(k=cursor[0], id=cursor[1])
+    order = "ASC" if ascending else "DESC"
+    sql = (f"SELECT {_ROW_COLUMNS}, ({key})::text AS sort_key FROM offerings o "
+           f"WHERE {' AND '.join(where)} ORDER BY {key} {order}, o.id {order} "
+           f"LIMIT :limit")
+    raw = session.execute(text(sql), {**params, "limit": limit + 1}).all()
+    more = len(raw) > limit
+    raw = raw[:limit]
+    rows = _rows(session, raw)
+    if not more or not raw:
+        return rows, None
+    return rows, (raw[-1][-1], raw[-1][0])
+
+
+@dataclass(frozen=True)
+class OfferingCount:
+    value: int
+    exact: bool
+
+
+def count_offerings(session: Session, flt: OfferingFilter) -> OfferingCount:
+    """Exact up to :data:`EXACT_COUNT_LIMIT`, else that many and not exact."""
+    where, params = _where(flt)
+    n = session.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM offerings o WHERE {' AND '.join(where)} "
+        f"LIMIT {EXACT_COUNT_LIMIT + 1}) s"), params).scalar_one()
+    return OfferingCount(min(n, EXACT_COUNT_LIMIT), n <= EXACT_COUNT_LIMIT)
+
+
+def get_offering_row(session: Session, offering_id: uuid.UUID) -> OfferingRow | None:
+    raw = session.execute(text(f"SELECT {_ROW_COLUMNS} FROM offerings o "
+                               "WHERE o.id = :id AND o.deleted_at IS NULL"),
+                          {"id": offering_id}).all()
+    return _rows(session, raw)[0] if raw else None
+
+
+# -- one offering ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OfferingRecord:
+    """One offering as the editor sees it; ``version`` is the row's xmin."""
+
+    id: uuid.UUID
+    creator_id: uuid.UUID
+    creator: str
+    title: str
+    slug: str
+    description: str | None
+    offering_type: str
+    capacity_type: str
+    max_participants: int | None
+    delivery_method: str
+    location_details: str | None
+    video_conference_provider: str | None
+    schedule: Any
+    price: Decimal | None
+    credit_cost: int | None
+    payment_options: Any
+    status: str
+    published_at: dt.datetime | None
+    registration_deadline: dt.datetime | None
+    portal_config: Any
+    booking_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class BookingLine:
+    """A booking as the offering's (or the customer's) Bookings tab shows it."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    customer: str
+    offering_id: uuid.UUID
+    offering_title: str
+    payment_method: str
+    amount_paid: Decimal
+    credits_used: int
+    status: str
+    sessions: str
+    created_at: dt.datetime
+    portal_expires_at: dt.datetime | None
+    has_portal: bool
+    complimentary: bool
+
+    @property
+    def paid(self) -> str:
+        if self.payment_method == "credits":
+            return f"{self.credits_used:,} credits"
+        if self.payment_method == "subscription":
+            return "subscription"
+        return "complimentary" if self.complimentary or not self.amount_paid \
+            else f"{self.amount_paid} USD"
+
+
+@dataclass(frozen=True)
+class OfferingDetail:
+    record: OfferingRecord
+    bookings: tuple[BookingLine, ...]
+    confirmed: int
+    platform_zone: str
+    resources: tuple[Any, ...] = field(default_factory=tuple)
+
+
+_RECORD = text("""
+SELECT o.id, o.creator_id, u.full_name || ' <' || u.email || '>', o.title, o.slug,
+       o.description, o.offering_type, o.capacity_type, o.max_participants,
+       o.delivery_method, o.location_details, o.video_conference_provider, o.schedule,
+       o.price, o.credit_cost, o.payment_options, o.status, o.published_at,
+       o.registration_deadline, o.portal_config, o.booking_count, o.created_at,
+       o.updated_at, o.deleted_at, o.xmin::text::bigint
+FROM offerings o JOIN users u ON u.id = o.creator_id WHERE o.id = :id
+""")
+
+_BOOKINGS = """
+SELECT b.id, b.customer_id, u.full_name || ' <' || u.email || '>', b.offering_id, o.title,
+       b.payment_method, coalesce(b.amount_paid, 0), coalesce(b.credits_used, 0), b.status,
+       coalesce((SELECT string_agg(coalesce(s ->> 'date', '') || ' ' || coalesce(s ->> 'time', ''),
+                                   ', ')
+                 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.booking_details
+                      -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
+                      ELSE '[]'::jsonb END) s), b.booking_details ->> 'cohort_start_date', ''),
+       b.created_at, a.expires_at, a.id IS NOT NULL,
+       coalesce(b.booking_details ->> 'complimentary', '') = 'true'
+FROM offering_bookings b
+JOIN users u ON u.id = b.customer_id
+JOIN offerings o ON o.id = b.offering_id
+LEFT JOIN offering_portal_access a ON a.booking_id = b.id
+"""
+
+
+def get_offering_record(session: Session, offering_id: uuid.UUID) -> OfferingRecord:
+    row = session.execute(_RECORD, {"id": offering_id}).first()
+    if row is None:
+        raise NotFoundError("This offering no longer exists.")
+    return OfferingRecord(*row)
+
+
+def list_bookings(session: Session, *, offering_id: uuid.UUID | None = None,
+                  customer_id: uuid.UUID | None = None, status: str | None = None,
+                  limit: int = BOOKINGS_SHOWN) -> tuple[BookingLine, ...]:
+    """Newest first, of one offering or one customer, optionally of one status."""
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    if offering_id is not None:
+        where.append("b.offering_id = :o")
+        params["o"] = offering_id
+    if customer_id is not None:
+        where.append("b.customer_id = :c")
+        params["c"] = customer_id
+    if status is not None:
+        where.append("b.status = :s")
+        params["s"] = status
+    sql = _BOOKINGS + (f" WHERE {' AND '.join(where)}" if where else "") + \
+        " ORDER BY b.created_at DESC, b.id DESC LIMIT :limit"
+    return tuple(BookingLine(*r) for r in session.execute(text(sql), params))
+
+
+def get_booking(session: Session, booking_id: uuid.UUID) -> BookingLine:
+    row = session.execute(text(_BOOKINGS + " WHERE b.id = :id"), {"id": booking_id}).first()
+    if row is None:
+        raise NotFoundError("This booking no longer exists.")
+    return BookingLine(*row)
+
+
+def get_offering_detail(session: Session, offering_id: uuid.UUID) -> OfferingDetail:
+    record = get_offering_record(session, offering_id)
+    bookings = list_bookings(session, offering_id=offering_id)
+    confirmed = session.execute(text(
+        "SELECT count(*) FROM offering_bookings WHERE offering_id = :o AND status = "
+        "'confirmed'"), {"o": offering_id}).scalar_one()
+    resources = tuple(session.execute(text(
+        "SELECT id, resource_type, title, available_when, unlock_at, display_order, "
+        "content_id, file_url, link_url, text_content FROM offering_resources "
+        "WHERE offering_id = :o ORDER BY display_order, id"), {"o": offering_id}).all())
+    return OfferingDetail(record, bookings, confirmed, platform_zone(session),
+                          tuple(tuple(r) for r in resources))
+
+
+@dataclass(frozen=True)
+class Impact:
+    """Who a change of date, time, price or portal window reaches."""
+
+    confirmed: int
+    portal_access: int
+
+    def sentence(self) -> str:
+        return (f"{self.confirmed:,} confirmed booking{'s' if self.confirmed != 1 else ''}; "
+                f"the portal access of {self.portal_access:,} "
+                f"{'people' if self.portal_access != 1 else 'person'} changes.")
+
+
+def get_impact(session: Session, offering_id: uuid.UUID) -> Impact:
+    confirmed, portal = session.execute(text("""
+        SELECT (SELECT count(*) FROM offering_bookings WHERE offering_id = :o
+                AND status = 'confirmed'),
+               (SELECT count(DISTINCT user_id) FROM offering_portal_access
+                WHERE offering_id = :o)
+    """), {"o": offering_id}).one()
+    return Impact(confirmed, portal)
+
+
+def slug_taken(session: Session, slug: str, except_id: uuid.UUID | None = None) -> bool:
+    return session.execute(text("SELECT EXISTS (SELECT FROM offerings WHERE slug = :s "
+                                "AND id IS DISTINCT FROM :id)"),
+                           {"s": slug, "id": except_id}).scalar_one()
+
+
+def search_customers(session: Session, typed: str, limit: int = 20
+                     ) -> list[tuple[uuid.UUID, str]]:
+    """Users whose email or name starts with ``typed``: (id, "Name <email>")."""
+    search = clean_search(typed)
+    if not search:
+        return []
+    like = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = session.execute(text(
+        "SELECT id, full_name || ' <' || email || '>' FROM users WHERE deleted_at IS NULL "
+        "AND (lower(email) LIKE :p OR lower(full_name) LIKE :p) ORDER BY email LIMIT :n"),
+        {"p": f"{like.lower()}%", "n": limit}).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+# -- the agenda -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    """One session in the agenda: when (in its zone), what, seats taken of how many."""
+
+    start: dt.datetime
+    offering_id: uuid.UUID
+    title: str
+    offering_type: str
+    label: str
+    taken: int
+    max_participants: int | None
+
+    @property
+    def seats(self) -> str:
+        return f"{self.taken} / {self.max_participants if self.max_participants else '∞'}"
+
+
+def list_agenda(session: Session, start: dt.datetime, days: int = 28) -> list[AgendaEntry]:
+    """The sessions of published offerings that start in the ``days`` from ``start``:
+    event dates, program days, recurring occurrences, cohort weeks, retreat days and the
+    booked 1:1 slots, each with its seats taken under the capacity rules."""
+    end = start + dt.timedelta(days=days)
+    zone = platform_zone(session)
+    first, last = start.date() - dt.timedelta(days=1), end.date() + dt.timedelta(days=1)
+    rows = session.execute(text("""
+        SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule,
+               (SELECT count(*) FROM offering_bookings b WHERE b.offering_id = o.id
+                AND b.status = ANY(CASE WHEN o.offering_type = 'recurring_fixed'
+                                   THEN ARRAY['confirmed'] ELSE ARRAY['confirmed',
+                                   'completed', 'no_show'] END))::int
+        FROM offerings o
+        WHERE o.deleted_at IS NULL AND o.status = 'published'
+          AND (o.offering_type IN ('recurring_fixed', 'recurring_bookable')
+               OR (admin.offering_first_day(o.offering_type, o.schedule) <= :last
+                   AND admin.offering_last_day(o.offering_type, o.schedule) >= :first))
+    """), {"first": first, "last": last}).all()
+    slots = session.execute(text("""
+        SELECT b.offering_id, s ->> 'date', s ->> 'time', count(*)::int
+        FROM offering_bookings b
+        JOIN offerings o ON o.id = b.offering_id AND o.offering_type = 'recurring_bookable'
+        CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(b.booking_details
+             -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
+             ELSE '[]'::jsonb END) s
+        WHERE b.status <> 'canceled' AND s ->> 'date' BETWEEN :f AND :l
+        GROUP BY 1, 2, 3
+    """), {"f": first.isoformat(), "l": last.isoformat()}).all()
+    booked: dict[uuid.UUID, list[tuple[dict[str, str], int]]] = {}
+    for oid, date, time, n in slots:
+        booked.setdefault(oid, []).append(({"date": date, "time": time}, n))
+    out = []
+    for oid, title, kind, most, schedule, taken in rows:
+        try:
+            parsed = schedules.parse(kind, schedule)
+        except ValidationError:
+            continue  # named by `offerings check`, not shown
+        if kind == "recurring_bookable":
+            for slot, n in booked.get(oid, []):
+                for occ in schedules.occurrences(parsed, zone, start, end, booked=[slot]):
+                    out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, n, most))
+            continue
+        for occ in schedules.occurrences(parsed, zone, start, end):
+            out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, taken, most))
+    out.sort(key=lambda e: (e.start, e.title))
+    return out

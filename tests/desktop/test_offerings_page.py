@@ -1,0 +1,326 @@
+"""The Offerings page driven as a person would: list, filters, the editor with a schedule
+form per type, publish refused with the reason, booking on behalf and managing bookings."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.pages.offerings import OfferingsPage
+
+WAIT = 15_000
+
+
+@pytest.fixture
+def page(qtbot, demo_database):
+    p = OfferingsPage(demo_database)
+    qtbot.addWidget(p)
+    p.resize(1600, 950)
+    p.show()
+    qtbot.waitUntil(lambda: p.model.rowCount() > 0 and not p.model.is_loading, timeout=WAIT)
+    return p
+
+
+def _click_row(qtbot, page, index: int):
+    model_index = page.model.index(index, 0)
+    page.view.scrollTo(model_index)
+    rect = page.view.visualRect(model_index)
+    qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _wait_detail(qtbot, page, offering_id=None):
+    qtbot.waitUntil(lambda: page.detail.record is not None and (
+        offering_id is None or page.detail.record.id == offering_id), timeout=WAIT)
+
+
+def test_the_list_shows_next_session_seats_and_the_editor(qtbot, page):
+    _click_row(qtbot, page, 0)
+    _wait_detail(qtbot, page)
+    page.grab().save("/tmp/i13/offerings-page.png")
+    row = page.model.row_at(0)
+    assert "/" in row.seats
+    assert page.detail.record.id == row.id
+
+
+# -- actions on known rows (a migrated database with exactly known offerings) ---------------
+
+from PySide6.QtWidgets import QLineEdit, QMessageBox  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from desktop.pages.booking_dialogs import ManageBookingDialog  # noqa: E402
+from desktop.pages.refund_dialog import RefundDialog  # noqa: E402
+from tests.data.offering_factories import (  # noqa: E402
+    add_booking,
+    add_customer,
+    add_offering,
+    balance,
+    offering_state,
+)
+
+
+@pytest.fixture
+def empty_page(qtbot, empty_database):
+    p = OfferingsPage(empty_database)
+    qtbot.addWidget(p)
+    p.resize(1600, 950)
+    return p
+
+
+def _open(qtbot, page, offering_id):
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
+                    timeout=WAIT)
+    page.detail.show(offering_id)
+    _wait_detail(qtbot, page, offering_id)
+
+
+def _press(box: QMessageBox, label: str) -> None:
+    next(b for b in box.buttons() if b.text() == label).click()
+
+
+def test_publish_is_refused_with_the_reason(qtbot, empty_page, engine):
+    oid = add_offering(engine, status="draft")
+    _open(qtbot, empty_page, oid)
+    qtbot.mouseClick(empty_page.publish_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "description is required" in empty_page.detail.banner.text(),
+                    timeout=WAIT)
+    assert offering_state(engine, oid)["booking_count"] == 0
+    with engine.connect() as c:
+        assert c.execute(text("SELECT status FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == "draft"
+
+
+def test_editing_one_schedule_field_keeps_platform_keys_after_the_impact_notice(
+        qtbot, empty_page, engine):
+    stored = {"date": "2030-03-15", "start_time": "19:00", "duration_minutes": 120,
+              "doors_open": "18:30"}
+    oid = add_offering(engine, schedule=stored, booking_count=1)
+    add_booking(engine, oid, add_customer(engine))
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO offering_portal_access (booking_id, user_id, offering_id) "
+                       "SELECT id, customer_id, offering_id FROM offering_bookings "
+                       "WHERE offering_id = :o"), {"o": oid})
+    _open(qtbot, empty_page, oid)
+    sub = empty_page.detail.form.field_widget("schedule_one_time_event").sub_form
+    start = sub.field_widget("start_time")
+    start.selectAll()
+    qtbot.keyClicks(start, "19:30")
+    empty_page.detail.grab().save("/tmp/i13/offering-editor.png")
+    qtbot.mouseClick(empty_page.detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: empty_page.detail.impact_question is not None, timeout=WAIT)
+    box = empty_page.detail.impact_question
+    assert box.text() == "1 confirmed booking; the portal access of 1 person changes."
+    _press(box, "Save the change")
+    qtbot.waitUntil(lambda: not empty_page.detail.form.is_dirty, timeout=WAIT)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT schedule FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == {**stored, "start_time": "19:30"}
+
+
+def test_a_bad_schedule_value_shows_under_its_field_and_saves_nothing(qtbot, empty_page,
+                                                                       engine):
+    oid = add_offering(engine)
+    _open(qtbot, empty_page, oid)
+    sub = empty_page.detail.form.field_widget("schedule_one_time_event").sub_form
+    start = sub.field_widget("start_time")
+    start.selectAll()
+    qtbot.keyClicks(start, "7pm")
+    qtbot.mouseClick(empty_page.detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "HH:MM" in sub.error_text("start_time"), timeout=WAIT)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT schedule ->> 'start_time' FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == "19:00"
+
+
+def _book(qtbot, page, customer, *, credits=False):
+    dialog = page.detail.open_booking_dialog()
+    dialog.customer.set_value((customer, "the customer"))
+    if credits:
+        dialog.credits.setChecked(True)
+    qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
+    return dialog
+
+
+def test_book_with_credits_then_cancel_returns_them_once_under_a_double_click(
+        qtbot, empty_page, engine):
+    oid = add_offering(engine, credit_cost=3)
+    customer = add_customer(engine, balance=5)
+    _open(qtbot, empty_page, oid)
+    _book(qtbot, empty_page, customer, credits=True)
+    qtbot.waitUntil(lambda: balance(engine, customer) == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(empty_page.detail.bookings.keys) == 1, timeout=WAIT)
+    booking = empty_page.detail.bookings.keys[0]
+    manage = empty_page.detail.manage_booking(booking)
+    qtbot.waitUntil(lambda: manage.plan is not None, timeout=WAIT)
+    assert "3 credits go back" in manage.what_happens.text()
+    manage.grab().save("/tmp/i13/manage-booking.png")
+    qtbot.keyClicks(manage.reason, "Feeling unwell")
+    manage.cancel()
+    manage.cancel()  # a double click: the second answers the first
+    qtbot.waitUntil(lambda: manage.booking is not None and manage.booking.status == "canceled",
+                    timeout=WAIT)
+    assert balance(engine, customer) == 5
+    assert offering_state(engine, oid) == {"booking_count": 0, "canceled": 1}
+
+
+def test_booking_refusals_show_in_the_dialog(qtbot, empty_page, engine):
+    oid = add_offering(engine, max_participants=1, booking_count=1)
+    add_booking(engine, oid, add_customer(engine))
+    _open(qtbot, empty_page, oid)
+    dialog = _book(qtbot, empty_page, add_customer(engine))
+    qtbot.waitUntil(lambda: "is full" in dialog.message.text(), timeout=WAIT)
+    dialog.grab().save("/tmp/i13/book-full.png")
+    dialog.close()
+    assert offering_state(engine, oid) == {"booking_count": 1, "confirmed": 1}
+
+
+def test_mark_no_show_and_revoke_access(qtbot, empty_page, engine):
+    oid = add_offering(engine)
+    _open(qtbot, empty_page, oid)
+    _book(qtbot, empty_page, add_customer(engine))
+    qtbot.waitUntil(lambda: len(empty_page.detail.bookings.keys) == 1, timeout=WAIT)
+    manage = empty_page.detail.manage_booking(empty_page.detail.bookings.keys[0])
+    qtbot.waitUntil(lambda: manage.booking is not None, timeout=WAIT)
+    qtbot.mouseClick(manage.no_show_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: manage.booking.status == "no_show", timeout=WAIT)
+    qtbot.mouseClick(manage.revoke_button, Qt.MouseButton.LeftButton)
+    box = manage.confirmation
+    _press(box, "Revoke access")
+    qtbot.waitUntil(lambda: "reason is required" in manage.errors["reason"].text(),
+                    timeout=WAIT)
+    qtbot.keyClicks(manage.reason, "Shared the login")
+    qtbot.mouseClick(manage.revoke_button, Qt.MouseButton.LeftButton)
+    _press(manage.confirmation, "Revoke access")
+    qtbot.waitUntil(lambda: manage.booking is not None and not manage.booking.has_portal,
+                    timeout=WAIT)
+    assert offering_state(engine, oid) == {"booking_count": 1, "no_show": 1}
+
+
+def test_a_card_booking_is_cancelled_through_the_refund_dialog(qtbot, stripe_database,
+                                                               card_booking, engine):
+    booking = card_booking("40.00")
+    manage = ManageBookingDialog(stripe_database, booking)
+    qtbot.addWidget(manage)
+    qtbot.waitUntil(lambda: manage.plan is not None, timeout=WAIT)
+    assert "refund dialog" in manage.what_happens.text()
+    manage.ask_cancel()
+    refund = manage.findChild(RefundDialog)
+    assert refund is not None
+    refund.close()
+    assert QLineEdit  # the dialog's fields are the refund dialog's own (tested there)
+
+
+def test_a_booking_is_managed_from_the_users_detail(qtbot, empty_database, engine):
+    from desktop.pages.users import UserDetailPane
+
+    oid = add_offering(engine, booking_count=1)
+    customer = add_customer(engine)
+    booking = add_booking(engine, oid, customer)
+    pane = UserDetailPane(empty_database)
+    qtbot.addWidget(pane)
+    pane.show(customer)
+    qtbot.waitUntil(lambda: pane.bookings.keys == [booking], timeout=WAIT)
+    assert pane.manage_selected_booking() is None  # nothing selected
+    pane.bookings.selectRow(0)
+    manage = pane.manage_selected_booking()
+    qtbot.waitUntil(lambda: manage.plan is not None, timeout=WAIT)
+    assert "subscription: nothing to return" in manage.what_happens.text()
+    qtbot.keyClicks(manage.reason, "Moved away")
+    manage.cancel()
+    qtbot.waitUntil(lambda: offering_state(engine, oid) == {"booking_count": 0,
+                                                            "canceled": 1}, timeout=WAIT)
+
+
+def test_resources_are_added_reordered_by_keyboard_and_saved_in_one_go(qtbot, empty_page,
+                                                                        engine):
+    oid = add_offering(engine)
+    _open(qtbot, empty_page, oid)
+    panel = empty_page.detail.resources
+    for title in ("Workbook", "Reading list"):
+        dialog = panel.open_add()
+        dialog.form.field_widget("title").setText(title)
+        dialog.form.field_widget("link_url").setText("https://example.org/" + title[:4])
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda t=title: any(t in x for x in panel.list.model.texts()),
+                        timeout=WAIT)
+    dialog = panel.open_add()
+    dialog.form.field_widget("title").setText("Bad link")
+    dialog.form.field_widget("link_url").setText("javascript:alert(1)")
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "http" in dialog.form.error_text("link_url"), timeout=WAIT)
+    dialog.close()
+    panel.list.select_row(1)
+    qtbot.keyClick(panel.list.view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert panel.save_button.isEnabled()
+    empty_page.detail.grab().save("/tmp/i13/resources.png")
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.note.text() == "Order saved.", timeout=WAIT)
+    with engine.connect() as c:
+        titles = c.execute(text("SELECT title FROM offering_resources WHERE offering_id = :o "
+                                "ORDER BY display_order"), {"o": oid}).scalars().all()
+    assert titles == ["Reading list", "Workbook"]
+
+
+def test_cancelling_an_offering_previews_then_runs_the_bulk(qtbot, empty_page, engine):
+    from desktop.pages.offering_cancel_dialog import CancelOfferingDialog
+
+    oid = add_offering(engine, credit_cost=2)
+    payer = add_customer(engine, balance=2)
+    _open(qtbot, empty_page, oid)
+    _book(qtbot, empty_page, payer, credits=True)
+    qtbot.waitUntil(lambda: balance(engine, payer) == 0, timeout=WAIT)
+    add_booking(engine, oid, add_customer(engine))
+    empty_page.detail.run_action(
+        next(a for a in empty_page.detail.spec.actions if a.name == "cancel_offering"),
+        empty_page.detail.record)
+    dialog = empty_page.detail.findChild(CancelOfferingDialog)
+    qtbot.waitUntil(lambda: len(dialog.lines) == 2, timeout=WAIT)
+    assert "2 credits go back" in dialog.summary.text()
+    dialog.ask_to_run()
+    _press(dialog.question, "Cancel the bookings")
+    qtbot.waitUntil(lambda: "reason is required" in dialog.reason_error.text(), timeout=WAIT)
+    qtbot.keyClicks(dialog.reason, "Venue closed")
+    dialog.ask_to_run()
+    _press(dialog.question, "Cancel the bookings")
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=WAIT)
+    dialog.grab().save("/tmp/i13/cancel-offering.png")
+    assert balance(engine, payer) == 2
+    with engine.connect() as c:
+        assert c.execute(text("SELECT status FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == "archived"
+
+
+def test_the_bookings_tab_filters_by_status(qtbot, empty_page, engine):
+    oid = add_offering(engine, booking_count=1)
+    add_booking(engine, oid, add_customer(engine))
+    add_booking(engine, oid, add_customer(engine), status="canceled")
+    _open(qtbot, empty_page, oid)
+    detail = empty_page.detail
+    qtbot.waitUntil(lambda: len(detail.bookings.keys) == 2, timeout=WAIT)
+    detail.booking_filter.setCurrentIndex(detail.booking_filter.findData("canceled"))
+    shown = [r for r in range(detail.bookings.rowCount()) if not detail.bookings.isRowHidden(r)]
+    assert [detail.bookings.item(r, 3).text() for r in shown] == ["canceled"]
+    detail.tabs.setCurrentIndex(1)
+    detail.grab().save("/tmp/i13/bookings-tab.png")
+
+
+def test_the_agenda_lists_sessions_and_opens_the_offering(qtbot, empty_page, engine):
+    import datetime as dt
+
+    from desktop.pages.offering_agenda import AgendaDialog
+
+    weekly = add_offering(engine, offering_type="recurring_fixed", title="Evening Flow",
+                          schedule={"pattern": "weekly", "day": "monday", "time": "18:00",
+                                    "duration_minutes": 60}, max_participants=12)
+    add_booking(engine, weekly, add_customer(engine))
+    _open(qtbot, empty_page, add_offering(engine, title="Other"))
+    dialog = AgendaDialog(empty_page._db, empty_page, start=dt.datetime(2030, 1, 1,
+                                                                       tzinfo=dt.UTC))
+    dialog.offering_chosen.connect(empty_page.detail.show)
+    qtbot.waitUntil(lambda: len(dialog.entries) > 0, timeout=WAIT)
+    rows = [e for e in dialog.entries if e.title == "Evening Flow"]
+    assert len(rows) == 4 and rows[0].seats == "1 / 12"
+    assert rows[0].start.strftime("%H:%M") == "18:00"
+    dialog.table.selectRow(dialog.entries.index(rows[0]))
+    dialog.table.row_action.trigger()
+    _wait_detail(qtbot, empty_page, weekly)
