@@ -11,6 +11,7 @@ from desktop.database import Database
 from desktop.formatting import set_time_zone, time_zone_name
 from desktop.pages import overview
 from desktop.pages.catalog import CatalogPage
+from desktop.pages.referrals import ReferralsPage
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage
@@ -39,7 +40,7 @@ class MainWindow(QMainWindow):
             TablePage(overview.TIERS, database, shortcut="Ctrl+3"),
             TablePage(overview.OFFERINGS, database, shortcut="Ctrl+4"),
             TokenBalancesPage(database),
-            TablePage(overview.REFERRAL_REWARDS, database, shortcut="Ctrl+6"),
+            ReferralsPage(database),
             RevenuePage(database),
             self.refunds_page,
         ]

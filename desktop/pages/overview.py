@@ -6,7 +6,6 @@ from data.models import (
     Content,
     Offering,
     Purchase,
-    ReferralReward,
     SubscriptionTier,
     User,
 )
@@ -37,13 +36,6 @@ OFFERINGS = TableListing(
      ("Status", Offering.status), ("Bookings", Offering.booking_count)),
     sort=Offering.created_at, id_column=Offering.id,
 )
-REFERRAL_REWARDS = TableListing(
-    "Referral rewards",
-    (("Name", ReferralReward.name), ("Type", ReferralReward.type),
-     ("Required referrals", ReferralReward.required_referrals),
-     ("Active", ReferralReward.is_active), ("Description", ReferralReward.description)),
-    sort=ReferralReward.id, id_column=ReferralReward.id,
-)
 REVENUE = TableListing(
     "Revenue (purchases)",
     (("Created", Purchase.created_at), ("Customer", User.email), ("Content", Content.title),
@@ -54,4 +46,4 @@ REVENUE = TableListing(
     joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
-__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS"]
+__all__ = ["CONTENT", "OFFERINGS", "REVENUE", "TIERS"]
