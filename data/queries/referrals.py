@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from data.models import User
+from data.queries.users import UserCount
 from data.queries.users import search_condition as user_search_condition
 from data.services.text import clean_search
 
@@ -86,9 +87,9 @@ def list_rewards_page(session: Session, flt: RewardFilter, cursor: tuple | None,
     return rows, ((rows[-1].id,) if more and rows else None)
 
 
-def count_rewards(session: Session, flt: RewardFilter) -> int:
+def count_rewards(session: Session, flt: RewardFilter) -> UserCount:
     rows, _ = list_rewards_page(session, flt, None, 10_000)
-    return len(rows)
+    return UserCount(len(rows), True)
 
 
 # -- codes -----------------------------------------------------------------------------------
@@ -149,12 +150,13 @@ def list_codes_page(session: Session, flt: CodeFilter, cursor: tuple | None,
     return rows, ((rows[-1].created_at, rows[-1].id) if more and rows else None)
 
 
-def count_codes(session: Session, flt: CodeFilter) -> int:
+def count_codes(session: Session, flt: CodeFilter) -> int | UserCount:
     if flt == CodeFilter():
         return int(session.execute(text(
             "SELECT greatest(reltuples::bigint, 0) FROM pg_class "
             "WHERE oid = 'referral_codes'::regclass")).scalar_one())
-    return len(list_codes_page(session, flt, None, 10_000)[0])
+    rows = list_codes_page(session, flt, None, 10_000)[0]
+    return UserCount(len(rows), len(rows) < 10_000)
 
 
 # -- referrals -------------------------------------------------------------------------------
@@ -248,17 +250,18 @@ def list_referrals_page(session: Session, flt: ReferralFilter, cursor: tuple | N
     return rows, ((rows[-1].referred_at, rows[-1].id) if more and rows else None)
 
 
-def count_referrals(session: Session, flt: ReferralFilter) -> int:
+def count_referrals(session: Session, flt: ReferralFilter) -> int | UserCount:
     if flt == ReferralFilter():
         return int(session.execute(text(
             "SELECT greatest(reltuples::bigint, 0) FROM pg_class "
             "WHERE oid = 'referrals'::regclass")).scalar_one())
     params: dict[str, Any] = {}
     where = _referral_where(flt, params)
-    return int(session.execute(text(
+    n = int(session.execute(text(
         "SELECT count(*) FROM (SELECT 1 FROM referrals r "
         "LEFT JOIN admin.referral_voids v ON v.referral_id = r.id WHERE "
         + " AND ".join(where) + " LIMIT 10001) s"), params).scalar_one())
+    return UserCount(min(n, 10_000), n <= 10_000)
 
 
 def get_referral_row(session: Session, referral_id: int) -> ReferralRow | None:
@@ -442,12 +445,12 @@ def list_open_flags_page(session: Session, flt: FlagFilter, cursor: tuple | None
     return rows, ((rows[-1].found_at, rows[-1].id) if more and rows else None)
 
 
-def count_open_flags(session: Session, flt: FlagFilter) -> int:
+def count_open_flags(session: Session, flt: FlagFilter) -> UserCount:
     sql, params = "SELECT count(*) FROM admin.referral_flags f WHERE f.reviewed_at IS NULL", {}
     if flt.signal:
         sql += " AND f.signal = :signal"
         params["signal"] = flt.signal
-    return int(session.execute(text(sql), params).scalar_one())
+    return UserCount(int(session.execute(text(sql), params).scalar_one()), True)
 
 
 def get_flag_row(session: Session, flag_id: int) -> FlagRow | None:

@@ -21,6 +21,7 @@ from data.queries.referrals import (
     list_referrals_page,
     search_users,
 )
+from data.queries.users import UserCount
 from data.services.referral_fraud import list_mismatches_page
 from desktop.admin.list_page import ListSpec
 from desktop.formatting import format_value
@@ -122,7 +123,7 @@ CONSISTENCY = ListSpec(
     columns=(Column("User", value=lambda m: m.email, max_width=260),
              Column("What disagrees", value=lambda m: m.describe().split(": ", 1)[1],
                     max_width=520)),
-    query=list_mismatches_page, count=lambda s, _f: len(list_mismatches_page(s, None, None, 0)[0]),
+    query=list_mismatches_page, count=lambda s, _f: UserCount(len(list_mismatches_page(s, None, None, 0)[0]), True),
     make_filter=lambda: None, row_key=lambda m: m.user_id, table="referral_consistency",
     heading="Users whose referral_count, was_referred or referred_by disagree with the "
             "referrals (the platform keeps both). The same as "

@@ -161,3 +161,11 @@ def test_a_planted_mismatch_is_named_by_email_and_corrected_with_an_audit(engine
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM admin.audit_log WHERE action = "
                                  "'referrals.correct_counts'")).scalar_one() == 2
+
+
+def test_the_demo_data_plants_every_signal_and_keeps_the_counters_right(demo_session_factory):
+    with demo_session_factory() as s:
+        signals = {sig.signal for sig in find_signals(s)}
+        assert count_mismatches(s) == []
+    assert signals == {"self_user", "self_email", "self_name", "older_account", "ring",
+                       "burst", "never_paid"}
