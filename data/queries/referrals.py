@@ -456,3 +456,42 @@ def count_open_flags(session: Session, flt: FlagFilter) -> UserCount:
 def get_flag_row(session: Session, flag_id: int) -> FlagRow | None:
     row = session.execute(text(_FLAG_SELECT + " AND f.id = :id"), {"id": flag_id}).first()
     return None if row is None else FlagRow(*row)
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReferralCharts:
+    """``weekly``: (week start, state, referrals) rows, state as the page shows it (voided
+    apart); ``top``: (referrer email, referrals made) of the ten who referred most;
+    ``referred`` users and how many of them ever ``paying``."""
+
+    weekly: tuple[tuple[dt.date, str, int], ...]
+    top: tuple[tuple[str, int], ...]
+    referred: int
+    paying: int
+
+
+def get_referral_charts(session: Session, weeks: int = 104) -> ReferralCharts:
+    weekly = tuple((r[0], r[1], int(r[2])) for r in session.execute(text("""
+        SELECT date_trunc('week', r.referred_at)::date AS week,
+               CASE WHEN v.referral_id IS NOT NULL THEN 'voided' ELSE r.status END AS state,
+               count(*)
+        FROM referrals r LEFT JOIN admin.referral_voids v ON v.referral_id = r.id
+        WHERE r.referred_at >= date_trunc('week', now()) - make_interval(weeks => :weeks)
+        GROUP BY 1, 2 ORDER BY 1, 2"""), {"weeks": weeks}))
+    top = tuple((r[0], int(r[1])) for r in session.execute(text("""
+        SELECT u.email, t.n FROM (
+            SELECT referrer_id, count(*) AS n FROM referrals GROUP BY referrer_id
+            ORDER BY n DESC, referrer_id LIMIT 10) t
+        JOIN users u ON u.id = t.referrer_id ORDER BY t.n DESC, u.email""")))
+    referred, paying = session.execute(text("""
+        SELECT count(*), count(*) FILTER (WHERE
+            EXISTS (SELECT FROM purchases p WHERE p.customer_id = r.referred_id
+                    AND p.status IN ('completed', 'refunded'))
+            OR EXISTS (SELECT FROM subscriptions s WHERE s.customer_id = r.referred_id
+                       AND s.status IN ('active', 'past_due', 'canceled'))
+            OR EXISTS (SELECT FROM offering_bookings o WHERE o.customer_id = r.referred_id
+                       AND o.amount_paid > 0))
+        FROM referrals r""")).one()
+    return ReferralCharts(weekly, top, int(referred), int(paying))

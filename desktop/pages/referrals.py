@@ -41,6 +41,7 @@ from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail
 from desktop.database import Database
 from desktop.formatting import format_value
+from desktop.pages.referral_charts import ReferralCharts
 from desktop.pages.referral_dialogs import OperationDialog, ReferrerDialog, user_searcher
 from desktop.pages.referral_lists import CODES, CONSISTENCY, REFERRALS, REVIEW_QUEUE
 from widgets.actions import Action, Confirmation
@@ -231,6 +232,8 @@ class ReferralsPage(QWidget):
         self.tabs = QTabWidget()
         for view in self.views:
             self.tabs.addTab(view, view.title)
+        self.charts = ReferralCharts(database)
+        self.tabs.addTab(self.charts, "Charts")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)

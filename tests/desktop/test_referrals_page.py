@@ -156,3 +156,27 @@ def test_a_bad_reward_value_is_shown_under_its_field_and_nothing_is_saved(qtbot,
     assert _scalar(engine, "SELECT count(*) FROM referral_rewards") == 0
     assert isinstance(form.field_widget("name"), QLineEdit)
     assert isinstance(form.field_widget("description"), QPlainTextEdit)
+
+
+def test_the_charts_show_referrals_per_week_top_referrers_and_conversion(qtbot,
+                                                                       demo_database,
+                                                                       demo_engine):
+    page = ReferralsPage(demo_database)
+    qtbot.addWidget(page)
+    page.resize(1400, 820)
+    page.show()
+    page.tabs.setCurrentWidget(page.charts)
+    qtbot.waitUntil(lambda: page.charts.data is not None, timeout=WAIT)
+    total = _scalar(demo_engine, "SELECT count(*) FROM referrals "
+                                 "WHERE referred_at >= date_trunc('week', now()) - "
+                                 "interval '104 weeks'")
+    shown = sum(sum(page.charts.weekly.series_data(s)[1]) for s in
+                ("pending", "qualified", "rewarded", "voided"))
+    assert shown == total
+    top = _scalar(demo_engine, "SELECT max(n) FROM (SELECT count(*) AS n FROM referrals "
+                               "GROUP BY referrer_id) t")
+    assert page.charts.top.values[0] == top
+    assert page.charts.conversion.values[0] == _scalar(demo_engine,
+                                                         "SELECT count(*) FROM referrals")
+    assert "referred users paid" in page.charts.conversion_note.text()
+    page.grab().save("/tmp/referrals-charts.png")
