@@ -104,7 +104,7 @@ def grant_reward(session: Session, actor: str, referrer_id: Any, reward_id: Any,
         raise ValidationError({"reward_id": "Choose a reward."})
     reward = session.execute(text(
         "SELECT id, name, type, value, required_referrals, is_active FROM referral_rewards "
-        "WHERE id = :id FOR SHARE"), {"id": reward_id}).first()
+        "WHERE id = :id"), {"id": reward_id}).first()  # no lock: support may not UPDATE it
     if reward is None:
         raise NotFoundError("This reward no longer exists.")
     threshold = reward.required_referrals
