@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import uuid
@@ -408,3 +409,37 @@ def test_the_database_refuses_a_second_grant_row_for_the_same_key(engine, progra
         conn.execute(text("INSERT INTO admin.referral_grants (request_id, referrer_id, "
                           "reward_id, threshold, user_reward_id, referral_ids) VALUES "
                           "(gen_random_uuid(), :u, :w, 1, :c, '{}')"), row)
+
+
+BAD_CODES = st.one_of(
+    st.sampled_from(["ab12", "A B1", "=CMD1", "AB\x00CD", "AB\u200bCD", "\u202eABCD", "ABC",
+                     "-ABCD", "ABCD-", "A" * 33, "ÄBCD", "1.5e3", "\ud800ABC"]),
+    st.text(min_size=1, max_size=40).filter(
+        lambda t: t.strip() and not referrals.CODE_PATTERN.fullmatch(t.strip())),
+    st.integers(), st.floats(), st.booleans(),
+)
+
+
+@PROPERTY
+@given(code=BAD_CODES)
+def test_bad_codes_name_the_code_field_and_write_nothing(engine, session_factory, code):
+    holder = _count(engine, "SELECT count(*) FROM users")
+    if holder == 0:
+        insert_user(engine, "zoe@example.com", "Zoe Holder")
+    with engine.connect() as conn:
+        zoe = conn.execute(text("SELECT id FROM users LIMIT 1")).scalar_one()
+    with session_factory.begin() as s, pytest.raises(ValidationError) as caught:
+        referrals.create_code(s, ACTOR, zoe, code)
+    assert "code" in caught.value.field_errors
+    assert _count(engine, "SELECT count(*) FROM referral_codes") == 0
+
+
+@PROPERTY
+@given(user=st.one_of(st.none(), st.text(max_size=10), st.integers(), st.just(uuid.uuid4())),
+       expires=st.one_of(st.just("tomorrow"), st.integers(), st.dates(),
+                         st.just(dt.datetime(1900, 1, 1))))
+def test_bad_holders_and_expiries_name_their_field(engine, session_factory, user, expires):
+    with session_factory.begin() as s, pytest.raises(ValidationError) as caught:
+        referrals.create_code(s, ACTOR, user, None, expires)
+    assert {"user_id", "expires_at"} & set(caught.value.field_errors)
+    assert _count(engine, "SELECT count(*) FROM referral_codes") == 0
