@@ -202,25 +202,36 @@ def list_mismatches_page(session: Session, _flt: Any, cursor: tuple | None, limi
     return rows, None
 
 
+_ONE_USER = """
+SELECT u.referral_count, u.was_referred, u.referred_by,
+       (SELECT count(*) FROM referrals r WHERE r.referrer_id = u.id)::int,
+       (SELECT r.referrer_id FROM referrals r WHERE r.referred_id = u.id)
+FROM users u WHERE u.id = :u FOR UPDATE
+"""
+
+
 def correct_counts(session: Session, actor: str) -> int:
-    """Set each mismatched user's three columns from ``referrals`` (the row lock of the
-    update, then a re-check under it); one audit record per user. Returns how many."""
+    """Set each mismatched user's three columns from ``referrals``: the user's row is locked
+    (the platform's own counter updates wait), the referrals counted again under the lock,
+    and the row changed only if it still disagrees; one audit record per user. Returns how
+    many users were corrected."""
     fixed = 0
     for m in count_mismatches(session):
-        updated = session.execute(text(
-            "UPDATE users SET referral_count = :n, was_referred = :w, referred_by = :b "
-            "WHERE id = :u RETURNING id"),
-            {"n": m.count, "w": m.was_referred, "b": m.referred_by, "u": m.user_id}).first()
-        if updated is None:
+        row = session.execute(text(_ONE_USER), {"u": m.user_id}).first()
+        if row is None:
             continue
+        has_count, has_was, has_by, count, referrer = row
+        was = referrer is not None
+        if (has_count, bool(has_was), has_by) == (count, was, referrer) and has_was is not None:
+            continue
+        session.execute(text(
+            "UPDATE users SET referral_count = :n, was_referred = :w, referred_by = :b "
+            "WHERE id = :u"), {"n": count, "w": was, "b": referrer, "u": m.user_id})
         record_change(session, actor=actor, action="referrals.correct_counts",
                       entity_type="user", entity_id=m.user_id,
-                      old_values={"referral_count": m.has_count,
-                                  "was_referred": m.has_was_referred,
-                                  "referred_by": m.has_referred_by},
-                      new_values={"referral_count": m.count, "was_referred": m.was_referred,
-                                  "referred_by": m.referred_by})
+                      old_values={"referral_count": has_count, "was_referred": has_was,
+                                  "referred_by": has_by},
+                      new_values={"referral_count": count, "was_referred": was,
+                                  "referred_by": referrer})
         fixed += 1
     return fixed
-
-

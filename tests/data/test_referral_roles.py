@@ -56,3 +56,14 @@ def test_owner_defines_rewards_and_founder_changes_nothing(engine, login):  # no
     assert "referral_codes" in str(refused) or refused.table
     _refused(_in_session(founder_factory,
                          lambda s: referrals.create_reward(s, founder, values)))
+
+
+def test_support_corrects_the_referral_counters(engine, login):  # noqa: F811
+    name, factory = login(SUPPORT_GROUP)
+    ann = insert_user(engine, "ann@example.com", "Ann Referrer")
+    bob = insert_user(engine, "bob@example.com", "Bob Friend")
+    insert_code(engine, ann, "ANNA1")
+    insert_referral(engine, ann, bob, "ANNA1", keep_counts=False)
+    with factory.begin() as s:
+        assert referral_fraud.correct_counts(s, name) == 2
+        assert referral_fraud.count_mismatches(s) == []

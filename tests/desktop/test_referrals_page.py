@@ -180,3 +180,20 @@ def test_the_charts_show_referrals_per_week_top_referrers_and_conversion(qtbot,
                                                          "SELECT count(*) FROM referrals")
     assert "referred users paid" in page.charts.conversion_note.text()
     page.grab().save("/tmp/referrals-charts.png")
+
+
+def test_consistency_lists_a_mismatch_by_email_and_corrects_it(qtbot, page, engine, people,
+                                                               monkeypatch):
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET referral_count = 3 WHERE id = :u"),
+                     {"u": people["ann"]})
+    _tab(qtbot, page, page.consistency)
+    qtbot.waitUntil(lambda: page.consistency.model.rowCount() == 1, timeout=WAIT)
+    row = page.consistency.model.row_at(0)
+    assert row.email == "ann@example.com" and "referral_count 3 but 0" in row.describe()
+    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: True)
+    page.consistency.actions.run(page.consistency.actions.action("correct"))
+    qtbot.waitUntil(lambda: page.consistency.model.rowCount() == 0
+                    and not page.consistency.model.is_loading, timeout=WAIT)
+    assert _scalar(engine, "SELECT referral_count FROM users WHERE id = :u",
+                   u=people["ann"]) == 0
