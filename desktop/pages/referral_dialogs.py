@@ -146,9 +146,12 @@ class ReferrerDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (self.title, self.banner, tabs, close):
             layout.addWidget(widget)
-        database.changed.connect(lambda changes: self.reload()
-                                 if changes.touches("referrals") else None)
+        database.changed.connect(self._on_database_changed)  # a bound slot: gone with us
         self.reload()
+
+    def _on_database_changed(self, changes) -> None:
+        if changes.touches("referrals") or changes.touches("referral_flags"):
+            self.reload()
 
     def reload(self) -> None:
         on_loaded = self._latest.wrap(self._on_loaded)
