@@ -295,6 +295,13 @@ class RewardProgress:
     flagged: int
     granted: bool
     claimed_on_platform: bool
+    value: dict[str, Any] | None = None
+
+    @property
+    def tokens(self) -> int | None:
+        """For a credits reward: the tokens a grant adds."""
+        v = self.value if isinstance(self.value, dict) else {}
+        return v.get("credits") if self.type == "credits" else None
 
     @property
     def grantable(self) -> bool:
@@ -362,7 +369,7 @@ def referrer_counts(session: Session, referrer_id: uuid.UUID) -> tuple[int, int]
 def reward_progress(session: Session, referrer_id: uuid.UUID) -> tuple[RewardProgress, ...]:
     countable, flagged = referrer_counts(session, referrer_id)
     rows = session.execute(text("""
-        SELECT w.id, w.name, w.type, w.required_referrals,
+        SELECT w.id, w.name, w.type, w.required_referrals, w.value,
                EXISTS (SELECT FROM admin.referral_grants g WHERE g.referrer_id = :u
                        AND g.reward_id = w.id AND g.threshold = w.required_referrals),
                EXISTS (SELECT FROM user_referral_rewards c WHERE c.user_id = :u
@@ -370,7 +377,7 @@ def reward_progress(session: Session, referrer_id: uuid.UUID) -> tuple[RewardPro
                            SELECT FROM admin.referral_grants g WHERE g.user_reward_id = c.id))
         FROM referral_rewards w WHERE w.is_active
         ORDER BY w.required_referrals, w.id"""), {"u": referrer_id})
-    return tuple(RewardProgress(r[0], r[1], r[2], r[3], countable, flagged, r[4], r[5])
+    return tuple(RewardProgress(r[0], r[1], r[2], r[3], countable, flagged, r[5], r[6], r[4])
                  for r in rows)
 
 

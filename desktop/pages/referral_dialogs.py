@@ -202,9 +202,10 @@ class ReferrerDialog(QDialog):
         chosen = self._selected()
         if chosen is None or not chosen.grantable or self.summary is None:
             return
+        tokens = f" ({chosen.tokens:,} tokens)" if chosen.tokens is not None else ""
         question = Confirmation(
-            "Grant reward", f"Grant “{chosen.name}” to {self.summary.email}?", "Grant reward",
-            informative=what_granting_does(chosen.type))
+            "Grant reward", f"Grant “{chosen.name}”{tokens} to {self.summary.email}?",
+            "Grant reward", informative=what_granting_does(chosen.type))
         if not confirmed(self, question):
             return
         self.grant_button.setEnabled(False)

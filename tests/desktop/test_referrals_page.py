@@ -121,8 +121,10 @@ def test_define_code_qualify_review_and_grant(qtbot, page, engine, people, monke
     qtbot.waitUntil(lambda: page.review.model.rowCount() == 0 and
                     not page.review.model.is_loading, timeout=WAIT)
 
-    # -- the referrer's view: the reward is ready; grant it (confirmed)
-    monkeypatch.setattr(actions_module, "ask_to_confirm", lambda *a, **k: True)
+    # -- the referrer's view: the reward is ready; grant it (the confirmation says the total)
+    asked: list[dict] = []
+    monkeypatch.setattr(actions_module, "ask_to_confirm",
+                        lambda *a, **k: asked.append(k) or True)
     view = page.referrals.open_referrer(row)
     qtbot.waitUntil(lambda: view.summary is not None, timeout=WAIT)
     assert view.summary.countable == 3
@@ -132,6 +134,7 @@ def test_define_code_qualify_review_and_grant(qtbot, page, engine, people, monke
     view.grab().save("/tmp/referrals-referrer.png")
     with qtbot.waitSignal(view.reward_granted, timeout=WAIT):
         view.grant_button.click()
+    assert "(5 tokens)" in asked[0]["text"]
     qtbot.waitUntil(lambda: view.summary.progress[0].granted, timeout=WAIT)
     assert not view.grant_button.isEnabled()
     assert _scalar(engine, "SELECT current_balance FROM credit_balances WHERE customer_id = :u",
