@@ -406,6 +406,11 @@ def void_referral(session: Session, actor: str, referral_id: int, reason: Any) -
         raise ConflictError(f"This referral is voided already ({row.void_reason}).")
     session.execute(text("INSERT INTO admin.referral_voids (referral_id, reason) "
                          "VALUES (:id, :reason)"), {"id": referral_id, "reason": reason})
+    # Its open fraud flags are settled by the void: they leave the review queue.
+    session.execute(text(
+        "UPDATE admin.referral_flags SET reviewed_at = now(), reviewed_by = session_user, "
+        "outcome = 'voided', review_note = :reason "
+        "WHERE referral_id = :id AND reviewed_at IS NULL"), {"id": referral_id, "reason": reason})
     record_change(session, actor=actor, action="referrals.void", entity_type="referral",
                   entity_id=referral_id, old_values={"status": row.status, "voided": False},
                   new_values={"status": row.status, "voided": True}, reason=reason)

@@ -295,6 +295,9 @@ def test_qualify_without_a_reason_names_the_reason(session_factory, program):
 
 def test_void_is_recorded_in_admin_never_in_the_platform_status(engine, session_factory,
                                                                 program):
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO admin.referral_flags (referral_id, signal, reason) "
+                          "VALUES (:r, 'ring', 'a ring')"), {"r": program["bob_ref"]})
     with session_factory.begin() as s:
         referrals.void_referral(s, ACTOR, program["bob_ref"], "Refunded purchase")
     assert _count(engine, "SELECT count(*) FROM referrals WHERE status NOT IN "
@@ -305,6 +308,8 @@ def test_void_is_recorded_in_admin_never_in_the_platform_status(engine, session_
     assert [r.id for r in voided] == [program["bob_ref"]]
     assert voided[0].state == "voided" and voided[0].void_reason == "Refunded purchase"
     assert summary.countable == 2  # Cid and Dee; Bob is out of every threshold
+    assert _count(engine, "SELECT count(*) FROM admin.referral_flags WHERE outcome = 'voided' "
+                          "AND review_note = 'Refunded purchase'") == 1  # out of the queue
     with session_factory.begin() as s, pytest.raises(ConflictError):
         referrals.qualify_referral(s, ACTOR, program["bob_ref"], "x")
 
