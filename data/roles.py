@@ -36,6 +36,8 @@ STAFF_GROUPS = (OWNER_GROUP, SUPPORT_GROUP, FOUNDER_GROUP)
 
 SUPPORT_USER_COLUMNS = ("full_name", "email", "bio", "profile_image_url", "updated_at")
 """The columns of ``users`` support may change (a profile fix), and nothing else."""
+REFERRAL_USER_COLUMNS = ("referral_count", "was_referred", "referred_by")
+"""The referral counters of ``users`` support may correct (``referrals check``)."""
 
 OWNER_WRITES: dict[str, str] = {
     "content": "INSERT, UPDATE",
@@ -43,7 +45,8 @@ OWNER_WRITES: dict[str, str] = {
     "subscription_tiers": "INSERT, UPDATE",
     "offerings": "INSERT, UPDATE",
     "offering_resources": "INSERT, UPDATE, DELETE",
-    "referral_rewards": "INSERT, UPDATE",
+    "referral_rewards": "INSERT, UPDATE, DELETE",
+    "referral_codes": "INSERT, UPDATE",
     "platform_settings": "INSERT, UPDATE",
 }
 """Tables the owners write directly (not yet through audited functions), and how."""
@@ -55,6 +58,13 @@ SUPPORT_WRITES: dict[str, str] = {
     "offerings": "UPDATE",
     "content_access": "INSERT, UPDATE, DELETE",
     "offering_portal_access": "INSERT, UPDATE, DELETE",
+    # The referral program (support settles disputes): codes, moves, reviews, grants.
+    "referral_codes": "INSERT, UPDATE",
+    "referrals": "UPDATE",
+    "user_referral_rewards": "INSERT",
+    "admin.referral_voids": "INSERT",
+    "admin.referral_grants": "INSERT",
+    "admin.referral_flags": "INSERT, UPDATE",
 }
 """Tables support writes directly (refunds, bookings, content access; not yet through
 audited functions), and how. Token money is not here: only the functions move it."""
@@ -119,6 +129,8 @@ def roles_sql() -> list[str]:
                    for table, how in SUPPORT_WRITES.items()]
     statements.append(
         f"GRANT UPDATE ({', '.join(SUPPORT_USER_COLUMNS)}) ON users TO {SUPPORT_GROUP}")
+    statements.append(
+        f"GRANT UPDATE ({', '.join(REFERRAL_USER_COLUMNS)}) ON users TO {SUPPORT_GROUP}")
     # Nobody on the staff changes the audit trail, whatever was granted before.
     statements += [f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {everyone}"
                    for table in AUDIT_TABLES]

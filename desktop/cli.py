@@ -11,6 +11,9 @@
     platform-admin offerings check [--database-url URL]
                                                       list offerings whose booking count,
                                                       capacity or schedule is wrong (exit 1)
+    platform-admin referrals check [--database-url URL]
+                                                      list users whose referral counters
+                                                      disagree with referrals (exit 1 when any)
     platform-admin refunds recover [--database-url URL] [--stripe-api-base URL]
                                                       finish refunds left open (exit 1 when
                                                       some are still open)
@@ -71,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_url(offerings_sub.add_parser(
         "check", help="list every offering whose booking count, capacity, schedule or "
                       "confirmed bookings are wrong (exit 1 when any)"))
+    referrals = sub.add_parser("referrals", help="referral program chores")
+    referrals_sub = referrals.add_subparsers(dest="referrals_command", required=True)
+    _add_url(referrals_sub.add_parser(
+        "check", help="list users whose referral_count, was_referred or referred_by disagree "
+                      "with referrals (exit 1 when any)"))
     refunds = sub.add_parser("refunds", help="refund chores")
     refunds_sub = refunds.add_subparsers(dest="refunds_command", required=True)
     recover = refunds_sub.add_parser(
@@ -320,6 +328,22 @@ def run_offerings_check(args) -> int:
 
 
 @_one_sentence
+def run_referrals_check(args) -> int:
+    """Print each user whose referral counters disagree with ``referrals``, by email; 1 when
+    there is any, else 0."""
+    from data.services.referral_fraud import count_mismatches
+
+    mismatches = _read_once(args, count_mismatches)
+    for mismatch in mismatches:
+        print(mismatch.describe())
+    if mismatches:
+        print(f"{len(mismatches)} user(s) whose referral counters disagree with referrals.")
+        return 1
+    print("Every user's referral counters agree with referrals.")
+    return 0
+
+
+@_one_sentence
 def run_audit_verify(args) -> int:
     """Print "N rows, chain intact" (0), or the first row altered or the gap where rows were
     removed (1)."""
@@ -396,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_audit_verify(args)
     if args.command == "offerings":
         return run_offerings_check(args)
+    if args.command == "referrals":
+        return run_referrals_check(args)
     if args.command == "refunds":
         return run_refunds_recover(args)
     if args.command == "stripe":

@@ -12,6 +12,7 @@ from desktop.formatting import set_time_zone, time_zone_name
 from desktop.pages import overview
 from desktop.pages.catalog import CatalogPage
 from desktop.pages.offerings import OfferingsPage
+from desktop.pages.referrals import ReferralsPage
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage
@@ -40,7 +41,7 @@ class MainWindow(QMainWindow):
             TablePage(overview.TIERS, database, shortcut="Ctrl+3"),
             OfferingsPage(database),
             TokenBalancesPage(database),
-            TablePage(overview.REFERRAL_REWARDS, database, shortcut="Ctrl+6"),
+            ReferralsPage(database),
             RevenuePage(database),
             self.refunds_page,
         ]

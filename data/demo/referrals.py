@@ -192,3 +192,111 @@ def load_referrals(ctx: DemoContext) -> None:
     loader.report("referral_rewards", len(reward_ids), len(reward_ids))
     loader.copy("user_referral_rewards", _REWARD_COLUMNS, list(
         _claim_rows(ctx.rng("rewards"), clock, people, refs, reward_ids)))
+    planted = plant_fraud_cases(ctx.conn, clock.ts(-MINUTE))
+    loader.counts["referrals"] += planted
+
+
+# -- planted fraud cases ---------------------------------------------------------------------
+# One case of each fraud signal (data.services.referral_fraud), written after the regular
+# referrals with the users' counters kept in step (``referrals check`` stays clean). Chosen by
+# SQL among users nobody referred, in a fixed order, so the same seed plants the same cases;
+# a case with no candidate (a tiny demo) is left out.
+
+_FREE = """
+SELECT u.id, u.email, u.full_name, u.created_at FROM users u
+WHERE u.role = 'customer' AND u.deleted_at IS NULL
+  AND NOT EXISTS (SELECT FROM referrals r WHERE r.referred_id = u.id)
+  AND NOT EXISTS (SELECT FROM referral_codes c WHERE c.user_id = u.id)
+ORDER BY u.created_at, u.id
+"""
+_HOLDERS = """
+SELECT c.user_id, c.code, c.created_at, u.email, u.full_name FROM referral_codes c
+JOIN users u ON u.id = c.user_id
+WHERE c.is_active AND c.expires_at IS NULL AND u.deleted_at IS NULL
+  AND NOT EXISTS (SELECT FROM referrals r WHERE r.referred_id = c.user_id)
+ORDER BY c.created_at, c.id
+"""
+
+
+def _refer(cur: psycopg.Cursor, referrer: Any, referred: Any, code: str, at: Any,
+           status: str = "pending") -> None:
+    cur.execute(
+        "INSERT INTO referrals (referrer_id, referred_id, referral_code, referred_at, status, "
+        "reward_claimed, reward_claimed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (referrer, referred, code, at, status, status == "rewarded",
+         at if status == "rewarded" else None))
+    cur.execute("UPDATE users SET referral_count = coalesce(referral_count, 0) + 1 "
+                "WHERE id = %s", (referrer,))
+    cur.execute("UPDATE users SET was_referred = true, referred_by = %s WHERE id = %s",
+                (referrer, referred))
+
+
+def plant_fraud_cases(conn: psycopg.Connection, latest: Any) -> int:
+    """Plant one referral per fraud signal (self by user, by email, by name; an account older
+    than the code; a ring; a burst of six in a day); returns how many referrals it added.
+    ``latest``: no referral is dated after it (the demo's now)."""
+    import datetime as dt
+
+    hour = dt.timedelta(hours=1)
+    with conn.cursor() as cur:
+        holders = list(cur.execute(_HOLDERS).fetchall())
+        free = list(cur.execute(_FREE).fetchall())
+        latest = dt.datetime.fromisoformat(str(latest))
+        # Codes made at least two days ago, so each planted referral fits after its code.
+        holders = [h for h in holders if h[2] < latest - 48 * hour]
+        if len(holders) < 6 or len(free) < 12:
+            return 0
+        added = 0
+
+        def at(*times: dt.datetime) -> dt.datetime:
+            return min(max(times) + hour, latest)
+
+        def later_than(code_created: dt.datetime) -> list:
+            return [f for f in free if f[3] > code_created]
+
+        # self-referral: a holder used their own code
+        h = holders.pop(0)
+        _refer(cur, h[0], h[0], h[1], at(h[2]))
+        added += 1
+        # same email once normalised: the referred address is the referrer's with a +tag
+        h = holders.pop(0)
+        pick = later_than(h[2])[:1]
+        if pick:
+            local, _, domain = h[3].partition("@")
+            twin = f"{local}+friend@{domain}"
+            free.remove(pick[0])
+            cur.execute("UPDATE users SET email = %s WHERE id = %s", (twin, pick[0][0]))
+            cur.execute("UPDATE email_logs SET recipient_email = %s WHERE user_id = %s",
+                        (twin, pick[0][0]))
+            _refer(cur, h[0], pick[0][0], h[1], at(h[2], pick[0][3]), "qualified")
+            added += 1
+            # the same full name, on the same code
+            pick = later_than(h[2])[:1]
+            if pick:
+                free.remove(pick[0])
+                cur.execute("UPDATE users SET full_name = %s WHERE id = %s", (h[4], pick[0][0]))
+                _refer(cur, h[0], pick[0][0], h[1], at(h[2], pick[0][3]) + hour)
+                added += 1
+        # the referred account is older than the code
+        h = holders.pop()  # the newest code: most accounts are older
+        older = [f for f in free if f[3] < h[2]]
+        if older:
+            free.remove(older[0])
+            _refer(cur, h[0], older[0][0], h[1], at(h[2]), "qualified")
+            added += 1
+        # a ring: A refers B, B refers A
+        a, b = holders.pop(0), holders.pop(0)
+        _refer(cur, a[0], b[0], a[1], at(a[2], b[2]))
+        _refer(cur, b[0], a[0], b[1], min(at(a[2], b[2]) + hour, latest))
+        added += 2
+        # a burst: six sign-ups on one code within a day
+        h = holders.pop(0)
+        burst = later_than(h[2])[:6]
+        if len(burst) == 6:
+            start = at(h[2], *(f[3] for f in burst))
+            start = min(start, latest - 7 * hour)
+            for i, f in enumerate(burst):
+                free.remove(f)
+                _refer(cur, h[0], f[0], h[1], start + i * hour)
+            added += 6
+    return added

@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     Numeric,
     Text,
@@ -206,3 +208,81 @@ class RefundRequest(Base):
         TIMESTAMP(timezone=True), server_default=text("now()")
     )
     completed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+
+# -- referral program (migration 0014) -------------------------------------------------------
+
+REFERRAL_SIGNALS = ("self_user", "self_email", "self_name", "older_account", "ring", "burst",
+                    "never_paid")
+"""The fraud signals :mod:`data.services.referral_fraud` looks for, as stored in
+``admin.referral_flags.signal``."""
+
+
+class ReferralVoid(Base):
+    """A referral voided by staff (fraud, refund) with the reason: the platform's statuses
+    are pending, qualified and rewarded only, so the void lives here and keeps the referral
+    out of every threshold."""
+
+    __tablename__ = "referral_voids"
+    __table_args__ = ({"schema": APP_SCHEMA},)
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text, server_default=text("session_user"))
+    voided_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()"))
+
+
+class ReferralGrant(Base):
+    """A reward granted through the app: at most one per (referrer, reward, threshold),
+    enforced by the unique index ``ix_referral_grants_once`` (the platform's
+    ``user_referral_rewards`` has no such key, and the app adds no constraint to it)."""
+
+    __tablename__ = "referral_grants"
+    __table_args__ = (
+        Index("ix_referral_grants_once", "referrer_id", "reward_id", "threshold", unique=True),
+        UniqueConstraint("request_id"),
+        CheckConstraint("threshold >= 1", name="threshold"),
+        {"schema": APP_SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[uuid.UUID]
+    referrer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    reward_id: Mapped[int] = mapped_column(ForeignKey("referral_rewards.id"))
+    threshold: Mapped[int]
+    user_reward_id: Mapped[int] = mapped_column(ForeignKey("user_referral_rewards.id"))
+    referral_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    tokens: Mapped[int | None]
+    actor: Mapped[str] = mapped_column(Text, server_default=text("session_user"))
+    granted_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()"))
+
+
+class ReferralFlag(Base):
+    """A fraud signal found on a referral, and its review. A referral with an open flag
+    (``reviewed_at`` NULL) counts toward no threshold until someone reviews it."""
+
+    __tablename__ = "referral_flags"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "signal"),
+        CheckConstraint("signal IN ('self_user', 'self_email', 'self_name', 'older_account', "
+                        "'ring', 'burst', 'never_paid')", name="signal"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('cleared', 'voided')", name="outcome"),
+        CheckConstraint("(reviewed_at IS NULL) = (outcome IS NULL)", name="reviewed"),
+        Index("ix_referral_flags_open", "found_at", "id",
+              postgresql_where=text("reviewed_at IS NULL")),
+        Index("ix_referral_flags_referral", "referral_id"),
+        {"schema": APP_SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    signal: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    review_note: Mapped[str | None] = mapped_column(Text)

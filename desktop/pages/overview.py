@@ -5,7 +5,6 @@ from __future__ import annotations
 from data.models import (
     Content,
     Purchase,
-    ReferralReward,
     SubscriptionTier,
     User,
 )
@@ -28,13 +27,6 @@ TIERS = TableListing(
      ("Active", SubscriptionTier.active), ("Created", SubscriptionTier.created_at)),
     sort=SubscriptionTier.created_at, id_column=SubscriptionTier.id,
 )
-REFERRAL_REWARDS = TableListing(
-    "Referral rewards",
-    (("Name", ReferralReward.name), ("Type", ReferralReward.type),
-     ("Required referrals", ReferralReward.required_referrals),
-     ("Active", ReferralReward.is_active), ("Description", ReferralReward.description)),
-    sort=ReferralReward.id, id_column=ReferralReward.id,
-)
 REVENUE = TableListing(
     "Revenue (purchases)",
     (("Created", Purchase.created_at), ("Customer", User.email), ("Content", Content.title),
@@ -45,4 +37,4 @@ REVENUE = TableListing(
     joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
-__all__ = ["CONTENT", "REFERRAL_REWARDS", "REVENUE", "TIERS"]
+__all__ = ["CONTENT", "REVENUE", "TIERS"]
