@@ -39,7 +39,8 @@ SUPPORT_USER_COLUMNS = ("full_name", "email", "bio", "profile_image_url", "updat
 OWNER_WRITES: dict[str, str] = {
     "content": "INSERT, UPDATE",
     "content_series": "INSERT, UPDATE, DELETE",
-    "subscription_tiers": "INSERT, UPDATE",
+    "subscription_tiers": "INSERT, UPDATE, DELETE",  # delete: only a never-used tier
+    "admin.tier_prices": "INSERT, DELETE",
     "offerings": "INSERT, UPDATE",
     "offering_resources": "INSERT, UPDATE, DELETE",
     "referral_rewards": "INSERT, UPDATE",

@@ -9,6 +9,7 @@ from data.models.admin import (
     BulkGrant,
     CreditAdjustment,
     RefundRequest,
+    TierPrice,
 )
 from data.models.base import APP_SCHEMA, Base
 from data.models.commerce import ContentAccess, Purchase
@@ -56,6 +57,7 @@ __all__ = [
     "RefundRequest",
     "Subscription",
     "SubscriptionTier",
+    "TierPrice",
     "User",
     "UserReferralReward",
     "VideoPlayback",

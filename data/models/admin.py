@@ -206,3 +206,25 @@ class RefundRequest(Base):
         TIMESTAMP(timezone=True), server_default=text("now()")
     )
     completed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+
+class TierPrice(Base):
+    """One price of a subscription tier while it was in force (migration 0012): the
+    platform keeps only the current one. ``amount`` None: the tier had no price for that
+    billing period. No foreign key to the platform's table (see the migration)."""
+
+    __tablename__ = "tier_prices"
+    __table_args__ = (
+        CheckConstraint("billing_period IN ('monthly', 'yearly')", name="billing_period"),
+        CheckConstraint("amount >= 0", name="amount"),
+        Index("ix_tier_prices_tier_period_from", "tier_id", "billing_period", "effective_from"),
+        {"schema": APP_SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    tier_id: Mapped[uuid.UUID]
+    billing_period: Mapped[str]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(server_default=text("'usd'"))
+    effective_from: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=False))
+    changed_by: Mapped[str] = mapped_column(server_default=text("session_user"))
