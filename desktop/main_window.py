@@ -14,6 +14,7 @@ from desktop.pages.catalog import CatalogPage
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
 from desktop.pages.table_page import TablePage
+from desktop.pages.tiers import TiersPage
 from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
 from desktop.refund_recovery import RefundRecovery
@@ -36,7 +37,7 @@ class MainWindow(QMainWindow):
         self.pages: list[Page] = [
             self.users_page,
             CatalogPage(database),
-            TablePage(overview.TIERS, database, shortcut="Ctrl+3"),
+            TiersPage(database),
             TablePage(overview.OFFERINGS, database, shortcut="Ctrl+4"),
             TokenBalancesPage(database),
             TablePage(overview.REFERRAL_REWARDS, database, shortcut="Ctrl+6"),

@@ -150,11 +150,18 @@ def list_tiers_page(session: Session, flt: TierFilter, cursor: tuple | None, lim
     return [_row(r) for r in raw], next_cursor
 
 
-def count_tiers(session: Session, flt: TierFilter) -> int:
+@dataclass(frozen=True)
+class TierCount:
+    value: int
+    exact: bool = True
+
+
+def count_tiers(session: Session, flt: TierFilter) -> TierCount:
+    """Exact: a platform has a few dozen tiers at most."""
     params: dict[str, Any] = {}
     where = _tier_conditions(flt, params)
-    return int(session.execute(text(f"SELECT count(*) FROM subscription_tiers t WHERE {where}"),
-                               params).scalar_one())
+    return TierCount(int(session.execute(
+        text(f"SELECT count(*) FROM subscription_tiers t WHERE {where}"), params).scalar_one()))
 
 
 def get_tier_row(session: Session, tier_id: uuid.UUID) -> TierRow | None:

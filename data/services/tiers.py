@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, text, update
@@ -33,7 +34,15 @@ from sqlalchemy.orm import Session
 from data.errors import ConflictError, DomainError, ValidationError
 from data.models import SubscriptionTier
 from data.models.offerings import OFFERING_TYPES
-from data.queries.tiers import TIER_CURRENCY, TierRecord, get_tier
+from data.queries.tiers import (
+    TIER_CURRENCY,
+    AccessPreview,
+    SubscriberCounts,
+    TierRecord,
+    get_tier,
+    preview_access,
+    subscriber_counts,
+)
 from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.text import (
@@ -254,3 +263,38 @@ def delete_tier(session: Session, actor: str, tier_id: uuid.UUID,
     session.execute(text("DELETE FROM subscription_tiers WHERE id = :t"), {"t": tier_id})
     _audit(session, actor, "subscription_tier.delete", tier_id, record_values(current), None)
     return tier_id
+
+
+@dataclass(frozen=True)
+class ChangeNotice:
+    """What saving ``changes`` means for the tier's subscribers, said before the save:
+    ``counts`` (for a price change: they keep what they pay now) and ``access`` (None when
+    access does not change)."""
+
+    counts: SubscriberCounts
+    prices_changed: bool
+    access: AccessPreview | None
+
+
+def change_notice(session: Session, tier_id: uuid.UUID,
+                  changes: Mapping[str, Any]) -> ChangeNotice | None:
+    """None when the change needs no notice (no price or access change, or bad input: the
+    save will name the field)."""
+    try:
+        clean = validate_tier_values(changes)
+    except ValidationError:
+        return None
+    current = get_tier(session, tier_id)
+    before = record_values(current)
+    diff = {k: v for k, v in clean.items() if before.get(k) != v}
+    prices = any(f in diff for f in PRICE_FIELDS)
+    access = None
+    if any(f in diff for f in ACCESS_FIELDS):
+        new = {**before, **diff}
+        rules = merged_offering_rules(current.offering_access_rules,
+                                      {t: new[f] for f, t in OFFERING_FIELDS.items()})
+        access = preview_access(session, tier_id, categories=new["category_access"],
+                                full_catalog=new["full_catalog_access"], offering_rules=rules)
+    if not prices and access is None:
+        return None
+    return ChangeNotice(subscriber_counts(session, tier_id), prices, access)

@@ -7,7 +7,6 @@ from data.models import (
     Offering,
     Purchase,
     ReferralReward,
-    SubscriptionTier,
     User,
 )
 from data.queries.listing import TableListing
@@ -19,15 +18,6 @@ CONTENT = TableListing(
      ("Price", Content.price), ("Published", Content.published_at),
      ("Purchases", Content.purchase_count), ("Views", Content.view_count)),
     sort=Content.created_at, id_column=Content.id,
-)
-TIERS = TableListing(
-    "Subscription tiers",
-    (("Name", SubscriptionTier.name), ("Monthly", SubscriptionTier.price_monthly),
-     ("Yearly", SubscriptionTier.price_yearly),
-     ("Monthly credits", SubscriptionTier.monthly_credits),
-     ("Full catalog", SubscriptionTier.full_catalog_access),
-     ("Active", SubscriptionTier.active), ("Created", SubscriptionTier.created_at)),
-    sort=SubscriptionTier.created_at, id_column=SubscriptionTier.id,
 )
 OFFERINGS = TableListing(
     "Offerings",
@@ -54,4 +44,4 @@ REVENUE = TableListing(
     joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
-__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE", "TIERS"]
+__all__ = ["CONTENT", "OFFERINGS", "REFERRAL_REWARDS", "REVENUE"]
