@@ -295,3 +295,23 @@ def test_values_people_type_are_stored_as_typed(engine, session_factory):
     assert versions == [("monthly", Decimal("99999999.99")), ("yearly", Decimal("0.00"))]
     assert json.loads(json.dumps(list(saved.offering_access_rules))) == []
     assert isinstance(saved.id, uuid.UUID)
+
+
+def test_revenue_mrr_keeps_subscribers_at_their_price_after_a_change(
+        engine, session_factory, customers):
+    from data.queries.revenue import load_revenue, snapshot_session  # noqa: PLC0415
+
+    gold = add_tier(engine, "Gold", monthly="20.00", yearly="120.00", history_from=LONG_AGO)
+    add_subscription(engine, customers[0], gold, start=BASE_TIME)
+    add_subscription(engine, customers[1], gold, period="yearly", start=BASE_TIME)
+
+    def revenue_mrr():
+        with snapshot_session(session_factory) as s:
+            return load_revenue(s, granularity="month", start=dt.date(2025, 1, 1),
+                                end=dt.date(2025, 1, 31)).kpis.mrr
+
+    assert revenue_mrr() == Decimal("30.00")
+    with session_factory.begin() as s:
+        service.update_tier(s, ACTOR, gold, get_tier(s, gold).version,
+                            {"price_monthly": "50.00", "price_yearly": "600.00"})
+    assert revenue_mrr() == Decimal("30.00")  # both began before the change
