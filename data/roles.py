@@ -50,6 +50,8 @@ OWNER_WRITES: dict[str, str] = {
 
 SUPPORT_WRITES: dict[str, str] = {
     "admin.refund_requests": "INSERT, UPDATE",
+    "admin.subscription_requests": "INSERT, UPDATE",
+    "subscriptions": "UPDATE",  # from Stripe's answer to a cancel or resume
     "purchases": "UPDATE",
     "offering_bookings": "UPDATE",
     "offerings": "UPDATE",

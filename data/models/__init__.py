@@ -9,6 +9,7 @@ from data.models.admin import (
     BulkGrant,
     CreditAdjustment,
     RefundRequest,
+    SubscriptionRequest,
     TierPrice,
 )
 from data.models.base import APP_SCHEMA, Base
@@ -56,6 +57,7 @@ __all__ = [
     "ReferralReward",
     "RefundRequest",
     "Subscription",
+    "SubscriptionRequest",
     "SubscriptionTier",
     "TierPrice",
     "User",

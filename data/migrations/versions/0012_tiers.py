@@ -10,6 +10,13 @@ page writes a new version with every price change, in the tier's transaction.
 No foreign key to ``subscription_tiers``: the app adds no constraint that could refuse the
 platform's own writes (a tier it removes leaves its history here, harmlessly).
 
+``admin.subscription_requests`` holds one row per change staff asked Stripe to make to a
+subscription (cancel at period end, resume, cancel now), written and committed BEFORE Stripe
+is called; its id is the request id the dialog made when it opened, and the idempotency key
+of the call. One open (``requested``) request per subscription (a partial unique index), so
+two staff cannot act on one subscription at once. The next start finishes a request left
+open when the app stopped between Stripe's answer and the database update.
+
 ``ix_admin_subscriptions_tier_status`` (built CONCURRENTLY, the web app keeps writing)
 serves the tier list's per-tier counts and MRR and the subscribers list of one tier.
 
@@ -62,6 +69,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("tier_prices_pkey")),
         schema="admin",
     )
+    op.create_table(
+        "subscription_requests",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("subscription_id", sa.UUID(), nullable=False),
+        sa.Column("stripe_subscription_id", sa.Text(), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),
+        sa.Column("actor", sa.Text(), server_default=sa.text("session_user"), nullable=False),
+        sa.Column("status", sa.Text(), server_default=sa.text("'requested'"), nullable=False),
+        sa.Column("stripe_status", sa.Text(), nullable=True),
+        sa.Column("failure_message", sa.Text(), nullable=True),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True),
+                  server_default=sa.text("now()"), nullable=False),
+        sa.Column("completed_at", postgresql.TIMESTAMP(timezone=True), nullable=True),
+        sa.CheckConstraint("action IN ('cancel_at_period_end', 'resume', 'cancel_now')",
+                           name=op.f("subscription_requests_action_check")),
+        sa.CheckConstraint("status IN ('requested', 'succeeded', 'failed')",
+                           name=op.f("subscription_requests_status_check")),
+        sa.PrimaryKeyConstraint("id", name=op.f("subscription_requests_pkey")),
+        schema="admin",
+    )
+    op.create_index("ix_subscription_requests_open", "subscription_requests",
+                    ["subscription_id"], unique=True, schema="admin",
+                    postgresql_where=sa.text("status = 'requested'"))
     op.create_index("ix_tier_prices_tier_period_from", "tier_prices",
                     ["tier_id", "billing_period", "effective_from"], schema="admin")
     op.execute(FIRST_VERSIONS)
@@ -74,4 +104,5 @@ def downgrade() -> None:
     with op.get_context().autocommit_block():
         for name in APP_INDEXES:
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    op.drop_table("subscription_requests", schema="admin")
     op.drop_table("tier_prices", schema="admin")

@@ -1,0 +1,38 @@
+"""Operations on a customer's subscription through Stripe (cancel at period end, resume,
+cancel now). They call Stripe, so they run on the payments queue and own their
+transactions; each announces the subscription it changed (and its customer's and tier's
+rows, whose counts and MRR follow)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.operations.base import Changes, PaymentOperation
+from data.services import subscriptions as service
+from data.services.subscriptions import ChangeResult
+
+__all__ = ["ChangeSubscription"]
+
+
+@dataclass(frozen=True)
+class ChangeSubscription(PaymentOperation):
+    """``action`` (``cancel_at_period_end``, ``resume`` or ``cancel_now``) of one
+    subscription, once per ``request_id`` (made when the dialog opened)."""
+
+    request_id: uuid.UUID
+    subscription_id: uuid.UUID
+    change: str
+    action = "change the subscription"
+
+    def run(self, session_factory: sessionmaker[Session], gateway: Any,
+            actor: str) -> ChangeResult:
+        return service.change_subscription(session_factory, gateway, actor, self.request_id,
+                                           self.subscription_id, self.change)
+
+    def changes(self, result: ChangeResult) -> Changes:
+        s = result.subscription
+        return Changes.of(subscriptions=s.id, users=s.customer_id, subscription_tiers=s.tier_id)
