@@ -126,3 +126,45 @@ def create_subscription(gateway: StripeGateway, email: str, amount: int, interva
             "customer": customer.id, "items": [{"plan": plan.id}],
             "metadata": dict(metadata or {})}))
     return gateway._with_retries(create)
+
+
+DEMO_REAL_SUBSCRIPTIONS = 20
+"""How many of the most recent current demo subscriptions get a real one on localstripe
+(five calls each; localstripe slows with every object it holds)."""
+
+
+def make_subscriptions_real(session_factory: Any, gateway: StripeGateway,
+                            count: int = DEMO_REAL_SUBSCRIPTIONS) -> int:
+    """Give the most recent active, trialing and past-due demo subscriptions a real
+    subscription on a test Stripe (their tier's price; cancel at period end as the row
+    says) and write its id and period back; returns how many. Test-mode keys only."""
+    from sqlalchemy import text  # noqa: PLC0415 - the payments package needs no SQL otherwise
+
+    if not gateway.config.is_test_mode:
+        raise ValueError("make_subscriptions_real only runs against a test-mode Stripe key")
+    with session_factory() as session:
+        rows = session.execute(text("""
+            SELECT s.id, u.email, s.billing_period, s.cancel_at_period_end,
+                   CASE s.billing_period WHEN 'yearly' THEN t.price_yearly
+                        ELSE t.price_monthly END AS price
+            FROM subscriptions s JOIN users u ON u.id = s.customer_id
+            JOIN subscription_tiers t ON t.id = s.tier_id
+            WHERE s.status IN ('active', 'trialing', 'past_due')
+              AND s.stripe_subscription_id LIKE 'sub_demo_%'
+            ORDER BY s.created_at DESC, s.id DESC LIMIT :n"""), {"n": count}).all()
+    for r in rows:
+        amount = int((r.price or 0) * 100) or 100
+        real = create_subscription(gateway, r.email, amount,
+                                   "year" if r.billing_period == "yearly" else "month",
+                                   metadata={"platform_subscription": str(r.id)})
+        if r.cancel_at_period_end:
+            real = set_cancel_at_period_end(gateway, real.id, True,
+                                            idempotency_key=f"demo-cape-{r.id}")
+        with session_factory.begin() as session:
+            session.execute(text(
+                "UPDATE subscriptions SET stripe_subscription_id = :sid, "
+                "current_period_start = coalesce(:start, current_period_start), "
+                "current_period_end = coalesce(:end, current_period_end) WHERE id = :id"),
+                {"sid": real.id, "start": real.current_period_start,
+                 "end": real.current_period_end, "id": r.id})
+    return len(rows)

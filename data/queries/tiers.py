@@ -375,3 +375,53 @@ def preview_access(session: Session, tier_id: uuid.UUID, *, categories: Sequence
     if not preview.changes_anything:
         return AccessPreview(0, 0, 0, 0, 0)
     return preview
+
+
+# -- a tier's subscribers ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SubscriberFilter:
+    status: str | None = None
+    period: str | None = None
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_email: str
+    status: str
+    billing_period: str
+    current_period_start: dt.datetime
+    current_period_end: dt.datetime
+    cancel_at_period_end: bool
+    trial_end: dt.datetime | None
+    created_at: dt.datetime
+
+
+def list_tier_subscribers(session: Session, flt: SubscriberFilter, owner_id: uuid.UUID,
+                          cursor: tuple | None, limit: int
+                          ) -> tuple[list[SubscriberRow], tuple | None]:
+    """One keyset page of a tier's subscriptions, newest first (on the app's indexes
+    ``ix_admin_subscriptions_tier_created`` and ``…_tier_status``)."""
+    params: dict[str, Any] = {"tier": owner_id, "limit": limit + 1}
+    where = ["s.tier_id = :tier"]
+    if flt.status:
+        where.append("s.status = :status")
+        params["status"] = flt.status
+    if flt.period:
+        where.append("s.billing_period = :period")
+        params["period"] = flt.period
+    if cursor is not None:
+        where.append("(s.created_at, s.id) < (:c_at, :c_id)")
+        params["c_at"], params["c_id"] = cursor
+    raw = session.execute(text(f"""
+        SELECT s.id, s.customer_id, u.email AS customer_email, s.status, s.billing_period,
+               s.current_period_start, s.current_period_end, s.cancel_at_period_end,
+               s.trial_end, s.created_at
+        FROM subscriptions s JOIN users u ON u.id = s.customer_id
+        WHERE {' AND '.join(where)}
+        ORDER BY s.created_at DESC, s.id DESC LIMIT :limit"""), params).all()
+    more = len(raw) > limit
+    rows = [SubscriberRow(**r._mapping) for r in raw[:limit]]
+    return rows, ((rows[-1].created_at, rows[-1].id) if more and rows else None)

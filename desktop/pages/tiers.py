@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from data.models import SubscriptionTier
@@ -36,6 +36,7 @@ from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, TableTab
 from desktop.database import Database
 from desktop.formatting import format_money, format_value
+from desktop.pages.subscription_list import SubscribersPanel
 from desktop.pages.tier_notices import change_confirmation, tier_facts
 from desktop.read_failures import report_read_failure
 from widgets.actions import Action, Confirmation, confirmed
@@ -164,6 +165,8 @@ class TierDetailPane(RecordDetail):
         self.archive_button = self.actions.buttons["archive"]
         self.delete_button = self.actions.buttons["delete"]
         self.history = self.tables["Price history"]
+        self.subscribers = SubscribersPanel(database)
+        self.add_tab(self.subscribers, "Subscribers")
         self._notice = LatestRequest()
         self.asking = False
         # Facts, MRR and the price history follow every save: read them again.
@@ -174,6 +177,11 @@ class TierDetailPane(RecordDetail):
 
     def detail_loaded(self, loaded: TierDetail, same_record: bool) -> None:
         self.facts.setText(tier_facts(loaded))
+        if self.subscribers.tier_id != loaded.record.id:
+            self.subscribers.show_tier(loaded.record.id)
+
+    def detail_cleared(self) -> None:
+        self.subscribers.show_tier(None)
 
     def save(self) -> None:
         """A price or access change is said and confirmed first (read on a worker)."""
@@ -203,10 +211,18 @@ class TierDetailPane(RecordDetail):
 
 
 class TiersPage(ListPage):
-    """The tiers on the left; the selected tier's editor and history on the right."""
+    """The tiers on the left; the selected tier's editor, history and subscribers on the
+    right.
+
+    Signals:
+        user_requested(object): a subscriber's customer id, to open on the Users page.
+    """
+
+    user_requested = Signal(object)
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(TIERS, database, detail=TierDetailPane(database), parent=parent)
         self.choices_loaded.connect(self.detail.set_categories)
+        self.detail.subscribers.user_requested.connect(self.user_requested)
         self.list_banner = self.banner
 

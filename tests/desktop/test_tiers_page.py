@@ -204,3 +204,84 @@ def test_new_tier_is_created_with_its_first_prices(qtbot, page, demo_engine):
             "subscription_tiers t ON t.id = p.tier_id WHERE t.name = 'Weekend Warriors' "
             "ORDER BY 1")).all()
     assert prices == [("monthly", Decimal("15.00")), ("yearly", None)]
+
+
+# -- subscribers and their Stripe subscriptions ---------------------------------------------
+
+@pytest.fixture
+def stripe_page(qtbot, stripe_demo_db_url, runner, gui_sql, stripe_gateway):
+    """The page on the demo whose 6 most recent current subscriptions are real ones on
+    localstripe."""
+    from data.db import make_engine, make_session_factory
+    from data.payments.subscriptions import make_subscriptions_real
+    from tests.desktop.conftest import _database
+
+    engine = make_engine(stripe_demo_db_url, pool_size=2)
+    try:
+        make_subscriptions_real(make_session_factory(engine), stripe_gateway, count=6)
+    finally:
+        engine.dispose()
+    with _database(stripe_demo_db_url, runner, gui_sql, gateway=stripe_gateway) as db:
+        p = TiersPage(db)
+        qtbot.addWidget(p)
+        p.resize(1600, 950)
+        p.show()
+        qtbot.waitUntil(lambda: p.model.rowCount() > 0 and not p.model.is_loading,
+                        timeout=WAIT)
+        yield p
+
+
+def _real_subscription(engine):
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT s.id, s.tier_id, s.customer_id FROM subscriptions s "
+            "WHERE s.stripe_subscription_id NOT LIKE 'sub_demo_%' AND s.status = 'active' "
+            "AND NOT s.cancel_at_period_end ORDER BY s.created_at DESC LIMIT 1")).one()
+
+
+def test_subscriber_cancel_at_period_end_through_stripe_updates_the_row(
+        qtbot, stripe_page, stripe_demo_db_url, stripe_gateway):
+    from data.db import make_engine
+    from data.payments.subscriptions import retrieve_subscription
+
+    page = stripe_page
+    engine = make_engine(stripe_demo_db_url, pool_size=1)
+    try:
+        target = _real_subscription(engine)
+        index = next(i for i, r in enumerate(_rows(page)) if r.id == target.tier_id)
+        _click_row(qtbot, page, index)
+        panel = page.detail.subscribers
+        page.detail.tabs.setCurrentWidget(panel)
+        qtbot.waitUntil(lambda: panel.model.rowCount() > 0 and not panel.model.is_loading,
+                        timeout=WAIT)
+        status = panel.filters.widget("status")
+        status.setCurrentIndex(status.findData("active"))
+        qtbot.waitUntil(lambda: not panel.model.is_loading and all(
+            panel.model.row_at(i).status == "active" for i in range(panel.model.rowCount())),
+            timeout=WAIT)
+        qtbot.waitUntil(lambda: panel.model.row_index(target.id) is not None, timeout=WAIT)
+        assert panel.view.select_row_by_key(target.id)
+        page.detail.grab().save("/tmp/tiers-subscribers.png")
+        dialog = panel.change_subscription("cancel_at_period_end")
+        qtbot.waitUntil(lambda: dialog.apply_button.isEnabled(), timeout=WAIT)
+        dialog.grab().save("/tmp/tiers-subscription-dialog.png")
+        with qtbot.waitSignal(dialog.subscription_changed, timeout=WAIT):
+            qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)  # double click
+        qtbot.waitUntil(lambda: panel.model.row_at(
+            panel.model.row_index(target.id)).cancel_at_period_end, timeout=WAIT)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT * FROM subscriptions WHERE id = :id"),
+                               {"id": target.id}).one()
+            requests = conn.execute(text("SELECT count(*) FROM admin.subscription_requests"
+                                         )).scalar_one()
+        assert row.cancel_at_period_end and requests == 1
+        assert retrieve_subscription(stripe_gateway, row.stripe_subscription_id
+                                     ).cancel_at_period_end
+        dialog.close()
+        opened = []
+        page.user_requested.connect(opened.append)
+        qtbot.mouseClick(panel.open_user_button, Qt.MouseButton.LeftButton)
+        assert opened == [target.customer_id]
+    finally:
+        engine.dispose()
