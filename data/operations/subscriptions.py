@@ -15,7 +15,7 @@ from data.operations.base import Changes, PaymentOperation
 from data.services import subscriptions as service
 from data.services.subscriptions import ChangeResult
 
-__all__ = ["ChangeSubscription"]
+__all__ = ["ChangeSubscription", "FinishOpenSubscriptionChanges"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,23 @@ class ChangeSubscription(PaymentOperation):
     def changes(self, result: ChangeResult) -> Changes:
         s = result.subscription
         return Changes.of(subscriptions=s.id, users=s.customer_id, subscription_tiers=s.tier_id)
+
+
+@dataclass(frozen=True)
+class FinishOpenSubscriptionChanges(PaymentOperation):
+    """Finish every subscription change left open (the app stopped after Stripe answered,
+    or Stripe was unreachable): ``(results, sentences for those still open)``."""
+
+    action = "finish open subscription changes"
+
+    def run(self, session_factory: sessionmaker[Session], gateway: Any,
+            actor: str) -> tuple[list[ChangeResult], list[str]]:
+        return service.recover_subscription_requests(session_factory, gateway, actor)
+
+    def changes(self, result: tuple[list[ChangeResult], list[str]]) -> Changes:
+        changed = Changes()
+        for r in result[0]:
+            s = r.subscription
+            changed |= Changes.of(subscriptions=s.id, users=s.customer_id,
+                                  subscription_tiers=s.tier_id)
+        return changed

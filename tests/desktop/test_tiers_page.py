@@ -285,3 +285,31 @@ def test_subscriber_cancel_at_period_end_through_stripe_updates_the_row(
         assert opened == [target.customer_id]
     finally:
         engine.dispose()
+
+
+def test_a_cancel_stripe_answered_before_the_app_died_is_finished_on_start(
+        qtbot, stripe_database, engine, session_factory, stripe_gateway):
+    import uuid
+
+    from data.payments.subscriptions import create_subscription
+    from data.services import subscriptions as service
+    from desktop.subscription_recovery import SubscriptionRecovery
+    from tests.data.factories import insert_user
+    from tests.data.tier_factories import add_subscription, add_tier
+
+    customer = insert_user(engine, "late@example.com", "Late Cancel")
+    real = create_subscription(stripe_gateway, "late@example.com", 1500, "month")
+    sub = add_subscription(engine, customer, add_tier(engine, "Gold"), stripe_id=real.id)
+    with session_factory.begin() as s:  # the previous run: stored, asked Stripe, died
+        req = service.open_request(s, "support", uuid.uuid4(), sub, "cancel_now")
+    service.call_stripe(stripe_gateway, req)
+
+    recovery = SubscriptionRecovery(stripe_database)
+    reported = []
+    recovery.status_reported.connect(reported.append)
+    with qtbot.waitSignal(recovery.finished, timeout=WAIT):
+        recovery.start()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM subscriptions WHERE id = :id"),
+                            {"id": sub}).scalar_one() == "canceled"
+    assert reported == ["Finished 1 subscription change(s) left open."]
