@@ -15,7 +15,7 @@ from data.operations.base import Changes, PaymentOperation
 from data.services import subscriptions as service
 from data.services.subscriptions import ChangeResult
 
-__all__ = ["ChangeSubscription", "FinishOpenSubscriptionChanges"]
+__all__ = ["ChangeSubscription", "CheckSubscriptionDrift", "FinishOpenSubscriptionChanges"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,15 @@ class FinishOpenSubscriptionChanges(PaymentOperation):
             changed |= Changes.of(subscriptions=s.id, users=s.customer_id,
                                   subscription_tiers=s.tier_id)
         return changed
+
+
+@dataclass(frozen=True)
+class CheckSubscriptionDrift(PaymentOperation):
+    """Read only: every difference between the current subscriptions and Stripe."""
+
+    action = "compare the subscriptions with Stripe"
+
+    def run(self, session_factory: sessionmaker[Session], gateway: Any,
+            actor: str) -> list[service.Drift]:
+        with session_factory() as session:
+            return service.check_drift(session, gateway)

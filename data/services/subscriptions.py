@@ -250,3 +250,66 @@ def recover_subscription_requests(session_factory: sessionmaker[Session],
         with session_factory.begin() as session:
             done.append(finish_request(session, actor, req.id, answer))
     return done, still_open
+
+
+# -- drift from Stripe --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between a current subscription and Stripe's view of it."""
+
+    subscription_id: uuid.UUID
+    stripe_subscription_id: str
+    customer_email: str
+    field: str  # status | current_period_end | cancel_at_period_end | missing
+    ours: str
+    stripes: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        if self.field == "missing":
+            return (f"{self.stripe_subscription_id} ({self.customer_email}): Stripe does not "
+                    f"know this subscription (ours: {self.ours})")
+        text = (f"{self.stripe_subscription_id} ({self.customer_email}): {self.field} is "
+                f"{self.ours} here, {self.stripes} at Stripe")
+        return text + (f" — {self.note}" if self.note else "")
+
+
+def _second(value: dt.datetime | None) -> str:
+    return "none" if value is None else value.replace(microsecond=0).isoformat(sep=" ")
+
+
+def check_drift(session: Session, gateway: StripeGateway) -> list[Drift]:
+    """Compare every active, trialing and past-due subscription with Stripe (status, current
+    period end, cancel at period end); nothing is written. Stripe's subscriptions are listed
+    once (all statuses, every page), not fetched one by one."""
+    from data.payments.subscriptions import iter_subscriptions  # noqa: PLC0415
+
+    stripe_subs = {s.id: s for s in iter_subscriptions(gateway)}
+    rows = session.execute(text("""
+        SELECT s.id, s.stripe_subscription_id, u.email, s.status, s.current_period_end,
+               s.cancel_at_period_end
+        FROM subscriptions s JOIN users u ON u.id = s.customer_id
+        WHERE s.status IN ('active', 'trialing', 'past_due')
+        ORDER BY s.created_at DESC, s.id DESC""")).all()
+    drifts: list[Drift] = []
+    for r in rows:
+        theirs = stripe_subs.get(r.stripe_subscription_id)
+        if theirs is None:
+            drifts.append(Drift(r.id, r.stripe_subscription_id, r.email, "missing", r.status,
+                                "unknown"))
+            continue
+        if theirs.status != r.status:
+            note = ("a status the platform cannot store: shown, never written"
+                    if theirs.status not in SUBSCRIPTION_STATUSES else "")
+            drifts.append(Drift(r.id, r.stripe_subscription_id, r.email, "status", r.status,
+                                theirs.status, note))
+        if _second(theirs.current_period_end) != _second(r.current_period_end):
+            drifts.append(Drift(r.id, r.stripe_subscription_id, r.email, "current_period_end",
+                                _second(r.current_period_end),
+                                _second(theirs.current_period_end)))
+        if theirs.cancel_at_period_end != r.cancel_at_period_end:
+            drifts.append(Drift(r.id, r.stripe_subscription_id, r.email,
+                                "cancel_at_period_end", str(r.cancel_at_period_end).lower(),
+                                str(theirs.cancel_at_period_end).lower()))
+    return drifts
