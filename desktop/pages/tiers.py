@@ -36,10 +36,11 @@ from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, TableTab
 from desktop.database import Database
 from desktop.formatting import format_money, format_value
+from desktop.pages.subscription_drift_dialog import SubscriptionDriftDialog
 from desktop.pages.subscription_list import SubscribersPanel
 from desktop.pages.tier_notices import change_confirmation, tier_facts
 from desktop.read_failures import report_read_failure
-from widgets.actions import Action, Confirmation, confirmed
+from widgets.actions import Action, Confirmation, always, confirmed
 from widgets.filter_bar import Choice, Search
 from widgets.latest import LatestRequest
 from widgets.lazy_table import Column
@@ -86,7 +87,9 @@ TIERS = ListSpec(
             "* some at the current price (their period began before the price history).",
     choices=ChoiceSource(catalog_categories, lambda _categories: {}, tables=("content",),
                          empty=(), what="the catalog's categories"),
-    keep_detail=True,
+    actions=[Action("Check against &Stripe…", name="drift", open="open_drift_check",
+                    enabled=always)],
+    toolbar=True, keep_detail=True,
 )
 
 OFFERING_LABELS = {"one_time_event": "One-time &events", "multi_day_program": "Multi-day &programs",
@@ -224,5 +227,9 @@ class TiersPage(ListPage):
         super().__init__(TIERS, database, detail=TierDetailPane(database), parent=parent)
         self.choices_loaded.connect(self.detail.set_categories)
         self.detail.subscribers.user_requested.connect(self.user_requested)
+        self.drift_button = self.actions.buttons["drift"]
+
+    def open_drift_check(self, _row=None) -> SubscriptionDriftDialog:
+        return self.open_dialog(SubscriptionDriftDialog(self._db, self))
         self.list_banner = self.banner
 
