@@ -59,34 +59,44 @@ class TierRow:
     active: bool
 
 
-# The price in force when each current subscription's period began: versions become ranges
-# [effective_from, next version's effective_from) per (tier, billing period).
+# The price in force when each current subscription's period began. Each tier and billing
+# period is cut into ranges of period starts: one per history version [effective_from, next
+# version's), and one before the history (or the whole line, for a tier without history) at
+# the current price, flagged. Each range counts its subscriptions with an index-only range
+# scan (ix_admin_subscriptions_tier_period_start): no per-subscription join.
 _TIER_FIGURES = """
-    versions AS (
-        SELECT tier_id, billing_period, amount, effective_from,
+    ranges AS (
+        SELECT tier_id, billing_period, amount, true AS from_history,
+               effective_from AS since,
                lead(effective_from) OVER (PARTITION BY tier_id, billing_period
                                           ORDER BY effective_from, id) AS until
         FROM admin.tier_prices
-    ), priced AS (
-        SELECT s.tier_id, s.status, v.tier_id IS NOT NULL AS from_history,
-               CASE WHEN s.billing_period = 'yearly'
-                    THEN coalesce(CASE WHEN v.tier_id IS NOT NULL THEN v.amount
-                                       ELSE t.price_yearly END, 0) / 12
-                    ELSE coalesce(CASE WHEN v.tier_id IS NOT NULL THEN v.amount
-                                       ELSE t.price_monthly END, 0) END AS monthly
-        FROM subscriptions s
-        JOIN subscription_tiers t ON t.id = s.tier_id
-        LEFT JOIN versions v ON v.tier_id = s.tier_id AND v.billing_period = s.billing_period
-             AND s.current_period_start >= v.effective_from
-             AND (v.until IS NULL OR s.current_period_start < v.until)
-        WHERE s.status IN ('active', 'trialing', 'past_due') {where_subs}
+        UNION ALL
+        SELECT t.id, p.period, p.amount, false, '-infinity'::timestamp,
+               (SELECT min(h.effective_from) FROM admin.tier_prices h
+                WHERE h.tier_id = t.id AND h.billing_period = p.period)
+        FROM subscription_tiers t
+        CROSS JOIN LATERAL (VALUES ('monthly', t.price_monthly), ('yearly', t.price_yearly))
+            AS p(period, amount)
     ), figures AS (
-        SELECT tier_id,
-               count(*) FILTER (WHERE status IN ('active', 'trialing')) AS subscribers,
-               count(*) FILTER (WHERE status = 'past_due') AS past_due,
-               round(coalesce(sum(monthly) FILTER (WHERE status <> 'trialing'), 0), 2) AS mrr,
-               count(*) FILTER (WHERE status <> 'trialing' AND NOT from_history) AS priced_now
-        FROM priced GROUP BY tier_id
+        SELECT r.tier_id,
+               sum(c.subscribers) AS subscribers, sum(c.past_due) AS past_due,
+               round(sum(c.paying * CASE WHEN r.billing_period = 'yearly'
+                                         THEN coalesce(r.amount, 0) / 12
+                                         ELSE coalesce(r.amount, 0) END), 2) AS mrr,
+               coalesce(sum(c.paying) FILTER (WHERE NOT r.from_history), 0) AS priced_now
+        FROM ranges r
+        CROSS JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE s.status IN ('active', 'trialing')) AS subscribers,
+                   count(*) FILTER (WHERE s.status = 'past_due') AS past_due,
+                   count(*) FILTER (WHERE s.status <> 'trialing') AS paying
+            FROM subscriptions s
+            WHERE s.tier_id = r.tier_id AND s.billing_period = r.billing_period
+              AND s.current_period_start >= r.since
+              AND s.current_period_start < coalesce(r.until, 'infinity'::timestamp)
+              AND s.status IN ('active', 'trialing', 'past_due')) c
+        WHERE true {where_subs}
+        GROUP BY r.tier_id
     )"""
 
 _LISTED = """
@@ -166,7 +176,7 @@ def count_tiers(session: Session, flt: TierFilter) -> TierCount:
 
 def get_tier_row(session: Session, tier_id: uuid.UUID) -> TierRow | None:
     """The list's row of one tier (after a change), or None."""
-    sql = _LISTED.format(figures=_TIER_FIGURES.format(where_subs="AND s.tier_id = :tier"),
+    sql = _LISTED.format(figures=_TIER_FIGURES.format(where_subs="AND r.tier_id = :tier"),
                          where_tiers="t.id = :tier")
     r = session.execute(text(sql), {"tier": tier_id}).first()
     return _row(r) if r is not None else None

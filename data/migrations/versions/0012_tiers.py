@@ -17,9 +17,9 @@ of the call. One open (``requested``) request per subscription (a partial unique
 two staff cannot act on one subscription at once. The next start finishes a request left
 open when the app stopped between Stripe's answer and the database update.
 
-``ix_admin_subscriptions_tier_status`` and ``…_tier_created`` (built CONCURRENTLY, the web
-app keeps writing) serve the tier list's per-tier counts and MRR and the subscribers list of
-one tier.
+``ix_admin_subscriptions_tier_status``, ``…_tier_created`` and ``…_tier_period_start`` (built
+CONCURRENTLY, the web app keeps writing) serve the tier list's per-tier counts and MRR and
+the subscribers list of one tier.
 
 Revision ID: 0012
 Revises: 0011
@@ -42,6 +42,9 @@ APP_INDEXES = {
     "ix_admin_subscriptions_tier_status":
         "subscriptions (tier_id, status, created_at DESC, id DESC)",
     "ix_admin_subscriptions_tier_created": "subscriptions (tier_id, created_at DESC, id DESC)",
+    # The tier list's subscribers and MRR: index-only range scans per price version.
+    "ix_admin_subscriptions_tier_period_start":
+        "subscriptions (tier_id, billing_period, current_period_start) INCLUDE (status)",
 }
 
 FIRST_VERSIONS = """
