@@ -332,3 +332,25 @@ def test_check_against_stripe_button_lists_the_differences(qtbot, stripe_page, m
     assert "Nothing was changed" in dialog.summary.text()
     dialog.show()
     dialog.grab().save("/tmp/tiers-drift.png")
+
+
+def test_token_balances_expiring_credits_dialog_lists_who_loses_credits_soon(
+        qtbot, demo_database, demo_engine):
+    from desktop.pages.expiring_credits_dialog import ExpiringCreditsDialog
+
+    with demo_engine.connect() as conn:
+        expected = conn.execute(text(
+            "SELECT count(DISTINCT customer_id) FROM credit_transactions WHERE amount > 0 "
+            "AND expires_at >= (now() AT TIME ZONE 'UTC') AND expires_at < "
+            "(now() AT TIME ZONE 'UTC') + interval '90 days'")).scalar_one()
+    dialog = ExpiringCreditsDialog(demo_database, days=90)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.rows is not None, timeout=WAIT)
+    assert len(dialog.rows) == min(expected, 500)
+    assert dialog.table.rowCount() == len(dialog.rows)
+    dialog.rows = None
+    dialog.days.setValue(7)  # typed as a person would: the list follows
+    qtbot.waitUntil(lambda: dialog.rows is not None, timeout=WAIT)
+    assert "within 7 days" in dialog.summary.text()
+    dialog.show()
+    dialog.grab().save("/tmp/tiers-expiring.png")

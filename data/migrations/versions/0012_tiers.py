@@ -45,6 +45,9 @@ APP_INDEXES = {
     # The tier list's subscribers and MRR: index-only range scans per price version.
     "ix_admin_subscriptions_tier_period_start":
         "subscriptions (tier_id, billing_period, current_period_start) INCLUDE (status)",
+    # Token balances' "expiring within N days": only rows that add credits with an expiry.
+    "ix_admin_credit_transactions_expiring":
+        "credit_transactions (expires_at) WHERE expires_at IS NOT NULL AND amount > 0",
 }
 
 FIRST_VERSIONS = """
