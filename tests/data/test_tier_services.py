@@ -315,3 +315,31 @@ def test_revenue_mrr_keeps_subscribers_at_their_price_after_a_change(
         service.update_tier(s, ACTOR, gold, get_tier(s, gold).version,
                             {"price_monthly": "50.00", "price_yearly": "600.00"})
     assert revenue_mrr() == Decimal("30.00")  # both began before the change
+
+
+def test_offering_rules_preview_equals_an_independent_count(engine, session_factory,
+                                                            customers):
+    creator = insert_user(engine, "olga@example.com", "Olga", role="platform_creator")
+    offerings = [("one_time_event", "published"), ("one_time_event", "draft"),
+                 ("retreat", "published"), ("retreat", "published"),
+                 ("cohort_course", "published")]
+    with engine.begin() as conn:
+        for i, (kind, status) in enumerate(offerings):
+            conn.execute(text(
+                "INSERT INTO offerings (creator_id, title, slug, offering_type, capacity_type, "
+                "delivery_method, schedule, status) VALUES (:c, :t, :s, :k, 'small_group', "
+                "'online', '{}'::jsonb, :st)"),
+                {"c": creator, "t": f"O {i}", "s": f"o-{i}", "k": kind, "st": status})
+    rules = [{"type": "one_time_event", "included": True, "x": 1},
+             {"type": "retreat", "included": False}]
+    tier = add_tier(engine, "Gold", rules=rules)
+    add_subscription(engine, customers[0], tier)
+    with session_factory.begin() as s:
+        notice = service.change_notice(s, tier, {"offering_retreat": True,
+                                                 "offering_one_time_event": False})
+    assert notice is not None and notice.access is not None
+    published = [k for k, st_ in offerings if st_ == "published"]
+    assert notice.access.offerings_gained == published.count("retreat") == 2
+    assert notice.access.offerings_lost == published.count("one_time_event") == 1
+    assert (notice.access.items_gained, notice.access.items_lost) == (0, 0)
+    assert notice.access.subscribers == 1 and not notice.prices_changed
