@@ -354,3 +354,30 @@ def test_token_balances_expiring_credits_dialog_lists_who_loses_credits_soon(
     assert "within 7 days" in dialog.summary.text()
     dialog.show()
     dialog.grab().save("/tmp/tiers-expiring.png")
+
+
+def test_users_subscriptions_tab_changes_a_subscription(qtbot, demo_database, demo_engine,
+                                                        monkeypatch):
+    from desktop.pages import users as users_module
+    from desktop.pages.subscription_dialog import SubscriptionDialog
+    from desktop.pages.users import UserDetailPane
+
+    with demo_engine.connect() as conn:
+        sub = conn.execute(text(
+            "SELECT id, customer_id FROM subscriptions WHERE status = 'active' AND NOT "
+            "cancel_at_period_end ORDER BY created_at DESC LIMIT 1")).one()
+    opened = []
+    monkeypatch.setattr(users_module, "open_dialog", lambda d: opened.append(d) or d)
+    pane = UserDetailPane(demo_database)
+    qtbot.addWidget(pane)
+    pane.show(sub.customer_id)
+    qtbot.waitUntil(lambda: pane.record is not None and pane.subscriptions.rowCount() > 0,
+                    timeout=WAIT)
+    pane.subscriptions.selectRow(pane.subscriptions.keys.index(sub.id))
+    qtbot.mouseClick(pane.subscriptions.row_button, Qt.MouseButton.LeftButton)
+    dialog = opened[0]
+    assert isinstance(dialog, SubscriptionDialog) and dialog.subscription_id == sub.id
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.state is not None, timeout=WAIT)
+    assert dialog.buttons["cancel_at_period_end"].isEnabled()
+    assert not dialog.buttons["resume"].isEnabled()  # nothing to resume
