@@ -80,11 +80,11 @@ _TIER_FIGURES = """
             AS p(period, amount)
     ), figures AS (
         SELECT r.tier_id,
-               sum(c.subscribers) AS subscribers, sum(c.past_due) AS past_due,
+               sum(c.subscribers)::bigint AS subscribers, sum(c.past_due)::bigint AS past_due,
                round(sum(c.paying * CASE WHEN r.billing_period = 'yearly'
                                          THEN coalesce(r.amount, 0) / 12
                                          ELSE coalesce(r.amount, 0) END), 2) AS mrr,
-               coalesce(sum(c.paying) FILTER (WHERE NOT r.from_history), 0) AS priced_now
+               coalesce(sum(c.paying) FILTER (WHERE NOT r.from_history), 0)::bigint AS priced_now
         FROM ranges r
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE s.status IN ('active', 'trialing')) AS subscribers,
@@ -135,8 +135,8 @@ def _tier_conditions(flt: TierFilter, params: dict[str, Any]) -> str:
 def _row(r: Any) -> TierRow:
     return TierRow(id=r.id, name=r.name, price_monthly=r.price_monthly,
                    price_yearly=r.price_yearly, currency=TIER_CURRENCY,
-                   subscribers=r.subscribers, past_due=r.past_due, mrr=Decimal(r.mrr),
-                   priced_now=r.priced_now, monthly_credits=r.monthly_credits,
+                   subscribers=int(r.subscribers), past_due=int(r.past_due),
+                   mrr=Decimal(r.mrr), priced_now=int(r.priced_now), monthly_credits=r.monthly_credits,
                    credit_rollover=r.credit_rollover, active=r.active)
 
 

@@ -109,6 +109,7 @@ class SubscriptionDialog(QDialog):
             f"{s.billing_period}<br>Status <b>{s.status}</b>{cancels} · current period "
             f"{format_value(s.current_period_start)} – {format_value(s.current_period_end)}"
             f"<br>Stripe {html.escape(s.stripe_subscription_id)}")
+        self.adjustSize()  # the summary grew from "Loading…": make room for all its lines
 
     def _on_loaded(self, state: SubscriptionState) -> None:
         self.state = state

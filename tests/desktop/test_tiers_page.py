@@ -76,6 +76,7 @@ def test_the_list_shows_prices_subscribers_and_mrr_highest_first(qtbot, page, de
     assert rows[0].subscribers == n
     shown = [page.model.index(0, c).data() for c in range(page.model.columnCount())]
     assert shown[0] == rows[0].name and shown[1].endswith("USD")
+    assert shown[3] == f"{rows[0].subscribers:,}"  # a count, not an amount
     page.grab().save("/tmp/tiers-list.png")
 
 
