@@ -343,3 +343,28 @@ def test_offering_rules_preview_equals_an_independent_count(engine, session_fact
     assert notice.access.offerings_lost == published.count("one_time_event") == 1
     assert (notice.access.items_gained, notice.access.items_lost) == (0, 0)
     assert notice.access.subscribers == 1 and not notice.prices_changed
+
+
+def test_two_owners_naming_two_tiers_alike_at_once_one_wins(engine, session_factory):
+    import threading  # noqa: PLC0415
+
+    start = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def owner():
+        start.wait()
+        try:
+            with session_factory.begin() as s:
+                outcomes.append(service.create_tier(s, ACTOR, {"name": "Twin"}))
+        except ValidationError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=owner) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(isinstance(o, ValidationError) for o in outcomes) == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM subscription_tiers WHERE name = 'Twin'")
+                            ).scalar_one() == 1
