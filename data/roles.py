@@ -42,7 +42,8 @@ REFERRAL_USER_COLUMNS = ("referral_count", "was_referred", "referred_by")
 OWNER_WRITES: dict[str, str] = {
     "content": "INSERT, UPDATE",
     "content_series": "INSERT, UPDATE, DELETE",
-    "subscription_tiers": "INSERT, UPDATE",
+    "subscription_tiers": "INSERT, UPDATE, DELETE",  # delete: only a never-used tier
+    "admin.tier_prices": "INSERT, DELETE",
     "offerings": "INSERT, UPDATE",
     "offering_resources": "INSERT, UPDATE, DELETE",
     "referral_rewards": "INSERT, UPDATE, DELETE",
@@ -53,6 +54,8 @@ OWNER_WRITES: dict[str, str] = {
 
 SUPPORT_WRITES: dict[str, str] = {
     "admin.refund_requests": "INSERT, UPDATE",
+    "admin.subscription_requests": "INSERT, UPDATE",
+    "subscriptions": "UPDATE",  # from Stripe's answer to a cancel or resume
     "purchases": "UPDATE",
     "offering_bookings": "INSERT, UPDATE",
     "offerings": "UPDATE",

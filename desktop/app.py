@@ -20,6 +20,7 @@ from desktop.database import Database
 from desktop.main_window import MainWindow
 from desktop.refund_recovery import RefundRecovery
 from desktop.start_dialog import StartDialog
+from desktop.subscription_recovery import SubscriptionRecovery
 from widgets.dialogs import show_error
 from widgets.garbage_collector import GarbageCollector
 from widgets.operations import OperationRunner
@@ -143,6 +144,10 @@ def run_app(args) -> int:
     # After the window is up: finish refunds left open (the app may have died between
     # Stripe's answer and the database update), then check pending ones periodically.
     refund_recovery.start()
+    subscription_recovery = SubscriptionRecovery(database)
+    subscription_recovery.status_reported.connect(
+        lambda text: window.statusBar().showMessage(text, 15_000))
+    subscription_recovery.start()
     try:
         return app.exec()
     finally:

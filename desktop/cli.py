@@ -17,6 +17,9 @@
     platform-admin refunds recover [--database-url URL] [--stripe-api-base URL]
                                                       finish refunds left open (exit 1 when
                                                       some are still open)
+    platform-admin subscriptions check [--database-url URL] [--stripe-api-base URL]
+                                                      list every current subscription that
+                                                      differs from Stripe (exit 1 when any)
     platform-admin audit verify [--database-url URL]  walk the audit trail's hash chain (exit
                                                       1 naming the first row altered or removed)
     platform-admin stripe set-key                     store the Stripe secret key in the OS
@@ -85,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         "recover", help="ask Stripe about every open refund request and finish it")
     _add_url(recover)
     _add_stripe_base(recover)
+    subs = sub.add_parser("subscriptions", help="subscription chores")
+    subs_sub = subs.add_subparsers(dest="subscriptions_command", required=True)
+    drift = subs_sub.add_parser(
+        "check", help="compare every active, trialing and past-due subscription with Stripe "
+                      "(exit 1 when any differs; nothing is changed)")
+    _add_url(drift)
+    _add_stripe_base(drift)
     audit = sub.add_parser("audit", help="audit trail chores")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     _add_url(audit_sub.add_parser(
@@ -385,6 +395,37 @@ def run_refunds_recover(args) -> int:
     return 1 if any(o.status in ("requested", "pending") for o in outcomes) else 0
 
 
+@_one_sentence
+def run_subscriptions_check(args) -> int:
+    """Print each difference from Stripe; 0 when none, 1 when any, 2 when Stripe is not
+    configured. Reads only: nothing is written, here or at Stripe."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.db import make_engine, make_session_factory
+    from data.payments import StripeGateway, load_stripe_config
+    from data.services.subscriptions import check_drift
+
+    url = _require_url(args)
+    config = load_stripe_config(args.stripe_api_base)
+    if config.config is None:
+        for note in config.notes:
+            print(note, file=sys.stderr)
+        return 2
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_session_factory(engine)() as session:
+            drifts = check_drift(session, StripeGateway(config.config))
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    for d in drifts:
+        print(d)
+    print(f"{len(drifts)} difference(s) from Stripe." if drifts
+          else "Every current subscription agrees with Stripe.")
+    return 1 if drifts else 0
+
+
 def run_stripe_set_key(args) -> int:
     """Read the key without echo and store it in the OS keyring (never on disk by us)."""
     import getpass
@@ -424,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_referrals_check(args)
     if args.command == "refunds":
         return run_refunds_recover(args)
+    if args.command == "subscriptions":
+        return run_subscriptions_check(args)
     if args.command == "stripe":
         return run_stripe_set_key(args)
     from desktop.app import run_app

@@ -9,13 +9,12 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from desktop.admin.list_page import Page
 from desktop.database import Database
 from desktop.formatting import set_time_zone, time_zone_name
-from desktop.pages import overview
 from desktop.pages.catalog import CatalogPage
 from desktop.pages.offerings import OfferingsPage
 from desktop.pages.referrals import ReferralsPage
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
-from desktop.pages.table_page import TablePage
+from desktop.pages.tiers import TiersPage
 from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
 from desktop.refund_recovery import RefundRecovery
@@ -35,10 +34,11 @@ class MainWindow(QMainWindow):
         set_time_zone(backend.info.time_zone)  # before any page formats a time
         self.users_page = UsersPage(database)
         self.refunds_page = RefundsPage(database)
+        self.tiers_page = TiersPage(database)
         self.pages: list[Page] = [
             self.users_page,
             CatalogPage(database),
-            TablePage(overview.TIERS, database, shortcut="Ctrl+3"),
+            self.tiers_page,
             OfferingsPage(database),
             TokenBalancesPage(database),
             ReferralsPage(database),
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.database.state_changed.connect(self._on_database_state_changed)
         if self.refund_recovery is not None:
             self.refund_recovery.status_reported.connect(self._on_refund_recovery_status_reported)
+        self.tiers_page.user_requested.connect(self._on_tiers_page_user_requested)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
         for i, page in enumerate(self.pages):
@@ -94,6 +95,11 @@ class MainWindow(QMainWindow):
 
     def _current_page(self) -> Page:
         return self.pages[self.tabs.currentIndex()]
+
+    def _on_tiers_page_user_requested(self, user_id) -> None:
+        """A tier's subscriber: their record on the Users page."""
+        self.users_page.detail.show(user_id)
+        self.tabs.setCurrentWidget(self.users_page)
 
     def _on_find_shortcut(self) -> None:
         self._current_page().focus_search()

@@ -67,6 +67,7 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
     refunds take the production path. Without localstripe the demo runs, refunds disabled."""
     from data.demo import fill_demo_data
     from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS, make_payments_real
+    from data.payments.subscriptions import make_subscriptions_real
 
     notes: list[str] = []
     local: LocalStripe | None = None
@@ -104,6 +105,8 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
 
             make_payments_real(make_session_factory(engine), gateway, purchases=count,
                                bookings=bookings, progress=on_payments)
+            progress(0, None, "Demo data: subscriptions in the demo's Stripe")
+            make_subscriptions_real(make_session_factory(engine), gateway)
         except LocalStripeError as exc:
             notes.append(f"Refunds are disabled in this demo: {exc}")
             gateway = None

@@ -333,11 +333,15 @@ class ChipsEditor(FieldEditor):
         self.setFocusProxy(self.chips)
         self.chips.tags_changed.connect(lambda _tags: self.edited.emit())
         if choices:
-            completer = QCompleter([value for value, _label in choices], self)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            completer.setFilterMode(Qt.MatchFlag.MatchContains)
-            completer.activated.connect(self._on_completer_activated)
-            self.chips.entry.setCompleter(completer)
+            self.set_choices(choices)
+
+    def set_choices(self, choices: Sequence[tuple[str, str]]) -> None:
+        """Offer ``choices`` as completions from now on (read from the database, say)."""
+        completer = QCompleter([value for value, _label in choices], self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated.connect(self._on_completer_activated)
+        self.chips.entry.setCompleter(completer)
 
     def value(self) -> list[str]:
         return self.chips.tags()

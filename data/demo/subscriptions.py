@@ -145,7 +145,38 @@ def subscribe(sim: CustomerSimulation, i: int) -> Subscription:
     return Subscription(sub_id, tier, status, start, active_until, period_end)
 
 
+# Earlier prices of some tiers, (monthly, yearly, in force until): subscribers whose period
+# began before the change still pay them (the tier list's MRR shows it).
+_EARLIER_PRICES = {
+    "Essentials": ("10.00", "100.00", -200 * DAY),
+    "Mind & Body": ("17.00", "170.00", -300 * DAY),
+}
+
+
+def _price_history_rows(clock: Clock, tiers: list[Tier]) -> Iterator[tuple]:
+    """``admin.tier_prices``: each tier's prices since it went on sale."""
+    for n, t in enumerate(tiers):
+        created = tier_created(n)
+        versions = [(t.monthly, t.yearly, created)]
+        if t.name in _EARLIER_PRICES:
+            monthly, yearly, until = _EARLIER_PRICES[t.name]
+            versions = [(monthly, yearly, created), (t.monthly, t.yearly, until)]
+        for monthly, yearly, since in versions:
+            for period, amount in (("monthly", monthly), ("yearly", yearly)):
+                yield t.id, period, amount, "usd", clock.ts(since), "demo data"
+
+
 def load_tiers(ctx: DemoContext) -> None:
-    """Plan the subscription tiers (kept on ``ctx``) and load them."""
+    """Plan the subscription tiers (kept on ``ctx``) and load them, with their prices'
+    history."""
     ctx.tiers = _plan_tiers(ctx.rng("tiers"))
     ctx.loader.copy("subscription_tiers", _TIER_COLUMNS, list(_tier_rows(ctx.clock, ctx.tiers)))
+    with ctx.loader.conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('admin.tier_prices') IS NOT NULL")
+        row = cur.fetchone()
+        if not (row and row[0]):
+            return  # a platform database the app has not upgraded yet: no history to write
+        cur.executemany(
+            "INSERT INTO admin.tier_prices (tier_id, billing_period, amount, currency, "
+            "effective_from, changed_by) VALUES (%s, %s, %s, %s, %s, %s)",
+            list(_price_history_rows(ctx.clock, ctx.tiers)))

@@ -9,6 +9,8 @@ from data.models.admin import (
     BulkGrant,
     CreditAdjustment,
     RefundRequest,
+    SubscriptionRequest,
+    TierPrice,
 )
 from data.models.base import APP_SCHEMA, Base
 from data.models.commerce import ContentAccess, Purchase
@@ -67,7 +69,9 @@ __all__ = [
     "RevenueMonthlyPayers",
     "RevenueRollupInfo",
     "Subscription",
+    "SubscriptionRequest",
     "SubscriptionTier",
+    "TierPrice",
     "User",
     "UserReferralReward",
     "VideoPlayback",

@@ -286,3 +286,51 @@ class ReferralFlag(Base):
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
     review_note: Mapped[str | None] = mapped_column(Text)
+class TierPrice(Base):
+    """One price of a subscription tier while it was in force (migration 0012): the
+    platform keeps only the current one. ``amount`` None: the tier had no price for that
+    billing period. No foreign key to the platform's table (see the migration)."""
+
+    __tablename__ = "tier_prices"
+    __table_args__ = (
+        CheckConstraint("billing_period IN ('monthly', 'yearly')", name="billing_period"),
+        CheckConstraint("amount >= 0", name="amount"),
+        Index("ix_tier_prices_tier_period_from", "tier_id", "billing_period", "effective_from"),
+        {"schema": APP_SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    tier_id: Mapped[uuid.UUID]
+    billing_period: Mapped[str]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(server_default=text("'usd'"))
+    effective_from: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=False))
+    changed_by: Mapped[str] = mapped_column(server_default=text("session_user"))
+
+
+class SubscriptionRequest(Base):
+    """A change staff asked Stripe to make to a subscription (migration 0012), stored
+    before the call; its id is the dialog's request id and the call's idempotency key."""
+
+    __tablename__ = "subscription_requests"
+    __table_args__ = (
+        CheckConstraint("action IN ('cancel_at_period_end', 'resume', 'cancel_now')",
+                        name="action"),
+        CheckConstraint("status IN ('requested', 'succeeded', 'failed')", name="status"),
+        Index("ix_subscription_requests_open", "subscription_id", unique=True,
+              postgresql_where=text("status = 'requested'")),
+        {"schema": APP_SCHEMA},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    subscription_id: Mapped[uuid.UUID]
+    stripe_subscription_id: Mapped[str]
+    action: Mapped[str]
+    actor: Mapped[str] = mapped_column(server_default=text("session_user"))
+    status: Mapped[str] = mapped_column(server_default=text("'requested'"))
+    stripe_status: Mapped[str | None]
+    failure_message: Mapped[str | None]
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )
+    completed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from data.models import (
     Content,
     Purchase,
-    SubscriptionTier,
     User,
 )
 from data.queries.listing import TableListing
@@ -18,15 +17,6 @@ CONTENT = TableListing(
      ("Purchases", Content.purchase_count), ("Views", Content.view_count)),
     sort=Content.created_at, id_column=Content.id,
 )
-TIERS = TableListing(
-    "Subscription tiers",
-    (("Name", SubscriptionTier.name), ("Monthly", SubscriptionTier.price_monthly),
-     ("Yearly", SubscriptionTier.price_yearly),
-     ("Monthly credits", SubscriptionTier.monthly_credits),
-     ("Full catalog", SubscriptionTier.full_catalog_access),
-     ("Active", SubscriptionTier.active), ("Created", SubscriptionTier.created_at)),
-    sort=SubscriptionTier.created_at, id_column=SubscriptionTier.id,
-)
 REVENUE = TableListing(
     "Revenue (purchases)",
     (("Created", Purchase.created_at), ("Customer", User.email), ("Content", Content.title),
@@ -37,4 +27,5 @@ REVENUE = TableListing(
     joins=((User, User.id == Purchase.customer_id), (Content, Content.id == Purchase.content_id)),
 )
 
-__all__ = ["CONTENT", "REVENUE", "TIERS"]
+
+__all__ = ["CONTENT", "REVENUE"]

@@ -29,6 +29,7 @@ from desktop.admin.list_page import ListPage, ListSpec
 from desktop.database import Database
 from desktop.formatting import format_value
 from desktop.pages.bulk_grant import BulkGrantDialog
+from desktop.pages.expiring_credits_dialog import ExpiringCreditsDialog
 from desktop.pages.ledger_health_dialog import LedgerHealthDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from desktop.present_error import present_error
@@ -109,6 +110,8 @@ BALANCES = ListSpec(
         ("spent", "lifetime_spent"), ("last_change", "updated_at"))],
     export_name="token_balances",
     actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True),
+             Action("E&xpiring credits…", name="expiring", open="open_expiring_credits",
+                    enabled=lambda _row: True),
              Action("&Adjust tokens…", open="open_adjustment", default=True)],
 )
 
@@ -140,6 +143,10 @@ class TokenBalancesPage(ListPage):
         dialog = BulkGrantDialog(self._db, selected=self.view.current_row(),
                                  flt=self.current_filter(), parent=self)
         return open_dialog(dialog)
+
+    def open_expiring_credits(self, _row: BalanceRow | None = None) -> ExpiringCreditsDialog:
+        """Who has credits expiring within N days (from ``credit_transactions.expires_at``)."""
+        return open_dialog(ExpiringCreditsDialog(self._db, self))
 
     def check_ledger(self) -> None:
         self.check_button.setEnabled(False)

@@ -38,6 +38,7 @@ from desktop.database import Database
 from desktop.formatting import format_count, format_money, format_value
 from desktop.pages.booking_dialogs import ManageBookingDialog
 from desktop.pages.refund_dialog import RefundDialog
+from desktop.pages.subscription_dialog import SubscriptionDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.actions import Action, Confirmation
 from widgets.dialogs import open_dialog
@@ -145,7 +146,10 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                                "Cancels at end"),
              rows=lambda d: [(s.tier_name, s.status, s.billing_period, s.current_period_start,
                               s.current_period_end, s.cancel_at_period_end)
-                             for s in d.subscriptions]),
+                             for s in d.subscriptions],
+             keys=lambda d: [s.id for s in d.subscriptions], watch="subscriptions",
+             row_action=RowAction("C&hange subscription…", "C&hange…",
+                                  "change_subscription")),
     TableTab("Tokens", ("Date", "Type", "Amount", "Balance after", "Description"),
              rows=lambda d: [(line.created_at, line.type, f"{line.amount:+,}",
                               line.balance_after, line.description or "") for line in d.ledger],
@@ -200,6 +204,7 @@ class UserDetailPane(RecordDetail):
         self.purchases, self.bookings = self.tables["Purchases"], self.tables["Bookings"]
         self.ledger, self.balance = self.tables["Tokens"], self.notes["Tokens"]
         self.refund_purchase_button = self.purchases.row_button
+        self.subscriptions = self.tables["Subscriptions"]
 
     def open_token_adjustment(self) -> AdjustmentDialog | None:
         p = self.record
@@ -210,6 +215,13 @@ class UserDetailPane(RecordDetail):
 
     def refund_purchase(self, purchase_id) -> RefundDialog | None:
         return self.open_refund("purchase", purchase_id)
+
+    def change_subscription(self, subscription_id) -> SubscriptionDialog | None:
+        """Cancel at period end, resume or cancel now (Stripe); the detail reloads when the
+        change is announced."""
+        if self.record is None:
+            return None
+        return open_dialog(SubscriptionDialog(self._db, subscription_id, self))
 
     def refund_booking(self, booking_id) -> RefundDialog | None:
         return self.open_refund("booking", booking_id)

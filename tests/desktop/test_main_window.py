@@ -41,25 +41,6 @@ def test_keys_switch_tabs_focus_search_and_refresh(qtbot, demo_database, setting
     assert w.users_page.search.hasFocus()
 
 
-def test_read_only_pages_list_their_table(qtbot, demo_database, settings, demo_engine):
-    w = _window(qtbot, demo_database, settings)
-    w.tabs.setCurrentIndex(2)  # Subscription tiers (Catalog and Offerings are editing pages)
-    page = w.tabs.currentWidget()
-    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and not page.model.is_loading,
-                    timeout=WAIT)
-    from sqlalchemy import text
-    with demo_engine.connect() as conn:
-        newest = conn.execute(text(
-            "SELECT name FROM subscription_tiers ORDER BY created_at DESC, id DESC LIMIT 1")
-        ).scalar()
-    assert page.model.row_at(0)[0] == newest
-    # No controls that do nothing: the read-only pages have one button, Export (every list
-    # exports its whole filtered list).
-    from PySide6.QtWidgets import QPushButton
-    assert [b.text() for b in page.findChildren(QPushButton) if b.isVisibleTo(page)] == \
-        ["E&xport…"]
-
-
 def test_geometry_and_last_tab_are_remembered(qtbot, demo_database, settings):
     w = _window(qtbot, demo_database, settings)
     w.resize(760, 650)  # the offscreen screen is 800x800: restoring clamps to it

@@ -21,8 +21,9 @@ the platform's timestamps being naive UTC. A range is widened to whole periods a
 its last period ends with the range.
 
 **MRR** at a period is the monthly equivalent (yearly prices / 12) of the subscriptions paying
-at the period's end (or now, for the current one), at the tiers' current prices (the schema
-keeps no price history). A subscription pays from its creation, or the end of its trial, until
+at the period's end (or now, for the current one), each at the price in force when its
+current period began (``admin.tier_prices``), or the tier's current price where that history
+does not reach back so far. A subscription pays from its creation, or the end of its trial, until
 it was canceled (``canceled_at``, else ``current_period_end``); ``trialing`` ones do not pay.
 *Active subscribers* counts paying subscriptions; *churned* counts paying subscriptions that
 ended in the period.

@@ -149,14 +149,28 @@ def tokens_by_period(session: Session, plan: ReadPlan) -> list[Row[*tuple[Any, .
     return rows
 
 
+# Each subscription at the price in force when its current period began (admin.tier_prices,
+# migration 0012: a price change applies to new subscribers only); the tier's current price
+# where the history does not reach back that far.
 _SUBSCRIPTION_EVENTS = """
-    WITH subs AS (
-        SELECT CASE s.billing_period WHEN 'yearly' THEN coalesce(t.price_yearly, 0)
-                    ELSE 12 * coalesce(t.price_monthly, 0) END AS annual,
+    WITH versions AS (
+        SELECT tier_id, billing_period, amount, effective_from,
+               lead(effective_from) OVER (PARTITION BY tier_id, billing_period
+                                          ORDER BY effective_from, id) AS until
+        FROM admin.tier_prices
+    ), subs AS (
+        SELECT CASE s.billing_period
+                    WHEN 'yearly' THEN coalesce(CASE WHEN v.tier_id IS NOT NULL THEN v.amount
+                                                     ELSE t.price_yearly END, 0)
+                    ELSE 12 * coalesce(CASE WHEN v.tier_id IS NOT NULL THEN v.amount
+                                            ELSE t.price_monthly END, 0) END AS annual,
                greatest(s.created_at, coalesce(s.trial_end, s.created_at)) AS paying_from,
                CASE WHEN s.status = 'canceled'
                     THEN coalesce(s.canceled_at, s.current_period_end) END AS ended_at
         FROM subscriptions s JOIN subscription_tiers t ON t.id = s.tier_id
+        LEFT JOIN versions v ON v.tier_id = s.tier_id AND v.billing_period = s.billing_period
+             AND s.current_period_start >= v.effective_from
+             AND (v.until IS NULL OR s.current_period_start < v.until)
         WHERE s.status <> 'trialing'
     ), events AS (
         SELECT paying_from AS ts, annual, 1 AS subs, 0 AS churned FROM subs
