@@ -10,6 +10,7 @@ from desktop.admin.list_page import Page
 from desktop.database import Database
 from desktop.formatting import set_time_zone, time_zone_name
 from desktop.pages import overview
+from desktop.pages.audit import AuditPage
 from desktop.pages.catalog import CatalogPage
 from desktop.pages.refunds import RefundsPage
 from desktop.pages.revenue import RevenuePage
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
             TablePage(overview.REFERRAL_REWARDS, database, shortcut="Ctrl+6"),
             RevenuePage(database),
             self.refunds_page,
+            AuditPage(database),
         ]
         self.tabs = QTabWidget()
         for page in self.pages:

@@ -43,6 +43,7 @@ from data.queries.catalog import (
     list_content_page,
     search_creators,
 )
+from desktop.admin.history import history_tab
 from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec, MultiSelect
 from desktop.admin.record_detail import DetailSpec, RecordDetail
 from desktop.database import Database
@@ -174,6 +175,7 @@ CONTENT = DetailSpec(
     title=lambda r: f"<b>{html.escape(r.title)}</b>", facts=_facts, table="content",
     label_of=lambda r: f"“{r.title}”", read_only=lambda r: r.deleted_at is not None,
     edits_block_actions=True, form_tab="Editor", toolbar=True,
+    tabs=(history_tab("content"),),
     actions=[_transition("&Publish", "publish", PublishContent, "published"),
              _transition("Arc&hive", "archive", ArchiveContent, "archived"),
              _transition("Back to dra&ft", "draft", ReturnToDraft, "draft"),

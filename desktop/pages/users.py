@@ -31,6 +31,7 @@ from data.queries.users import (
 )
 from data.services.users import MAX_LENGTHS
 from desktop.admin.fields import field_for
+from desktop.admin.history import history_tab
 from desktop.admin.inline import InlineSpec
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
@@ -168,6 +169,7 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                           displays={"Data": lambda d: json.dumps(d, ensure_ascii=False)
                                     if d else ""}, max_widths={"Data": 360}),
     InlineSpec.of_listing(NOTIFICATIONS, empty="No notifications."),
+    history_tab("user", "credit_balance", watch=("users", "credit_balances")),
 )
 
 PROFILE = DetailSpec(
