@@ -18,6 +18,7 @@ from desktop.pages.table_page import TablePage
 from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
 from desktop.refund_recovery import RefundRecovery
+from desktop.role_ui import apply_privileges, ask_privileges
 
 
 class MainWindow(QMainWindow):
@@ -59,6 +60,8 @@ class MainWindow(QMainWindow):
             self.database_label.setToolTip("\n".join(backend.notes))
         self.state_label = QLabel("Connected")
         self.user_label = QLabel(f"Signed in as {backend.info.database_user}")
+        self.privileges = None
+        self.role_label = QLabel("Role: asking the database…")
         self.time_zone_label = QLabel(f"Times in {time_zone_name()}")
         self.time_zone_label.setToolTip("Every date and time in the app is shown in the "
                                         "platform's time zone (its settings).")
@@ -67,9 +70,11 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.state_label)
         bar.addPermanentWidget(self.time_zone_label)
         bar.addPermanentWidget(self.user_label)
+        bar.addPermanentWidget(self.role_label)
 
         self._connect_signals()
         self._restore_settings()
+        ask_privileges(database, self, self._on_privileges_read, self._on_privileges_failed)
 
     def _connect_signals(self) -> None:
         self.database.state_changed.connect(self._on_database_state_changed)
@@ -88,6 +93,18 @@ class MainWindow(QMainWindow):
         else:
             self.state_label.setText(f"Connection problem: {state}")
             self.state_label.setStyleSheet("color: #b00020; font-weight: bold")
+
+    def _on_privileges_read(self, privileges) -> None:
+        self.privileges = privileges
+        self.role_label.setText(privileges.role_text)
+        refusals = privileges.refusals()
+        self.role_label.setToolTip(
+            "\n".join(refusals.values()) if refusals else "This login may do everything here.")
+        apply_privileges(self, privileges)
+
+    def _on_privileges_failed(self, message: str) -> None:
+        self.role_label.setText("Role unknown")
+        self.role_label.setToolTip(message)
 
     def _on_refund_recovery_status_reported(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)

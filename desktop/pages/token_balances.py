@@ -108,8 +108,10 @@ BALANCES = ListSpec(
         ("balance", "current_balance"), ("earned", "lifetime_earned"),
         ("spent", "lifetime_spent"), ("last_change", "updated_at"))],
     export_name="token_balances",
-    actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True),
-             Action("&Adjust tokens…", open="open_adjustment", default=True)],
+    actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True,
+                    requires="adjust_tokens"),
+             Action("&Adjust tokens…", open="open_adjustment", default=True,
+                    requires="adjust_tokens")],
 )
 
 
