@@ -68,6 +68,8 @@ def load_audit_history(ctx: DemoContext) -> int:
     people = conn.execute(
         "SELECT id::text, full_name, email, bio FROM users WHERE role = 'customer' "
         "AND deleted_at IS NULL ORDER BY id LIMIT %s", (max(5, ctx.users // 25),)).fetchall()
+    old: dict[str, Any]
+    new: dict[str, Any]
     for user_id, full_name, email, bio in people:
         kind = rng.randrange(3)
         if kind == 0:
@@ -91,7 +93,7 @@ def load_audit_history(ctx: DemoContext) -> int:
             rows.append(("content.update", "content", content_id,
                          {"title": title.rstrip(".") + " (draft)"}, {"title": title}, None))
     rng.shuffle(rows)
-    for action, entity_type, entity_id, old, new, reason in rows:
-        conn.execute(statement, (action, entity_type, entity_id, _jsonable(old),
-                                 _jsonable(new), reason))
+    for action, entity_type, entity_id, before, after, reason in rows:
+        conn.execute(statement, (action, entity_type, entity_id, _jsonable(before),
+                                 _jsonable(after), reason))
     return len(rows)
