@@ -9,9 +9,11 @@ import psycopg
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from data.db import connection_info, make_engine, make_session_factory
 from data.roles import FOUNDER_GROUP, SUPPORT_GROUP
+from data.services.audit import record_change
 from desktop.database import Backend, Database
 from desktop.main_window import MainWindow
 from tests.data import test_roles
@@ -60,7 +62,10 @@ def _show_user(qtbot, window):
 
 def test_a_founder_sees_write_actions_disabled_saying_who_may(qtbot, engine, database_as,
                                                                settings):
-    insert_user(engine, "nina@example.com", "Nina")
+    nina = insert_user(engine, "nina@example.com", "Nina")
+    with Session(engine) as s, s.begin():
+        record_change(s, actor="x", action="user.update", entity_type="user", entity_id=nina,
+                      old_values={"bio": None}, new_values={"bio": "Hi"})
     _name, database = database_as(FOUNDER_GROUP)
     window = _window(qtbot, database, settings)
     assert window.role_label.text() == "Role: founder"
@@ -83,6 +88,11 @@ def test_a_founder_sees_write_actions_disabled_saying_who_may(qtbot, engine, dat
     catalog = window.pages[1]
     assert not catalog.new_button.isEnabled()
     assert "platform_admin_owner" in catalog.new_button.toolTip()
+    audit = window.pages[-1]
+    window.tabs.setCurrentWidget(audit)  # a founder reads the trail
+    qtbot.waitUntil(lambda: not audit.model.is_loading and audit.model.rowCount() == 1,
+                    timeout=WAIT)
+    assert audit.model.row_at(0).new_values == {"bio": "Hi"}
     window.tabs.setCurrentWidget(window.users_page)
     window.grab().save("/tmp/audit-founder.png")
     qtbot.keyClick(name, Qt.Key.Key_Return)  # Return in the form does not send it either
