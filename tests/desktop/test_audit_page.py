@@ -200,3 +200,18 @@ def test_a_content_items_history_tab(qtbot, demo_database, demo_engine):
                                      "entity_type = 'content' AND entity_id = :i"),
                                 {"i": str(content_id)}).scalar()
     assert history.model.rowCount() == min(expected, 100)
+
+
+def test_a_change_made_in_the_app_shows_at_the_top_of_the_open_audit_page(
+        qtbot, empty_database, session_factory, engine):
+    from data.operations.users import UpdateProfile
+    customer = insert_user(engine, "rita@example.com", "Rita")
+    _write(session_factory, "content.update", "content", "c1", {"title": "A"}, {"title": "B"})
+    page = _page(qtbot, empty_database)
+    with session_factory() as s:
+        version = get_profile(s, customer).version
+    empty_database.perform(UpdateProfile(customer, version, {"full_name": "Rita Moreno"}))
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and not page.model.is_loading,
+                    timeout=WAIT)
+    assert _cell(page, 0, 5) == "full_name: Rita → Rita Moreno"
+    assert _cell(page, 0, 4) == str(customer)
