@@ -5,8 +5,8 @@ each filter's index ends with ``id``: the first page of "this staff member", "th
 "this action" or "this record" is an index range read backwards, however long the trail.
 Built CONCURRENTLY (audit inserts go on while they are built: every change of the app
 writes one). The table belongs to the NOLOGIN audit owner; where the migrating login may
-not index it (neither owner nor superuser), a warning says so, the app works without them
-(slower filters) and ``db check`` names each missing index.
+not index it (neither owner nor superuser), a warning gives the statements for a superuser
+to run, the app works without them (slower filters) and ``db check`` names each missing one.
 
 Revision ID: 0015
 Revises: 0011
@@ -42,9 +42,11 @@ _MAY_INDEX = text(
 
 def upgrade() -> None:
     if not op.get_bind().execute(_MAY_INDEX).scalar():
+        statements = "; ".join(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {d}"
+                               for name, d in AUDIT_INDEXES.items())
         log.warning("platform-admin: this login may not index admin.audit_log (its owner "
-                    "is the audit owner role); the Audit page's filters will be slower until "
-                    "a superuser runs \"platform-admin db upgrade\".")
+                    "is the audit owner role); the Audit page's filters stay slower until a "
+                    "superuser runs: %s", statements)
         return
     with op.get_context().autocommit_block():
         for name, definition in AUDIT_INDEXES.items():
