@@ -46,6 +46,7 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/catalog_page.py --items 50000
 	$(BIN)/python bench/content_access.py --grants 200000
 	$(BIN)/python bench/refunds.py --refunds 50 --demo-payments 50
+	$(BIN)/python bench/audit.py --rows 300000 --adjustments 100
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from desktop.admin.list_page import Page
 from desktop.database import Database
 from desktop.formatting import set_time_zone, time_zone_name
+from desktop.pages.audit import AuditPage
 from desktop.pages.catalog import CatalogPage
 from desktop.pages.offerings import OfferingsPage
 from desktop.pages.referrals import ReferralsPage
@@ -18,6 +19,7 @@ from desktop.pages.tiers import TiersPage
 from desktop.pages.token_balances import TokenBalancesPage
 from desktop.pages.users import UsersPage
 from desktop.refund_recovery import RefundRecovery
+from desktop.role_ui import apply_privileges, ask_privileges
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
             ReferralsPage(database),
             RevenuePage(database),
             self.refunds_page,
+            AuditPage(database),
         ]
         self.tabs = QTabWidget()
         for page in self.pages:
@@ -59,6 +62,8 @@ class MainWindow(QMainWindow):
             self.database_label.setToolTip("\n".join(backend.notes))
         self.state_label = QLabel("Connected")
         self.user_label = QLabel(f"Signed in as {backend.info.database_user}")
+        self.privileges = None
+        self.role_label = QLabel("Role: asking the database…")
         self.time_zone_label = QLabel(f"Times in {time_zone_name()}")
         self.time_zone_label.setToolTip("Every date and time in the app is shown in the "
                                         "platform's time zone (its settings).")
@@ -67,9 +72,11 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.state_label)
         bar.addPermanentWidget(self.time_zone_label)
         bar.addPermanentWidget(self.user_label)
+        bar.addPermanentWidget(self.role_label)
 
         self._connect_signals()
         self._restore_settings()
+        ask_privileges(database, self, self._on_privileges_read, self._on_privileges_failed)
 
     def _connect_signals(self) -> None:
         self.database.state_changed.connect(self._on_database_state_changed)
@@ -89,6 +96,18 @@ class MainWindow(QMainWindow):
         else:
             self.state_label.setText(f"Connection problem: {state}")
             self.state_label.setStyleSheet("color: #b00020; font-weight: bold")
+
+    def _on_privileges_read(self, privileges) -> None:
+        self.privileges = privileges
+        self.role_label.setText(privileges.role_text)
+        refusals = privileges.refusals()
+        self.role_label.setToolTip(
+            "\n".join(refusals.values()) if refusals else "This login may do everything here.")
+        apply_privileges(self, privileges)
+
+    def _on_privileges_failed(self, message: str) -> None:
+        self.role_label.setText("Role unknown")
+        self.role_label.setToolTip(message)
 
     def _on_refund_recovery_status_reported(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)

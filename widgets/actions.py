@@ -70,6 +70,10 @@ class Action:
     apart: bool = False
     """Set apart at the far end of the bar (a destructive action, away from Save)."""
     many: bool = False
+    requires: str = ""
+    """A right this action needs (a name the app's privileges know, "adjust_tokens"):
+    without it the button stays disabled, its tooltip saying who may
+    (:meth:`ActionBar.set_refusals`)."""
 
     @property
     def key(self) -> str:
@@ -100,6 +104,7 @@ class ActionBar(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         self._busy = False
         self._blocked = ""
+        self._refusals: dict[str, str] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for action in self._actions:
@@ -118,7 +123,7 @@ class ActionBar(QWidget):
 
     def run(self, action: Action) -> None:
         row = self._selection() if action.many else self._current()
-        if self._busy or self._blocked or not action.enabled(row):
+        if self._busy or self._blocked or self._refused(action) or not action.enabled(row):
             return
         self._trigger(action, row)
 
@@ -144,6 +149,15 @@ class ActionBar(QWidget):
         self._blocked = reason
         self.update_for(self._current())
 
+    def set_refusals(self, refusals: dict[str, str]) -> None:
+        """The rights this login lacks, each with the sentence saying who may: an action that
+        ``requires`` one stays disabled and its tooltip says that sentence."""
+        self._refusals = dict(refusals)
+        self.update_for(self._current())
+
+    def _refused(self, action: Action) -> str:
+        return self._refusals.get(action.requires, "") if action.requires else ""
+
     def update_for(self, row: Any) -> None:
         selection = None
         for action in self._actions:
@@ -154,8 +168,10 @@ class ActionBar(QWidget):
             else:
                 subject = row
             button.setText(action.text(subject))
-            button.setEnabled(not self._busy and not self._blocked and action.enabled(subject))
-            button.setToolTip(self._blocked)
+            refused = self._refused(action)
+            button.setEnabled(not self._busy and not self._blocked and not refused
+                              and action.enabled(subject))
+            button.setToolTip(refused or self._blocked)
 
     def attach_to(self, view: QAbstractItemView) -> None:
         """The view's context menu lists the actions; Return and double click run the

@@ -42,6 +42,11 @@ class AuditRecord(Base):
     __table_args__ = (
         Index("ix_audit_log_entity", "entity_type", "entity_id", "occurred_at"),
         Index("ix_audit_log_occurred_at", "occurred_at"),
+        # The Audit page's filters, each a keyset on id (migration 0015).
+        Index("ix_admin_audit_log_actor_id", "actor", "id"),
+        Index("ix_admin_audit_log_entity_type_id", "entity_type", "id"),
+        Index("ix_admin_audit_log_action_id", "action", "id"),
+        Index("ix_admin_audit_log_record_id", "entity_type", "entity_id", "id"),
         {"schema": APP_SCHEMA},
     )
 

@@ -45,6 +45,9 @@ class InlineSpec:
     """As a list page's detail (``show_row``): the owner's id from the list's row."""
     heading: Callable[[Any], str] | None = None
     """As a list page's detail: the heading above the rows, from the list's row."""
+    also_watch: tuple[str, ...] = ()
+    """More tables keyed by the owner's id, watched as ``watch`` is (a user's History
+    follows ``users`` and ``credit_balances``)."""
 
     @classmethod
     def of_listing(cls, listing: TableListing, *, empty: str = "Nothing yet.",
@@ -113,6 +116,9 @@ class InlineList(QWidget):
             self.model.refresh()
 
     def _on_database_changed(self, changes: Changes) -> None:
-        if self.spec.watch is not None and self._owner is not None \
-                and changes.touches(self.spec.watch, (self._owner,)):
+        if self._owner is None:
+            return
+        watched = ((self.spec.watch,) if self.spec.watch is not None else ()) \
+            + self.spec.also_watch
+        if any(changes.touches(table, (self._owner,)) for table in watched):
             self.reload()

@@ -63,6 +63,8 @@ class RowAction:
     label: str
     button: str
     method: str
+    requires: str = ""
+    """A right the action needs (see :attr:`widgets.actions.Action.requires`)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class TableTab:
     watch: str | None = None
     note: Callable[[Any], str] | None = None
     button: tuple[str, str] | None = None
+    button_requires: str = ""
+    """A right ``button`` needs (see :attr:`widgets.actions.Action.requires`)."""
 
 
 DISCARD_EDITS = Confirmation("Unsaved changes", "Discard your unsaved changes?",
@@ -139,6 +143,9 @@ class DetailSpec:
     """The form (scrolling) and its Save/Revert in a first tab of this title."""
     toolbar: bool = False
     """New… and the actions go in the page's toolbar (:meth:`RecordDetail.toolbar_widgets`)."""
+    save_requires: str = ""
+    """A right Save (and New…) needs: without it they stay disabled, saying who may
+    (:meth:`RecordDetail.set_refusals`)."""
 
     @property
     def changed_while_editing(self) -> str:
@@ -169,6 +176,8 @@ class RecordDetail(QWidget):
 
         self._creating = False
         self._blocked = ""
+        self._refusals: dict[str, str] = {}
+        self._guarded_buttons: list[tuple[QPushButton, str]] = []
 
         self.title = QLabel(f"Select a {spec.noun}")
         self.title.setObjectName("detailTitle")
@@ -254,7 +263,8 @@ class RecordDetail(QWidget):
             action = tab.row_action
             widget = table.with_action(
                 action.label, action.button,
-                lambda *_checked, m=action.method, t=table: self._run_row_action(m, t))
+                lambda *_checked, m=action.method, t=table, r=action.requires:
+                self._run_row_action(m, t, r))
         if tab.note is not None or tab.button is not None:
             note = QLabel("")
             note.setWordWrap(True)
@@ -265,6 +275,8 @@ class RecordDetail(QWidget):
                 label, method = tab.button
                 button = QPushButton(label)
                 button.clicked.connect(lambda _c=False, m=method: getattr(self, m)())
+                if tab.button_requires:
+                    self._guarded_buttons.append((button, tab.button_requires))
                 row.addWidget(button)
             holder = QWidget()
             layout = QVBoxLayout(holder)
@@ -273,7 +285,11 @@ class RecordDetail(QWidget):
             widget = holder
         self.add_tab(widget, tab.title)
 
-    def _run_row_action(self, method: str, table: RecordTable) -> None:
+    def _run_row_action(self, method: str, table: RecordTable, requires: str = "") -> None:
+        refused = self._refusals.get(requires, "") if requires else ""
+        if refused:  # the button follows the selection; the refusal is said instead
+            self.banner.show_message(refused)
+            return
         key = table.current_key()
         if key is not None:
             getattr(self, method)(key)
@@ -317,6 +333,22 @@ class RecordDetail(QWidget):
     def may_leave(self) -> bool:
         """True when nothing unsaved would be lost, or the user agreed to discard it."""
         return not self.is_dirty or confirmed(self, DISCARD_EDITS)
+
+    def set_refusals(self, refusals: dict[str, str]) -> None:
+        """The rights this login lacks, each with the sentence saying who may: what needs
+        one (``save_requires``, an action's or a tab button's ``requires``) is disabled, its
+        tooltip saying so. PostgreSQL still decides: this only spares a refused attempt."""
+        self._refusals = dict(refusals)
+        self.actions.set_refusals(refusals)
+        for button, right in self._guarded_buttons:
+            refused = self._refusals.get(right, "")
+            button.setEnabled(not refused)
+            button.setToolTip(refused)
+        for tab in self.spec.tabs:
+            if isinstance(tab, TableTab) and tab.row_action and tab.row_action.requires:
+                self.tables[tab.title].row_button.setToolTip(
+                    self._refusals.get(tab.row_action.requires, ""))
+        self._update_buttons()
 
     def block_actions(self, reason: str) -> None:
         """The page forbids acting on this record for ``reason`` ("" lifts it): several
@@ -445,10 +477,14 @@ class RecordDetail(QWidget):
 
     def _update_buttons(self, *_args) -> None:
         loaded = (self.record is not None or self._creating) and not self._busy
-        self.save_button.setEnabled(loaded and self.form.is_dirty)
+        refused = self._refusals.get(self.spec.save_requires, "") \
+            if self.spec.save_requires else ""
+        self.save_button.setEnabled(loaded and self.form.is_dirty and not refused)
         self.revert_button.setEnabled(loaded and self.form.is_dirty and not self._creating)
         self.save_button.setText(self.spec.new_save_label if self._creating else "&Save")
-        self.new_button.setEnabled(not self._busy)
+        self.save_button.setToolTip(refused)
+        self.new_button.setEnabled(not self._busy and not refused)
+        self.new_button.setToolTip(refused)
         blocked = self._blocked or (EDITS_BLOCK_ACTIONS if self.spec.edits_block_actions
                                     and self.is_dirty and not self._creating else "")
         self.actions.set_busy(self._busy)
@@ -459,6 +495,11 @@ class RecordDetail(QWidget):
         """Save the edited fields, if the record is unchanged since it was loaded (or, after
         New…, create the record)."""
         if self._busy or not self.is_dirty:
+            return
+        refused = self._refusals.get(self.spec.save_requires, "") \
+            if self.spec.save_requires else ""
+        if refused:  # Return in the form: say why instead of sending a refused write
+            self.banner.show_message(refused)
             return
         self.form.clear_errors()
         if self._creating:

@@ -43,6 +43,7 @@ from data.queries.catalog import (
     list_content_page,
     search_creators,
 )
+from desktop.admin.history import history_tab
 from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec, MultiSelect
 from desktop.admin.record_detail import DetailSpec, RecordDetail
 from desktop.database import Database
@@ -123,10 +124,12 @@ CATALOG = ListSpec(
              "bulk actions; to edit one, select only that one.",
         action="bulk", button_label="Bulk actions for the selected items…",
         blocked="Select one item to act on it alone; the bulk actions act on all."),
-    actions=[Action("Bul&k actions…", name="bulk", open="open_bulk_actions", many=True),
-             Action("Se&ries…", name="series", open="open_series_dialog", enabled=always),
+    actions=[Action("Bul&k actions…", name="bulk", open="open_bulk_actions", many=True,
+                    requires="edit_catalog"),
+             Action("Se&ries…", name="series", open="open_series_dialog", enabled=always,
+                    requires="edit_catalog"),
              Action("Feat&ured…", name="featured", open="open_featured_dialog",
-                    enabled=always)],
+                    enabled=always, requires="featured")],
     toolbar=True, keep_detail=True,
 )
 
@@ -161,7 +164,7 @@ def _confirm_delete_or_restore(r: ContentRecord) -> Confirmation:
 
 def _transition(label: str, name: str, operation, status: str) -> Action:
     return Action(label, name=name, operation=lambda r: operation(r.id, r.version),
-                  enabled=lambda r: _live(r) and r.status != status)
+                  enabled=lambda r: _live(r) and r.status != status, requires="edit_catalog")
 
 
 CONTENT = DetailSpec(
@@ -174,12 +177,15 @@ CONTENT = DetailSpec(
     title=lambda r: f"<b>{html.escape(r.title)}</b>", facts=_facts, table="content",
     label_of=lambda r: f"“{r.title}”", read_only=lambda r: r.deleted_at is not None,
     edits_block_actions=True, form_tab="Editor", toolbar=True,
+    tabs=(history_tab("content"),),
     actions=[_transition("&Publish", "publish", PublishContent, "published"),
              _transition("Arc&hive", "archive", ArchiveContent, "archived"),
              _transition("Back to dra&ft", "draft", ReturnToDraft, "draft"),
              Action("&Delete…", name="delete", operation=_delete_or_restore,
                     confirm=_confirm_delete_or_restore,
-                    label_for=lambda r: "Rest&ore…" if r.deleted_at else "&Delete…")],
+                    label_for=lambda r: "Rest&ore…" if r.deleted_at else "&Delete…",
+                    requires="edit_catalog")],
+    save_requires="edit_catalog",
 )
 
 FIGURES = (("purchases", "Purchases (paid)"), ("gross", "Gross revenue"),

@@ -30,6 +30,7 @@ from data.queries.offerings import (
     list_offerings_page,
 )
 from data.services.offerings import STATUSES
+from desktop.admin.history import history_tab
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
 from desktop.database import Database
@@ -112,7 +113,7 @@ def _status(label: str, name: str, status: str) -> Action:
     return Action(label, name=name,
                   operation=lambda r: SetOfferingStatus(r.id, r.version, status),
                   enabled=lambda r: r is not None and r.deleted_at is None
-                  and r.status != status)
+                  and r.status != status, requires="edit_offerings")
 
 
 def _facts(r: OfferingRecord) -> str:
@@ -139,8 +140,11 @@ TABS = (
                               format_value(b.portal_expires_at) if b.has_portal else "none")
                              for b in d.bookings],
              keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
-             row_action=RowAction("&Manage booking…", "&Manage booking…", "manage_booking"),
-             note=_bookings_note, button=("&Book on behalf…", "open_booking_dialog")),
+             row_action=RowAction("&Manage booking…", "&Manage booking…", "manage_booking",
+                                   requires="bookings"),
+             note=_bookings_note, button=("&Book on behalf…", "open_booking_dialog"),
+             button_requires="bookings"),
+    history_tab("offering", watch=("offerings",)),
 )
 
 OFFERING = DetailSpec(
@@ -152,12 +156,13 @@ OFFERING = DetailSpec(
     new_save_label="&Save new draft", title=lambda r: f"<b>{html.escape(r.title)}</b>",
     facts=_facts, table="offerings", label_of=lambda r: f"“{r.title}”",
     read_only=lambda r: r.deleted_at is not None, edits_block_actions=True,
-    form_tab="Editor", toolbar=True, tabs=TABS, min_width=560,
+    form_tab="Editor", toolbar=True, tabs=TABS, min_width=560, save_requires="edit_offerings",
     actions=[_status("&Publish", "publish", "published"),
              _status("Arc&hive", "archive", "archived"),
              _status("Back to dra&ft", "draft", "draft"),
              Action("&Cancel offering…", name="cancel_offering", open="open_cancel_offering",
-                    enabled=lambda r: r is not None and r.status != "archived", apart=True)],
+                    enabled=lambda r: r is not None and r.status != "archived", apart=True,
+                    requires="edit_offerings")],
 )
 
 

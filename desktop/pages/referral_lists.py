@@ -84,9 +84,10 @@ REFERRALS = ListSpec(
     actions=[Action("&Referrer's view…", name="referrer", open="open_referrer", default=True),
              Action("&Qualify…", name="qualify", open="open_qualify",
                     enabled=lambda r: r is not None and r.status == "pending"
-                    and r.void_reason is None),
+                    and r.void_reason is None, requires="referrals"),
              Action("&Void…", name="void", open="open_void",
-                    enabled=lambda r: r is not None and r.void_reason is None, apart=True)],
+                    enabled=lambda r: r is not None and r.void_reason is None, apart=True,
+                    requires="referrals")],
     placeholder="No referrals match.",
 )
 
@@ -107,10 +108,11 @@ REVIEW_QUEUE = ListSpec(
     table="referral_flags", row_query=get_flag_row,
     heading="Flags, not blocks: a flagged referral counts toward no reward until it is "
             "reviewed. Clear it (it counts again) or void it.",
-    actions=[Action("&Clear flag…", name="clear", open="open_clear"),
-             Action("&Void referral…", name="void_flagged", open="open_void_flagged"),
+    actions=[Action("&Clear flag…", name="clear", open="open_clear", requires="referrals"),
+             Action("&Void referral…", name="void_flagged", open="open_void_flagged",
+                    requires="referrals"),
              Action("&Scan for fraud signals", name="scan", operation=lambda _r: _scan(),
-                    enabled=always, apart=True)],
+                    enabled=always, apart=True, requires="referrals")],
     placeholder="No open flags. Scan to look for new signals.",
 )
 
@@ -130,6 +132,7 @@ CONSISTENCY = ListSpec(
             "referrals (the platform keeps both). The same as "
             "<tt>platform-admin referrals check</tt>.",
     actions=[Action("&Correct the counts…", name="correct", operation=_correct, enabled=always,
+                    requires="referrals",
                     confirm=lambda _r: Confirmation(
                         "Correct the counts", "Set every listed user's referral counters from "
                         "the referrals?", "Correct the counts",

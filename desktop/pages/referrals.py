@@ -149,10 +149,13 @@ REWARD = DetailSpec(
     table="referral_rewards", label_of=lambda r: f"“{r.name}”", edits_block_actions=True,
     actions=[Action("Deac&tivate", name="toggle_reward",
                     operation=lambda r: SetRewardActive(r.id, r.version, not r.is_active),
-                    label_for=lambda r: "Ac&tivate" if not r.is_active else "Deac&tivate"),
+                    label_for=lambda r: "Ac&tivate" if not r.is_active else "Deac&tivate",
+                    requires="edit_rewards"),
              Action("De&lete…", name="delete_reward",
                     operation=lambda r: DeleteReward(r.id, r.version), confirm=_confirm_delete,
-                    enabled=lambda r: r is not None and r.claims == 0, apart=True)],
+                    enabled=lambda r: r is not None and r.claims == 0, apart=True,
+                    requires="edit_rewards")],
+    save_requires="edit_rewards",
 )
 
 REASON = (FieldSpec("reason", "&Reason", required=True, max_length=500),)

@@ -32,6 +32,7 @@ from data.queries.tiers import (
 )
 from data.services.tiers import ChangeNotice, change_notice, record_values
 from desktop.admin.fields import field_for
+from desktop.admin.history import history_tab
 from desktop.admin.list_page import ChoiceSource, ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, TableTab
 from desktop.database import Database
@@ -143,9 +144,10 @@ TIER = DetailSpec(
                     operation=lambda r: (ArchiveTier if r.active else RestoreTier)(r.id,
                                                                                  r.version),
                     confirm=_confirm_archive,
-                    label_for=lambda r: "Arc&hive…" if r.active else "Make acti&ve…"),
+                    label_for=lambda r: "Arc&hive…" if r.active else "Make acti&ve…",
+                    requires="edit_tiers"),
              Action("&Delete…", name="delete", operation=lambda r: DeleteTier(r.id, r.version),
-                    confirm=_confirm_delete, apart=True)],
+                    confirm=_confirm_delete, apart=True, requires="edit_tiers")],
     tabs=(TableTab("Price history", ("Billing", "Amount", "Effective from", "Changed by"),
                    rows=lambda d: [(p.billing_period,
                                     "none" if p.amount is None
@@ -154,8 +156,9 @@ TIER = DetailSpec(
                    note=lambda d: "Prices in force over time, newest first. A change applies "
                                   "to new subscribers; current ones keep their price."
                                   if d.prices else "No price history recorded for this tier: "
-                                  "MRR uses its current prices."),),
-    min_width=560,
+                                  "MRR uses its current prices."),
+          history_tab("subscription_tier", watch=("subscription_tiers",))),
+    min_width=560, save_requires="edit_tiers",
 )
 
 

@@ -109,10 +109,12 @@ BALANCES = ListSpec(
         ("balance", "current_balance"), ("earned", "lifetime_earned"),
         ("spent", "lifetime_spent"), ("last_change", "updated_at"))],
     export_name="token_balances",
-    actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True),
+    actions=[Action("&Bulk grant…", open="open_bulk_grant", enabled=lambda _row: True,
+                    requires="adjust_tokens"),
              Action("E&xpiring credits…", name="expiring", open="open_expiring_credits",
                     enabled=lambda _row: True),
-             Action("&Adjust tokens…", open="open_adjustment", default=True)],
+             Action("&Adjust tokens…", open="open_adjustment", default=True,
+                    requires="adjust_tokens")],
 )
 
 

@@ -31,6 +31,7 @@ from data.queries.users import (
 )
 from data.services.users import MAX_LENGTHS
 from desktop.admin.fields import field_for
+from desktop.admin.history import history_tab
 from desktop.admin.inline import InlineSpec
 from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
@@ -141,7 +142,8 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                               _refunded_text(p.refunded, 0, p.currency), p.purchased_at,
                               p.refunded_at) for p in d.purchases],
              keys=lambda d: [p.id for p in d.purchases], watch="purchases",
-             row_action=RowAction("Re&fund purchase…", "Re&fund…", "refund_purchase")),
+             row_action=RowAction("Re&fund purchase…", "Re&fund…", "refund_purchase",
+                                   requires="refund")),
     TableTab("Subscriptions", ("Tier", "Status", "Billing", "Period start", "Period end",
                                "Cancels at end"),
              rows=lambda d: [(s.tier_name, s.status, s.billing_period, s.current_period_start,
@@ -153,7 +155,8 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
     TableTab("Tokens", ("Date", "Type", "Amount", "Balance after", "Description"),
              rows=lambda d: [(line.created_at, line.type, f"{line.amount:+,}",
                               line.balance_after, line.description or "") for line in d.ledger],
-             note=_balance_note, button=("Ad&just tokens…", "open_token_adjustment")),
+             note=_balance_note, button=("Ad&just tokens…", "open_token_adjustment"),
+             button_requires="adjust_tokens"),
     TableTab("Referrals", ("Referred user", "Status", "Referred at"),
              rows=lambda d: [(r.email, r.status, r.referred_at) for r in d.referred],
              note=_referral_note),
@@ -165,7 +168,8 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                               _refunded_text(b.refunded, b.credits_returned))
                              for b in d.bookings],
              keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
-             row_action=RowAction("Re&fund booking…", "Re&fund…", "refund_booking"),
+             row_action=RowAction("Re&fund booking…", "Re&fund…", "refund_booking",
+                                   requires="refund"),
              button=("&Manage selected booking…", "manage_selected_booking")),
     # Newest first, lazy: a few lines each.
     InlineSpec.of_listing(EMAIL_LOG, empty="No emails sent to this user.",
@@ -174,6 +178,7 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                           displays={"Data": lambda d: json.dumps(d, ensure_ascii=False)
                                     if d else ""}, max_widths={"Data": 360}),
     InlineSpec.of_listing(NOTIFICATIONS, empty="No notifications."),
+    history_tab("user", "credit_balance", watch=("users", "credit_balances")),
 )
 
 PROFILE = DetailSpec(
@@ -183,13 +188,14 @@ PROFILE = DetailSpec(
     title=_title, facts=_facts, table="users", label_of=lambda p: p.email,
     actions=[Action("Mark email &verified", name="verify",
                     operation=lambda p: MarkEmailVerified(p.id, p.version),
-                    enabled=lambda p: p is not None and p.email_verified_at is None),
+                    enabled=lambda p: p is not None and p.email_verified_at is None,
+                    requires="manage_users"),
              Action("&Delete…", name="delete", operation=_delete_or_restore,
                     confirm=_confirm_delete_or_restore,
                     label_for=lambda p: "&Restore…" if p.deleted_at else "&Delete…",
-                    apart=True)],
+                    apart=True, requires="manage_users")],
     tabs=HISTORY, watch_owner=("credit_balances",),  # an adjustment made anywhere shows
-    min_width=DETAIL_MIN_WIDTH,
+    min_width=DETAIL_MIN_WIDTH, save_requires="edit_profile",
 )
 
 

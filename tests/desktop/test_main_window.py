@@ -10,7 +10,7 @@ from desktop.main_window import MainWindow
 
 WAIT = 15_000
 TABS = ["Users", "Content catalog", "Subscription tiers", "Offerings", "Token balances",
-        "Referral rewards", "Revenue", "Refunds"]
+        "Referral rewards", "Revenue", "Refunds", "Audit"]
 
 
 def _window(qtbot, database, settings):
