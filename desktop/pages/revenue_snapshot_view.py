@@ -350,7 +350,10 @@ class SnapshotView(QWidget):
             f"{change} ({money(k.last_month_to_date_net, cur)}); all of {last_month:%B} "
             f"{money(k.last_month_net, cur)}")
         self.kpi_cards["mrr"].show_figure(
-            "MRR", money(k.mrr), "Yearly plans as 1/12, at current prices")
+            "MRR", money(k.mrr), "Yearly plans as 1/12, each at the price in force when its "
+            "period began" + (f"; {k.mrr_at_current_price:,} at today's price (their period "
+                              "began before the price history)" if k.mrr_at_current_price
+                              else ""))
         self.kpi_cards["subscribers"].show_figure(
             "Active subscribers", f"{k.active_subscribers:,}", "Paying subscriptions now")
         self.kpi_cards["refund_rate"].show_figure(

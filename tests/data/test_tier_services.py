@@ -317,6 +317,24 @@ def test_revenue_mrr_keeps_subscribers_at_their_price_after_a_change(
     assert revenue_mrr() == Decimal("30.00")  # both began before the change
 
 
+def test_revenue_says_how_many_subscriptions_it_priced_at_todays_price(
+        engine, session_factory, customers):
+    """Where the price history does not reach back to a period's start, the MRR uses the
+    tier's current price and the Revenue page says for how many."""
+    from data.queries.revenue import load_revenue, snapshot_session  # noqa: PLC0415
+
+    gold = add_tier(engine, "Gold", monthly="20.00", yearly="120.00", history_from=LONG_AGO)
+    silver = add_tier(engine, "Silver", monthly="5.00", yearly="50.00",
+                      history_from=BASE_TIME + dt.timedelta(days=1))
+    add_subscription(engine, customers[0], gold, start=BASE_TIME)
+    add_subscription(engine, customers[1], silver, start=BASE_TIME)
+
+    with snapshot_session(session_factory) as s:
+        kpis = load_revenue(s, granularity="month", start=dt.date(2025, 1, 1),
+                            end=dt.date(2025, 1, 31)).kpis
+    assert kpis.mrr == Decimal("25.00") and kpis.mrr_at_current_price == 1
+
+
 def test_offering_rules_preview_equals_an_independent_count(engine, session_factory,
                                                             customers):
     creator = insert_user(engine, "olga@example.com", "Olga", role="platform_creator")

@@ -84,6 +84,9 @@ class RevenueKpis:
     arppu: Decimal | None
     """That month's net revenue per paying customer; None when nobody paid."""
     paying_customers: int
+    mrr_at_current_price: int = 0
+    """Paying subscriptions the MRR prices at today's price: their period began before the
+    tier's price history."""
 
 
 @dataclass(frozen=True)

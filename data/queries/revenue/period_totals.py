@@ -180,6 +180,17 @@ _SUBSCRIPTION_EVENTS = """
     )"""
 
 
+def subscriptions_at_current_price(session: Session) -> int:
+    """How many paying subscriptions (active or past due) the MRR prices at their tier's
+    current price because the price history does not reach back to their period's start."""
+    return int(session.execute(text("""
+        SELECT count(*) FROM subscriptions s
+        WHERE s.status IN ('active', 'past_due')
+          AND NOT EXISTS (SELECT FROM admin.tier_prices v
+                          WHERE v.tier_id = s.tier_id AND v.billing_period = s.billing_period
+                            AND v.effective_from <= s.current_period_start)""")).scalar_one())
+
+
 def subscriptions_by_period(session: Session, plan: ReadPlan, as_of_utc: dt.datetime):
     """(bucket, period, annualised MRR change, subscriber change, churned) where bucket is
     'before' the range, 'in' it, or 'after' it; only events up to now count."""

@@ -31,6 +31,7 @@ from data.queries.revenue.period_totals import (
     paying_customers,
     plan_range,
     revenue_by_period,
+    subscriptions_at_current_price,
     subscriptions_by_period,
     tokens_by_period,
     top_content,
@@ -217,6 +218,7 @@ def load_revenue(
     subscriptions = SeriesTable("subscriptions", ("mrr", "active_subscribers", "churned"),
                                 tuple(sub_rows))
     now_annual, now_subs = running_annual + after_annual, running_subs + after_subs
+    at_current_price = subscriptions_at_current_price(session)
 
     # Tokens
     token_cells: dict[dt.datetime, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -265,6 +267,7 @@ def load_revenue(
             last_month_net=last_month_net,
             last_month_to_date_net=last_to_date,
             mrr=_monthly(now_annual),
+            mrr_at_current_price=at_current_price,
             active_subscribers=now_subs,
             range_gross=range_gross,
             range_refunds=range_refunds,
