@@ -229,7 +229,9 @@ class ListPage(QWidget):
         else:
             bottom.addWidget(self.actions)
         if spec.heading:
-            parts.append(QLabel(spec.heading))
+            heading = QLabel(spec.heading)
+            heading.setWordWrap(True)  # a long heading wraps; it never widens the window
+            parts.append(heading)
         parts.append(self.filters)
         layout = QVBoxLayout(self)
         if spec.toolbar:

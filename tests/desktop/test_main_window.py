@@ -41,6 +41,14 @@ def test_keys_switch_tabs_focus_search_and_refresh(qtbot, demo_database, setting
     assert w.users_page.search.hasFocus()
 
 
+def test_the_window_fits_a_laptop_screen(qtbot, demo_database, settings):
+    """No page forces the window wider than a 1280-pixel screen (a long heading wraps)."""
+    w = _window(qtbot, demo_database, settings)
+    for i in range(w.tabs.count()):
+        assert w.tabs.widget(i).minimumSizeHint().width() <= 1200, w.tabs.tabText(i)
+    assert w.minimumSizeHint().width() <= 1280
+
+
 def test_geometry_and_last_tab_are_remembered(qtbot, demo_database, settings):
     w = _window(qtbot, demo_database, settings)
     w.resize(760, 650)  # the offscreen screen is 800x800: restoring clamps to it
