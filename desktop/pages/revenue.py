@@ -19,7 +19,7 @@ import datetime as dt
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -109,7 +109,10 @@ class RevenuePage(QWidget):
         self.currency_label.setWordWrap(True)
         self.currency_label.setStyleSheet("color: #6b7280")
         self.as_of_label = QLabel("Not loaded yet")
+        self.as_of_label.setWordWrap(True)  # long lines wrap: they never widen the window
+        self.as_of_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.rollup_label = QLabel("")
+        self.rollup_label.setWordWrap(True)
         self.rollup_label.setStyleSheet("color: #6b7280")
         self.rollup_button = QPushButton("Update rollup")
         self.rollup_button.setToolTip(
@@ -140,11 +143,10 @@ class RevenuePage(QWidget):
         controls.addWidget(self.currency_combo)
         controls.addSpacing(12)
         controls.addWidget(self.refresh_button)
-        controls.addStretch()
-        controls.addWidget(self.as_of_label)
+        controls.addWidget(self.as_of_label, 1)
         status = QHBoxLayout()
-        status.addWidget(self.currency_label, 1)
-        status.addWidget(self.rollup_label)
+        status.addWidget(self.currency_label, 2)
+        status.addWidget(self.rollup_label, 1)
         status.addWidget(self.rollup_button)
 
         layout = QVBoxLayout(self)
