@@ -82,6 +82,8 @@ class TableTab:
     watch: str | None = None
     note: Callable[[Any], str] | None = None
     button: tuple[str, str] | None = None
+    more_actions: tuple[RowAction, ...] = ()
+    """Further row actions beside ``row_action`` (which must be set), context menu too."""
 
 
 DISCARD_EDITS = Confirmation("Unsaved changes", "Discard your unsaved changes?",
@@ -255,6 +257,10 @@ class RecordDetail(QWidget):
             widget = table.with_action(
                 action.label, action.button,
                 lambda *_checked, m=action.method, t=table: self._run_row_action(m, t))
+            for more in tab.more_actions:
+                table.add_row_action(
+                    more.label, more.button,
+                    lambda *_checked, m=more.method, t=table: self._run_row_action(m, t))
         if tab.note is not None or tab.button is not None:
             note = QLabel("")
             note.setWordWrap(True)
