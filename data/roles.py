@@ -25,7 +25,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from data.services.audit import RECORD_AUDIT
-from data.services.credits import MONEY_FUNCTIONS
+from data.services.credits import BOOKING_CREDIT_FUNCTIONS, MONEY_FUNCTIONS
 from data.services.period_credits import PERIOD_CREDIT_FUNCTIONS
 from data.services.revenue_rollup import ROLLUP_FIRST_DAY, ROLLUP_REFRESH
 
@@ -127,7 +127,8 @@ def roles_sql() -> list[str]:
         f"GRANT EXECUTE ON FUNCTION {ROLLUP_REFRESH}, {ROLLUP_FIRST_DAY} TO {everyone}",
     ]
     statements += [f"GRANT EXECUTE ON FUNCTION {f} TO {SUPPORT_GROUP}"
-                   for f in (*MONEY_FUNCTIONS, *PERIOD_CREDIT_FUNCTIONS)]
+                   for f in (*MONEY_FUNCTIONS, *PERIOD_CREDIT_FUNCTIONS,
+                             *BOOKING_CREDIT_FUNCTIONS)]
     statements += [f"GRANT {how} ON {table} TO {OWNER_GROUP}"
                    for table, how in OWNER_WRITES.items()]
     statements += [f"GRANT {how} ON {table} TO {SUPPORT_GROUP}"

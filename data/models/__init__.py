@@ -6,6 +6,7 @@ Importing this package registers every table on :data:`Base.metadata`.
 from data.models.admin import (
     AuditChainHead,
     AuditRecord,
+    BookingCreditMove,
     BulkGrant,
     CreditAdjustment,
     PeriodCreditGrant,
@@ -44,6 +45,7 @@ __all__ = [
     "AuditChainHead",
     "AuditRecord",
     "Base",
+    "BookingCreditMove",
     "BulkGrant",
     "Content",
     "ContentAccess",

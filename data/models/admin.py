@@ -362,3 +362,23 @@ class PeriodCreditGrant(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         TIMESTAMP(timezone=True), server_default=text("now()")
     )
+
+
+class BookingCreditMove(Base):
+    """A booking's credits spent or returned through ``admin.move_booking_credits``
+    (migration 0017): the key (booking, direction) makes each happen once, whatever request
+    ids a caller makes up. ``request_id`` is the ``credit_adjustments`` row it claimed."""
+
+    __tablename__ = "booking_credit_moves"
+    __table_args__ = (
+        CheckConstraint("direction IN ('spend', 'return')", name="direction"),
+        {"schema": APP_SCHEMA},
+    )
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID]
+    transaction_id: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )

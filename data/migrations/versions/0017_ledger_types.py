@@ -21,12 +21,30 @@ over (as the platform's own grants do).
   record. Refusals and replays are RETURNED as ``outcome`` (the caller's transaction stays
   usable); bad arguments RAISE with SQLSTATE 22023.
 
+Bookings paid with credits (issue 13) get the platform's own rows too:
+
+* ``admin.apply_ledger_change(...)``: 0010's ``admin.apply_adjustment`` body (lock the
+  balance, claim the request id in ``admin.credit_adjustments``, move the balance, append the
+  ledger row, audit) with the ledger row's ``type``, its ``offering_booking_id`` and the audit
+  action as arguments. ``admin.apply_adjustment`` now calls it (``adjustment``, no booking,
+  ``credits.adjust``): one body for every token change. Not a definer function; PUBLIC may
+  not run it.
+* ``admin.move_booking_credits(booking_id, direction, request_id, transaction_id, reason)``:
+  ``SECURITY DEFINER`` (granted to support). ``spend``: a confirmed booking paid with
+  credits pays its ``credits_used`` as a ``spent_offering`` row; ``return``: a cancelled one
+  gets them back as an ``adjustment`` row (the platform's own way, seed demo), both with
+  ``offering_booking_id``. The amount and the customer are read from the booking (locked),
+  never chosen by the caller; ``admin.booking_credit_moves`` (booking, direction) makes each
+  happen once, whatever request ids a caller makes up (the app keeps its keys,
+  ``spend_key``/``return_key``, as the request ids).
+
 Revision ID: 0017
 Revises: 0016
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -186,6 +204,199 @@ $$
 """
 
 
+OUTCOME = """TABLE (outcome text, r_customer_id uuid, r_amount integer, r_balance_before integer,
+              r_balance_after integer, r_transaction_id uuid, r_created_at timestamptz)"""
+APPLY_LEDGER_SIGNATURE = ("admin.apply_ledger_change(uuid, uuid, integer, text, uuid, uuid, "
+                          "text, uuid, text)")
+MOVE_SIGNATURE = "admin.move_booking_credits(uuid, text, uuid, uuid, text)"
+MAX_REASON = 500
+
+# 0010's apply_adjustment, with the ledger row's type, booking and the audit action given.
+APPLY_LEDGER = f"""
+CREATE OR REPLACE FUNCTION admin.apply_ledger_change(
+    p_request_id uuid, p_customer_id uuid, p_amount integer, p_reason text, p_bulk_id uuid,
+    p_transaction_id uuid, p_type text, p_booking_id uuid, p_action text)
+RETURNS {OUTCOME}
+LANGUAGE plpgsql {PINNED}
+AS $$
+DECLARE
+    b record;
+    n record;
+    stored record;
+    claimed timestamptz;
+    created boolean := false;
+    earned integer := greatest(p_amount, 0);
+    spent integer := greatest(-p_amount, 0);
+    details jsonb;
+BEGIN
+    SELECT cb.id, cb.current_balance, cb.lifetime_earned, cb.lifetime_spent,
+           greatest(clock_timestamp()::timestamp, cb.updated_at + interval '1 microsecond') AS at
+    INTO b FROM credit_balances cb WHERE cb.customer_id = p_customer_id FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO credit_balances (customer_id)
+        SELECT u.id FROM users u WHERE u.id = p_customer_id
+        ON CONFLICT (customer_id) DO NOTHING;
+        created := FOUND;
+        SELECT cb.id, cb.current_balance, cb.lifetime_earned, cb.lifetime_spent,
+               greatest(clock_timestamp()::timestamp,
+                        cb.updated_at + interval '1 microsecond') AS at
+        INTO b FROM credit_balances cb WHERE cb.customer_id = p_customer_id FOR UPDATE;
+        IF NOT FOUND THEN
+            SELECT * INTO stored FROM admin.credit_adjustments a
+            WHERE a.request_id = p_request_id;
+            IF FOUND THEN
+                RETURN QUERY SELECT 'replayed', stored.customer_id, stored.amount,
+                    stored.balance_before, stored.balance_after, stored.transaction_id,
+                    stored.created_at;
+                RETURN;
+            END IF;
+            RETURN QUERY SELECT 'missing', p_customer_id, p_amount, NULL::integer,
+                NULL::integer, NULL::uuid, NULL::timestamptz;
+            RETURN;
+        END IF;
+    END IF;
+    IF (p_amount > 0 OR b.current_balance::bigint + p_amount >= 0)
+       AND b.current_balance::bigint + p_amount <= 2147483647
+       AND b.lifetime_earned::bigint + earned <= 2147483647
+       AND b.lifetime_spent::bigint + spent <= 2147483647 THEN
+        INSERT INTO admin.credit_adjustments AS a
+            (request_id, customer_id, amount, reason, actor, bulk_id, transaction_id,
+             balance_before, balance_after, created_at)
+        VALUES (p_request_id, p_customer_id, p_amount, p_reason, session_user, p_bulk_id,
+                p_transaction_id, b.current_balance, b.current_balance + p_amount,
+                b.at::timestamptz)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING a.created_at INTO claimed;
+    END IF;
+    IF claimed IS NULL THEN
+        SELECT * INTO stored FROM admin.credit_adjustments a WHERE a.request_id = p_request_id;
+        IF FOUND THEN
+            RETURN QUERY SELECT 'replayed', stored.customer_id, stored.amount,
+                stored.balance_before, stored.balance_after, stored.transaction_id,
+                stored.created_at;
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT
+            CASE WHEN p_amount < 0 AND b.current_balance + p_amount < 0 THEN 'insufficient'
+                 ELSE 'too_large' END,
+            p_customer_id, p_amount, b.current_balance, NULL::integer, NULL::uuid,
+            NULL::timestamptz;
+        RETURN;
+    END IF;
+    UPDATE credit_balances cb
+    SET current_balance = cb.current_balance + p_amount,
+        lifetime_earned = cb.lifetime_earned + earned,
+        lifetime_spent = cb.lifetime_spent + spent,
+        updated_at = b.at
+    WHERE cb.id = b.id
+    RETURNING cb.current_balance, cb.lifetime_earned, cb.lifetime_spent INTO n;
+    INSERT INTO credit_transactions
+        (id, customer_id, type, amount, balance_after, offering_booking_id, description,
+         created_at)
+    VALUES (p_transaction_id, p_customer_id, p_type, p_amount, n.current_balance,
+            p_booking_id, p_reason, b.at);
+    details := jsonb_build_object('amount', p_amount, 'request_id', p_request_id,
+                                  'transaction_id', p_transaction_id);
+    IF p_bulk_id IS NOT NULL THEN
+        details := details || jsonb_build_object('bulk_id', p_bulk_id);
+    END IF;
+    IF p_booking_id IS NOT NULL THEN
+        details := details || jsonb_build_object('offering_booking_id', p_booking_id,
+                                                 'type', p_type);
+    END IF;
+    IF created THEN
+        details := details || jsonb_build_object('balance_created', true);
+    END IF;
+    INSERT INTO admin.audit_log
+        (actor, action, entity_type, entity_id, old_values, new_values, reason)
+    VALUES (session_user, p_action, 'credit_balance', p_customer_id::text,
+            jsonb_build_object('current_balance', b.current_balance,
+                               'lifetime_earned', b.lifetime_earned,
+                               'lifetime_spent', b.lifetime_spent),
+            jsonb_build_object('current_balance', n.current_balance,
+                               'lifetime_earned', n.lifetime_earned,
+                               'lifetime_spent', n.lifetime_spent) || details,
+            p_reason);
+    RETURN QUERY SELECT 'applied', p_customer_id, p_amount, b.current_balance,
+        n.current_balance, p_transaction_id, claimed;
+END
+$$
+"""
+
+APPLY_ADJUSTMENT = f"""
+CREATE OR REPLACE FUNCTION admin.apply_adjustment(
+    p_request_id uuid, p_customer_id uuid, p_amount integer, p_reason text, p_bulk_id uuid,
+    p_transaction_id uuid)
+RETURNS {OUTCOME}
+LANGUAGE sql {PINNED}
+AS $$
+    SELECT * FROM admin.apply_ledger_change(p_request_id, p_customer_id, p_amount, p_reason,
+        p_bulk_id, p_transaction_id, 'adjustment', NULL, 'credits.adjust')
+$$
+"""
+
+MOVE_BOOKING_CREDITS = f"""
+CREATE OR REPLACE FUNCTION admin.move_booking_credits(
+    p_booking_id uuid, p_direction text, p_request_id uuid, p_transaction_id uuid,
+    p_reason text)
+RETURNS {OUTCOME}
+LANGUAGE plpgsql SECURITY DEFINER {PINNED}
+AS $$
+DECLARE
+    bk record;
+    m record;
+    r record;
+    wanted text := CASE p_direction WHEN 'spend' THEN 'confirmed' ELSE 'canceled' END;
+BEGIN
+    IF p_direction IS NULL OR p_direction NOT IN ('spend', 'return') THEN
+        RAISE EXCEPTION 'A booking''s credits are spent or returned.' USING ERRCODE = '22023';
+    END IF;
+    IF p_request_id IS NULL OR p_transaction_id IS NULL THEN
+        RAISE EXCEPTION 'A request id and a transaction id are needed.'
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_reason IS NULL OR btrim(p_reason) = '' OR length(p_reason) > {MAX_REASON} THEN
+        RAISE EXCEPTION 'Enter a reason of at most {MAX_REASON} characters.'
+            USING ERRCODE = '22023';
+    END IF;
+    SELECT b.customer_id, b.status, b.payment_method, coalesce(b.credits_used, 0) AS credits
+    INTO bk FROM offering_bookings b WHERE b.id = p_booking_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'missing_booking', NULL::uuid, NULL::integer, NULL::integer,
+            NULL::integer, NULL::uuid, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT * INTO m FROM admin.booking_credit_moves bm
+    WHERE bm.booking_id = p_booking_id AND bm.direction = p_direction;
+    IF FOUND THEN  -- done before (perhaps under another request id): its first result
+        RETURN QUERY SELECT 'replayed', a.customer_id, a.amount, a.balance_before,
+            a.balance_after, a.transaction_id, a.created_at
+        FROM admin.credit_adjustments a WHERE a.request_id = m.request_id;
+        RETURN;
+    END IF;
+    IF bk.status <> wanted OR bk.payment_method <> 'credits' OR bk.credits <= 0 THEN
+        RETURN QUERY SELECT 'not_applicable', bk.customer_id, bk.credits, NULL::integer,
+            NULL::integer, NULL::uuid, NULL::timestamptz;
+        RETURN;
+    END IF;
+    SELECT * INTO r FROM admin.apply_ledger_change(
+        p_request_id, bk.customer_id,
+        CASE p_direction WHEN 'spend' THEN -bk.credits ELSE bk.credits END, btrim(p_reason),
+        NULL, p_transaction_id,
+        CASE p_direction WHEN 'spend' THEN 'spent_offering' ELSE 'adjustment' END,
+        p_booking_id, 'credits.booking_' || p_direction);
+    IF r.outcome = 'applied' THEN
+        INSERT INTO admin.booking_credit_moves (booking_id, direction, request_id,
+                                                transaction_id)
+        VALUES (p_booking_id, p_direction, p_request_id, p_transaction_id);
+    END IF;
+    RETURN QUERY SELECT r.outcome, r.r_customer_id, r.r_amount, r.r_balance_before,
+        r.r_balance_after, r.r_transaction_id, r.r_created_at;
+END
+$$
+"""
+
+
 def upgrade() -> None:
     op.create_table(
         "period_credit_grants",
@@ -209,10 +420,30 @@ def upgrade() -> None:
                     ["request_id"], unique=True, schema="admin")
     op.create_index("ix_period_credit_grants_transaction_id", "period_credit_grants",
                     ["transaction_id"], unique=True, schema="admin")
-    op.execute(GRANT_PERIOD)
-    op.execute(f"REVOKE ALL ON FUNCTION {GRANT_SIGNATURE} FROM PUBLIC")
+    op.create_table(
+        "booking_credit_moves",
+        sa.Column("booking_id", sa.UUID(), nullable=False),
+        sa.Column("direction", sa.Text(), nullable=False),
+        sa.Column("request_id", sa.UUID(), nullable=False),
+        sa.Column("transaction_id", sa.UUID(), nullable=False),
+        sa.Column("created_at", postgresql.TIMESTAMP(timezone=True),
+                  server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("direction IN ('spend', 'return')",
+                           name=op.f("booking_credit_moves_direction_check")),
+        sa.PrimaryKeyConstraint("booking_id", "direction",
+                                name=op.f("booking_credit_moves_pkey")),
+        schema="admin",
+    )
+    for sql in (GRANT_PERIOD, APPLY_LEDGER, APPLY_ADJUSTMENT, MOVE_BOOKING_CREDITS):
+        op.execute(sql)
+    for signature in (GRANT_SIGNATURE, APPLY_LEDGER_SIGNATURE, MOVE_SIGNATURE):
+        op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
 
 
 def downgrade() -> None:
-    op.execute(f"DROP FUNCTION IF EXISTS {GRANT_SIGNATURE}")
+    m0010 = importlib.import_module("data.migrations.versions.0010_money_functions")
+    op.execute(m0010.APPLY)  # apply_adjustment's own body again
+    for signature in (MOVE_SIGNATURE, APPLY_LEDGER_SIGNATURE, GRANT_SIGNATURE):
+        op.execute(f"DROP FUNCTION IF EXISTS {signature}")
+    op.drop_table("booking_credit_moves", schema="admin")
     op.drop_table("period_credit_grants", schema="admin")
