@@ -10,6 +10,7 @@ double click or a retry answer the first result; another dialog is refused).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import uuid
 
@@ -83,8 +84,7 @@ class PeriodCreditsDialog(QDialog):
         database.read(get_period_credit_state, subscription_id, on_success=self._on_loaded,
                       on_failure=self._show_failure, context=self)
 
-    def _on_loaded(self, s: PeriodCreditState) -> None:
-        self.state = s
+    def _show_summary(self, s: PeriodCreditState) -> None:
         expiry = ("They roll over." if s.credit_rollover else
                   f"They expire at the period's end ({format_value(s.current_period_end)}).")
         self.summary.setText(
@@ -93,6 +93,10 @@ class PeriodCreditsDialog(QDialog):
             f"{format_value(s.current_period_start)} – {format_value(s.current_period_end)}"
             f"<br>The tier grants <b>{s.monthly_credits:,}</b> credits a period. {expiry}"
             f"<br>Current balance: {s.balance:,} tokens")
+
+    def _on_loaded(self, s: PeriodCreditState) -> None:
+        self.state = s
+        self._show_summary(s)
         if s.platform_granted_at is not None:
             granted = (f"<b>Yes</b>: {s.platform_granted_amount or 0:,} tokens on "
                        f"{format_value(s.platform_granted_at)}.")
@@ -151,6 +155,8 @@ class PeriodCreditsDialog(QDialog):
         self.message.setText(
             f"<b>Done</b>: {result.amount:+,} tokens, balance {result.balance_before:,} → "
             f"<b>{result.balance_after:,}</b>.")
+        if self.state is not None:  # the balance as the grant left it
+            self._show_summary(dataclasses.replace(self.state, balance=result.balance_after))
         self.granted.emit(result)
 
     def _say_error(self, text: str) -> None:

@@ -87,6 +87,7 @@ def test_users_tab_grants_once_after_a_confirmation_naming_the_tokens(
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=WAIT)
     qtbot.waitUntil(lambda: not dialog._busy, timeout=WAIT)
     assert "balance 0 → <b>40</b>" in dialog.message.text()
+    assert "Current balance: 40 tokens" in dialog.summary.text()
     assert not dialog.grant_button.isEnabled()
     assert _rows(engine, customer) == [("earned_subscription", 40, sub_id)]
     # the detail follows the grant: its Tokens tab shows the new line
