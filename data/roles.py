@@ -25,7 +25,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from data.services.audit import RECORD_AUDIT
-from data.services.credits import MONEY_FUNCTIONS
+from data.services.credits import BOOKING_CREDIT_FUNCTIONS, MONEY_FUNCTIONS
+from data.services.period_credits import PERIOD_CREDIT_FUNCTIONS
 from data.services.revenue_rollup import ROLLUP_FIRST_DAY, ROLLUP_REFRESH
 
 AUDIT_OWNER = "platform_admin_audit_owner"
@@ -125,7 +126,9 @@ def roles_sql() -> list[str]:
         # Derived data: anyone who reads the charts may bring the rollup up to date.
         f"GRANT EXECUTE ON FUNCTION {ROLLUP_REFRESH}, {ROLLUP_FIRST_DAY} TO {everyone}",
     ]
-    statements += [f"GRANT EXECUTE ON FUNCTION {f} TO {SUPPORT_GROUP}" for f in MONEY_FUNCTIONS]
+    statements += [f"GRANT EXECUTE ON FUNCTION {f} TO {SUPPORT_GROUP}"
+                   for f in (*MONEY_FUNCTIONS, *PERIOD_CREDIT_FUNCTIONS,
+                             *BOOKING_CREDIT_FUNCTIONS)]
     statements += [f"GRANT {how} ON {table} TO {OWNER_GROUP}"
                    for table, how in OWNER_WRITES.items()]
     statements += [f"GRANT {how} ON {table} TO {SUPPORT_GROUP}"

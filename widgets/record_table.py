@@ -105,4 +105,22 @@ class RecordTable(QTableWidget):
         row.addStretch()
         row.addWidget(button)
         layout.addLayout(row)
+        self._action_row = row
         return page
+
+    def add_row_action(self, label: str, button_label: str,
+                       triggered: Callable[[], Any]) -> QPushButton:
+        """One more row action (after :meth:`with_action`): a button beside the first and an
+        entry in the context menu, enabled while a row is selected. Returns its button."""
+        action = QAction(label, self)
+        action.triggered.connect(triggered)
+        self.addAction(action)
+        button = QPushButton(button_label)
+        button.clicked.connect(action.trigger)
+        action.changed.connect(lambda: button.setEnabled(action.isEnabled()))
+        action.setEnabled(bool(self.selectedItems()))
+        button.setEnabled(action.isEnabled())
+        self.itemSelectionChanged.connect(lambda: action.setEnabled(bool(self.selectedItems())))
+        self._action_row.addWidget(button)
+        self.more_buttons = [*getattr(self, "more_buttons", []), button]
+        return button

@@ -339,3 +339,51 @@ class SubscriptionRequest(Base):
         TIMESTAMP(timezone=True), server_default=text("now()")
     )
     completed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+
+class PeriodCreditGrant(Base):
+    """A subscription's credits for one period granted by hand (migration 0017): the key
+    (subscription, period start) makes a period granted once by the app, whatever the clicks,
+    retries or staff. ``transaction_id`` is the ``earned_subscription`` ledger row written."""
+
+    __tablename__ = "period_credit_grants"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        Index("ix_period_credit_grants_request_id", "request_id", unique=True),
+        Index("ix_period_credit_grants_transaction_id", "transaction_id", unique=True),
+        {"schema": APP_SCHEMA},
+    )
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    period_start: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=False),
+                                                      primary_key=True)
+    request_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID]
+    amount: Mapped[int]
+    transaction_id: Mapped[uuid.UUID]
+    balance_before: Mapped[int]
+    balance_after: Mapped[int]
+    actor: Mapped[str] = mapped_column(server_default=text("session_user"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )
+
+
+class BookingCreditMove(Base):
+    """A booking's credits spent or returned through ``admin.move_booking_credits``
+    (migration 0017): the key (booking, direction) makes each happen once, whatever request
+    ids a caller makes up. ``request_id`` is the ``credit_adjustments`` row it claimed."""
+
+    __tablename__ = "booking_credit_moves"
+    __table_args__ = (
+        CheckConstraint("direction IN ('spend', 'return')", name="direction"),
+        {"schema": APP_SCHEMA},
+    )
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID]
+    transaction_id: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()")
+    )

@@ -10,7 +10,8 @@ the number of bookings not canceled.
 
 Once only: a booking made here has the request id its dialog created as its own id, so a
 double click or a retry finds it and answers it (``replayed``). Tokens move only through
-:func:`data.services.credits.adjust_balance`, keyed by the booking
+:func:`data.services.credits.move_booking_credits` (``spent_offering`` and its return, with
+``offering_booking_id``), keyed by the booking
 (:func:`spend_key`, :func:`return_key`): a booking's credits are taken once and given back
 once, whatever is retried. A booking paid by card is cancelled through the refund flow
 (:mod:`data.services.refunds`), never here.
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from data import schedules
 from data.errors import ConflictError, NotFoundError, ValidationError
 from data.services.audit import record_change
-from data.services.credits import adjust_balance
+from data.services.credits import move_booking_credits
 from data.services.text import clean_line, parse_id, require_reason
 
 __all__ = [
@@ -241,9 +242,9 @@ def book_on_behalf(
                             "credits": credits, "details": json.dumps(details),
                             "expires": _portal_expiry(o)})
     if credits:
-        adjust_balance(session, actor, customer_id, -credits,
-                       f"Booking of “{o.title}” ({booking_id})"[:MAX_REASON],
-                       spend_key(booking_id))
+        move_booking_credits(session, actor, booking_id, "spend", customer_id, -credits,
+                             f"Booking of “{o.title}” ({booking_id})"[:MAX_REASON],
+                             spend_key(booking_id))
     record_change(session, actor=actor, action=BOOK_ACTION, entity_type="offering_booking",
                   entity_id=booking_id, old_values=None,
                   new_values={"offering_id": offering_id, "customer_id": customer_id,
@@ -393,9 +394,9 @@ def cancel_booking(session: Session, actor: str, booking_id: Any, reason: Any
     _end_portal_access(session, actor, booking_id, why)
     returned = credits if method == "credits" else 0
     if returned:
-        adjust_balance(session, actor, customer_id, returned,
-                       f"Cancelled booking of “{o.title}” ({booking_id})"[:MAX_REASON],
-                       return_key(booking_id))
+        move_booking_credits(session, actor, booking_id, "return", customer_id, returned,
+                             f"Cancelled booking of “{o.title}” ({booking_id})"[:MAX_REASON],
+                             return_key(booking_id))
     record_change(session, actor=actor, action=CANCEL_ACTION, entity_type="offering_booking",
                   entity_id=booking_id,
                   old_values={"status": status, "canceled_at": canceled_at,

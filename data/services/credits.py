@@ -611,3 +611,43 @@ def customer_ids_matching(session: Session, flt: str | BalanceFilter = "") -> li
     stmt = filtered_balances(flt).where(User.deleted_at.is_(None))
     sub = stmt.subquery()
     return list(session.execute(select(sub.c.customer_id).order_by(sub.c.customer_id)).scalars())
+
+
+# -- a booking's credits (migration 0017) ---------------------------------------------------
+
+BOOKING_CREDIT_FUNCTIONS = ("admin.move_booking_credits(uuid, text, uuid, uuid, text)",)
+"""The definer function that spends and returns a booking's credits, as ``db roles`` grants
+it (to support)."""
+_MOVE_BOOKING_CREDITS = text(
+    "SELECT * FROM admin.move_booking_credits(:booking_id, :direction, :request_id, "
+    ":transaction_id, :reason)")
+
+
+def move_booking_credits(
+    session: Session, actor: str, booking_id: uuid.UUID, direction: str,
+    customer_id: uuid.UUID, amount: int, reason: str, request_id: uuid.UUID,
+) -> AdjustmentResult:
+    """Spend (``direction="spend"``, ``amount`` negative) or return (``"return"``, positive)
+    a booking's credits once, in the caller's transaction, as the platform's own ledger rows:
+    ``spent_offering`` and, for the return, ``adjustment``, both with ``offering_booking_id``.
+    The function reads the amount and the customer from the booking; ``amount`` and
+    ``customer_id`` are what the caller expects (a different stored request is refused as in
+    :func:`adjust_balance`). ``request_id`` is the booking's key (``spend_key`` /
+    ``return_key``).
+
+    A login that may not run the function (no staff roles set up) takes
+    :func:`adjust_balance`'s path: an ``adjustment`` row without the booking reference.
+    """
+    amount, reason = validate_adjustment(amount, reason)
+    conn = session.connection()
+    if not may_run(conn, BOOKING_CREDIT_FUNCTIONS):
+        return adjust_balance(session, actor, customer_id, amount, reason, request_id)
+    row = execute_minding_rights(conn, _MOVE_BOOKING_CREDITS, {
+        "booking_id": booking_id, "direction": direction, "request_id": request_id,
+        "transaction_id": uuid.uuid4(), "reason": reason}).one()
+    if row[0] == "missing_booking":
+        raise NotFoundError("This booking no longer exists; no tokens were changed.")
+    if row[0] == "not_applicable":
+        raise ConflictError("This booking is not paid with credits in a state that "
+                            f"allows it; no tokens were {'taken' if amount < 0 else 'returned'}.")
+    return _from_outcome(request_id, customer_id, amount, row)

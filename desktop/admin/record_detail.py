@@ -86,6 +86,8 @@ class TableTab:
     button: tuple[str, str] | None = None
     button_requires: str = ""
     """A right ``button`` needs (see :attr:`widgets.actions.Action.requires`)."""
+    more_actions: tuple[RowAction, ...] = ()
+    """Further row actions beside ``row_action`` (which must be set), context menu too."""
 
 
 DISCARD_EDITS = Confirmation("Unsaved changes", "Discard your unsaved changes?",
@@ -265,6 +267,11 @@ class RecordDetail(QWidget):
                 action.label, action.button,
                 lambda *_checked, m=action.method, t=table, r=action.requires:
                 self._run_row_action(m, t, r))
+            for more in tab.more_actions:
+                table.add_row_action(
+                    more.label, more.button,
+                    lambda *_checked, m=more.method, t=table, r=more.requires:
+                    self._run_row_action(m, t, r))
         if tab.note is not None or tab.button is not None:
             note = QLabel("")
             note.setWordWrap(True)

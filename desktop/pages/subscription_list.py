@@ -1,6 +1,6 @@
 """A tier's subscribers inside its detail: lazy, newest first, filtered by status and billing
-period; open the customer, or change the subscription (cancel at period end, resume, cancel
-now) through the subscription dialog. A change the dialog made updates its row from
+period; open the customer, change the subscription (cancel at period end, resume, cancel now)
+through the subscription dialog, or grant its current period's credits by hand. A change the dialog made updates its row from
 Stripe's answer."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from data.queries.tiers import SubscriberFilter, SubscriberRow, list_tier_subscr
 from data.services.subscriptions import ChangeResult
 from desktop.database import Database
 from desktop.formatting import format_value
+from desktop.pages.period_credits_dialog import PeriodCreditsDialog
 from desktop.pages.subscription_dialog import SubscriptionDialog
 from desktop.read_failures import watch_list_loads
 from widgets.banner import Banner
@@ -65,10 +66,13 @@ class SubscribersPanel(QWidget):
         self.change_button = QPushButton("C&hange subscription…")
         self.open_user_button.clicked.connect(self.open_user)
         self.change_button.clicked.connect(lambda: self.change_subscription())
+        self.grant_button = QPushButton("&Grant this period's credits…")
+        self.grant_button.clicked.connect(lambda: self.grant_period_credits())
         self.view.doubleClicked.connect(lambda _index: self.change_subscription())
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_user_button)
         buttons.addWidget(self.change_button)
+        buttons.addWidget(self.grant_button)
         buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
@@ -100,6 +104,13 @@ class SubscribersPanel(QWidget):
         dialog = SubscriptionDialog(self._db, row.id, self, action=action)
         dialog.subscription_changed.connect(self._on_subscription_changed)
         return open_dialog(dialog)
+
+    def grant_period_credits(self) -> PeriodCreditsDialog | None:
+        """The selected subscription's credits for its current period, by hand (once)."""
+        row = self.view.current_row()
+        if row is None:
+            return None
+        return open_dialog(PeriodCreditsDialog(self._db, row.id, self))
 
     def _on_subscription_changed(self, result: ChangeResult) -> None:
         s = result.subscription

@@ -38,6 +38,7 @@ from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, Tab
 from desktop.database import Database
 from desktop.formatting import format_count, format_money, format_value
 from desktop.pages.booking_dialogs import ManageBookingDialog
+from desktop.pages.period_credits_dialog import PeriodCreditsDialog
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.subscription_dialog import SubscriptionDialog
 from desktop.pages.token_adjustment import AdjustmentDialog
@@ -151,7 +152,9 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
                              for s in d.subscriptions],
              keys=lambda d: [s.id for s in d.subscriptions], watch="subscriptions",
              row_action=RowAction("C&hange subscription…", "C&hange…",
-                                  "change_subscription")),
+                                  "change_subscription"),
+             more_actions=(RowAction("Grant this period's credits…",
+                                     "Grant this period's c&redits…", "grant_period_credits"),)),
     TableTab("Tokens", ("Date", "Type", "Amount", "Balance after", "Description"),
              rows=lambda d: [(line.created_at, line.type, f"{line.amount:+,}",
                               line.balance_after, line.description or "") for line in d.ledger],
@@ -228,6 +231,13 @@ class UserDetailPane(RecordDetail):
         if self.record is None:
             return None
         return open_dialog(SubscriptionDialog(self._db, subscription_id, self))
+
+    def grant_period_credits(self, subscription_id) -> PeriodCreditsDialog | None:
+        """This period's credits of the subscription, by hand; the detail reloads when the
+        grant is announced."""
+        if self.record is None:
+            return None
+        return open_dialog(PeriodCreditsDialog(self._db, subscription_id, self))
 
     def refund_booking(self, booking_id) -> RefundDialog | None:
         return self.open_refund("booking", booking_id)
