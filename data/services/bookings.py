@@ -660,6 +660,8 @@ def run_offering_cancellation(session_factory, actor: str, offering_id: uuid.UUI
         for bid in batch:  # Stripe is never called inside a transaction
             if bid not in cards:
                 continue
+            if should_stop is not None and should_stop():
+                return result(True)  # the rest of the batch is left for Resume
             state, message, refunded = _refund_card_booking(session_factory, gateway, actor,
                                                             offering_id, bid, why)
             if state == "refunded":

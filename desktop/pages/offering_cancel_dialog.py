@@ -119,7 +119,8 @@ class CancelOfferingDialog(QDialog):
             CancelOfferingBookings(self.offering_id, self.reason.text(),
                                    tuple(line.booking_id for line in self.lines),
                                    gateway=self._db.gateway),
-            on_success=self._on_finished, on_failure=self._on_failed, context=self)
+            on_success=self._on_finished, on_failure=self._on_failed, context=self,
+            payments=any(line.by_card for line in self.lines))
         self.progress = ProgressDialog(self, title="Cancelling bookings",
                                        label="Cancelling and returning…")
         self.progress.attach(handle)

@@ -150,3 +150,22 @@ def test_a_stripe_refusal_leaves_that_booking_confirmed_with_the_reason_and_the_
     assert len(_stripe_refunds(localstripe, intent)) == 1
     assert offering_state(engine, offering) == {"booking_count": 1, "canceled": 3,
                                                 "confirmed": 1}
+
+
+def test_cancel_stops_before_the_next_card_refund_and_resume_refunds_it_once(
+        engine, session_factory, stripe_gateway, localstripe):
+    offering, card, intent, credit, payer, sub = _mixed_offering(engine, session_factory,
+                                                                 stripe_gateway)
+    with session_factory() as s:
+        ids = [line.booking_id for line in bookings.offering_cancellation_preview(s, offering)]
+    asked = iter([False, True])  # Cancel pressed while the batch's own writes ran
+    stopped = bookings.run_offering_cancellation(session_factory, ACTOR, offering,
+                                                 "Venue closed", ids, gateway=stripe_gateway,
+                                                 should_stop=lambda: next(asked, True))
+    assert stopped.stopped and stopped.cancelled == 2 and stopped.card_refunded == 0
+    assert _stripe_refunds(localstripe, intent) == []
+    assert _booking(engine, card) == ("confirmed", 1)
+    resumed = bookings.run_offering_cancellation(session_factory, ACTOR, offering,
+                                                 "Venue closed", ids, gateway=stripe_gateway)
+    assert (resumed.already, resumed.card_refunded, resumed.credits_returned) == (2, 1, 0)
+    assert len(_stripe_refunds(localstripe, intent)) == 1 and balance(engine, payer) == 3
