@@ -657,9 +657,13 @@ def run_offering_cancellation(session_factory, actor: str, offering_id: uuid.UUI
                 else:
                     cancelled += 1
                     credits += done.tokens
+        done_in_batch = len(batch) - len(cards)
         for bid in batch:  # Stripe is never called inside a transaction
             if bid not in cards:
                 continue
+            if progress is not None:  # a Stripe call takes a while: show each one
+                progress(start + done_in_batch, total)
+            done_in_batch += 1
             if should_stop is not None and should_stop():
                 return result(True)  # the rest of the batch is left for Resume
             state, message, refunded = _refund_card_booking(session_factory, gateway, actor,

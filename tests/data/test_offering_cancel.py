@@ -78,8 +78,11 @@ def test_a_card_a_credit_and_a_subscription_booking_each_get_back_what_they_paid
     assert preview[card].returns == "40.00 USD"
     assert preview[credit].returns == "3 credits" and preview[sub].returns == "nothing"
     ids = list(preview)
+    seen = []
     first = bookings.run_offering_cancellation(session_factory, ACTOR, offering, "Venue closed",
-                                               ids, gateway=stripe_gateway)
+                                               ids, gateway=stripe_gateway,
+                                               progress=lambda done, total: seen.append(done))
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 3 and 2 in seen
     assert (first.cancelled, first.card_refunded, first.by_card) == (3, 1, 0)
     assert first.amount_refunded == Decimal("40.00") and first.credits_returned == 3
     [refund] = _stripe_refunds(localstripe, intent)
