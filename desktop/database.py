@@ -185,9 +185,12 @@ class Database(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
+        payments: bool = False,
     ) -> OperationHandle:
         """Run a long named write on the serial worker with progress; its handle's cancel
-        asks it to stop after the batch in hand (it answers how far it got, announced)."""
+        asks it to stop after the batch in hand (it answers how far it got, announced).
+        ``payments=True``: a bulk that calls Stripe between its batches runs on the payments
+        queue instead, so the writes never wait behind Stripe."""
         actor = self.actor
 
         def work(ctx):
@@ -195,7 +198,8 @@ class Database(QObject):
                                  lambda done, total: ctx.report_progress(done, total, ""),
                                  lambda: ctx.cancelled)
 
-        return self.runner.run(work, cancellable=True, serial=True,
+        return self.runner.run(work, cancellable=True,
+                               serial=PAYMENTS_QUEUE if payments else True,
                                on_success=self._wrap_success(on_success),
                                on_failure=self._wrap_failure(on_failure), context=context,
                                on_committed=self._announcer(operation))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,11 +98,14 @@ class RevokePortalAccess(_BookingOperation):
 @dataclass(frozen=True)
 class CancelOfferingBookings(BatchOperation):
     """Cancel an offering's previewed bookings batch by batch, each return keyed by its
-    booking; Resume (run again) never returns twice."""
+    booking (a card booking's refund by offering and booking); Resume (run again) never
+    returns twice. ``gateway`` is the Stripe gateway for the card refunds (None: Stripe is
+    not configured, card bookings stay confirmed and are listed)."""
 
     offering_id: uuid.UUID
     reason: Any
     booking_ids: tuple[uuid.UUID, ...]
+    gateway: Any = field(default=None, compare=False)
     action = "cancel the offering's bookings"
 
     def run(self, session_factory: sessionmaker[Session], actor: str,
@@ -110,9 +113,9 @@ class CancelOfferingBookings(BatchOperation):
             should_stop: Callable[[], bool]) -> bookings.BulkCancelResult:
         return bookings.run_offering_cancellation(
             session_factory, actor, self.offering_id, self.reason, list(self.booking_ids),
-            progress=progress, should_stop=should_stop)
+            progress=progress, should_stop=should_stop, gateway=self.gateway)
 
     def changes(self, result: bookings.BulkCancelResult) -> Changes:
         return Changes.of(offering_bookings=self.booking_ids, offerings=self.offering_id,
                           offering_portal_access=None, credit_balances=None,
-                          credit_transactions=None)
+                          credit_transactions=None, refund_requests=None)

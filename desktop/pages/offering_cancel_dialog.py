@@ -1,16 +1,20 @@
 """Cancel an offering with its bookings: a guided bulk.
 
 First a preview of what each confirmed booking gets back and how (credits through the
-ledger, nothing for a subscription or a complimentary place, card payments left for the
-refund flow), then a run with progress and Cancel; Resume (or a rerun) never returns
-anything twice, each return being keyed by its booking.
+ledger, a card payment refunded in full through Stripe by the refund flow, nothing for a
+subscription or a complimentary place), and the card total; the confirmation states it.
+Then a run with progress and Cancel; Resume (or a rerun) never returns anything twice, each
+return being keyed by its booking (a card refund by offering and booking). A booking whose
+refund Stripe refuses stays confirmed and is listed with the reason.
 """
 
 from __future__ import annotations
 
 import html
 import uuid
+from decimal import Decimal
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from data.operations.bookings import CancelOfferingBookings
 from data.services.bookings import BulkLine, offering_cancellation_preview
+from data.services.refunds import money
 from desktop.database import Database
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
@@ -45,12 +50,13 @@ class CancelOfferingDialog(QDialog):
         self.offering_id = offering_id
         self.title = title
         self.lines: list[BulkLine] = []
+        self.card_total = Decimal("0")
         self.result_ = None
         self.progress: ProgressDialog | None = None
         self.question = None
         self.summary = QLabel("Loading the bookings…")
         self.summary.setWordWrap(True)
-        self.table = RecordTable(("Customer", "Gets back", "How"))
+        self.table = RecordTable(("Customer", "Gets back", "How", "Result"))
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; customers are told separately)")
         self.reason.setMaxLength(500)
@@ -58,6 +64,7 @@ class CancelOfferingDialog(QDialog):
         self.reason_error.setStyleSheet(ERROR_STYLE)
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         form = QFormLayout()
         form.addRow("&Reason", self.reason)
         form.addRow("", self.reason_error)
@@ -82,19 +89,27 @@ class CancelOfferingDialog(QDialog):
         credits = sum(int(line.returns.split()[0].replace(",", "")) for line in lines
                       if line.returns.endswith("credits"))
         cards = sum(line.by_card for line in lines)
+        self.card_total = sum((line.amount for line in lines if line.by_card), Decimal("0"))
         self.summary.setText(
             f"<b>{len(lines):,} confirmed bookings</b> of “{html.escape(self.title)}”: "
-            f"{credits:,} credits go back; {cards:,} card payment(s) are left for Refund. "
+            f"{credits:,} credits go back; <b>{money(self.card_total)}</b> is refunded "
+            f"through Stripe to {cards:,} card payment(s). "
             "The offering is archived once no booking is left confirmed.")
-        self.table.set_rows([(line.customer, line.returns, line.how) for line in lines],
-                            keys=[line.booking_id for line in lines])
+        self._show_rows({})
         self.run_button.setEnabled(True)
 
+    def _show_rows(self, results: dict[uuid.UUID, str]) -> None:
+        self.table.set_rows([(line.customer, line.returns, line.how,
+                              results.get(line.booking_id, "")) for line in self.lines],
+                            keys=[line.booking_id for line in self.lines])
+
     def ask_to_run(self) -> None:
+        refund = f" and refund {money(self.card_total)} to cards" if self.card_total else ""
         self.question = ask(self, title="Cancel the bookings",
-                            text=f"Cancel {len(self.lines):,} bookings of “{self.title}”?",
-                            informative=self.summary.text().replace("<b>", "").replace(
-                                "</b>", ""),
+                            text=f"Cancel {len(self.lines):,} bookings of “{self.title}”"
+                                 f"{refund}?",
+                            informative=html.unescape(self.summary.text().replace(
+                                "<b>", "").replace("</b>", "")),
                             confirm_label="Cancel the bookings", on_confirmed=self.run)
 
     def run(self) -> None:
@@ -102,27 +117,38 @@ class CancelOfferingDialog(QDialog):
         self.run_button.setEnabled(False)
         handle = self._db.perform_in_batches(
             CancelOfferingBookings(self.offering_id, self.reason.text(),
-                                   tuple(line.booking_id for line in self.lines)),
-            on_success=self._on_finished, on_failure=self._on_failed, context=self)
+                                   tuple(line.booking_id for line in self.lines),
+                                   gateway=self._db.gateway),
+            on_success=self._on_finished, on_failure=self._on_failed, context=self,
+            payments=any(line.by_card for line in self.lines))
         self.progress = ProgressDialog(self, title="Cancelling bookings",
                                        label="Cancelling and returning…")
         self.progress.attach(handle)
 
     def _on_finished(self, result) -> None:
         self.result_ = result
+        left = dict(result.left)
+        who = {line.booking_id: line.customer for line in self.lines}
+        self._show_rows({line.booking_id: f"still confirmed: {left[line.booking_id]}"
+                         if line.booking_id in left else ("" if result.stopped else "done")
+                         for line in self.lines})
         self.run_button.setEnabled(result.stopped)
         self.run_button.setText("&Resume…" if result.stopped else "Cancel the &bookings…")
         if result.stopped:
-            self.message.setText(f"Stopped: {result.cancelled + result.already:,} of "
+            done = result.cancelled + result.already + result.by_card
+            self.message.setText(f"Stopped: {done:,} of "
                                  f"{result.total:,} done. Resume does the rest; nothing is "
                                  "returned twice.")
         else:
-            self.message.setText(
+            self.message.setText(html.escape(
                 f"Done: {result.cancelled:,} cancelled, {result.credits_returned:,} credits "
-                f"returned" + (f", {result.already:,} were already cancelled" if
-                               result.already else "")
-                + (f"; {result.by_card:,} card booking(s) to refund." if result.by_card
-                   else "."))
+                f"returned, {money(result.amount_refunded)} refunded to "
+                f"{result.card_refunded:,} card(s)"
+                + (f", {result.already:,} were already cancelled" if result.already else "")
+                + (f"; {result.by_card:,} booking(s) left confirmed: refund them with "
+                   "Refund." if result.by_card else "."))
+                + "".join(f"<br>• {html.escape(who.get(bid, str(bid)))}: {html.escape(why)}"
+                          for bid, why in result.left))
 
     def _on_failed(self, exc: BaseException) -> None:
         self.run_button.setEnabled(True)
