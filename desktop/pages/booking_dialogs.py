@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QTime, Signal
 from PySide6.QtWidgets import (
@@ -38,7 +39,7 @@ from data.operations.bookings import (
 from data.queries.offerings import BookingLine, OfferingRecord, get_booking, search_customers
 from data.services.bookings import cancellation_plan
 from desktop.database import Database
-from desktop.formatting import format_value
+from desktop.formatting import format_value, in_time_zone, time_zone_name
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.banner import ERROR_STYLE
@@ -198,6 +199,8 @@ class ManageBookingDialog(_WritingDialog):
         self.expires = QDateTimeEdit()
         self.expires.setCalendarPopup(True)
         self.expires.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.expires.setMinimumWidth(  # the whole date and time, never cut off
+            self.expires.fontMetrics().horizontalAdvance("2027-01-15 09:00") + 48)
         self.errors["expires_at"] = _error_label()
         self.cancel_button = QPushButton("&Cancel booking…")
         self.completed_button = QPushButton("Mark c&ompleted")
@@ -213,11 +216,16 @@ class ManageBookingDialog(_WritingDialog):
         form.addRow("&Reason", self.reason)
         form.addRow("", self.errors["reason"])
         access = QHBoxLayout()
-        access.addWidget(self.expires, 1)
-        access.addWidget(self.extend_button)
-        access.addWidget(self.revoke_button)
+        access.addWidget(self.expires)
+        access.addWidget(QLabel(time_zone_name()))
+        access.addStretch(1)
         form.addRow("Portal access until", access)
         form.addRow("", self.errors["expires_at"])
+        portal = QHBoxLayout()
+        portal.addWidget(self.extend_button)
+        portal.addWidget(self.revoke_button)
+        portal.addStretch(1)
+        form.addRow("", portal)
         row = QHBoxLayout()
         for b in (self.cancel_button, self.completed_button, self.no_show_button):
             row.addWidget(b)
@@ -254,8 +262,9 @@ class ManageBookingDialog(_WritingDialog):
                if b.has_portal else "<br>No portal access."))
         self.what_happens.setText("<b>Cancelling:</b> " + " ".join(
             html.escape(line) for line in self.plan.lines))
-        expires = b.portal_expires_at or dt.datetime.now(dt.UTC).replace(tzinfo=None) \
-            + dt.timedelta(days=30)
+        # Shown and typed in the platform's zone, as every time on screen; stored naive UTC.
+        expires = in_time_zone(b.portal_expires_at or dt.datetime.now(dt.UTC).replace(
+            tzinfo=None) + dt.timedelta(days=30))
         self.expires.setDate(QDate(expires.year, expires.month, expires.day))
         self.expires.setTime(QTime(expires.hour, expires.minute))
         self._buttons_enabled(True)
@@ -290,9 +299,13 @@ class ManageBookingDialog(_WritingDialog):
         self._run(MarkBooking(self.booking_id, status), self._changed)
 
     def extend(self) -> None:
-        value = self.expires.dateTime().toPython()
-        self._run(SetPortalAccess(self.booking_id, value, self.reason.text() or None),
-                  self._changed)
+        typed = self.expires.dateTime().toPython().replace(tzinfo=ZoneInfo(time_zone_name()))
+        value = typed.astimezone(dt.UTC).replace(tzinfo=None)
+        def done(result) -> None:
+            self._changed(result)  # said in the zone it was typed in, not the stored UTC
+            self.message.setText(html.escape(f"Portal access until {format_value(value)}."))
+
+        self._run(SetPortalAccess(self.booking_id, value, self.reason.text() or None), done)
 
     def revoke(self) -> None:
         self.confirmation = ask(self, title="Revoke portal access",

@@ -3,8 +3,10 @@ form per type, publish refused with the reason, booking on behalf and managing b
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 
 from desktop.pages.offerings import OfferingsPage
 
@@ -194,6 +196,33 @@ def test_mark_no_show_and_revoke_access(qtbot, empty_page, engine):
     qtbot.waitUntil(lambda: manage.booking is not None and not manage.booking.has_portal,
                     timeout=WAIT)
     assert offering_state(engine, oid) == {"booking_count": 1, "no_show": 1}
+
+
+def test_portal_access_is_extended_in_the_platforms_time_zone(qtbot, empty_page, engine,
+                                                             monkeypatch):
+    """The end of portal access is shown and typed in the platform's zone, like every time
+    on screen, and stored as the platform's naive UTC."""
+    from zoneinfo import ZoneInfo
+
+    from desktop import formatting
+
+    monkeypatch.setattr(formatting, "_time_zone", ZoneInfo("America/New_York"))
+    oid = add_offering(engine)
+    _open(qtbot, empty_page, oid)
+    _book(qtbot, empty_page, add_customer(engine))
+    qtbot.waitUntil(lambda: len(empty_page.detail.bookings.keys) == 1, timeout=WAIT)
+    manage = empty_page.detail.manage_booking(empty_page.detail.bookings.keys[0])
+    qtbot.waitUntil(lambda: manage.booking is not None, timeout=WAIT)
+    manage.expires.setDateTime(QDateTime(QDate(2027, 1, 15), QTime(9, 0)))  # 9:00 in New York
+    qtbot.mouseClick(manage.extend_button, Qt.MouseButton.LeftButton)
+    with engine.connect() as conn:
+        qtbot.waitUntil(lambda: conn.execute(text(
+            "SELECT max(expires_at) FROM offering_portal_access")).scalar()
+            == dt.datetime(2027, 1, 15, 14, 0), timeout=WAIT)  # EST is UTC-5
+    qtbot.waitUntil(lambda: manage.booking.portal_expires_at == dt.datetime(2027, 1, 15, 14, 0),
+                    timeout=WAIT)
+    assert manage.expires.dateTime().time() == QTime(9, 0)  # shown again as typed
+    assert manage.message.text() == "Portal access until 2027-01-15 09:00."
 
 
 def test_a_card_booking_is_cancelled_through_the_refund_dialog(qtbot, stripe_database,
