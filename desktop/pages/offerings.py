@@ -35,7 +35,8 @@ from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
 from desktop.database import Database
 from desktop.formatting import format_money, format_value
-from desktop.pages.booking_dialogs import BookOnBehalfDialog, ManageBookingDialog
+from desktop.pages.booking_dialogs import BookOnBehalfDialog
+from desktop.pages.manage_booking_dialog import ManageBookingDialog
 from desktop.pages.offering_agenda import AgendaDialog
 from desktop.pages.offering_cancel_dialog import CancelOfferingDialog
 from desktop.pages.offering_form import (

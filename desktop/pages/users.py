@@ -37,7 +37,7 @@ from desktop.admin.list_page import ListPage, ListSpec
 from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
 from desktop.database import Database
 from desktop.formatting import format_count, format_money, format_value
-from desktop.pages.booking_dialogs import ManageBookingDialog
+from desktop.pages.manage_booking_dialog import ManageBookingDialog
 from desktop.pages.period_credits_dialog import PeriodCreditsDialog
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.subscription_dialog import SubscriptionDialog
@@ -244,7 +244,7 @@ class UserDetailPane(RecordDetail):
 
     def manage_selected_booking(self) -> ManageBookingDialog | None:
         """Cancel, mark or change the portal access of the booking selected (see
-        :class:`~desktop.pages.booking_dialogs.ManageBookingDialog`)."""
+        :class:`~desktop.pages.manage_booking_dialog.ManageBookingDialog`)."""
         key = self.bookings.current_key()
         if key is None:
             return None

@@ -49,7 +49,7 @@ def test_the_list_shows_next_session_seats_and_the_editor(qtbot, page):
 from PySide6.QtWidgets import QLineEdit, QMessageBox  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from desktop.pages.booking_dialogs import ManageBookingDialog  # noqa: E402
+from desktop.pages.manage_booking_dialog import ManageBookingDialog  # noqa: E402
 from desktop.pages.refund_dialog import RefundDialog  # noqa: E402
 from tests.data.offering_factories import (  # noqa: E402
     add_booking,
