@@ -309,6 +309,12 @@ class StripeGateway:
             raise PaymentDeclinedError(f"The payment was not completed ({pi['status']}).")
         return pi["id"]
 
+    def call(self, request: Callable[[stripe.StripeClient], Any]) -> Any:
+        """``request(client)`` with the gateway's retries and its translation of Stripe's
+        errors (declined, unavailable): how other Stripe resources (subscriptions) are asked
+        without reaching into the client. Pass the same idempotency key on every retry."""
+        return self._with_retries(lambda: request(self._client))
+
     # -- retries ---------------------------------------------------------------------------
 
     def _with_retries(self, call: Callable[[], Any],

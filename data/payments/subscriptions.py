@@ -61,20 +61,20 @@ def _subscription(raw: Any) -> StripeSubscription:
 def retrieve_subscription(gateway: StripeGateway, subscription_id: str
                           ) -> StripeSubscription | None:
     """Stripe's view of a subscription; None when Stripe does not know it (HTTP 404)."""
-    def call() -> StripeSubscription | None:
+    def call(client: stripe.StripeClient) -> StripeSubscription | None:
         try:
-            return _subscription(gateway._client.v1.subscriptions.retrieve(subscription_id))
+            return _subscription(client.v1.subscriptions.retrieve(subscription_id))
         except stripe.InvalidRequestError as exc:
             if getattr(exc, "http_status", None) == 404:
                 return None
             raise
-    return gateway._with_retries(call)
+    return gateway.call(call)
 
 
 def set_cancel_at_period_end(gateway: StripeGateway, subscription_id: str, cancel: bool, *,
                              idempotency_key: str) -> StripeSubscription:
     """Cancel at the period's end (``cancel``) or resume; the same key on every retry."""
-    return gateway._with_retries(lambda: _subscription(gateway._client.v1.subscriptions.update(
+    return gateway.call(lambda client: _subscription(client.v1.subscriptions.update(
         subscription_id, params={"cancel_at_period_end": cancel},
         options={"idempotency_key": idempotency_key})))
 
@@ -82,7 +82,7 @@ def set_cancel_at_period_end(gateway: StripeGateway, subscription_id: str, cance
 def cancel_subscription(gateway: StripeGateway, subscription_id: str, *,
                         idempotency_key: str) -> StripeSubscription:
     """End the subscription now (Stripe answers a canceled one as it is)."""
-    return gateway._with_retries(lambda: _subscription(gateway._client.v1.subscriptions.cancel(
+    return gateway.call(lambda client: _subscription(client.v1.subscriptions.cancel(
         subscription_id, options={"idempotency_key": idempotency_key})))
 
 
@@ -102,8 +102,8 @@ def iter_subscriptions(gateway: StripeGateway) -> Iterator[StripeSubscription]:
 
 
 def _list_page(gateway: StripeGateway, params: dict[str, Any]) -> Any:
-    return gateway._with_retries(
-        lambda: gateway._client.v1.subscriptions.list(params=params))  # type: ignore[arg-type]
+    return gateway.call(
+        lambda client: client.v1.subscriptions.list(params=params))  # type: ignore[arg-type]
 
 
 def create_subscription(gateway: StripeGateway, email: str, amount: int, interval: str,
@@ -111,9 +111,8 @@ def create_subscription(gateway: StripeGateway, email: str, amount: int, interva
                         metadata: Mapping[str, str] | None = None) -> StripeSubscription:
     """A paying customer with a card and a subscription to a plan of ``amount`` minor units
     a ``interval`` ("month" or "year"). For test servers and the demo."""
-    client = gateway._client.v1
-
-    def create() -> StripeSubscription:
+    def create(stripe_client: stripe.StripeClient) -> StripeSubscription:
+        client = stripe_client.v1
         pm = client.payment_methods.create(params={"type": "card", "card": {
             "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
         customer = client.customers.create(params={
@@ -125,7 +124,7 @@ def create_subscription(gateway: StripeGateway, email: str, amount: int, interva
         return _subscription(client.subscriptions.create(params={
             "customer": customer.id, "items": [{"plan": plan.id}],
             "metadata": dict(metadata or {})}))
-    return gateway._with_retries(create)
+    return gateway.call(create)
 
 
 DEMO_REAL_SUBSCRIPTIONS = 20
