@@ -152,13 +152,20 @@ def tokens_by_period(session: Session, plan: ReadPlan) -> list[Row[*tuple[Any, .
 # Each subscription at the price in force when its current period began (admin.tier_prices,
 # migration 0012: a price change applies to new subscribers only); the tier's current price
 # where the history does not reach back that far.
-_SUBSCRIPTION_EVENTS = """
-    WITH versions AS (
+_PRICE_VERSIONS = """
+    versions AS (
         SELECT tier_id, billing_period, amount, effective_from,
                lead(effective_from) OVER (PARTITION BY tier_id, billing_period
                                           ORDER BY effective_from, id) AS until
         FROM admin.tier_prices
-    ), subs AS (
+    )"""
+# The version in force when subscription ``s``'s current period began (``v`` NULL: none).
+_IN_FORCE = """LEFT JOIN versions v ON v.tier_id = s.tier_id AND v.billing_period = s.billing_period
+             AND s.current_period_start >= v.effective_from
+             AND (v.until IS NULL OR s.current_period_start < v.until)"""
+
+_SUBSCRIPTION_EVENTS = f"""
+    WITH {_PRICE_VERSIONS}, subs AS (
         SELECT CASE s.billing_period
                     WHEN 'yearly' THEN coalesce(CASE WHEN v.tier_id IS NOT NULL THEN v.amount
                                                      ELSE t.price_yearly END, 0)
@@ -168,9 +175,7 @@ _SUBSCRIPTION_EVENTS = """
                CASE WHEN s.status = 'canceled'
                     THEN coalesce(s.canceled_at, s.current_period_end) END AS ended_at
         FROM subscriptions s JOIN subscription_tiers t ON t.id = s.tier_id
-        LEFT JOIN versions v ON v.tier_id = s.tier_id AND v.billing_period = s.billing_period
-             AND s.current_period_start >= v.effective_from
-             AND (v.until IS NULL OR s.current_period_start < v.until)
+        {_IN_FORCE}
         WHERE s.status <> 'trialing'
     ), events AS (
         SELECT paying_from AS ts, annual, 1 AS subs, 0 AS churned FROM subs
@@ -183,12 +188,10 @@ _SUBSCRIPTION_EVENTS = """
 def subscriptions_at_current_price(session: Session) -> int:
     """How many paying subscriptions (active or past due) the MRR prices at their tier's
     current price because the price history does not reach back to their period's start."""
-    return int(session.execute(text("""
-        SELECT count(*) FROM subscriptions s
-        WHERE s.status IN ('active', 'past_due')
-          AND NOT EXISTS (SELECT FROM admin.tier_prices v
-                          WHERE v.tier_id = s.tier_id AND v.billing_period = s.billing_period
-                            AND v.effective_from <= s.current_period_start)""")).scalar_one())
+    return int(session.execute(text(f"""
+        WITH {_PRICE_VERSIONS}
+        SELECT count(*) FROM subscriptions s {_IN_FORCE}
+        WHERE s.status IN ('active', 'past_due') AND v.tier_id IS NULL""")).scalar_one())
 
 
 def subscriptions_by_period(session: Session, plan: ReadPlan, as_of_utc: dt.datetime):
