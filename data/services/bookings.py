@@ -6,7 +6,9 @@ change that adds, removes or re-labels a booking first locks the offering row
 :mod:`data.schedules` and writes in the same transaction. The same lock makes "one confirmed
 booking per customer per offering" hold for the app's writes (the platform's table has no
 constraint for it, and the app adds none). ``booking_count`` moves with each change: it is
-the number of bookings not canceled.
+the number of bookings not canceled. Every path that locks a booking row takes its
+offering first, the refund flow finishing a card booking included, so two writers never
+wait on each other in a circle.
 
 Once only: a booking made here has the request id its dialog created as its own id, so a
 double click or a retry finds it and answers it (``replayed``). Tokens move only through
@@ -463,12 +465,14 @@ def set_portal_access(session: Session, actor: str, booking_id: Any, expires_at:
     if isinstance(expires_at, dt.datetime) and expires_at.tzinfo is not None:
         expires_at = expires_at.astimezone(dt.UTC).replace(tzinfo=None)
     why = _reason("reason", reason, False)
-    row = session.execute(text(
-        "SELECT customer_id, offering_id, status, now()::timestamp FROM offering_bookings "
-        "WHERE id = :id FOR UPDATE"), {"id": booking_id}).first()
-    if row is None:
+    offering_id = session.execute(text("SELECT offering_id FROM offering_bookings "
+                                       "WHERE id = :id"), {"id": booking_id}).scalar()
+    if offering_id is None:
         raise NotFoundError("This booking no longer exists.")
-    customer_id, offering_id, status, now = row
+    now = lock_offering(session, offering_id).now  # the offering first, as every writer
+    customer_id, status = session.execute(text(
+        "SELECT customer_id, status FROM offering_bookings WHERE id = :id FOR UPDATE"),
+        {"id": booking_id}).one()
     if status == "canceled":
         raise ConflictError("This booking is cancelled: it gives no portal access.")
     if expires_at is not None and expires_at <= now:

@@ -155,8 +155,22 @@ def _check_kind(kind: str) -> None:
         raise ValidationError({"kind": f"Unknown kind {kind!r}: purchase or booking."})
 
 
+# A booking's offering is locked before the booking, as every booking write does (pretix's
+# rule: lock what you count): finishing a refund changes ``booking_count``, and taking the
+# booking first would deadlock with a booking write holding the offering.
+_LOCK_BOOKING_OFFERING = text("""
+SELECT 1 FROM offerings
+WHERE id = (SELECT offering_id FROM offering_bookings WHERE id = :id) FOR UPDATE
+""")
+
+
 def _lock_target(session: Session, kind: str, target_id: uuid.UUID) -> None:
-    table = "purchases" if kind == "purchase" else "offering_bookings"
+    """Lock the purchase, or the booking's offering and then the booking."""
+    if kind == "purchase":
+        table = "purchases"
+    else:
+        table = "offering_bookings"
+        session.execute(_LOCK_BOOKING_OFFERING, {"id": target_id})
     session.execute(text(f"SELECT 1 FROM {table} WHERE id = :id FOR UPDATE"), {"id": target_id})
 
 
