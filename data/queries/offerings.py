@@ -245,8 +245,10 @@ class BookingLine:
 
 @dataclass(frozen=True)
 class OfferingDetail:
+    """An offering with its confirmed count and resources; its bookings page on their own
+    (:mod:`data.queries.offering_bookings`)."""
+
     record: OfferingRecord
-    bookings: tuple[BookingLine, ...]
     confirmed: int
     platform_zone: str
     resources: tuple[Any, ...] = field(default_factory=tuple)
@@ -315,7 +317,6 @@ def get_booking(session: Session, booking_id: uuid.UUID) -> BookingLine:
 
 def get_offering_detail(session: Session, offering_id: uuid.UUID) -> OfferingDetail:
     record = get_offering_record(session, offering_id)
-    bookings = list_bookings(session, offering_id=offering_id)
     confirmed = session.execute(text(
         "SELECT count(*) FROM offering_bookings WHERE offering_id = :o AND status = "
         "'confirmed'"), {"o": offering_id}).scalar_one()
@@ -323,7 +324,7 @@ def get_offering_detail(session: Session, offering_id: uuid.UUID) -> OfferingDet
         "SELECT id, resource_type, title, available_when, unlock_at, display_order, "
         "content_id, file_url, link_url, text_content FROM offering_resources "
         "WHERE offering_id = :o ORDER BY display_order, id"), {"o": offering_id}).all())
-    return OfferingDetail(record, bookings, confirmed, platform_zone(session),
+    return OfferingDetail(record, confirmed, platform_zone(session),
                           tuple(tuple(r) for r in resources))
 
 

@@ -14,7 +14,7 @@ import html
 import uuid
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from data.models.offerings import DELIVERY_METHODS, OFFERING_TYPES
 from data.operations.offerings import CreateOffering, SetOfferingStatus, UpdateOffering
@@ -32,12 +32,13 @@ from data.queries.offerings import (
 from data.services.offerings import STATUSES
 from desktop.admin.history import history_tab
 from desktop.admin.list_page import ListPage, ListSpec
-from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, TableTab
+from desktop.admin.record_detail import DetailSpec, RecordDetail
 from desktop.database import Database
 from desktop.formatting import format_money, format_value
 from desktop.pages.booking_dialogs import BookOnBehalfDialog
 from desktop.pages.manage_booking_dialog import ManageBookingDialog
 from desktop.pages.offering_agenda import AgendaDialog
+from desktop.pages.offering_bookings import OfferingBookingsTab
 from desktop.pages.offering_cancel_dialog import CancelOfferingDialog
 from desktop.pages.offering_form import (
     IMPACT_FIELDS,
@@ -55,9 +56,6 @@ from widgets.lazy_table import Column
 __all__ = ["OFFERING", "OFFERINGS", "OfferingDetailPane", "OfferingsPage"]
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-BOOKING_FILTERS = ((None, "All bookings"), ("confirmed", "Confirmed"),
-                   ("canceled", "Cancelled"), ("completed", "Completed"),
-                   ("no_show", "No-show"))
 
 
 def _price(value) -> str:
@@ -125,26 +123,7 @@ def _facts(r: OfferingRecord) -> str:
     return " · ".join(facts)
 
 
-def _bookings_note(d: OfferingDetail) -> str:
-    r = d.record
-    seats = f"of {r.max_participants:,}" if r.max_participants else "(unlimited)"
-    shown = f" The newest {len(d.bookings):,} are shown." if len(d.bookings) >= 500 else ""
-    return (f"<b>{d.confirmed:,} confirmed</b> {seats} · {r.booking_count:,} holding a place "
-            f"(booking count).{shown}")
-
-
 TABS = (
-    TableTab("Bookings", ("Customer", "Payment", "Paid", "Status", "Sessions", "Booked",
-                          "Portal until"),
-             rows=lambda d: [(b.customer, b.payment_method, b.paid, b.status.replace("_", "-"),
-                              b.sessions, b.created_at,
-                              format_value(b.portal_expires_at) if b.has_portal else "none")
-                             for b in d.bookings],
-             keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
-             row_action=RowAction("&Manage booking…", "&Manage booking…", "manage_booking",
-                                   requires="bookings"),
-             note=_bookings_note, button=("&Book on behalf…", "open_booking_dialog"),
-             button_requires="bookings"),
     history_tab("offering", watch=("offerings",)),
 )
 
@@ -172,32 +151,27 @@ class OfferingDetailPane(RecordDetail):
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(OFFERING, database, parent)
-        self.bookings = self.tables["Bookings"]
+        self.bookings_tab = OfferingBookingsTab(database)
+        self.bookings = self.bookings_tab.view
+        self.booking_filter = self.bookings_tab.filters
+        self.tabs.insertTab(1, self.bookings_tab, "Bookings")
+        self.bookings_tab.book_requested.connect(self.open_booking_dialog)
+        self.bookings_tab.manage_requested.connect(self.manage_booking)
         self.impact_question = None
         self.resources = ResourcesPanel(database)
         self.add_tab(self.resources, "Resources")
-        self.booking_filter = QComboBox()
-        for value, label in BOOKING_FILTERS:
-            self.booking_filter.addItem(label, value)
-        self.booking_filter.currentIndexChanged.connect(self._filter_bookings)
-        # Beside the note and "Book on behalf…" above the bookings table.
-        note_row = self.notes["Bookings"].parentWidget().layout().itemAt(0).layout()
-        note_row.insertWidget(1, self.booking_filter)
-        self._statuses: list[str] = []
+
+    def set_refusals(self, refusals: dict[str, str]) -> None:
+        super().set_refusals(refusals)
+        self.bookings_tab.set_refused(refusals.get("bookings", ""))
 
     def detail_loaded(self, loaded: OfferingDetail, same_record: bool) -> None:
         self.resources.show_resources(loaded.record.id, loaded.resources)
-        self._statuses = [b.status for b in loaded.bookings]
-        self._filter_bookings()
-
-    def _filter_bookings(self, *_args) -> None:
-        """Show the bookings of the chosen status (the loaded ones; all by default)."""
-        chosen = self.booking_filter.currentData()
-        for row, status in enumerate(self._statuses):
-            self.bookings.setRowHidden(row, chosen is not None and status != chosen)
+        self.bookings_tab.show_detail(loaded, same_record)
 
     def detail_cleared(self) -> None:
         self.resources.show_resources(None)
+        self.bookings_tab.show_detail(None)
 
     def save(self) -> None:
         """Save; first show the impact when a date, time, price or portal window of an
