@@ -1,6 +1,7 @@
 """Manage one booking: the dialog first says what cancelling will do (credits back once,
 nothing for a subscription, a refund for a card payment), then cancels, marks completed or
-no-show, or extends or revokes the portal access (in the platform's time zone)."""
+no-show, or extends or revokes the portal access (in the platform's time zone). Below, the
+booking's History: what was done to it through the app, by whom, when and why."""
 
 from __future__ import annotations
 
@@ -31,13 +32,20 @@ from data.operations.bookings import (
 )
 from data.queries.offerings import BookingLine, get_booking
 from data.services.bookings import cancellation_plan
+from desktop.admin.history import history_tab
+from desktop.admin.inline import InlineList
 from desktop.database import Database
 from desktop.formatting import format_value, in_time_zone, time_zone_name
 from desktop.pages.booking_dialogs import WritingDialog, error_label
 from desktop.read_failures import report_read_failure
 from widgets.dialogs import ask, open_dialog
 
-__all__ = ["ManageBookingDialog"]
+__all__ = ["BOOKING_HISTORY", "ManageBookingDialog"]
+
+# The booking's own audit rows, and its portal access extended (keyed by the booking); each
+# change of the booking reloads it.
+BOOKING_HISTORY = history_tab("offering_booking", "offering_portal_access",
+                              watch=("offering_bookings",))
 
 
 class ManageBookingDialog(WritingDialog):
@@ -100,6 +108,9 @@ class ManageBookingDialog(WritingDialog):
         for b in (self.cancel_button, self.completed_button, self.no_show_button):
             row.addWidget(b)
         row.addStretch(1)
+        self.history = InlineList(BOOKING_HISTORY, database)
+        self.history.setMinimumHeight(160)
+        self.history.show_for(booking_id, "<b>History</b>")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -108,6 +119,7 @@ class ManageBookingDialog(WritingDialog):
         layout.addLayout(form)
         layout.addLayout(row)
         layout.addWidget(self.message)
+        layout.addWidget(self.history, 1)
         layout.addWidget(close)
         self._buttons_enabled(False)
         self.reload()
