@@ -1,21 +1,57 @@
 """The agenda: the next four weeks of sessions across offerings, with seats taken; a double
-click (or Return) opens the offering."""
+click (or Return, or "Open offering") opens the offering.
+
+The sessions are worked out once, on a worker, by the first page's request; the table is a
+lazy model over them (no widget per cell: 17,000 sessions used to take seconds of the GUI
+thread to show), handed out a page at a time as the user scrolls.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from operator import attrgetter
+from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
 
 from data.queries.offerings import AgendaEntry, list_agenda
 from desktop.database import Database
-from desktop.read_failures import report_read_failure
-from widgets.record_table import RecordTable
+from desktop.read_failures import watch_list_loads
+from widgets.banner import Banner
+from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 
 __all__ = ["AgendaDialog"]
 
 DAYS = 28
+PAGE = 500
+COLUMNS = (
+    Column("When", value=lambda e: e.start.strftime("%a %Y-%m-%d %H:%M %Z"), max_width=180),
+    Column("Offering", value=attrgetter("title"), max_width=260),
+    Column("Session", value=attrgetter("label")),
+    Column("Type", value=lambda e: e.offering_type.replace("_", " ")),
+    Column("Seats taken", value=attrgetter("seats")),
+)
+
+
+def _agenda_page(session: Session, found: list[AgendaEntry], start: dt.datetime, days: int,
+                 cursor: Any, limit: int) -> tuple[list[AgendaEntry], Any]:
+    """The first page works the agenda out into ``found`` (only the model's worker touches
+    it); later pages slice it. The cursor is the index of the next session."""
+    if cursor is None:
+        found[:] = list_agenda(session, start, days)
+        cursor = 0
+    nxt = cursor + limit
+    return found[cursor:nxt], (nxt if nxt < len(found) else None)
 
 
 class AgendaDialog(QDialog):
@@ -32,32 +68,47 @@ class AgendaDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Agenda: the next four weeks")
         self.resize(760, 520)
-        self._db = database
-        self.entries: list[AgendaEntry] = []
+        self._found: list[AgendaEntry] = []
         self.note = QLabel("Loading…")
-        self.table = RecordTable(("When", "Offering", "Session", "Type", "Seats taken"),
-                                 first_column_max=160)
-        holder = self.table.with_action("&Open offering", "&Open offering", self._open)
+        self.banner = Banner(error=True)
+        self.model = LazyTableModel(COLUMNS, database.runner, page_size=PAGE, parent=self)
+        self.view = LazyTableView(self.model)
+        self.view.set_placeholder_texts(empty=f"No sessions in the next {DAYS} days.",
+                                        loading="Loading…")
+        watch_list_loads(self.model, self.view, self.banner, database, "the agenda")
+        self.open_button = QPushButton("&Open offering")
+        self.open_button.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        row.addWidget(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
-        layout.addWidget(holder, 1)
-        layout.addWidget(buttons)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(row)
+        self.open_button.clicked.connect(self._open)
+        self.view.activated.connect(lambda _index: self._open())
+        self.view.current_row_changed.connect(
+            lambda entry: self.open_button.setEnabled(entry is not None))
+        self.model.rows_loaded.connect(self._on_model_rows_loaded)
         when = start or dt.datetime.now(dt.UTC)
-        database.read(list_agenda, when, DAYS, on_success=self._on_loaded, context=self,
-                      on_failure=lambda exc: report_read_failure(database, "the agenda", exc))
+        self.model.set_fetcher(database.page_fetcher(_agenda_page, self._found, when, DAYS))
 
-    def _on_loaded(self, entries: list[AgendaEntry]) -> None:
-        self.entries = entries
-        self.note.setText(f"{len(entries):,} sessions in the next {DAYS} days."
-                          if entries else f"No sessions in the next {DAYS} days.")
-        self.table.set_rows([(e.start.strftime("%a %Y-%m-%d %H:%M %Z"), e.title, e.label,
-                              e.offering_type.replace("_", " "), e.seats) for e in entries],
-                            keys=list(range(len(entries))))
+    @property
+    def entries(self) -> list[AgendaEntry]:
+        """The sessions shown so far (more load as the table scrolls)."""
+        return [self.model.row_at(i) for i in range(self.model.rowCount())]
+
+    def _on_model_rows_loaded(self, _count: int) -> None:
+        total = len(self._found)  # written by the worker before its page was delivered
+        self.note.setText(f"{total:,} sessions in the next {DAYS} days." if total
+                          else f"No sessions in the next {DAYS} days.")
 
     def _open(self) -> None:
-        index = self.table.current_key()
-        if index is not None:
-            self.offering_chosen.emit(self.entries[int(index)].offering_id)
+        entry = self.view.current_row()
+        if entry is not None:
+            self.offering_chosen.emit(entry.offering_id)
             self.accept()

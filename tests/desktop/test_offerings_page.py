@@ -357,6 +357,6 @@ def test_the_agenda_lists_sessions_and_opens_the_offering(qtbot, empty_page, eng
     rows = [e for e in dialog.entries if e.title == "Evening Flow"]
     assert len(rows) == 4 and rows[0].seats == "1 / 12"
     assert rows[0].start.strftime("%H:%M") == "18:00"
-    dialog.table.selectRow(dialog.entries.index(rows[0]))
-    dialog.table.row_action.trigger()
+    dialog.view.selectRow(dialog.entries.index(rows[0]))
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
     _wait_detail(qtbot, empty_page, weekly)
