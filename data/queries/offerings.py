@@ -29,6 +29,7 @@ __all__ = [
     "OfferingFilter",
     "OfferingRecord",
     "OfferingRow",
+    "agenda_page",
     "count_offerings",
     "get_offering_detail",
     "get_offering_row",
@@ -399,41 +400,70 @@ def list_agenda(session: Session, start: dt.datetime, days: int = 28) -> list[Ag
     first, last = start.date() - dt.timedelta(days=1), end.date() + dt.timedelta(days=1)
     rows = session.execute(text("""
         SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule,
-               (SELECT count(*) FROM offering_bookings b WHERE b.offering_id = o.id
-                AND b.status = ANY(CASE WHEN o.offering_type = 'recurring_fixed'
-                                   THEN ARRAY['confirmed'] ELSE ARRAY['confirmed',
-                                   'completed', 'no_show'] END))::int
+               CASE WHEN o.offering_type = 'recurring_bookable' THEN 0  -- per slot, below
+               ELSE (SELECT count(*) FROM offering_bookings b WHERE b.offering_id = o.id
+                     AND b.status = ANY(CASE WHEN o.offering_type = 'recurring_fixed'
+                                        THEN ARRAY['confirmed'] ELSE ARRAY['confirmed',
+                                        'completed', 'no_show'] END))::int END
         FROM offerings o
         WHERE o.deleted_at IS NULL AND o.status = 'published'
           AND (o.offering_type IN ('recurring_fixed', 'recurring_bookable')
-               OR (admin.offering_first_day(o.offering_type, o.schedule) <= :last
+               -- on the first-day (0013) and last-day (0018) indexes: only the dated
+               -- offerings overlapping the window are read
+               OR (coalesce(admin.offering_first_day(o.offering_type, o.schedule),
+                            'infinity'::date) <= :last
                    AND admin.offering_last_day(o.offering_type, o.schedule) >= :first))
     """), {"first": first, "last": last}).all()
     slots = session.execute(text("""
         SELECT b.offering_id, s ->> 'date', s ->> 'time', count(*)::int
-        FROM offering_bookings b
-        JOIN offerings o ON o.id = b.offering_id AND o.offering_type = 'recurring_bookable'
+        FROM offerings o
+        JOIN offering_bookings b ON b.offering_id = o.id
         CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(b.booking_details
              -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
              ELSE '[]'::jsonb END) s
-        WHERE b.status <> 'canceled' AND s ->> 'date' BETWEEN :f AND :l
+        WHERE o.offering_type = 'recurring_bookable' AND o.status = 'published'
+          AND o.deleted_at IS NULL AND b.status <> 'canceled'
+          AND s ->> 'date' BETWEEN :f AND :l
         GROUP BY 1, 2, 3
     """), {"f": first.isoformat(), "l": last.isoformat()}).all()
-    booked: dict[uuid.UUID, list[tuple[dict[str, str], int]]] = {}
+    booked: dict[uuid.UUID, dict[tuple[dt.date, dt.time], int]] = {}
     for oid, date, time, n in slots:
-        booked.setdefault(oid, []).append(({"date": date, "time": time}, n))
+        try:  # the session's local day and time, as its occurrence starts
+            key = (schedules.read_date("date", date), schedules.read_time("time", time))
+        except ValidationError:
+            continue  # a booked session the app cannot read is named by `offerings check`
+        held = booked.setdefault(oid, {})
+        held[key] = held.get(key, 0) + n  # one session, whoever booked it
     out = []
     for oid, title, kind, most, schedule, taken in rows:
+        if kind == "recurring_bookable" and oid not in booked:
+            continue  # no booked session in the window: nothing to show, nothing to parse
         try:
             parsed = schedules.parse(kind, schedule)
         except ValidationError:
             continue  # named by `offerings check`, not shown
         if kind == "recurring_bookable":
-            for slot, n in booked.get(oid, []):
-                for occ in schedules.occurrences(parsed, zone, start, end, booked=[slot]):
-                    out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, n, most))
+            held = booked[oid]
+            sessions = [{"date": d, "time": t} for d, t in held]  # read already
+            # One expansion per offering (not per booked session), counts matched back by
+            # the local day and time each occurrence starts at.
+            for occ in schedules.occurrences(parsed, zone, start, end, booked=sessions):
+                n = held.get((occ.start.date(), occ.start.time()), 0)
+                out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, n, most))
             continue
         for occ in schedules.occurrences(parsed, zone, start, end):
             out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, taken, most))
     out.sort(key=lambda e: (e.start, e.title))
     return out
+
+
+def agenda_page(session: Session, found: list[AgendaEntry], start: dt.datetime, days: int,
+                cursor: Any, limit: int) -> tuple[list[AgendaEntry], Any]:
+    """The agenda a page at a time for a lazy table: the first page (``cursor`` None) works
+    it out into ``found`` (the caller's list, touched only by the one worker paging it);
+    later pages slice it. The cursor is the index of the next session."""
+    if cursor is None:
+        found[:] = list_agenda(session, start, days)
+        cursor = 0
+    nxt = cursor + limit
+    return found[cursor:nxt], (nxt if nxt < len(found) else None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from operator import attrgetter
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,9 +21,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
-from data.queries.offerings import AgendaEntry, list_agenda
+from data.queries.offerings import AgendaEntry, agenda_page
 from desktop.database import Database
 from desktop.read_failures import watch_list_loads
 from widgets.banner import Banner
@@ -41,17 +39,6 @@ COLUMNS = (
     Column("Type", value=lambda e: e.offering_type.replace("_", " ")),
     Column("Seats taken", value=attrgetter("seats")),
 )
-
-
-def _agenda_page(session: Session, found: list[AgendaEntry], start: dt.datetime, days: int,
-                 cursor: Any, limit: int) -> tuple[list[AgendaEntry], Any]:
-    """The first page works the agenda out into ``found`` (only the model's worker touches
-    it); later pages slice it. The cursor is the index of the next session."""
-    if cursor is None:
-        found[:] = list_agenda(session, start, days)
-        cursor = 0
-    nxt = cursor + limit
-    return found[cursor:nxt], (nxt if nxt < len(found) else None)
 
 
 class AgendaDialog(QDialog):
@@ -95,7 +82,7 @@ class AgendaDialog(QDialog):
             lambda entry: self.open_button.setEnabled(entry is not None))
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
         when = start or dt.datetime.now(dt.UTC)
-        self.model.set_fetcher(database.page_fetcher(_agenda_page, self._found, when, DAYS))
+        self.model.set_fetcher(database.page_fetcher(agenda_page, self._found, when, DAYS))
 
     @property
     def entries(self) -> list[AgendaEntry]:

@@ -184,6 +184,38 @@ def test_the_agenda_shows_sessions_with_seats_taken(session_factory, engine):
     assert len(mine) == 4 and {e.seats for e in mine} == {"1 / 8"}
 
 
+def test_the_agenda_counts_each_booked_slot_and_keeps_dated_offerings_to_the_window(
+        session_factory, engine):
+    """Booked 1:1 slots: one entry per booked session with the bookings holding it (a
+    cancelled one frees it); events inside the four weeks shown, one after them not; an
+    unpublished offering's slots never shown."""
+    bookable = {"availability": {"monday": [{"start": "09:00", "end": "12:00"}]},
+                "booking_window_days": 14, "buffer_minutes": 15}
+    coach = add_offering(engine, offering_type="recurring_bookable", title="Coaching",
+                         schedule=bookable, capacity_type="one_on_one", max_participants=1)
+    hidden = add_offering(engine, offering_type="recurring_bookable", title="Draft coaching",
+                          schedule=bookable, status="draft")
+    slot = {"booked_sessions": [{"date": "2030-01-07", "time": "10:00"}]}
+    for status in ("confirmed", "completed", "canceled"):
+        add_booking(engine, coach, add_customer(engine), status=status, details=slot)
+    add_booking(engine, coach, add_customer(engine), details={
+        "booked_sessions": [{"date": "2030-01-14", "time": "09:30"}]})
+    add_booking(engine, coach, add_customer(engine), details={  # after the four weeks
+        "booked_sessions": [{"date": "2030-03-04", "time": "09:30"}]})
+    add_booking(engine, hidden, add_customer(engine), details=slot)
+    inside = add_offering(engine, title="Inside", schedule={
+        "date": "2030-01-20", "start_time": "19:00", "duration_minutes": 60})
+    later = add_offering(engine, title="Later", schedule={
+        "date": "2030-02-20", "start_time": "19:00", "duration_minutes": 60})
+    with session_factory() as s:
+        entries = q.list_agenda(s, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    shown = {(e.offering_id, e.start.strftime("%Y-%m-%d %H:%M"), e.seats) for e in entries}
+    assert {e for e in shown if e[0] == coach} == {(coach, "2030-01-07 10:00", "2 / 1"),
+                                                   (coach, "2030-01-14 09:30", "1 / 1")}
+    assert (inside, "2030-01-20 19:00", "0 / 10") in shown
+    assert not {e for e in shown if e[0] in (hidden, later)}
+
+
 def test_offerings_check_names_every_problem(db_url, engine, capsys):
     ok = add_offering(engine, title="Fine")
     add_booking(engine, ok, add_customer(engine))

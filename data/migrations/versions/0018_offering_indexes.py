@@ -1,9 +1,13 @@
-"""offering_bookings index: an offering's Bookings tab pages straight off an index.
+"""Offerings indexes: the Bookings tab pages straight off an index; the agenda reads only
+the dated offerings that overlap its four weeks.
 
 The Bookings tab lists one offering's bookings newest first (``created_at DESC, id DESC``),
 all of them, a keyset page at a time. The platform indexes ``offering_bookings`` by
 ``offering_id`` alone, so each page of an offering with 50,000 bookings would sort them all.
-Built CONCURRENTLY, like every ``ix_admin_`` index, so the platform keeps writing meanwhile.
+The agenda asks for dated offerings whose first day is before the window's end (0013's
+first-day index) and whose last day is after its start: with an index on the last day too,
+PostgreSQL combines both instead of working out both days of every offering. Built
+CONCURRENTLY, like every ``ix_admin_`` index, so the platform keeps writing meanwhile.
 
 Revision ID: 0018
 Revises: 0017
@@ -23,6 +27,8 @@ depends_on: str | Sequence[str] | None = None
 APP_INDEXES = {
     "ix_admin_offering_bookings_offering_created":
         "offering_bookings (offering_id, created_at DESC, id DESC)",
+    "ix_admin_offerings_last_day":
+        "offerings ((admin.offering_last_day(offering_type, schedule)))",
 }
 
 
