@@ -10,8 +10,9 @@ A search is a ``base`` select (the list's columns and its other filters) plus a 
 
 :func:`search_page` uses both, each capped: it walks at most ``walk_rows`` rows; if those
 hold no full page it collects at most ``collect_max`` matches; if there are no more than
-that it sorts them, otherwise the term is common (at least ``collect_max`` matches), so the
-walk finds a page soon. Each step runs with planner settings that allow only its own plan,
+that it sorts them, otherwise the term is common (at least ``collect_max`` matches), so a
+walk of at most ``walk_more`` rows finds a page, unless the matches go with the sort order
+(a title's first word, sorting by title): then every match is collected and sorted. Each step runs with planner settings that allow only its own plan,
 for that statement only. Every strategy returns the same pages: tests compare them.
 """
 
@@ -32,16 +33,19 @@ expressions (ending with the id) and whether the order is ascending."""
 
 @dataclass(frozen=True)
 class Bounds:
-    """How far each step may go. ``walk_rows=0`` skips the capped walk."""
+    """How far each step may go. ``walk_rows=0`` skips the first walk; ``walk_more=None``
+    lets the second walk go as far as it takes."""
 
     walk_rows: int = 2_000
     collect_max: int = 5_000
+    walk_more: int | None = 20_000
 
 
+EVERYTHING = 2**62
 AUTO = Bounds()
-WALK = Bounds(walk_rows=0, collect_max=0)
+WALK = Bounds(walk_rows=0, collect_max=0, walk_more=None)
 """Always walk the sort index (a test's reference; slow for rare terms)."""
-COLLECT = Bounds(walk_rows=0, collect_max=2**62)
+COLLECT = Bounds(walk_rows=0, collect_max=EVERYTHING)
 """Always collect every match and sort (a test's reference; slow for common terms)."""
 
 
@@ -120,4 +124,9 @@ def search_page(session: Session, base: Select, condition: ColumnElement[bool],
     found, rows = _collect(session, base, condition, keys_of, bound, limit, bounds.collect_max)
     if found <= bounds.collect_max:
         return rows
-    return _walk(session, base, condition, keys_of, bound, limit, None)
+    rows = _walk(session, base, condition, keys_of, bound, limit, bounds.walk_more)
+    if len(rows) > limit or bounds.walk_more is None:
+        return rows
+    # Many matches, but not where the walk looked (a term that goes with the sort order,
+    # such as a title's first word when sorting by title): sort them all.
+    return _collect(session, base, condition, keys_of, bound, limit, EVERYTHING)[1]

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from data.models import Content, PlatformSettings
-from data.queries.bounded import AUTO, WALK, ordered_after, search_page
+from data.queries.bounded import AUTO, EVERYTHING, Bounds, ordered_after, search_page
 from data.queries.series import parse_order
 from data.services.text import clean_search
 
@@ -97,6 +97,7 @@ def _escape_like(value: str) -> str:
 
 
 TRIGRAM_INDEX = "ix_admin_content_title_trgm"  # migration 0018, where pg_trgm exists
+_WITHOUT_TRIGRAMS = Bounds(walk_rows=AUTO.walk_rows, collect_max=EVERYTHING)
 
 
 def _featurable_keys(c: Any) -> tuple[list[ColumnElement[Any]], bool]:
@@ -111,8 +112,9 @@ def search_published_content(session: Session, search: str = "", limit: int = 50
 
     The newest-published index is walked, testing each item: one page for the empty box,
     a few for a common term. Where the server has ``pg_trgm`` the titles' trigram index
-    bounds the rare terms too (:func:`bounded.search_page`); without it a rare term walks
-    every published item.
+    bounds the rare terms too (:func:`bounded.search_page`); without it a term the first
+    rows do not answer reads every published item (the planner's scan) and sorts the
+    matches.
     """
     base = select(*_ITEM_COLUMNS).where(Content.status == "published",
                                         Content.deleted_at.is_(None))
@@ -128,5 +130,5 @@ def search_published_content(session: Session, search: str = "", limit: int = 50
     trigrams = session.execute(
         text("SELECT to_regclass(:i) IS NOT NULL"), {"i": TRIGRAM_INDEX}).scalar_one()
     rows = search_page(session, base, or_(*conditions), _featurable_keys, None, limit,
-                       AUTO if trigrams else WALK)
+                       AUTO if trigrams else _WITHOUT_TRIGRAMS)
     return [FeaturedItem(*r) for r in rows[:limit]]

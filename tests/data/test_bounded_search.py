@@ -20,7 +20,8 @@ STRATEGIES = {
     "collect": COLLECT,
     # Small caps, so that each of the mix's three steps is taken on this small table:
     "walk_first": Bounds(walk_rows=100, collect_max=10_000),
-    "collect_then_walk": Bounds(walk_rows=3, collect_max=15),
+    "collect_then_walk": Bounds(walk_rows=3, collect_max=15, walk_more=None),
+    "collect_walk_collect": Bounds(walk_rows=3, collect_max=15, walk_more=30),
     "collect_sorted": Bounds(walk_rows=3, collect_max=10_000),
 }
 # "common" is in 4 names of 5, "rare" in 3, "mid" in 1 in 6; "zz" in none; "1" starts
