@@ -25,6 +25,8 @@ from data import migrate
 from data.db import connection_info, make_engine, make_session_factory
 from data.embedded import EmbeddedPostgres
 from data.queries.catalog import CATALOG_SORTS, CatalogFilter, count_content, list_content_page
+from data.queries.featured import search_published_content
+from data.queries.series import search_series_candidates
 from desktop.database import Backend, Database
 from desktop.pages.catalog import CatalogPage
 from widgets.operations import OperationRunner
@@ -125,9 +127,38 @@ def timed(fn, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+# One letter, a common word, a rare title (one item), digits (11 items at 1M), no match.
+FIXED_TERMS = {"letter": "y", "common": "yoga", "rare": "777777", "digits": "12345",
+               "none": "zzqx"}
+
+
+def bounded_search_figures(sf) -> None:
+    """The first page of each fixed term in every sort, and each picker's answer."""
+    with sf() as s:
+        worst = 0.0
+        for name, term in FIXED_TERMS.items():
+            ms = max(timed(lambda sort=sort, term=term: list_content_page(
+                s, CatalogFilter(search=term, sort=sort), None, 200), repeat=3)
+                for sort in CATALOG_SORTS)
+            worst = max(worst, ms)
+            print(f"search_first_page_ms_{name}={ms:.1f}")
+        print(f"search_first_page_ms_max={worst:.1f}")
+        series = s.execute(text("SELECT id FROM content_series ORDER BY slug LIMIT 1")).scalar()
+        for picker, fn in (("featured", lambda t: search_published_content(s, t, 50)),
+                           ("series", lambda t: search_series_candidates(s, series, t, 50))):
+            times = {}
+            for name, term in {"empty": "", **FIXED_TERMS}.items():
+                times[name] = timed(lambda fn=fn, term=term: fn(term), repeat=3)
+                print(f"{picker}_picker_ms_{name}={times[name]:.1f}")
+            print(f"{picker}_picker_ms_max={max(times.values()):.1f}")
+        s.rollback()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--search-only", action="store_true",
+                        help="only the fixed search terms and the pickers")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the page
 
@@ -140,6 +171,9 @@ def main() -> None:
         print(f"items={args.items}")
         print(f"setup_seconds={time.perf_counter() - t:.1f}")
         sf = make_session_factory(engine)
+        bounded_search_figures(sf)
+        if args.search_only:
+            return
 
         searches = ["yoga", "breath", "sleep-dee", "masterclass basics", "kitchen prot",
                     "hydration", "12345", "zzz-nothing"]

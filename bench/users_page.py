@@ -54,6 +54,12 @@ def wait_until(app, predicate, timeout_s: float = 120.0) -> None:
         loop.exec()
 
 
+# One letter, a common surname (1 in 100 users), a rare name (a first and last name pair:
+# about 1 in 10,000), digits, no match.
+FIXED_TERMS = {"letter": "a", "common_surname": "garcia", "rare_name": "thandiwe haddad",
+               "digits": "12345", "none": "zzqx"}
+
+
 def timed_query(session, flt, cursor, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
@@ -67,6 +73,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--search-only", action="store_true",
+                        help="only the first page of the fixed search terms")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
 
@@ -83,6 +91,16 @@ def main() -> None:
         print(f"users={args.users}")
         print(f"setup_seconds={time.perf_counter() - t:.1f}")
         sf = make_session_factory(engine)
+        with sf() as s:
+            worst = 0.0
+            for name, term in FIXED_TERMS.items():
+                ms = max(timed_query(s, UserFilter(search=term, sort=sort), None, repeat=3)
+                         for sort in ("created", "email"))
+                worst = max(worst, ms)
+                print(f"search_first_page_ms_{name}={ms:.1f}")
+            print(f"search_first_page_ms_max={worst:.1f}")
+        if args.search_only:
+            return
 
         # Query level: the first page and a page at 90% depth, on the worker's path.
         with sf() as s:

@@ -11,11 +11,13 @@ import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from data.models import Content, PlatformSettings
+from data.queries.bounded import AUTO, EVERYTHING, Bounds, ordered_after, search_page
 from data.queries.series import parse_order
 from data.services.text import clean_search
 
@@ -94,19 +96,39 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+TRIGRAM_INDEX = "ix_admin_content_title_trgm"  # migration 0018, where pg_trgm exists
+_WITHOUT_TRIGRAMS = Bounds(walk_rows=AUTO.walk_rows, collect_max=EVERYTHING)
+
+
+def _featurable_keys(c: Any) -> tuple[list[ColumnElement[Any]], bool]:
+    """Newest published first (0006's status index serves it; no date: last)."""
+    return [func.coalesce(c.published_at, text("'-infinity'::timestamp")), c.id], False
+
+
 def search_published_content(session: Session, search: str = "", limit: int = 50
                              ) -> list[FeaturedItem]:
     """Published, not deleted items whose title contains ``search`` (or whose slug starts
-    with it, or whose id it is), newest first; the newest when ``search`` is blank."""
-    stmt = select(*_ITEM_COLUMNS).where(Content.status == "published",
+    with it, or whose id it is), newest first; the newest when ``search`` is blank.
+
+    The newest-published index is walked, testing each item: one page for the empty box,
+    a few for a common term. Where the server has ``pg_trgm`` the titles' trigram index
+    bounds the rare terms too (:func:`bounded.search_page`); without it a term the first
+    rows do not answer reads every published item (the planner's scan) and sorts the
+    matches.
+    """
+    base = select(*_ITEM_COLUMNS).where(Content.status == "published",
                                         Content.deleted_at.is_(None))
     q = clean_search(search)
-    if q:
-        conditions: list[ColumnElement[bool]] = [
-            func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
-            Content.slug.like(_escape_like(q.lower()) + "%")]
-        with contextlib.suppress(ValueError):
-            conditions.append(Content.id == uuid.UUID(q))
-        stmt = stmt.where(or_(*conditions))
-    stmt = stmt.order_by(Content.published_at.desc().nulls_last(), Content.id.desc())
-    return [FeaturedItem(*r) for r in session.execute(stmt.limit(limit))]
+    if not q:
+        stmt = ordered_after(base, *_featurable_keys(Content.__table__.c), None)
+        return [FeaturedItem(*r) for r in session.execute(stmt.limit(limit))]
+    conditions: list[ColumnElement[bool]] = [
+        func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
+        Content.slug.like(_escape_like(q.lower()) + "%")]
+    with contextlib.suppress(ValueError):
+        conditions.append(Content.id == uuid.UUID(q))
+    trigrams = session.execute(
+        text("SELECT to_regclass(:i) IS NOT NULL"), {"i": TRIGRAM_INDEX}).scalar_one()
+    rows = search_page(session, base, or_(*conditions), _featurable_keys, None, limit,
+                       AUTO if trigrams else _WITHOUT_TRIGRAMS)
+    return [FeaturedItem(*r) for r in rows[:limit]]

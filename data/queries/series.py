@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
 from data.models import Content, ContentSeries, User
+from data.queries.bounded import ordered_after, search_page
 from data.queries.catalog import search_condition
 from data.services.text import clean_search
 
@@ -255,19 +256,27 @@ class SeriesCandidate:
     series_title: str | None
 
 
+def _newest_created(c: Any) -> tuple[list[Any], bool]:
+    """Newest created first: migration 0018's ``ix_admin_content_created_id``."""
+    return [c.created_at, c.id], False
+
+
 def search_series_candidates(session: Session, series_id: uuid.UUID, search: str = "",
                              limit: int = 50) -> list[SeriesCandidate]:
     """Items (not deleted, not already in ``series_id``) matching ``search`` the way the
     catalog's search does (start of a title word or of the slug, or the id), newest first;
-    the newest when ``search`` is blank."""
+    the newest when ``search`` is blank. Bounded for any term (:func:`bounded.search_page`):
+    the empty box reads one page of the creation index."""
     other = ContentSeries.__table__.alias("other")
-    stmt = (select(Content.id, Content.title, Content.content_type, Content.status,
-                   other.c.title)
+    base = (select(Content.id, Content.title, Content.content_type, Content.status,
+                   other.c.title.label("series_title"), Content.created_at)
             .outerjoin(other, other.c.id == Content.series_id)
             .where(Content.deleted_at.is_(None),
                    or_(Content.series_id.is_(None), Content.series_id != series_id)))
     condition = search_condition(search)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    stmt = stmt.order_by(Content.created_at.desc(), Content.id.desc()).limit(limit)
-    return [SeriesCandidate(*r) for r in session.execute(stmt)]
+    if condition is None:
+        stmt = ordered_after(base, *_newest_created(Content.__table__.c), None).limit(limit)
+        rows = [tuple(r) for r in session.execute(stmt)]
+    else:
+        rows = search_page(session, base, condition, _newest_created, None, limit)
+    return [SeriesCandidate(*r[:5]) for r in rows[:limit]]

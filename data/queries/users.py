@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, case, func, literal, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Row, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from data.errors import NotFoundError
@@ -33,6 +33,7 @@ from data.models import (
     SubscriptionTier,
     User,
 )
+from data.queries.bounded import AUTO, Bounds, KeysOf, ordered_after, search_page
 from data.services.text import clean_search
 
 UserStatus = Literal["all", "active", "deleted", "unverified"]
@@ -105,9 +106,9 @@ def search_condition(search: str) -> ColumnElement[bool] | None:
     return or_(*conditions)
 
 
-def _filtered(flt: UserFilter):
+def _filtered(flt: UserFilter, *, search: bool = True):
     stmt = select(*_LIST_COLUMNS)
-    cond = search_condition(flt.search)
+    cond = search_condition(flt.search) if search else None
     if cond is not None:
         stmt = stmt.where(cond)
     if flt.role:
@@ -121,32 +122,30 @@ def _filtered(flt: UserFilter):
     return stmt
 
 
+def _sort_keys(sort: UserSort) -> KeysOf:
+    if sort == "email":
+        return lambda c: ([c.email], True)  # emails are unique: the email is the key
+    return lambda c: ([c.created_at, c.id], False)
+
+
 def list_users_page(
-    session: Session, flt: UserFilter, cursor: tuple | None, limit: int
+    session: Session, flt: UserFilter, cursor: tuple | None, limit: int,
+    *, bounds: Bounds = AUTO,
 ) -> tuple[list[UserRow], tuple | None]:
     """One keyset page of users after ``cursor``; returns the rows and the next cursor.
 
-    Without a search the page walks the sort index. With one, the matches are found first
-    through the search indexes (a MATERIALIZED CTE) and only then sorted: otherwise the
-    planner may walk the sort index testing every row, which for a rare name means
-    computing the full-text vector of a million rows (seconds instead of milliseconds).
+    Without a search the page walks the sort index. With one, :func:`bounded.search_page`
+    finds it at a bounded cost whether the term matches a few users or most of them.
     """
-    stmt = _filtered(flt)
-    if search_condition(flt.search) is not None:
-        matches = stmt.cte("matches").prefix_with("MATERIALIZED")
-        source = matches.c
-        stmt = select(matches)
+    keys_of = _sort_keys(flt.sort)
+    cond = search_condition(flt.search)
+    if cond is not None:
+        raw = search_page(session, _filtered(flt, search=False), cond, keys_of, cursor,
+                          limit, bounds)
     else:
-        source = User.__table__.c
-    if flt.sort == "email":
-        if cursor is not None:
-            stmt = stmt.where(source.email > cursor[0])
-        stmt = stmt.order_by(source.email.asc())
-    else:
-        if cursor is not None:
-            stmt = stmt.where(tuple_(source.created_at, source.id) < tuple_(*cursor))
-        stmt = stmt.order_by(source.created_at.desc(), source.id.desc())
-    rows = [UserRow(*r) for r in session.execute(stmt.limit(limit + 1))]
+        stmt = ordered_after(_filtered(flt), *keys_of(User.__table__.c), cursor)
+        raw = list(session.execute(stmt.limit(limit + 1)))
+    rows = [UserRow(*r) for r in raw]
     more = len(rows) > limit
     rows = rows[:limit]
     if not more or not rows:

@@ -129,17 +129,3 @@ def test_counts_are_exact_for_small_sets(session_factory, catalog):
         yoga = count_content(s, CatalogFilter(category="Yoga"))
     assert (all_count.value, all_count.exact) == (12, True)
     assert (yoga.value, yoga.exact) == (6, True)
-
-
-@pytest.mark.parametrize("sort", CATALOG_SORTS)
-def test_common_word_search_walking_the_sort_index_finds_the_same_pages(
-        session_factory, catalog, monkeypatch, sort):
-    """Both search plans (sort the matches; walk the sort index) give the same pages."""
-    from data.queries import catalog as catalog_queries
-
-    flt = CatalogFilter(search="lesson", sort=sort)
-    with session_factory() as s:
-        sorted_matches = _all(s, flt, page_size=3)
-        monkeypatch.setattr(catalog_queries, "_few_matches", lambda *_a: False)
-        walked = _all(s, flt, page_size=3)
-    assert walked == sorted_matches and len(walked) == 12
