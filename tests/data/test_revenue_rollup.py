@@ -1,6 +1,9 @@
-"""The incremental rollup (migration 0016) equals a full rebuild after what the platform does
-to past days: back-dated sales, refunds, canceled card bookings, ledger rows; and it rebuilds
-only the days touched, not the history. On the demo database (a year and more of sales)."""
+"""The incremental rollup (migrations 0016, 0018) equals a full rebuild after what the platform
+does to past days: back-dated sales, refunds, canceled card bookings, refund requests, ledger
+rows, amounts changed, rows deleted, a sale committed after a refresh it was open during; it
+adds changes to their days by delta (a planted error on a changed day stays), and rebuilds a
+day only where what it counted is unknown (the watermark moved back). On the demo database (a
+year and more of sales)."""
 
 from __future__ import annotations
 
