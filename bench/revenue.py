@@ -7,8 +7,15 @@ compute the same series in Python) for comparison.
 
 ``rollup_refresh_after_1100_changes_ms`` is the rollup's upkeep after the same changes at any
 size (1,000 back-dated sales on 30 past days, 100 refunds): compare it between sizes, it
-should not grow with history. ``rollup_refresh_next_day_ms`` adds the day that became
-complete (every row of it: the demo's days grow with its size).
+should not grow with history. ``rollup_refresh_next_day_ms`` is a day's refresh: the same
+changes and the day that became complete (the rollup adds changes by delta, so a day
+becoming complete costs nothing more).
+
+    python bench/revenue.py --upkeep 500000,5000000
+
+measures only the rollup at each size, each on its own database: the day's refresh, the time
+to the first chart on a cold start (the first chunk of the build, then the default page),
+and ``rollup_day_refresh_ratio`` (the largest size's over the smallest's; target <= 1.5).
 
 Builds its own embedded PostgreSQL and demo data; prints one ``name=value`` per line.
 ``naive_matches`` says whether the naive figures equal the database's (they must).
@@ -203,7 +210,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=None, help="default: purchases / 4")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--upkeep", default=None,
+                        help="comma-separated purchase counts: the rollup's upkeep only")
     args = parser.parse_args()
+    if args.upkeep:
+        upkeep([int(n) for n in args.upkeep.split(",")], args.users, args.seed, args.repeat)
+        return
     users = args.users or max(args.purchases // 4, 1_000)
     app = QApplication.instance() or QApplication([])
 
@@ -252,16 +264,7 @@ def main() -> None:
             with factory.begin() as s:
                 changed = refresh_rollup_report(s)
             change_ms.append((time.perf_counter() - t) * 1000)
-            # A new day: as if the last refresh had run yesterday (the day that became
-            # complete, with every row of it, and whatever the last 24 hours touched).
-            with factory.begin() as s:
-                s.execute(text(
-                    "UPDATE admin.revenue_rollup_info SET boundary_day = boundary_day - 1, "
-                    "watermark = watermark - interval '1 day'"))
-            t = time.perf_counter()
-            with factory.begin() as s:
-                refresh_rollup_report(s)
-            day_ms.append((time.perf_counter() - t) * 1000)
+            day_ms.append(_day_refresh_ms(factory, f"day{round_}"))
         print(f"rollup_days_rebuilt_after_changes={changed.days}")
         print(f"rollup_refresh_after_1100_changes_ms={statistics.median(change_ms):.1f}")
         print(f"rollup_refresh_next_day_ms={statistics.median(day_ms):.1f}")
@@ -348,6 +351,54 @@ CHANGES = (
                  ORDER BY purchased_at LIMIT 100)""",
 )
 """The same changes at any size, made before each measured refresh."""
+
+
+def _day_refresh_ms(factory, tag: str) -> float:
+    """A day's refresh: the day's changes (:data:`CHANGES`, the same at any size), and the
+    day they were made on became complete (as if the last refresh had run yesterday)."""
+    with factory.begin() as s:
+        for sql in CHANGES:
+            s.execute(text(sql), {"tag": tag})
+        s.execute(text("UPDATE admin.revenue_rollup_info SET boundary_day = boundary_day - 1"))
+    t = time.perf_counter()
+    with factory.begin() as s:
+        refresh_rollup_report(s)
+    return (time.perf_counter() - t) * 1000
+
+
+def upkeep(sizes: list[int], users: int | None, seed: int, repeat: int) -> None:
+    """The rollup's upkeep at each size: a day's refresh, and a cold start's first chart."""
+    day = {}
+    for purchases in sizes:
+        server = EmbeddedPostgres.start()
+        try:
+            engine = make_engine(server.url())
+            migrate.upgrade(engine)
+            n_users = users or max(purchases // 4, 1_000)
+            with psycopg.connect(server.libpq_dsn()) as conn:
+                fill_demo_data(conn, users=n_users, seed=seed, purchases=purchases)
+            with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+            factory = make_session_factory(engine)
+            t = time.perf_counter()
+            with factory.begin() as s:
+                chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+            with snapshot_session(factory) as s:
+                snap = load_revenue(s, preset=DEFAULT_PRESET, granularity=DEFAULT_GRANULARITY)
+            print(f"cold_start_first_chart_s_at_{purchases}={time.perf_counter() - t:.2f}")
+            print(f"cold_start_first_chart_used_rollup_at_{purchases}={snap.used_rollup}")
+            while not chunk.complete:
+                with factory.begin() as s:
+                    chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+            _day_refresh_ms(factory, "warm")
+            times = [_day_refresh_ms(factory, f"up{i}") for i in range(repeat)]
+            day[purchases] = statistics.median(times)
+            print(f"rollup_day_refresh_ms_at_{purchases}={day[purchases]:.1f}")
+            engine.dispose()
+        finally:
+            server.stop()
+    if len(day) > 1:
+        print(f"rollup_day_refresh_ratio={day[max(day)] / day[min(day)]:.2f}")
 
 
 def _all_time(factory):

@@ -32,6 +32,7 @@ from data.models.revenue_rollup import (
     RevenueDailyContent,
     RevenueMonthlyPayers,
     RevenueRollupInfo,
+    RevenueRollupRecent,
 )
 from data.models.subscriptions import Subscription, SubscriptionTier
 from data.models.users import User
@@ -72,6 +73,7 @@ __all__ = [
     "RevenueDailyContent",
     "RevenueMonthlyPayers",
     "RevenueRollupInfo",
+    "RevenueRollupRecent",
     "Subscription",
     "SubscriptionRequest",
     "SubscriptionTier",

@@ -1,4 +1,4 @@
-"""The Revenue page's daily rollup (migration 0016): derived tables in ``admin``, kept by
+"""The Revenue page's daily rollup (migrations 0016, 0018): derived tables in ``admin``, kept by
 ``admin.refresh_revenue_rollup()`` (see :mod:`data.services.revenue_rollup`) and read by
 :mod:`data.queries.revenue`. Nobody writes them but that function."""
 
@@ -31,6 +31,9 @@ class RevenueRollupInfo(Base):
     watermark: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
     built_from: Mapped[dt.date | None] = mapped_column(Date)
     """While built from nothing, newest months first: the first day it holds so far."""
+    recent_from: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    """Where :class:`RevenueRollupRecent` begins: the events arriving from then on that the
+    rollup counted (migration 0018). None: never built by delta (the next refresh is full)."""
     last_kind: Mapped[str] = mapped_column(Text)
     last_days: Mapped[int] = mapped_column(Integer)
 
@@ -80,3 +83,26 @@ class CreditDaily(Base):
     spent: Mapped[int] = mapped_column(BigInteger)
     expired: Mapped[int] = mapped_column(BigInteger)
     net_change: Mapped[int] = mapped_column(BigInteger)
+
+
+class RevenueRollupRecent(Base):
+    """Each money event the rollup counted that arrived since the last refresh's watermark,
+    with what it added (migration 0018): the next refresh compares the events arriving since
+    with these, key by key, and adds or subtracts only the difference."""
+
+    __tablename__ = "revenue_rollup_recent"
+    __table_args__ = {"schema": APP_SCHEMA}
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    """``content``, ``offering`` or ``ledger``."""
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(Text, primary_key=True)
+    """``sale``, ``refund`` (the platform's own), ``request`` (the app's refund request,
+    keyed by the request) or ``ledger``."""
+    arrival: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
+    day: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(Text)
+    item_id: Mapped[uuid.UUID | None] = mapped_column()
+    customer_id: Mapped[uuid.UUID | None] = mapped_column()
+    amount: Mapped[Decimal] = mapped_column(Numeric)

@@ -1,12 +1,16 @@
-"""Keep the Revenue page's daily rollup current: the tables of migration 0016.
+"""Keep the Revenue page's daily rollup current: the tables of migrations 0016 and 0018.
 
-The rollup holds the local days before its ``boundary_day`` (today, platform time, when it
-was last refreshed); the page reads it on big databases (see
+The rollup holds every local day (today's too, so a day becoming complete costs nothing);
+the page reads the days before its ``boundary_day`` (today, platform time, when it was last
+refreshed) on big databases (see
 :mod:`data.queries.revenue.rollup_state`) and asks for a refresh once a day, or when the
 platform's time zone changed. A refresh is the database function
-``admin.refresh_revenue_rollup()``: it rebuilds only the days touched since the last one
-(found by a watermark, back-dated and refunded rows included) and the days that became
-complete, or everything when the rollup was never built or is for another time zone.
+``admin.refresh_revenue_rollup()`` (migration 0018): it reads the money events arriving
+since the last one's watermark (back-dated sales, refunds, cancellations, refund requests,
+ledger rows) and adds each one's contribution to its day and month, or subtracts what a
+changed or deleted one had added (a record of the recent events counted says what that was);
+a day the record cannot settle is rebuilt. Everything, when the rollup was never built or is
+for another time zone. Its upkeep follows what changed, not the history.
 
 Like every service, :func:`refresh_rollup` takes a ``Session`` and never commits: the caller
 owns the transaction (the page: ``Database.perform``).
@@ -15,6 +19,7 @@ owns the transaction (the page: ``Database.perform``).
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -37,8 +42,8 @@ class RollupRefresh:
     newest months first), ``built`` (the last months of a build) or ``busy`` (another session
     is refreshing: nothing done)."""
     days: int
-    """The days the rollup holds after a (partial) build; the days rebuilt after an
-    incremental refresh."""
+    """The days the rollup holds after a (partial) build; the days changed (by delta or
+    rebuilt) after an incremental refresh."""
     built_from: dt.date | None = None
     """While building: the first local day the rollup holds so far; None once complete."""
 
@@ -53,6 +58,7 @@ def refresh_rollup_report(session: Session, chunk_months: int | None = None) -> 
     ``chunk_months`` None builds everything that is missing in this transaction; a number
     builds at most that many months more (from nothing: the newest first), so a cold start
     can commit and show the recent months while the rest builds, call by call."""
+    _one_snapshot(session)
     kind = session.execute(text(f"SELECT {ROLLUP_REFRESH.replace('integer', ':chunk')}"),
                            {"chunk": chunk_months}).scalar_one()
     if kind == "busy":
@@ -60,6 +66,18 @@ def refresh_rollup_report(session: Session, chunk_months: int | None = None) -> 
     days, built_from = session.execute(text(
         "SELECT last_days, built_from FROM admin.revenue_rollup_info WHERE id = 1")).one()
     return RollupRefresh(kind, days, built_from)
+
+
+def _one_snapshot(session: Session) -> None:
+    """Run the refresh in one REPEATABLE READ snapshot when it is the transaction's first use
+    (the page's and the benchmark's): the function reads the events arriving, the payers and
+    any day it rebuilds in separate statements, and a row committed between two of them must
+    be seen by all or none. Later in a transaction the level is fixed; the refresh runs as is
+    (READ COMMITTED: a row committed during the refresh may be counted twice or not at all on
+    a day it rebuilds, until the rollup is rebuilt)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "execution_options ignored": already begun
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def months_to_build(session: Session) -> int:

@@ -116,8 +116,8 @@ class RevenuePage(QWidget):
         self.rollup_label.setStyleSheet("color: #6b7280")
         self.rollup_button = QPushButton("Update rollup")
         self.rollup_button.setToolTip(
-            "Bring the daily rollup the page reads on big databases up to date: only the days "
-            "changed since the last update are rebuilt (runs in the background)")
+            "Bring the daily rollup the page reads on big databases up to date: only what "
+            "changed since the last update is added (runs in the background)")
         self.banner = Banner()
         self.snapshot_view = SnapshotView()
         # Its parts by their old names: tests, exports and the benchmark reach for them.

@@ -1,6 +1,9 @@
-"""The incremental rollup (migration 0016) equals a full rebuild after what the platform does
-to past days: back-dated sales, refunds, canceled card bookings, ledger rows; and it rebuilds
-only the days touched, not the history. On the demo database (a year and more of sales)."""
+"""The incremental rollup (migrations 0016, 0018) equals a full rebuild after what the platform
+does to past days: back-dated sales, refunds, canceled card bookings, refund requests, ledger
+rows, amounts changed, rows deleted, a sale committed after a refresh it was open during; it
+adds changes to their days by delta (a planted error on a changed day stays), and rebuilds a
+day only where what it counted is unknown (the watermark moved back). On the demo database (a
+year and more of sales)."""
 
 from __future__ import annotations
 
@@ -185,3 +188,127 @@ def test_a_cold_build_in_chunks_holds_the_newest_months_first_and_ends_as_a_full
 def _step(factory):
     with factory.begin() as s:
         return refresh_rollup_report(s, chunk_months=3)
+
+
+def _plant(s, day, amount: int = 1000) -> None:
+    """A planted error on ``day``'s first row: a rebuild of that day would fix it, a delta
+    keeps it (so the difference to a full rebuild says which one ran)."""
+    s.execute(text(
+        "UPDATE admin.revenue_daily SET gross = gross + :a WHERE (day, currency, source, kind) "
+        "= (SELECT day, currency, source, kind FROM admin.revenue_daily WHERE day = :d "
+        "ORDER BY 2, 3, 4 LIMIT 1)"), {"a": amount, "d": day})
+
+
+def _only_the_plant_differs(after, full, day, amount: int = 1000) -> None:
+    for table in ("revenue_daily_content", "revenue_monthly_payers", "credit_daily"):
+        assert after[table] == full[table], table
+    differ = [(a, f) for a, f in zip(after["revenue_daily"], full["revenue_daily"], strict=True)
+              if a != f]
+    assert len(differ) == 1 and differ[0][0][0] == day
+    assert differ[0][0][4] - differ[0][1][4] == amount
+
+
+def test_changes_made_now_are_added_to_their_days_not_rebuilt(rolled):
+    """A back-dated sale, a refund, a card booking canceled and a ledger row, all made now:
+    each adds its contribution to its own day (a planted error on the sale's day stays, so
+    the day was not rebuilt) and the rest equals a rebuild from nothing."""
+    with rolled.begin() as s:
+        day = _local_day(s, "(now() AT TIME ZONE 'UTC') - interval '40 days'")
+        _plant(s, day)
+        _back_dated_sale(s, "pi_delta_rollup_test", "19.99", 40)
+        s.execute(text("""
+            UPDATE purchases SET status = 'refunded', refunded_at = now() AT TIME ZONE 'UTC'
+            WHERE id = (SELECT id FROM purchases WHERE status = 'completed'
+                        ORDER BY purchased_at LIMIT 1)"""))
+        s.execute(text("""
+            UPDATE offering_bookings SET status = 'canceled',
+                   canceled_at = now() AT TIME ZONE 'UTC'
+            WHERE id = (SELECT id FROM offering_bookings WHERE payment_method = 'purchase'
+                        AND amount_paid > 0 AND status <> 'canceled'
+                        ORDER BY created_at LIMIT 1)"""))
+        s.execute(text("""
+            INSERT INTO credit_transactions (customer_id, amount, balance_after, type,
+                                             description)
+            SELECT customer_id, 7, current_balance + 7, 'adjustment', 'rollup delta test'
+            FROM credit_balances ORDER BY customer_id LIMIT 1"""))
+        today = _local_day(s, "now() AT TIME ZONE 'UTC'")
+    with rolled.begin() as s:
+        report = refresh_rollup_report(s)
+        after = _contents(s)
+    assert report.kind == "incremental" and report.days == len({day, today})
+    _only_the_plant_differs(after, _full_rebuild(rolled), day)
+
+
+def test_an_amount_changed_and_a_row_deleted_since_the_last_refresh(rolled):
+    with rolled.begin() as s:
+        _back_dated_sale(s, "pi_changed_rollup_test", "10.00", 12)
+    with rolled.begin() as s:
+        refresh_rollup_report(s)
+    with rolled.begin() as s:
+        s.execute(text("UPDATE purchases SET amount_paid = 25.50 "
+                       "WHERE stripe_payment_intent_id = 'pi_changed_rollup_test'"))
+    with rolled.begin() as s:
+        assert refresh_rollup_report(s).days == 1
+    with rolled() as s:
+        assert _contents(s) == _full_rebuild(rolled)
+    with rolled.begin() as s:
+        s.execute(text("DELETE FROM purchases "
+                       "WHERE stripe_payment_intent_id = 'pi_changed_rollup_test'"))
+    with rolled.begin() as s:
+        assert refresh_rollup_report(s).days == 1
+    with rolled() as s:
+        assert _contents(s) == _full_rebuild(rolled)
+
+
+def test_a_sale_committed_after_a_refresh_it_was_open_during_is_counted_once(rolled):
+    """A transaction writes a sale, a refresh runs while it is open (it cannot see the
+    sale), then it commits: the next refresh counts the sale, and the one after does not
+    count it again."""
+    with rolled() as open_one:
+        _back_dated_sale(open_one, "pi_open_during_refresh", "77.00", 5)
+        with rolled.begin() as s:
+            refresh_rollup_report(s)
+            without = _contents(s)
+        open_one.commit()
+    assert without == _full_rebuild_without(rolled, "pi_open_during_refresh")
+    for _ in range(2):
+        with rolled.begin() as s:
+            refresh_rollup_report(s)
+        with rolled() as s:
+            assert _contents(s) == _full_rebuild(rolled)
+
+
+def _full_rebuild_without(factory, intent: str) -> dict[str, list[tuple]]:
+    with factory() as s:
+        s.execute(text("DELETE FROM purchases WHERE stripe_payment_intent_id = :i"),
+                  {"i": intent})
+        s.execute(text("DELETE FROM admin.revenue_rollup_info"))
+        refresh_rollup_report(s)
+        contents = _contents(s)
+        s.rollback()
+    return contents
+
+
+def _succeeded_request(s, purchase_filter: str, amount: str) -> None:
+    """A refund request of the app, succeeded now, for the first purchase matching."""
+    s.execute(text(f"""
+        INSERT INTO admin.refund_requests (id, purchase_id, customer_id, amount, currency,
+                                           reason, actor, idempotency_key, status,
+                                           completed_at)
+        SELECT gen_random_uuid(), p.id, p.customer_id, CAST(:amount AS numeric), p.currency,
+               'requested_by_customer', 'test', gen_random_uuid()::text, 'succeeded', now()
+        FROM purchases p WHERE {purchase_filter} ORDER BY p.purchased_at LIMIT 1"""),
+              {"amount": amount})
+
+
+def test_refund_requests_completed_since_the_last_refresh(rolled):
+    """A partial refund of a sale, and a request replacing a refund the platform made long
+    ago (counted in full then; the request's amount now): both as a rebuild says."""
+    with rolled.begin() as s:
+        _succeeded_request(s, "p.status = 'completed' AND p.amount_paid > 2", "1.00")
+        _succeeded_request(s, "p.status = 'refunded' AND p.refunded_at IS NOT NULL "
+                              "AND p.amount_paid > 2", "2.00")
+    with rolled.begin() as s:
+        assert refresh_rollup_report(s).kind == "incremental"
+    with rolled() as s:
+        assert _contents(s) == _full_rebuild(rolled)

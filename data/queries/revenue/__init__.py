@@ -34,8 +34,8 @@ ended in the period.
 old rows; the days since its refresh are read from the tables themselves (through the
 event-time indexes), so figures stay current. Rows written later with a timestamp before the
 boundary (back-dated imports) show after the next refresh; the page refreshes the rollup once
-a day (a write: :func:`data.services.revenue_rollup.refresh_rollup`), which rebuilds only the
-days changed since. A rollup built for another time zone is ignored until rebuilt.
+a day (a write: :func:`data.services.revenue_rollup.refresh_rollup`), which adds only what
+changed since (by delta, migration 0018). A rollup built for another time zone is ignored until rebuilt.
 
 The units: :mod:`.periods` (calendar math: periods, presets, local time in SQL),
 :mod:`.figures` (the snapshot's frozen results), :mod:`.snapshot` (the transaction and
