@@ -54,6 +54,21 @@ def wait_until(app, predicate, timeout_s: float = 120.0) -> None:
         loop.exec()
 
 
+def build_users_database(server, users: int, seed: int):
+    """Migrate and fill ``server`` with ``users`` demo users; prints the setup figures and
+    returns the engine."""
+    engine = make_engine(server.url())
+    migrate.upgrade(engine)
+    t = time.perf_counter()
+    with psycopg.connect(server.libpq_dsn()) as conn:
+        fill_demo_data(conn, users=users, seed=seed, purchases=max(users // 10, 100))
+    with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    print(f"users={users}")
+    print(f"setup_seconds={time.perf_counter() - t:.1f}")
+    return engine
+
+
 # One letter, a common surname (1 in 100 users), a rare name (a first and last name pair:
 # about 1 in 10,000), digits, no match.
 FIXED_TERMS = {"letter": "a", "common_surname": "garcia", "rare_name": "thandiwe haddad",
@@ -80,16 +95,7 @@ def main() -> None:
 
     server = EmbeddedPostgres.start()
     try:
-        engine = make_engine(server.url())
-        migrate.upgrade(engine)
-        t = time.perf_counter()
-        with psycopg.connect(server.libpq_dsn()) as conn:
-            fill_demo_data(conn, users=args.users, seed=args.seed,
-                           purchases=max(args.users // 10, 100))
-        with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
-        print(f"users={args.users}")
-        print(f"setup_seconds={time.perf_counter() - t:.1f}")
+        engine = build_users_database(server, args.users, args.seed)
         sf = make_session_factory(engine)
         with sf() as s:
             worst = 0.0

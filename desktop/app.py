@@ -111,7 +111,7 @@ def run_app(args) -> int:
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
     # Collections on the GUI thread only: a worker collecting a QObject deadlocks PySide.
-    garbage_collector = GarbageCollector(app)  # noqa: F841 - parented to the app
+    garbage_collector = GarbageCollector(app)
     if STYLE.exists():
         app.setStyleSheet(STYLE.read_text())
     settings = QSettings()
@@ -140,6 +140,7 @@ def run_app(args) -> int:
     refund_recovery = RefundRecovery(database)
     window = MainWindow(database, settings, refund_recovery=refund_recovery)
     window.show()
+    garbage_collector.freeze()  # what exists now lives as long as the app: short GC pauses
     log.info("Opened %s", backend.label)
     # After the window is up: finish refunds left open (the app may have died between
     # Stripe's answer and the database update), then check pending ones periodically.

@@ -32,6 +32,7 @@ from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from widgets.operations import OperationHandle, OperationRunner
+from widgets.row_pages import RowPages
 
 __all__ = [
     "Column",
@@ -41,6 +42,10 @@ __all__ = [
     "PageFetcher",
     "RowRole",
 ]
+
+WINDOW_ROWS = 4000
+"""How many rows a model holds at most (about a page more while one arrives): far from the
+view, rows are dropped and fetched again by their page's keyset cursor on the way back."""
 
 MAX_FITTED_WIDTH = 360
 """How wide a column grows to show its values, unless the column says otherwise."""
@@ -104,6 +109,13 @@ class LazyTableModel(QAbstractTableModel):
     Rows should be immutable (tuples, frozen dataclasses): they are shared with the worker
     that produced them.
 
+    Only a window of ``window_rows`` rows is held: when more arrive, whole pages farthest
+    from the rows shown (``show_rows()``, called by the view) are dropped. A dropped page
+    keeps its place, length and the cursor it was fetched with, so row numbers never move;
+    its rows read as empty placeholders (``row_at()`` gives None) until ``show_rows()``
+    asks for them and they are fetched again from that cursor. Pages holding a persistent
+    index (the view's selection and current row) are never dropped.
+
     Signals:
         rows_loaded(int): a page arrived; the argument is the number of rows appended
             (rows whose key was already loaded replace the old row instead).
@@ -124,24 +136,30 @@ class LazyTableModel(QAbstractTableModel):
         *,
         page_size: int = 200,
         row_key: Callable[[Any], Hashable] | None = None,
+        window_rows: int = WINDOW_ROWS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         if page_size < 1:
             raise ValueError("page_size must be positive")
+        if window_rows < 2 * page_size:
+            raise ValueError("window_rows must hold at least two pages")
         self._columns = tuple(columns)
         self._runner = runner
         self._page_size = page_size
         self._row_key = row_key
         self._fetcher: PageFetcher | None = None
-        self._rows: list[Any] = []
+        self._window_rows = window_rows
+        self._pages = RowPages()
+        self._shown: tuple[int, int] | None = None
         self._row_index_by_key: dict[Hashable, int] = {}
         self._generation = 0
         self._next_cursor: object | None = None
         self._exhausted = False
         self._last_error: BaseException | None = None
         self._pending: OperationHandle | None = None
-        self._awaited_request: tuple[int, int] | None = None
+        # (generation, serial, page to refill or None for the next page)
+        self._awaited_request: tuple[int, int, int | None] | None = None
         self._request_serial = 0
         self._announced_loading = False
         self._resetting = False
@@ -159,11 +177,18 @@ class LazyTableModel(QAbstractTableModel):
 
     @property
     def row_count_loaded(self) -> int:
-        return len(self._rows)
+        """Rows of the listing fetched so far, including dropped ones (= ``rowCount()``)."""
+        return len(self._pages)
+
+    @property
+    def rows_held(self) -> int:
+        """Rows held in memory now: at most about ``window_rows``."""
+        return self._pages.held_rows
 
     @property
     def is_loading(self) -> bool:
-        return self._awaited_request is not None
+        """True while the next page is awaited (not while dropped rows are fetched again)."""
+        return self._awaited_request is not None and self._awaited_request[2] is None
 
     @property
     def is_exhausted(self) -> bool:
@@ -186,17 +211,26 @@ class LazyTableModel(QAbstractTableModel):
 
     def retry(self) -> None:
         """After a failed page, request it again, keeping the rows already loaded."""
-        if self._last_error is None or self._fetcher is None or self.is_loading:
+        if self._last_error is None or self._fetcher is None or self._awaited_request:
             return
         self._last_error = None
-        self._request_page()
+        if not self._refill_shown() and not self._exhausted:
+            self._request_page()
         self._announce_loading()
 
+    def show_rows(self, first: int, last: int) -> None:
+        """The view shows rows ``first``..``last``: fetch any dropped there (and a page
+        either side) again, and drop rows far from them when the window is full."""
+        self._shown = (first, last)
+        if self._awaited_request is None and self._last_error is None:
+            self._refill_shown()
+
     def row_at(self, row: int) -> Any:
-        """The row object at ``row``; raises IndexError when out of range."""
-        if row < 0:
+        """The row object at ``row`` (None while its page is dropped); IndexError when out
+        of range."""
+        if not 0 <= row < len(self._pages):
             raise IndexError(row)
-        return self._rows[row]
+        return self._pages.row(row)
 
     def row_index(self, key: Hashable) -> int | None:
         """Position of the row with ``key`` (needs ``row_key``), or None if not loaded."""
@@ -211,7 +245,7 @@ class LazyTableModel(QAbstractTableModel):
         index = self._row_index_by_key.get(self._row_key(new_row))
         if index is None:
             return False
-        self._rows[index] = new_row
+        self._pages.set_row(index, new_row)
         self.dataChanged.emit(
             self.index(index, 0),
             self.index(index, len(self._columns) - 1),
@@ -226,7 +260,7 @@ class LazyTableModel(QAbstractTableModel):
         if index is None:
             return False
         self.beginRemoveRows(QModelIndex(), index, index)
-        del self._rows[index]
+        self._pages.remove(index)
         self._rebuild_key_index()
         self.endRemoveRows()
         return True
@@ -234,7 +268,7 @@ class LazyTableModel(QAbstractTableModel):
     # -- Qt model overrides -------------------------------------------------------------------
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._pages)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
@@ -243,18 +277,21 @@ class LazyTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= column < len(self._columns)):
+        if not (0 <= row < len(self._pages) and 0 <= column < len(self._columns)):
             return None
         role = int(role)
         if role in (_DISPLAY_ROLE, _TOOLTIP_ROLE):
+            value = self._pages.row(row)
+            if value is None:  # dropped, on its way back
+                return "" if role == _DISPLAY_ROLE else None
             # The tooltip repeats the text so that cells cut off by the column width can
             # still be read in full.
-            return self._columns[column].text_for(self._rows[row])
+            return self._columns[column].text_for(value)
         if role == _ALIGNMENT_ROLE:
             align = self._columns[column].align
             return None if align is None else align | Qt.AlignmentFlag.AlignVCenter
         if role == RowRole:
-            return self._rows[row]
+            return self._pages.row(row)
         return None
 
     def headerData(
@@ -314,7 +351,8 @@ class LazyTableModel(QAbstractTableModel):
         self._resetting = True
         try:
             self.beginResetModel()
-            self._rows = []
+            self._pages = RowPages()
+            self._shown = None
             self._row_index_by_key = {}
             self._next_cursor = None
             self._exhausted = self._fetcher is None
@@ -326,16 +364,19 @@ class LazyTableModel(QAbstractTableModel):
             self._request_page()
         self._announce_loading()
 
-    def _request_page(self) -> None:
+    def _request_page(self, refill: int | None = None) -> None:
+        """Ask for the next page, or (``refill``) for a dropped page again."""
         fetcher = self._fetcher
         assert fetcher is not None
         self._request_serial += 1
         # The answer is accepted only if this is still the awaited request when it arrives:
         # a reset in between (new generation) or a newer request makes it stale.
-        request = (self._generation, self._request_serial)
+        request = (self._generation, self._request_serial, refill)
         self._awaited_request = request
-        cursor = self._next_cursor
-        limit = self._page_size
+        if refill is None:
+            cursor, limit = self._next_cursor, self._page_size
+        else:
+            cursor, limit = self._pages.cursor(refill), self._pages.span(refill)[1]
         self._pending = self._runner.run(
             lambda: fetcher(cursor, limit),
             on_success=lambda page: self._on_fetch_succeeded(request, page),
@@ -349,7 +390,7 @@ class LazyTableModel(QAbstractTableModel):
             self._announced_loading = loading
             self.loading_changed.emit(loading)
 
-    def _on_fetch_succeeded(self, request: tuple[int, int], page: Page) -> None:
+    def _on_fetch_succeeded(self, request: tuple[int, int, int | None], page: Page) -> None:
         if request != self._awaited_request:
             return
         try:
@@ -361,14 +402,19 @@ class LazyTableModel(QAbstractTableModel):
             return
         self._pending = None
         self._awaited_request = None
+        if request[2] is not None:
+            self._refill(request[2], rows)
+            self._after_answer()
+            return
+        cursor = self._next_cursor
         self._next_cursor = next_cursor
         # An empty page ends the listing even with a cursor: asking again would loop forever.
         self._exhausted = next_cursor is None or not rows
         new_rows = self._merge_known_rows(rows)
         if new_rows:
-            first = len(self._rows)
+            first = len(self._pages)
             self.beginInsertRows(QModelIndex(), first, first + len(new_rows) - 1)
-            self._rows.extend(new_rows)
+            self._pages.append(cursor, new_rows)
             if self._row_key is not None:
                 for offset, row in enumerate(new_rows):
                     self._row_index_by_key[self._row_key(row)] = first + offset
@@ -376,8 +422,10 @@ class LazyTableModel(QAbstractTableModel):
         # Listeners of the insert may already have asked for the next page.
         self._announce_loading()
         self.rows_loaded.emit(len(new_rows))
+        self._after_answer()
 
-    def _on_fetch_failed(self, request: tuple[int, int], exc: BaseException) -> None:
+    def _on_fetch_failed(self, request: tuple[int, int, int | None],
+                         exc: BaseException) -> None:
         if request != self._awaited_request:
             return
         self._pending = None
@@ -400,7 +448,7 @@ class LazyTableModel(QAbstractTableModel):
             key = self._row_key(row)
             existing = self._row_index_by_key.get(key)
             if existing is not None:
-                self._rows[existing] = row
+                self._pages.set_row(existing, row)
                 self.dataChanged.emit(
                     self.index(existing, 0), self.index(existing, len(self._columns) - 1)
                 )
@@ -415,7 +463,87 @@ class LazyTableModel(QAbstractTableModel):
 
     def _rebuild_key_index(self) -> None:
         if self._row_key is not None:
-            self._row_index_by_key = {self._row_key(row): i for i, row in enumerate(self._rows)}
+            key = self._row_key
+            self._row_index_by_key = {key(row): first + offset
+                                      for first, rows in self._pages.held()
+                                      for offset, row in enumerate(rows)}
+
+    # -- the row window -----------------------------------------------------------------------
+
+    def _after_answer(self) -> None:
+        self._drop_far_pages()
+        if self._awaited_request is None:
+            self._refill_shown()
+
+    def _refill_shown(self) -> bool:
+        """Request the first dropped page around the shown rows; False if there is none."""
+        if self._shown is None or self._fetcher is None or not len(self._pages):
+            return False
+        first, last = self._shown
+        pages = self._pages
+        end = len(pages) - 1
+        low = pages.page_of(min(max(first, 0), end))
+        high = pages.page_of(min(max(last, 0), end))
+        # The shown pages first, then one either side, so scrolling back finds rows ready.
+        for page in [*range(low, high + 1), low - 1, high + 1]:
+            if 0 <= page < pages.page_count and not pages.is_held(page):
+                self._request_page(refill=page)
+                return True
+        return False
+
+    def _drop_far_pages(self) -> None:
+        pages = self._pages
+        if pages.held_rows <= self._window_rows:
+            return
+        # Without a view, the newest rows are the ones that matter.
+        focus = self._shown or (len(pages) - 1, len(pages) - 1)
+        kept = {pages.page_of(index.row()) for index in self.persistentIndexList()
+                if index.isValid() and index.row() < len(pages)}
+        low, high = pages.page_of(max(focus[0], 0)), pages.page_of(max(focus[1], 0))
+        kept.update(range(low - 1, high + 2))
+
+        def distance(page: int) -> int:
+            return low - page if page < low else page - high
+
+        candidates = sorted((p for p in range(pages.page_count)
+                             if pages.is_held(p) and pages.span(p)[1] and p not in kept),
+                            key=distance, reverse=True)
+        for page in candidates:
+            if pages.held_rows <= self._window_rows:
+                break
+            first, length = pages.span(page)
+            if self._row_key is not None:
+                for offset in range(length):
+                    self._row_index_by_key.pop(self._row_key(pages.row(first + offset)), None)
+            pages.drop(page)
+            self.dataChanged.emit(self.index(first, 0),
+                                  self.index(first + length - 1, len(self._columns) - 1))
+
+    def _refill(self, page: int, rows: list[Any]) -> None:
+        """Hold a dropped page's rows again, as the fetcher gives them now."""
+        pages = self._pages
+        first, length = pages.span(page)
+        rows = rows[:length]
+        if self._row_key is not None:
+            # A row shown elsewhere (moved by an edit meanwhile) is not shown twice.
+            key = self._row_key
+            rows = [row for row in rows
+                    if (at := self._row_index_by_key.get(key(row))) is None
+                    or first <= at < first + length]
+        if len(rows) < length:
+            # Fewer rows now: the placeholders go first, then the rows fill what is left,
+            # so that no row changes its text in the middle of a removal.
+            self.beginRemoveRows(QModelIndex(), first + len(rows), first + length - 1)
+            pages.shorten_dropped(page, len(rows))
+            self._rebuild_key_index()
+            self.endRemoveRows()
+        pages.refill(page, rows)
+        if self._row_key is not None:
+            for offset, row in enumerate(rows):
+                self._row_index_by_key[self._row_key(row)] = first + offset
+        if rows:
+            self.dataChanged.emit(self.index(first, 0),
+                                  self.index(first + len(rows) - 1, len(self._columns) - 1))
 
 
 class LazyTableView(QTableView):
@@ -470,6 +598,9 @@ class LazyTableView(QTableView):
         self._fill_timer.setSingleShot(True)
         self._fill_timer.setInterval(0)
         self._fill_timer.timeout.connect(self._on_fill_timer_timeout)
+        # Scrolling tells the model which rows are shown (it refetches dropped ones).
+        # (Not straight to start(): start(int) would take the scroll value as its interval.)
+        self.verticalScrollBar().valueChanged.connect(self._on_scroll_bar_value_changed)
 
         model.rows_loaded.connect(self._on_model_rows_loaded)
         model.loading_changed.connect(self._on_model_loading_changed)
@@ -607,6 +738,8 @@ class LazyTableView(QTableView):
     def _on_model_data_changed(
         self, top_left: QModelIndex, bottom_right: QModelIndex, _roles: list
     ) -> None:
+        # Dropped rows fetched again: the listing may grow now that the model is idle.
+        self._fill_timer.start()
         current = self.currentIndex()
         if current.isValid() and top_left.row() <= current.row() <= bottom_right.row():
             # replace_row() on the current row: listeners (detail panes) want the fresh row.
@@ -618,15 +751,23 @@ class LazyTableView(QTableView):
     ) -> None:
         self._announce_current_row(current.data(RowRole) if current.isValid() else None)
 
+    @Slot(int)
+    def _on_scroll_bar_value_changed(self, _value: int) -> None:
+        self._fill_timer.start()
+
     @Slot()
     def _on_fill_timer_timeout(self) -> None:
         if not self.isVisible():
             return
         model = self._lazy_model
         root = QModelIndex()
+        last = model.rowCount(root) - 1
+        if last >= 0:
+            top = self.rowAt(0)
+            bottom = self.rowAt(self.viewport().height() - 1)
+            model.show_rows(max(top, 0), last if bottom < 0 else bottom)
         if not model.canFetchMore(root):
             return
-        last = model.rowCount(root) - 1
         if last < 0 or self.visualRect(model.index(last, 0)).intersects(self.viewport().rect()):
             model.fetchMore(root)
 

@@ -1,0 +1,159 @@
+"""GUI stalls on the Users page: the longest gaps between the ticks of a 5 ms timer while the
+page is built, scrolled, searched and filtered, and the memory held after scrolling.
+
+    python bench/gui_stall.py                 # 1,000,000 users, scrolls 100,000 rows
+    python bench/gui_stall.py --quick         # 50,000 users, scrolls 20,000 rows: minutes
+
+Builds its own embedded PostgreSQL and demo data (bench/users_page.py's builder); prints one
+``name=value`` per line. Targets: every ``*_max_gap_ms`` <= 50; ``rss_ratio`` <= 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when QApplication is built
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from bench.users_page import build_users_database, rss_mb, wait_until  # noqa: E402
+from data.db import connection_info, make_session_factory  # noqa: E402
+from data.embedded import EmbeddedPostgres  # noqa: E402
+from desktop.database import Backend, Database  # noqa: E402
+from desktop.pages.users import UsersPage  # noqa: E402
+from widgets.garbage_collector import GarbageCollector  # noqa: E402
+from widgets.operations import OperationRunner  # noqa: E402
+
+TICK_MS = 5
+TERMS = ("a", "smith", "zq", "12", "no-such-user-xyz")
+
+
+class TickGaps:
+    """A 5 ms timer on the GUI thread; the gaps between its ticks are the stalls."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._on_tick)
+        self.timer.start()
+
+    def _on_tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000)
+        self._last = now
+
+    @contextmanager
+    def phase(self, name: str, summary: dict[str, list[float]]):
+        self.gaps = []
+        self._last = time.perf_counter()
+        yield
+        spin(20)  # the gap that ends the phase counts too
+        gaps = sorted(self.gaps) or [0.0]
+        summary[name] = gaps
+        print(f"{name}_max_gap_ms={gaps[-1]:.1f}")
+        print(f"{name}_p99_gap_ms={gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))]:.1f}")
+
+
+def spin(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def scroll_to(app, page, rows: int) -> None:
+    """Scroll down as a person dragging the bar to the end would, until ``rows`` are listed."""
+    model, bar = page.model, page.view.verticalScrollBar()
+    while model.rowCount() < rows and not model.is_exhausted:
+        bar.setValue(bar.maximum())
+        spin(TICK_MS)
+    wait_until(app, lambda: not model.is_loading)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--scroll", type=int, default=100_000, help="rows to scroll")
+    parser.add_argument("--quick", action="store_true", help="50,000 users, 20,000 rows")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures show as they come, even in a file
+    if args.quick:
+        args.users, args.scroll = 50_000, 20_000
+    small = max(args.scroll // 10, 1)
+    app = QApplication.instance() or QApplication([])
+    collector = GarbageCollector(app)  # as desktop/app.py does
+
+    server = EmbeddedPostgres.start()
+    try:
+        engine = build_users_database(server, args.users, args.seed)
+        runner = OperationRunner()
+        sf = make_session_factory(engine)
+        database = Database(Backend(engine, sf, connection_info(engine), "bench"), runner)
+        print(f"scroll_rows={args.scroll}")
+        ticks = TickGaps()
+        summary: dict[str, list[float]] = {}
+
+        with ticks.phase("build", summary):
+            page = UsersPage(database)
+            page.resize(1400, 800)
+            page.show()
+            collector.freeze()  # as desktop/app.py does once the window is shown
+            wait_until(app, lambda: page.model.rowCount() > 0 and not page.model.is_loading)
+
+        with ticks.phase("scroll", summary):
+            scroll_to(app, page, small)
+            spin(600)  # let the collector's timer run at this size
+            rss_small = rss_mb()
+            scroll_to(app, page, args.scroll)
+            spin(600)
+            rss_large = rss_mb()
+        print(f"rss_at_{small}_rows_mb={rss_small:.1f}")
+        print(f"rss_at_{args.scroll}_rows_mb={rss_large:.1f}")
+        print(f"rss_ratio={rss_large / rss_small:.3f}")
+        print(f"rows_held={page.model.rows_held}")
+
+        with ticks.phase("scroll_back", summary):
+            page.view.scrollToTop()
+            spin(200)
+            wait_until(app, lambda: page.model.row_at(0) is not None)
+
+        with ticks.phase("search", summary):
+            for term in TERMS:
+                page.search.setText(term)
+                page.refresh()
+                wait_until(app, lambda: not page.model.is_loading)
+            page.search.setText("")
+
+        with ticks.phase("filters", summary):
+            for name, value in (("role", None), ("status", "deleted"), ("sort", "email"),
+                                ("status", "all"), ("sort", "created")):
+                combo = page.filters.widget(name)
+                index = combo.findData(value) if value is not None else combo.count() - 1
+                combo.setCurrentIndex(max(index, 0))
+                spin(50)
+                wait_until(app, lambda: not page.model.is_loading)
+
+        everything = [gap for gaps in summary.values() for gap in gaps]
+        print(f"max_gap_ms={max(everything):.1f}")
+        print(f"median_gap_ms={statistics.median(everything):.1f}")
+        ticks.timer.stop()
+        page.close()
+        runner.cancel_all()
+        runner.wait_for_done(30_000)
+        engine.dispose()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
