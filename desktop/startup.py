@@ -45,7 +45,7 @@ def _guard(engine) -> None:
 def _demo_stripe(stripe_api_base: str | None, launched: LocalStripe | None,
                  ) -> tuple[StripeGateway, LocalStripe | None]:
     """The demo's Stripe: a test server given on the command line, or our own localstripe
-    (``launched`` while PostgreSQL started; started again if it did not come up)."""
+    (``launched`` earlier if given; started here otherwise, or if it did not come up)."""
     if stripe_api_base:
         return StripeGateway(StripeConfig(TEST_API_KEY, stripe_api_base.rstrip("/"),
                                           "demo test key", send_reason=False)), None
@@ -73,26 +73,16 @@ class DemoPayments:
 
 def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = None,
               real_payments: int | None = None, real_bookings: int | None = None) -> Backend:
-    """Start an embedded server in a temp dir, migrate it and fill it with demo data, and
-    launch localstripe meanwhile. The demo's Stripe payments are made afterwards, behind the
-    window (``backend.demo_payments``, see :func:`prepare_demo_payments`): until then the
-    backend has no gateway."""
+    """Start an embedded server in a temp dir, migrate it and fill it with demo data. The
+    demo's Stripe (localstripe) and its payments come afterwards, behind the window
+    (``backend.demo_payments``, see :func:`prepare_demo_payments`): until then the backend
+    has no gateway. (localstripe is not launched alongside PostgreSQL: on a busy 2-core
+    machine its start takes CPU from the path to the window.)"""
     from data.demo import fill_demo_data
     from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS
 
-    local: LocalStripe | None = None
-    if not stripe_api_base:
-        try:  # starts while PostgreSQL does
-            local = LocalStripe.launch()
-        except LocalStripeError:
-            local = None  # tried again by prepare_demo_payments, and explained there
     progress(0, None, "Starting the embedded PostgreSQL…")
-    try:
-        server = EmbeddedPostgres.start()
-    except BaseException:
-        if local is not None:
-            local.stop()
-        raise
+    server = EmbeddedPostgres.start()
     try:
         engine = make_engine(server.url())
         progress(0, None, "Creating the schema…")
@@ -105,13 +95,11 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
             fill_demo_data(conn, users=users, seed=DEMO_SEED, progress=on_fill)
         info = connection_info(engine)
     except BaseException:
-        if local is not None:
-            local.stop()
         server.stop()
         raise
     _guard(engine)
     backend = Backend(engine, make_session_factory(engine), info, "Demo database",
-                      embedded=server, local_stripe=local)
+                      embedded=server)
     backend.demo_payments = DemoPayments(
         server, stripe_api_base,
         DEMO_REAL_PAYMENTS if real_payments is None else real_payments,

@@ -84,8 +84,6 @@ def test_a_failed_preparation_is_said_in_a_sentence_on_the_payment_pages(
         qtbot, runner, settings, demo_backend):
     """The demo's Stripe cannot be made to fail its PaymentIntents on demand: the demo is
     pointed at a Stripe address where nothing listens (a real refused connection)."""
-    demo_backend.local_stripe.stop()
-    demo_backend.local_stripe = None
     demo_backend.demo_payments = type(demo_backend.demo_payments)(
         demo_backend.demo_payments.server, "http://127.0.0.1:9", 3, 2)
     database = Database(demo_backend, runner)

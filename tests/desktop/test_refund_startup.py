@@ -49,7 +49,6 @@ def _purchase_status(session_factory, purchase_id) -> str:
 
 def test_demo_payments_are_real_payment_intents_and_refund_through_stripe():
     backend = open_demo(150, lambda *a: None, real_payments=4, real_bookings=2)
-    local = backend.local_stripe
     try:
         # Until its payments are made (behind the window), the demo calls no Stripe.
         assert backend.gateway is None and backend.demo_payments is not None
@@ -77,6 +76,7 @@ def test_demo_payments_are_real_payment_intents_and_refund_through_stripe():
         thread = threading.Thread(target=work)
         thread.start()
         thread.join(60)
+        local = backend.local_stripe
         assert result["note"] is None and backend.gateway is not None and local.running
         assert len(result["real"]) == 4
         assert result["outcome"].status == "succeeded" and result["outcome"].full_refund
