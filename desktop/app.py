@@ -9,14 +9,16 @@ import logging
 import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from data.db import database_url_from_env
 from desktop.database import Database
+from desktop.demo_preparation import DemoPreparation
 from desktop.main_window import MainWindow
 from desktop.refund_recovery import RefundRecovery
 from desktop.start_dialog import StartDialog
@@ -105,6 +107,30 @@ def _set_up_logging() -> Path | None:
     return path
 
 
+SHOWN_ENV = "PLATFORM_ADMIN_REPORT_SHOWN"
+"""Set (for bench/startup.py): once the main window is first exposed, print
+``window_shown=<epoch seconds>`` and which heavy libraries are loaded by then, and quit."""
+HEAVY = ("pyqtgraph", "stripe", "numpy")
+
+
+class _ShownProbe(QObject):
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Expose and watched.isExposed():
+            loaded = ",".join(m for m in HEAVY if m in sys.modules) or "none"
+            print(f"window_shown={time.time():.6f}\nloaded_at_shown={loaded}", flush=True)
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, QApplication.quit)
+        return False
+
+
+def _report_window_shown(window) -> None:
+    if os.environ.get(SHOWN_ENV):
+        probe = _ShownProbe(window)
+        window.windowHandle().installEventFilter(probe)
+        if window.windowHandle().isExposed():
+            probe.eventFilter(window.windowHandle(), QEvent(QEvent.Type.Expose))
+
+
 def run_app(args) -> int:
     log_path = _set_up_logging()
     app = QApplication.instance() or QApplication(sys.argv)
@@ -138,17 +164,22 @@ def run_app(args) -> int:
     backend = dialog.backend
     database = Database(backend, runner)
     refund_recovery = RefundRecovery(database)
-    window = MainWindow(database, settings, refund_recovery=refund_recovery)
+    demo_preparation = DemoPreparation(database)
+    window = MainWindow(database, settings, refund_recovery=refund_recovery,
+                        demo_preparation=demo_preparation)
     window.show()
     garbage_collector.freeze()  # what exists now lives as long as the app: short GC pauses
     log.info("Opened %s", backend.label)
-    # After the window is up: finish refunds left open (the app may have died between
-    # Stripe's answer and the database update), then check pending ones periodically.
-    refund_recovery.start()
+    _report_window_shown(window)
+    # After the window is up: the demo's payments (its Stripe), then finish refunds left
+    # open (the app may have died between Stripe's answer and the database update) and
+    # check pending ones periodically.
     subscription_recovery = SubscriptionRecovery(database)
     subscription_recovery.status_reported.connect(
         lambda text: window.statusBar().showMessage(text, 15_000))
-    subscription_recovery.start()
+    demo_preparation.finished.connect(lambda _: refund_recovery.start())
+    demo_preparation.finished.connect(lambda _: subscription_recovery.start())
+    QTimer.singleShot(0, demo_preparation.start)
     try:
         return app.exec()
     finally:

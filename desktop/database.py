@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from sqlalchemy import Engine
@@ -24,7 +24,6 @@ from data.db_errors import translate_db_error
 from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
 from data.operations import BatchOperation, Changes, Operation, PaymentOperation
-from data.payments import LocalStripe, StripeGateway
 from widgets.lazy_table import Page, PageFetcher
 from widgets.operations import (
     PAYMENTS_QUEUE,
@@ -32,6 +31,9 @@ from widgets.operations import (
     OperationHandle,
     OperationRunner,
 )
+
+if TYPE_CHECKING:  # the Stripe library is imported when a payment is first needed
+    from data.payments import LocalStripe, StripeGateway
 
 
 @dataclass
@@ -50,6 +52,9 @@ class Backend:
     """The demo's own localstripe process, stopped by :meth:`close`."""
     stripe_notes: list[str] = field(default_factory=list)
     """Why refunds are disabled, or what to know about the Stripe key (never the key)."""
+    demo_payments: Any = None
+    """The demo's payments still to make behind the window (``desktop.startup.DemoPayments``);
+    None once made, and for a real database."""
 
     @property
     def is_demo(self) -> bool:

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.admin.list_page import Page
 from desktop.database import Database
+from desktop.demo_preparation import PREPARING, DemoPreparation
 from desktop.formatting import set_time_zone, time_zone_name
-from desktop.pages.audit import AuditPage
-from desktop.pages.catalog import CatalogPage
-from desktop.pages.offerings import OfferingsPage
-from desktop.pages.referrals import ReferralsPage
-from desktop.pages.refunds import RefundsPage
-from desktop.pages.revenue import RevenuePage
-from desktop.pages.tiers import TiersPage
-from desktop.pages.token_balances import TokenBalancesPage
-from desktop.pages.users import UsersPage
+from desktop.page_tabs import REFUNDS, TABS, TIERS, USERS
 from desktop.refund_recovery import RefundRecovery
 from desktop.role_ui import apply_privileges, ask_privileges
+from widgets.banner import Banner
 
 
 class MainWindow(QMainWindow):
-    """Composes the pages and wires their signals in one place (``_connect_signals``)."""
+    """Composes the pages and wires their signals in one place (``_connect_signals``).
+
+    A page is built (and its module imported) when its tab is first shown; while the demo's
+    payments are prepared, the pages that show payments say so above the tabs."""
 
     def __init__(self, database: Database, settings: QSettings, parent: QWidget | None = None,
-                 *, refund_recovery: RefundRecovery | None = None):
+                 *, refund_recovery: RefundRecovery | None = None,
+                 demo_preparation: DemoPreparation | None = None):
         super().__init__(parent)
         self.database = database
         self._settings = settings
@@ -34,24 +32,18 @@ class MainWindow(QMainWindow):
         backend = database.backend
         self.setWindowTitle(f"Platform Admin — {backend.label}")
         set_time_zone(backend.info.time_zone)  # before any page formats a time
-        self.users_page = UsersPage(database)
-        self.refunds_page = RefundsPage(database)
-        self.tiers_page = TiersPage(database)
-        self.pages: list[Page] = [
-            self.users_page,
-            CatalogPage(database),
-            self.tiers_page,
-            OfferingsPage(database),
-            TokenBalancesPage(database),
-            ReferralsPage(database),
-            RevenuePage(database),
-            self.refunds_page,
-            AuditPage(database),
-        ]
+        self._pages: dict[int, Page] = {}  # built when first shown (page_tabs)
         self.tabs = QTabWidget()
-        for page in self.pages:
-            self.tabs.addTab(page, page.title)
-        self.setCentralWidget(self.tabs)
+        for tab in TABS:
+            self.tabs.addTab(QWidget(), tab.title)
+        self.demo_banner = Banner()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.demo_banner)
+        layout.addWidget(self.tabs)
+        self.setCentralWidget(central)
+        self.demo_preparation = demo_preparation
 
         self.database_label = QLabel(
             "Demo database (throwaway)" if backend.is_demo
@@ -82,11 +74,14 @@ class MainWindow(QMainWindow):
         self.database.state_changed.connect(self._on_database_state_changed)
         if self.refund_recovery is not None:
             self.refund_recovery.status_reported.connect(self._on_refund_recovery_status_reported)
-        self.tiers_page.user_requested.connect(self._on_tiers_page_user_requested)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        if self.demo_preparation is not None:
+            self.demo_preparation.progressed.connect(self._on_demo_preparation_progressed)
+            self.demo_preparation.finished.connect(self._on_demo_preparation_finished)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
-        for i, page in enumerate(self.pages):
-            QShortcut(QKeySequence(page.shortcut), self,
+        for i, tab in enumerate(TABS):
+            QShortcut(QKeySequence(tab.shortcut), self,
                       activated=lambda i=i: self.tabs.setCurrentIndex(i))
 
     def _on_database_state_changed(self, state: str) -> None:
@@ -112,8 +107,70 @@ class MainWindow(QMainWindow):
     def _on_refund_recovery_status_reported(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
 
+    def page(self, index: int) -> Page:
+        """The page of tab ``index``, built (and put in its tab) if it was not yet shown."""
+        page = self._pages.get(index)
+        if page is not None:
+            return page
+        page = TABS[index].build(self.database)
+        self._pages[index] = page
+        placeholder = self.tabs.widget(index)
+        current = self.tabs.currentIndex()
+        blocked = self.tabs.blockSignals(True)  # swapping the tab is not the user moving
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, page, TABS[index].title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(blocked)
+        placeholder.deleteLater()
+        if index == TIERS:
+            page.user_requested.connect(self._on_tiers_page_user_requested)
+        if self.privileges is not None:
+            apply_privileges(page, self.privileges)
+        return page
+
+    @property
+    def pages(self) -> list[Page]:
+        """Every page, building those not yet shown (for whole-window checks and tests)."""
+        return [self.page(i) for i in range(len(TABS))]
+
+    @property
+    def users_page(self) -> Page:
+        return self.page(USERS)
+
+    @property
+    def refunds_page(self) -> Page:
+        return self.page(REFUNDS)
+
+    @property
+    def tiers_page(self) -> Page:
+        return self.page(TIERS)
+
     def _current_page(self) -> Page:
-        return self.pages[self.tabs.currentIndex()]
+        return self.page(self.tabs.currentIndex())
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self.page(index)
+        self._show_demo_banner()
+
+    def _show_demo_banner(self) -> None:
+        prep = self.demo_preparation
+        tab = TABS[self.tabs.currentIndex()]
+        if prep is not None and tab.reads_payments and (prep.preparing or prep.failure):
+            self.demo_banner.show_message(prep.failure or PREPARING)
+        else:
+            self.demo_banner.setVisible(False)
+
+    def _on_demo_preparation_progressed(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5_000)
+
+    def _on_demo_preparation_finished(self, failure: str) -> None:
+        self.statusBar().showMessage(failure or "Demo payments are ready.", 15_000)
+        self._show_demo_banner()
+        for index, page in self._pages.items():
+            if TABS[index].reads_payments:
+                page.refresh()
 
     def _on_tiers_page_user_requested(self, user_id) -> None:
         """A tier's subscriber: their record on the Users page."""
@@ -127,12 +184,15 @@ class MainWindow(QMainWindow):
         self._current_page().refresh()
 
     def _restore_settings(self) -> None:
+        # The last tab first: its page is built before the geometry is restored, so the
+        # window is restored within the page's minimum size, as when every page was built.
+        self.tabs.setCurrentIndex(int(self._settings.value("window/tab", 0)))
+        self._on_tabs_current_changed(self.tabs.currentIndex())
         geometry = self._settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
-        self.tabs.setCurrentIndex(int(self._settings.value("window/tab", 0)))
 
     def save_settings(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())

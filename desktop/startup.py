@@ -7,6 +7,7 @@ wrong in plain words (unreachable, bad password, no such database, incompatible 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy.engine import URL
@@ -44,7 +45,7 @@ def _guard(engine) -> None:
 def _demo_stripe(stripe_api_base: str | None, launched: LocalStripe | None,
                  ) -> tuple[StripeGateway, LocalStripe | None]:
     """The demo's Stripe: a test server given on the command line, or our own localstripe
-    (``launched`` while PostgreSQL started; started again if it did not come up)."""
+    (``launched`` earlier if given; started here otherwise, or if it did not come up)."""
     if stripe_api_base:
         return StripeGateway(StripeConfig(TEST_API_KEY, stripe_api_base.rstrip("/"),
                                           "demo test key", send_reason=False)), None
@@ -60,29 +61,28 @@ def _demo_stripe(stripe_api_base: str | None, launched: LocalStripe | None,
     return StripeGateway(local.config()), local
 
 
+@dataclass(frozen=True)
+class DemoPayments:
+    """What is left to do for the demo once its window is shown (:func:`prepare_demo_payments`)."""
+
+    server: EmbeddedPostgres
+    stripe_api_base: str | None
+    real_payments: int
+    real_bookings: int
+
+
 def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = None,
               real_payments: int | None = None, real_bookings: int | None = None) -> Backend:
-    """Start an embedded server in a temp dir, migrate it and fill it with demo data; start
-    localstripe and make the most recent card payments real PaymentIntents there, so demo
-    refunds take the production path. Without localstripe the demo runs, refunds disabled."""
+    """Start an embedded server in a temp dir, migrate it and fill it with demo data. The
+    demo's Stripe (localstripe) and its payments come afterwards, behind the window
+    (``backend.demo_payments``, see :func:`prepare_demo_payments`): until then the backend
+    has no gateway. (localstripe is not launched alongside PostgreSQL: on a busy 2-core
+    machine its start takes CPU from the path to the window.)"""
     from data.demo import fill_demo_data
-    from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS, make_payments_real
-    from data.payments.subscriptions import make_subscriptions_real
+    from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS
 
-    notes: list[str] = []
-    local: LocalStripe | None = None
-    if not stripe_api_base:
-        try:  # starts while PostgreSQL does
-            local = LocalStripe.launch()
-        except LocalStripeError:
-            local = None  # tried again below, and explained there
     progress(0, None, "Starting the embedded PostgreSQL…")
-    try:
-        server = EmbeddedPostgres.start()
-    except BaseException:
-        if local is not None:
-            local.stop()
-        raise
+    server = EmbeddedPostgres.start()
     try:
         engine = make_engine(server.url())
         progress(0, None, "Creating the schema…")
@@ -93,36 +93,49 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
 
         with psycopg.connect(server.libpq_dsn()) as conn:
             fill_demo_data(conn, users=users, seed=DEMO_SEED, progress=on_fill)
-        gateway: StripeGateway | None = None
-        progress(0, None, "Starting the demo's Stripe (localstripe)…")
-        try:
-            gateway, local = _demo_stripe(stripe_api_base, local)
-            count = DEMO_REAL_PAYMENTS if real_payments is None else real_payments
-            bookings = DEMO_REAL_BOOKINGS if real_bookings is None else real_bookings
-
-            def on_payments(done: int, total: int) -> None:
-                progress(done, total, "Demo data: card payments in the demo's Stripe")
-
-            make_payments_real(make_session_factory(engine), gateway, purchases=count,
-                               bookings=bookings, progress=on_payments)
-            progress(0, None, "Demo data: subscriptions in the demo's Stripe")
-            make_subscriptions_real(make_session_factory(engine), gateway)
-        except LocalStripeError as exc:
-            notes.append(f"Refunds are disabled in this demo: {exc}")
-            gateway = None
-        with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
         info = connection_info(engine)
     except BaseException:
-        if local is not None:
-            local.stop()
         server.stop()
         raise
     _guard(engine)
     backend = Backend(engine, make_session_factory(engine), info, "Demo database",
-                      embedded=server, gateway=gateway, local_stripe=local)
-    backend.stripe_notes = notes
+                      embedded=server)
+    backend.demo_payments = DemoPayments(
+        server, stripe_api_base,
+        DEMO_REAL_PAYMENTS if real_payments is None else real_payments,
+        DEMO_REAL_BOOKINGS if real_bookings is None else real_bookings)
     return backend
+
+
+def prepare_demo_payments(backend: Backend,
+                          progress: Callable[[int, int], None] | None = None) -> str | None:
+    """The demo's work left for behind the window, on a worker thread: make the most recent
+    card payments real PaymentIntents in the demo's Stripe (and its subscriptions real
+    subscriptions), so demo refunds take the production path, then VACUUM ANALYZE. Sets
+    ``backend.gateway`` last, so nothing calls Stripe before its payments exist. Returns
+    why refunds are disabled when the demo's Stripe did not start (the demo runs without)."""
+    from data.payments.demo import make_payments_real
+    from data.payments.subscriptions import make_subscriptions_real
+
+    plan = backend.demo_payments
+    if plan is None:
+        return None
+    note: str | None = None
+    gateway: StripeGateway | None = None
+    try:
+        gateway, backend.local_stripe = _demo_stripe(plan.stripe_api_base, backend.local_stripe)
+        make_payments_real(backend.session_factory, gateway, purchases=plan.real_payments,
+                           bookings=plan.real_bookings, progress=progress)
+        make_subscriptions_real(backend.session_factory, gateway)
+    except LocalStripeError as exc:
+        note = f"Refunds are disabled in this demo: {exc}"
+        backend.stripe_notes.append(note)
+        gateway = None
+    with psycopg.connect(plan.server.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    backend.demo_payments = None
+    backend.gateway = gateway
+    return note
 
 
 def describe_url(url: URL) -> str:

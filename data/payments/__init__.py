@@ -8,18 +8,23 @@ from data.payments.config import (
     StripeConfigResult,
     load_stripe_config,
 )
-from data.payments.gateway import (
-    REQUEST_METADATA_KEY,
-    PaymentDeclinedError,
-    PaymentError,
-    PaymentTimeoutError,
-    PaymentUnavailableError,
-    StripeGateway,
-    StripeRefund,
-    from_minor_units,
-    to_minor_units,
-)
 from data.payments.localstripe import LocalStripe, LocalStripeError
+
+_GATEWAY = frozenset({
+    "REQUEST_METADATA_KEY", "PaymentDeclinedError", "PaymentError", "PaymentTimeoutError",
+    "PaymentUnavailableError", "StripeGateway", "StripeRefund", "from_minor_units",
+    "to_minor_units",
+})
+
+
+def __getattr__(name: str):
+    """The gateway's names, imported on first use: the Stripe library takes about a second
+    to import (aiohttp with it), and the app's window opens before any payment is needed."""
+    if name in _GATEWAY:
+        from data.payments import gateway
+
+        return getattr(gateway, name)
+    raise AttributeError(f"module 'data.payments' has no attribute {name!r}")
 
 __all__ = [
     "KEYRING_SERVICE",

@@ -23,10 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import stripe
-
 from data.errors import DomainError
 from data.payments.config import StripeConfig
+from data.payments.stripe_library import stripe
 
 if TYPE_CHECKING:  # stripe-python's typed parameters, for annotations only
     from stripe import RequestOptions

@@ -16,9 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import stripe
-
 from data.payments.gateway import StripeGateway
+from data.payments.stripe_library import stripe
 
 __all__ = ["StripeSubscription", "cancel_subscription", "create_subscription",
            "iter_subscriptions", "retrieve_subscription", "set_cancel_at_period_end"]

@@ -1,0 +1,126 @@
+"""The demo's start: the main window first, its Stripe payments behind it, and page modules
+imported only when their tab is first shown."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from PySide6.QtCore import Qt
+
+from data.services.refunds import load_refundable
+from desktop.database import Database
+from desktop.demo_preparation import DemoPreparation
+from desktop.main_window import MainWindow
+from desktop.startup import open_demo
+
+WAIT = 60_000
+ROOT = Path(__file__).parents[2]
+
+
+def _real_intents(backend) -> int:
+    with psycopg.connect(backend.embedded.libpq_dsn()) as conn:  # not the GUI-guarded engine
+        return conn.execute("SELECT count(*) FROM purchases WHERE stripe_payment_intent_id"
+                            " NOT LIKE 'pi_demo_%'").fetchone()[0]
+
+
+@pytest.fixture
+def demo_backend():
+    backend = open_demo(120, lambda *a: None, real_payments=3, real_bookings=2)
+    yield backend
+    backend.close()
+
+
+def test_the_window_shows_before_demo_payments_and_payment_pages_say_so(
+        qtbot, runner, settings, demo_backend):
+    database = Database(demo_backend, runner)
+    preparation = DemoPreparation(database)
+    window = MainWindow(database, settings, demo_preparation=preparation)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert _real_intents(demo_backend) == 0 and database.gateway is None
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+    qtbot.keyClick(window, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)  # Refunds
+    assert window.tabs.currentWidget() is window.refunds_page
+    assert window.demo_banner.isVisible()
+    assert window.demo_banner.text().startswith("Preparing demo payments…")
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # no payments
+    assert not window.demo_banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # purchases
+    assert window.demo_banner.isVisible()
+
+    with qtbot.waitSignal(preparation.finished, timeout=WAIT) as blocker:
+        preparation.start()
+    assert blocker.args == [""]
+    assert not window.demo_banner.isVisible()
+    assert window.statusBar().currentMessage() == "Demo payments are ready."
+    assert _real_intents(demo_backend) == 3 and database.gateway is not None
+
+    refusals = {}
+
+    def newest_purchase_refusal():  # the engine refuses SQL on the GUI thread
+        with demo_backend.session_factory() as s:
+            from sqlalchemy import text
+            newest = s.execute(text(
+                "SELECT id FROM purchases WHERE stripe_payment_intent_id NOT LIKE 'pi_demo_%'"
+                " LIMIT 1")).scalar_one()
+            refusals["newest"] = load_refundable(s, "purchase", newest).refusal
+
+    thread = threading.Thread(target=newest_purchase_refusal)
+    thread.start()
+    thread.join(60)
+    assert refusals == {"newest": None}  # refundable through the demo's Stripe now
+
+
+def test_a_failed_preparation_is_said_in_a_sentence_on_the_payment_pages(
+        qtbot, runner, settings, demo_backend):
+    """The demo's Stripe cannot be made to fail its PaymentIntents on demand: the demo is
+    pointed at a Stripe address where nothing listens (a real refused connection)."""
+    demo_backend.demo_payments = type(demo_backend.demo_payments)(
+        demo_backend.demo_payments.server, "http://127.0.0.1:9", 3, 2)
+    database = Database(demo_backend, runner)
+    preparation = DemoPreparation(database)
+    window = MainWindow(database, settings, demo_preparation=preparation)
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentIndex(7)  # Refunds
+    with qtbot.waitSignal(preparation.finished, timeout=WAIT) as blocker:
+        preparation.start()
+    [failure] = blocker.args
+    assert failure.startswith("The demo's payments could not be prepared")
+    assert failure.endswith("refunds are disabled in this demo.")
+    assert window.demo_banner.isVisible() and window.demo_banner.text() == failure
+    assert "Traceback" not in failure and database.gateway is None
+
+
+def test_pages_are_built_when_their_tab_is_first_shown(qtbot, demo_database, settings):
+    window = MainWindow(demo_database, settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert type(window.tabs.widget(6)).__name__ == "QWidget"  # Revenue: not built yet
+    window.tabs.setCurrentIndex(6)
+    assert type(window.tabs.widget(6)).__name__ == "RevenuePage"
+    assert window.tabs.currentIndex() == 6 and window.tabs.tabText(6) == "Revenue"
+
+
+def test_the_demo_window_shows_without_the_chart_library(tmp_path):
+    """The real app, offscreen: by the time its window is first shown, pyqtgraph (only the
+    chart pages need it) is not imported."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(tmp_path),
+               XDG_CONFIG_HOME=str(tmp_path), PLATFORM_ADMIN_REPORT_SHOWN="1")
+    done = subprocess.run([sys.executable, "-m", "desktop.cli", "--demo", "--demo-users", "20"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert "window_shown" in lines, done.stdout + done.stderr
+    assert "pyqtgraph" not in lines["loaded_at_shown"].split(",")
