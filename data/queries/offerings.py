@@ -40,7 +40,6 @@ __all__ = [
 
 Sort = Literal["next", "title", "bookings"]
 EXACT_COUNT_LIMIT = 10_000
-BOOKINGS_SHOWN = 500
 
 
 @dataclass(frozen=True)
@@ -287,26 +286,6 @@ def get_offering_record(session: Session, offering_id: uuid.UUID) -> OfferingRec
     if row is None:
         raise NotFoundError("This offering no longer exists.")
     return OfferingRecord(*row)
-
-
-def list_bookings(session: Session, *, offering_id: uuid.UUID | None = None,
-                  customer_id: uuid.UUID | None = None, status: str | None = None,
-                  limit: int = BOOKINGS_SHOWN) -> tuple[BookingLine, ...]:
-    """Newest first, of one offering or one customer, optionally of one status."""
-    where: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
-    if offering_id is not None:
-        where.append("b.offering_id = :o")
-        params["o"] = offering_id
-    if customer_id is not None:
-        where.append("b.customer_id = :c")
-        params["c"] = customer_id
-    if status is not None:
-        where.append("b.status = :s")
-        params["s"] = status
-    sql = _BOOKINGS + (f" WHERE {' AND '.join(where)}" if where else "") + \
-        " ORDER BY b.created_at DESC, b.id DESC LIMIT :limit"
-    return tuple(BookingLine(*r) for r in session.execute(text(sql), params))
 
 
 def get_booking(session: Session, booking_id: uuid.UUID) -> BookingLine:

@@ -7,8 +7,8 @@ Where the server has ``pg_trgm`` (installed, or available and ours to create, in
 ``admin`` schema) a trigram index also serves the Featured picker's "title contains"; the
 embedded server has none. Built CONCURRENTLY on the platform's ``content`` table, as 0006's.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,8 +30,8 @@ The cold start is 0016's: the newest months first, chunk by chunk, and a concurr
 told ``busy``. The existing rollup (0016's, days before its boundary only) is dropped: the next
 refresh builds it again, whole.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
