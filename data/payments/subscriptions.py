@@ -102,7 +102,7 @@ def iter_subscriptions(gateway: StripeGateway) -> Iterator[StripeSubscription]:
 
 def _list_page(gateway: StripeGateway, params: dict[str, Any]) -> Any:
     return gateway.call(
-        lambda client: client.v1.subscriptions.list(params=params))  # type: ignore[arg-type]
+        lambda client: client.v1.subscriptions.list(params=params))
 
 
 def create_subscription(gateway: StripeGateway, email: str, amount: int, interval: str,
