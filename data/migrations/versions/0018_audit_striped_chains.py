@@ -7,8 +7,10 @@ rows written). The audit table's trigger (still BEFORE INSERT, whatever wrote th
 
 * sets ``actor`` (``session_user``) and ``occurred_at`` as before;
 * redacts secret fields in ``old_values``/``new_values`` with ``admin.audit_redact`` (the same
-  rule as :func:`data.queries.audit.is_redacted`: the key, not the value, is kept, so who
-  changed a password and when stays visible) before it hashes the row: no secret is stored;
+  rule as :func:`data.queries.audit.is_redacted`): the key is kept and the value becomes
+  "(hidden)", or "(hidden, changed)" in ``new_values`` where it differs from the old one, so
+  who changed a password and when stays on record. Done before the row is hashed: no secret
+  is stored;
 * picks a chain: the one this transaction already holds (a transaction-local setting), else
   the first head nobody holds (``FOR UPDATE SKIP LOCKED``, starting at the backend's pid
   modulo :data:`CHAINS`), else waits for the pid's own one. A transaction holds at most one
@@ -19,6 +21,11 @@ rows written). The audit table's trigger (still BEFORE INSERT, whatever wrote th
 Existing rows are chain 0, which continues ``admin.audit_chain_head``'s last id and hash;
 the other chains start at the genesis hash. ``admin.audit_chain_head`` is dropped. An index
 on ``(chain, id)`` lets ``audit verify`` walk each chain in order without a sort.
+
+Triggers on the app's own tables that staff write directly (:data:`AUDITED_TABLES`; never on
+platform tables) write an audit row per row inserted, updated or deleted, in the same
+transaction: action ``<table>.insert|update|delete``, table ``admin.<table>``, the row's key,
+old and new row values.
 
 The migrating login must own ``admin.audit_log`` (or be a superuser, or be able to grant
 itself the NOLOGIN audit owner for this migration); otherwise it stops saying so.
@@ -47,6 +54,7 @@ REDACTED_FIELDS = (
     "client_secret",
 )
 REDACTED = "(hidden)"
+CHANGED = "(hidden, changed)"
 
 # While it runs, the migrating login acts with the audit owner's rights if it is not the
 # owner already (and gives them back at the end).
@@ -84,8 +92,11 @@ $$
 """
 
 _NAMES = ", ".join(f"'{n}'" for n in REDACTED_FIELDS)
+# A secret's value becomes REDACTED; in new_values, CHANGED where it differs from the value
+# at the same place in old_values (so "the password was changed" stays on record).
 REDACT = f"""
-CREATE OR REPLACE FUNCTION admin.audit_redact(v jsonb)
+CREATE OR REPLACE FUNCTION admin.audit_redact(v jsonb, against jsonb DEFAULT NULL,
+                                              compare boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = admin, pg_catalog, pg_temp
 AS $$
@@ -93,11 +104,15 @@ AS $$
         WHEN 'object' THEN (
             SELECT coalesce(jsonb_object_agg(e.key, CASE
                 WHEN lower(e.key) IN ({_NAMES}) OR lower(e.key) ~ '_(token|secret|key|hash)$'
-                THEN to_jsonb('{REDACTED}'::text)
-                ELSE admin.audit_redact(e.value) END), '{{}}'::jsonb)
+                THEN to_jsonb(CASE WHEN compare AND (against -> e.key) IS DISTINCT FROM e.value
+                                   THEN '{CHANGED}' ELSE '{REDACTED}' END)
+                ELSE admin.audit_redact(e.value, against -> e.key, compare) END), '{{}}'::jsonb)
             FROM jsonb_each(v) AS e)
         WHEN 'array' THEN (
-            SELECT coalesce(jsonb_agg(admin.audit_redact(a.value) ORDER BY a.n), '[]'::jsonb)
+            SELECT coalesce(jsonb_agg(admin.audit_redact(a.value,
+                                                         against -> (a.n - 1)::integer,
+                                                         compare) ORDER BY a.n),
+                            '[]'::jsonb)
             FROM jsonb_array_elements(v) WITH ORDINALITY AS a(value, n))
         ELSE v END
 $$
@@ -116,8 +131,8 @@ BEGIN
     -- Who and when are the database's to say, not the caller's; secrets are never stored.
     NEW.actor := session_user;
     NEW.occurred_at := now();
+    NEW.new_values := admin.audit_redact(NEW.new_values, NEW.old_values, true);
     NEW.old_values := admin.audit_redact(NEW.old_values);
-    NEW.new_values := admin.audit_redact(NEW.new_values);
     -- A chain, locked to commit: the one this transaction holds, else a free one, else wait
     -- for the pid's own (holding none, so chains cannot deadlock).
     IF held ~ '^[0-9]{{1,4}}$' THEN
@@ -180,6 +195,64 @@ $$
 """
 
 
+# The app's own tables that staff write directly (``db roles``), with each one's key: every
+# statement on them writes one audit row per row changed, in the same transaction, through
+# the audit table's trigger (session_user, chain, redaction). Never on platform tables.
+AUDITED_TABLES = {
+    "refund_requests": "id",
+    "subscription_requests": "id",
+    "tier_prices": "id",
+    "referral_voids": "referral_id",
+    "referral_grants": "id",
+    "referral_flags": "id",
+}
+
+# Statement-level, from the transition tables: a bulk statement costs one set-based insert.
+ROW_AUDIT_FUNCTION = """
+CREATE OR REPLACE FUNCTION admin.audit_table_change()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = admin, pg_catalog, pg_temp
+AS $$
+DECLARE
+    key text := TG_ARGV[0];
+    action text := TG_TABLE_NAME || '.' || lower(TG_OP);
+    entity text := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO admin.audit_log (actor, action, entity_type, entity_id, new_values)
+        SELECT session_user, action, entity, r.j ->> key, r.j
+        FROM (SELECT to_jsonb(n) AS j FROM new_rows n) AS r ORDER BY r.j ->> key;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO admin.audit_log (actor, action, entity_type, entity_id, old_values)
+        SELECT session_user, action, entity, r.j ->> key, r.j
+        FROM (SELECT to_jsonb(o) AS j FROM old_rows o) AS r ORDER BY r.j ->> key;
+    ELSE
+        INSERT INTO admin.audit_log (actor, action, entity_type, entity_id, old_values,
+                                     new_values)
+        SELECT session_user, action, entity, n.j ->> key, o.j, n.j
+        FROM (SELECT to_jsonb(x) AS j FROM old_rows x) AS o
+        JOIN (SELECT to_jsonb(y) AS j FROM new_rows y) AS n ON (n.j -> key) = (o.j -> key)
+        WHERE o.j <> n.j
+        ORDER BY n.j ->> key;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def _row_triggers() -> None:
+    op.execute(ROW_AUDIT_FUNCTION)
+    op.execute("REVOKE ALL ON FUNCTION admin.audit_table_change() FROM PUBLIC")
+    for table, key in AUDITED_TABLES.items():
+        for event, tables in (("INSERT", "NEW TABLE AS new_rows"),
+                              ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                              ("DELETE", "OLD TABLE AS old_rows")):
+            op.execute(f"CREATE TRIGGER audit_{event.lower()} AFTER {event} ON admin.{table} "
+                       f"REFERENCING {tables} FOR EACH STATEMENT "
+                       f"EXECUTE FUNCTION admin.audit_table_change('{key}')")
+
+
 def upgrade() -> None:
     op.execute(BORROW_OWNER)
     op.execute("ALTER TABLE admin.audit_log ADD COLUMN chain integer NOT NULL DEFAULT 0")
@@ -189,6 +262,7 @@ def upgrade() -> None:
     op.execute("DROP TABLE admin.audit_chain_head")
     op.execute("CREATE INDEX IF NOT EXISTS ix_admin_audit_log_chain_id "
                "ON admin.audit_log (chain, id)")
+    _row_triggers()
     op.execute(RETURN_OWNER)
 
 
