@@ -11,7 +11,7 @@ themselves and is a member of one group:
   bookings and content access; reads everything else;
 - ``platform_admin_founder``: reads only (revenue included).
 
-``platform_admin_audit_owner`` (NOLOGIN) owns the audit table and its chain head. No staff
+``platform_admin_audit_owner`` (NOLOGIN) owns the audit table and its chain heads. No staff
 group may UPDATE, DELETE, TRUNCATE or INSERT into the audit table: staff write audit rows
 through ``admin.record_audit`` and the money functions, whose trigger-chained rows name the
 session user.

@@ -1,8 +1,9 @@
 """Read-side queries of the audit trail: the Audit page and a record's History tab.
 
-Newest first means the chain's order: the trigger takes each row's id under the chain head's
-lock (migration 0009), so ids follow commit order while ``occurred_at`` (the transaction's
-start) may not. Every page is a keyset on ``id`` alone, on an index that ends with ``id``
+Newest first means id order: the trigger takes each row's id under its chain's lock
+(migrations 0009, 0018), so within each of the striped chains ids follow commit order
+(across chains, a transaction that commits late may hold a lower id), while ``occurred_at``
+(the transaction's start) may not. Every page is a keyset on ``id`` alone, on an index that ends with ``id``
 (migration 0015): never OFFSET, and the first rows come as fast at 10M rows as at 10.
 
 What a row shows of a value goes through :func:`field_changes`, which hides the values of
