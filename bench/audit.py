@@ -133,7 +133,7 @@ def main() -> None:
         for name, flt in cases.items():
             ms = first_page_ms(factory, list_audit_page, flt, repeat=args.repeat)
             print(f"audit_page_first_rows_{name}_ms={ms:.1f}")
-        for name in ("unfiltered", "table"):
+        for name in ("unfiltered", "table", "text_rare"):
             times = []
             for _ in range(args.repeat):
                 with factory() as session:

@@ -22,7 +22,7 @@ from sqlalchemy import Date, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from data.models import AuditRecord
-from data.queries.audit_search import WALK_ROWS, search_page, text_condition
+from data.queries.audit_search import WALK_ROWS, search_matches, search_page, text_condition
 from data.services.text import clean_search
 
 EXACT_COUNT_LIMIT = 10_000
@@ -201,7 +201,12 @@ def count_audit(session: Session, flt: AuditFilter) -> AuditCount:
         )).scalar_one()
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return AuditCount(int(estimate), False)
-    capped = _filtered(session, flt).limit(EXACT_COUNT_LIMIT + 1).subquery()
+    stmt = _filtered(session, flt)
+    q = clean_search(flt.search)
+    if q:  # a rare text is counted through the text index, not by reading the whole trail
+        through_index = search_matches(session, stmt, q)
+        stmt = stmt if through_index is None else through_index
+    capped = stmt.limit(EXACT_COUNT_LIMIT + 1).subquery()
     n = session.execute(select(func.count()).select_from(capped)).scalar_one()
     return AuditCount(min(n, EXACT_COUNT_LIMIT), n <= EXACT_COUNT_LIMIT)
 

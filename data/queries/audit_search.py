@@ -131,7 +131,18 @@ def search_page(session: Session, filtered, q: str, cursor: tuple | None, limit:
     if hits is None:  # no word to look up: the rest of the trail, read in id order
         stmt = filtered if below is None else filtered.where(AuditRecord.id < below)
         return rows + list(session.execute(stmt.order_by(AuditRecord.id.desc()).limit(want)))
-    one = filtered.where(AuditRecord.id == hits.c.id).lateral("one")
-    stmt = (select(*one.c).select_from(hits).join(one, true())
-            .order_by(hits.c.id.desc()).limit(want))
+    stmt = _checked(filtered, hits).order_by(hits.c.id.desc()).limit(want)
     return rows + list(session.execute(stmt))
+
+
+def _checked(filtered, hits):
+    """Each candidate of ``hits`` read by id and checked against the whole filter."""
+    one = filtered.where(AuditRecord.id == hits.c.id).lateral("one")
+    return select(*one.c).select_from(hits).join(one, true())
+
+
+def search_matches(session: Session, filtered, q: str):
+    """Every row of ``filtered`` (which holds :func:`text_condition`) through the text
+    index, for counting; None when no index helps (``q`` has no word to look up)."""
+    hits = _candidates(session, q, None)
+    return None if hits is None else _checked(filtered, hits)

@@ -65,11 +65,13 @@ def test_a_rare_and_a_common_term_find_exactly_their_rows(trail, session_factory
         rare, end = list_audit_page(s, AuditFilter(search="Person 123"), None, 50, walk=40)
         common, more = list_audit_page(s, AuditFilter(search="ticket"), None, 50, walk=40)
         count = count_audit(s, AuditFilter(search="ticket"))
+        rare_count = count_audit(s, AuditFilter(search="Person 123"))
     # "Person 123" is in rows 122 (new value), 123 and the 1230s… (none past 600).
     assert sorted(r.new_values["full_name"] for r in rare) == ["Person 123", "Person 124"]
     assert end is None
     assert len(common) == 50 and more is not None and all("ticket" in r.reason for r in common)
     assert count.exact and count.value == ROWS // 3
+    assert rare_count.exact and rare_count.value == 2
 
 
 def test_a_word_matches_from_its_start_not_inside(trail, session_factory):
