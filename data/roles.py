@@ -11,7 +11,7 @@ themselves and is a member of one group:
   bookings and content access; reads everything else;
 - ``platform_admin_founder``: reads only (revenue included).
 
-``platform_admin_audit_owner`` (NOLOGIN) owns the audit table and its chain head. No staff
+``platform_admin_audit_owner`` (NOLOGIN) owns the audit table and its chain heads. No staff
 group may UPDATE, DELETE, TRUNCATE or INSERT into the audit table: staff write audit rows
 through ``admin.record_audit`` and the money functions, whose trigger-chained rows name the
 session user.
@@ -73,7 +73,7 @@ SUPPORT_WRITES: dict[str, str] = {
 """Tables support writes directly (refunds, bookings, content access; not yet through
 audited functions), and how. Token money is not here: only the functions move it."""
 
-AUDIT_TABLES = ("admin.audit_log", "admin.audit_chain_head")
+AUDIT_TABLES = ("admin.audit_log", "admin.audit_chains")
 
 
 def _create_role(name: str) -> str:
@@ -101,11 +101,11 @@ BEGIN
     WHERE w <> '{AUDIT_OWNER}';
     GRANT USAGE ON SCHEMA admin TO {AUDIT_OWNER};
     ALTER TABLE admin.audit_log OWNER TO {AUDIT_OWNER};
-    ALTER TABLE admin.audit_chain_head OWNER TO {AUDIT_OWNER};
+    ALTER TABLE admin.audit_chains OWNER TO {AUDIT_OWNER};
     ALTER FUNCTION admin.audit_log_chain() OWNER TO {AUDIT_OWNER};
     FOREACH writer IN ARRAY coalesce(writers, '{{}}') LOOP
         EXECUTE format('GRANT SELECT, INSERT ON admin.audit_log TO %I', writer);
-        EXECUTE format('GRANT SELECT ON admin.audit_chain_head TO %I', writer);
+        EXECUTE format('GRANT SELECT ON admin.audit_chains TO %I', writer);
     END LOOP;
 END
 $$"""

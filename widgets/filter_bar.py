@@ -32,11 +32,13 @@ __all__ = ["Break", "Choice", "DateRange", "FilterBar", "FilterSpec", "Search", 
 
 @dataclass(frozen=True)
 class Search:
-    """Free text, searched once typing pauses (``delay_ms``); Ctrl+F focuses it."""
+    """Free text, searched once typing pauses (``delay_ms``); Ctrl+F focuses it.
+    ``tooltip`` says what a text matches."""
 
     placeholder: str
     name: str = "search"
     delay_ms: int = 250
+    tooltip: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class FilterBar(QWidget):
                 rows.addLayout(layout)
             elif isinstance(spec, Search):
                 box = SearchBox(spec.placeholder, delay_ms=spec.delay_ms)
+                box.setToolTip(spec.tooltip)
                 box.search_requested.connect(lambda _text: self.changed.emit())
                 self.search = box
                 self._widgets[spec.name] = box

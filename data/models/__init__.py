@@ -4,7 +4,7 @@ Importing this package registers every table on :data:`Base.metadata`.
 """
 
 from data.models.admin import (
-    AuditChainHead,
+    AuditChain,
     AuditRecord,
     BookingCreditMove,
     BulkGrant,
@@ -43,7 +43,7 @@ PLATFORM_TABLES = tuple(t for t in Base.metadata.sorted_tables if t.schema is No
 __all__ = [
     "APP_SCHEMA",
     "PLATFORM_TABLES",
-    "AuditChainHead",
+    "AuditChain",
     "AuditRecord",
     "Base",
     "BookingCreditMove",

@@ -47,6 +47,8 @@ class AuditRecord(Base):
         Index("ix_admin_audit_log_entity_type_id", "entity_type", "id"),
         Index("ix_admin_audit_log_action_id", "action", "id"),
         Index("ix_admin_audit_log_record_id", "entity_type", "entity_id", "id"),
+        # audit verify walks each striped chain in order (migration 0018).
+        Index("ix_admin_audit_log_chain_id", "chain", "id"),
         {"schema": APP_SCHEMA},
     )
 
@@ -61,23 +63,24 @@ class AuditRecord(Base):
     old_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new_values: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(Text)
+    chain: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     row_hash: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class AuditChainHead(Base):
-    """The audit chain's end: the last id and hash the trigger wrote (one row, migration
-    0009). Audit inserts lock it in turn, so the chain follows commit order; ``audit
-    verify`` compares it with the table to catch rows removed at the end."""
+class AuditChain(Base):
+    """One of the audit trail's striped chains: the last id and hash the trigger wrote in it
+    (migration 0018). An audit insert locks one chain's row until its transaction commits,
+    so writers on different chains do not queue; ``audit verify`` compares each chain's row
+    here with the table to catch rows removed at a chain's end."""
 
-    __tablename__ = "audit_chain_head"
+    __tablename__ = "audit_chains"
     __table_args__ = (
-        CheckConstraint("singleton", name="singleton"),
+        CheckConstraint("chain >= 0 AND chain < 16", name="chain"),
         {"schema": APP_SCHEMA},
     )
 
-    singleton: Mapped[bool] = mapped_column(Boolean, primary_key=True,
-                                            server_default=text("true"))
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int | None] = mapped_column(BigInteger)
     last_hash: Mapped[bytes] = mapped_column(LargeBinary)
     rows_written: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

@@ -1,8 +1,9 @@
 """Read-side queries of the audit trail: the Audit page and a record's History tab.
 
-Newest first means the chain's order: the trigger takes each row's id under the chain head's
-lock (migration 0009), so ids follow commit order while ``occurred_at`` (the transaction's
-start) may not. Every page is a keyset on ``id`` alone, on an index that ends with ``id``
+Newest first means id order: the trigger takes each row's id under its chain's lock
+(migrations 0009, 0018), so within each of the striped chains ids follow commit order
+(across chains, a transaction that commits late may hold a lower id), while ``occurred_at``
+(the transaction's start) may not. Every page is a keyset on ``id`` alone, on an index that ends with ``id``
 (migration 0015): never OFFSET, and the first rows come as fast at 10M rows as at 10.
 
 What a row shows of a value goes through :func:`field_changes`, which hides the values of
@@ -17,10 +18,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, String, cast, func, literal, or_, select, text
+from sqlalchemy import Date, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from data.models import AuditRecord
+from data.queries.audit_search import WALK_ROWS, search_matches, search_page, text_condition
 from data.services.text import clean_search
 
 EXACT_COUNT_LIMIT = 10_000
@@ -126,11 +128,7 @@ _COLUMNS = (AuditRecord.id, AuditRecord.occurred_at, AuditRecord.actor, AuditRec
             AuditRecord.old_values, AuditRecord.new_values)
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filtered(flt: AuditFilter):
+def _filtered(session: Session, flt: AuditFilter):
     stmt = select(*_COLUMNS)
     if flt.actor:
         stmt = stmt.where(AuditRecord.actor == flt.actor)
@@ -149,13 +147,7 @@ def _filtered(flt: AuditFilter):
         stmt = stmt.where(AuditRecord.occurred_at < literal(end, Date))
     q = clean_search(flt.search)
     if q:
-        pattern = "%" + _escape_like(q) + "%"
-        stmt = stmt.where(or_(
-            AuditRecord.reason.ilike(pattern),
-            cast(AuditRecord.new_values, String).ilike(pattern),
-            cast(AuditRecord.old_values, String).ilike(pattern),
-            AuditRecord.entity_id == q,
-        ))
+        stmt = stmt.where(text_condition(session, q))
     return stmt
 
 
@@ -164,16 +156,24 @@ def _page(session: Session, stmt, cursor: tuple | None,
     if cursor is not None:
         stmt = stmt.where(AuditRecord.id < cursor[0])
     stmt = stmt.order_by(AuditRecord.id.desc()).limit(limit + 1)
-    rows = [AuditRow(*r) for r in session.execute(stmt)]
+    return _keyset([AuditRow(*r) for r in session.execute(stmt)], limit)
+
+
+def _keyset(rows: list[AuditRow], limit: int) -> tuple[list[AuditRow], tuple | None]:
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, ((rows[-1].id,) if more and rows else None)
 
 
-def list_audit_page(session: Session, flt: AuditFilter, cursor: tuple | None,
-                    limit: int) -> tuple[list[AuditRow], tuple | None]:
-    """One keyset page of audit rows after ``cursor``, newest (last committed) first."""
-    return _page(session, _filtered(flt), cursor, limit)
+def list_audit_page(session: Session, flt: AuditFilter, cursor: tuple | None, limit: int,
+                    *, walk: int = WALK_ROWS) -> tuple[list[AuditRow], tuple | None]:
+    """One keyset page of audit rows after ``cursor``, newest (last committed) first. A text
+    filter is :mod:`data.queries.audit_search`'s (``walk``: how far it walks first)."""
+    q = clean_search(flt.search)
+    if not q:
+        return _page(session, _filtered(session, flt), cursor, limit)
+    found = search_page(session, _filtered(session, flt), q, cursor, limit, walk)
+    return _keyset([AuditRow(*r) for r in found], limit)
 
 
 def iter_audit(session: Session, flt: AuditFilter, batch: int = 5_000) -> Iterator[list[AuditRow]]:
@@ -201,7 +201,12 @@ def count_audit(session: Session, flt: AuditFilter) -> AuditCount:
         )).scalar_one()
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return AuditCount(int(estimate), False)
-    capped = _filtered(flt).limit(EXACT_COUNT_LIMIT + 1).subquery()
+    stmt = _filtered(session, flt)
+    q = clean_search(flt.search)
+    if q:  # a rare text is counted through the text index, not by reading the whole trail
+        through_index = search_matches(session, stmt, q)
+        stmt = stmt if through_index is None else through_index
+    capped = stmt.limit(EXACT_COUNT_LIMIT + 1).subquery()
     n = session.execute(select(func.count()).select_from(capped)).scalar_one()
     return AuditCount(min(n, EXACT_COUNT_LIMIT), n <= EXACT_COUNT_LIMIT)
 

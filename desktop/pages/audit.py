@@ -50,6 +50,11 @@ def _options(choices: AuditChoices) -> dict[str, list[tuple[str, str]]]:
             "action": [(a, a) for a in choices.actions]}
 
 
+TEXT_MATCH = ("Shows changes whose reason or values contain this text (any case) with each "
+              "word starting a word there: \"ticket 12\" finds \"Support ticket #1234\", "
+              "\"icket\" finds nothing. A record id matches exactly.")
+
+
 AUDIT = ListSpec(
     title="Audit", shortcut="Ctrl+9", noun="change", columns=AUDIT_COLUMNS,
     query=list_audit_page, count=count_audit, make_filter=AuditFilter,
@@ -59,7 +64,8 @@ AUDIT = ListSpec(
              Search("Record id", name="record", delay_ms=400),
              Break(),
              DateRange("date_from", "date_to", "Between", days=7),
-             Search("Search values and reasons (Ctrl+F)…")],
+             Search("Words starting values or reasons, or a record id (Ctrl+F)…",
+                    tooltip=TEXT_MATCH)],
     choices=ChoiceSource(audit_choices, _options, empty=AuditChoices(),
                          what="the staff members, tables and actions of the trail"),
     export=[ExportColumn("id", attrgetter("id")),

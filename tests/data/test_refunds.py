@@ -56,7 +56,9 @@ def _refund(session_factory, gateway, kind, target, amount, reason="requested_by
 
 def _audit_actions(session_factory) -> list[str]:
     with session_factory() as s:
-        return list(s.execute(text("SELECT action FROM admin.audit_log ORDER BY id")).scalars())
+        # The service's rows, not those the app's own tables' triggers write.
+        return list(s.execute(text("SELECT action FROM admin.audit_log WHERE entity_type "
+                                   "NOT LIKE 'admin.%' ORDER BY id")).scalars())
 
 
 def test_full_refund_refunds_the_purchase_and_revokes_access(

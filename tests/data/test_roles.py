@@ -204,7 +204,7 @@ AUDIT_WRITES = {
     "truncate": "TRUNCATE admin.audit_log",
     "insert": "INSERT INTO admin.audit_log (actor, action, entity_type, entity_id) "
               "VALUES ('x', 'x', 'x', 'x')",
-    "chain head": "UPDATE admin.audit_chain_head SET rows_written = 0",
+    "chain head": "UPDATE admin.audit_chains SET rows_written = 0",
 }
 
 

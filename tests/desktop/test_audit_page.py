@@ -75,6 +75,9 @@ def test_the_trail_newest_first_filtered_and_one_change_field_by_field(
     _choose(qtbot, page, "entity_type", None)
     qtbot.keyClicks(page.search, "typo")
     qtbot.waitUntil(lambda: [r.entity_id for r in _rows(page)] == ["c1"], timeout=WAIT)
+    # What a text matches is said where it is typed: words from their start.
+    assert "Words starting" in page.search.placeholderText()
+    assert '"icket" finds nothing' in page.search.toolTip()
 
     index = page.model.index(0, 0)
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton,
