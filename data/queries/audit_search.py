@@ -12,7 +12,7 @@ How (never by the planner's estimates of how common a text is):
 1. walk the newest :data:`WALK_ROWS` rows after the cursor in id order and keep the matches:
    a common text fills its page there;
 2. if the page is not full and older rows remain, collect the older matches through a text
-   index (migration 0018b): the trigram index where the server has ``pg_trgm`` (it answers
+   index (migration 0022): the trigram index where the server has ``pg_trgm`` (it answers
    the ``ILIKE``), else the full-text index (it answers the word condition), plus the
    ``(entity_id, id)`` index; each candidate is read by id newest first and checked against
    the whole filter, so the page holds exactly what a plain scan would.
@@ -41,7 +41,7 @@ WALK_ROWS = 20_000
 
 SEARCH_TEXT_SQL = ("(coalesce(reason, '') || ' ' || coalesce(old_values::text, '') || ' ' || "
                    "coalesce(new_values::text, ''))")
-"""The searchable text, as migration 0018b indexes it (keep in step)."""
+"""The searchable text, as migration 0022 indexes it (keep in step)."""
 TRGM_INDEX = "admin.ix_admin_audit_log_search_trgm"
 
 # Qualified: the same expression as the index's (PostgreSQL matches it, not the spelling).

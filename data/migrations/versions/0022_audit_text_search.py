@@ -14,8 +14,8 @@ The expressions are :data:`data.queries.audit_search.SEARCH_TEXT_SQL` (keep in s
 ``admin.audit_log`` is the app's own table; built CONCURRENTLY as in migration 0015 (inserts
 go on), and where this login may not index it a warning gives the statements to run.
 
-Revision ID: 0018b
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from alembic import op
 from sqlalchemy import text
 
-revision: str = "0018b"
-down_revision: str | None = "0018"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

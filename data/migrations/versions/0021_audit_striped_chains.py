@@ -30,8 +30,8 @@ old and new row values.
 The migrating login must own ``admin.audit_log`` (or be a superuser, or be able to grant
 itself the NOLOGIN audit owner for this migration); otherwise it stops saying so.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0021
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
