@@ -111,10 +111,10 @@ def search_page(session: Session, filtered, q: str, cursor: tuple | None, limit:
     """Up to ``limit + 1`` rows of ``filtered`` (which holds :func:`text_condition`) after
     ``cursor``, newest first: the walk, then the text index (module docstring)."""
     after = cursor[0] if cursor is not None else None
-    window = select(AuditRecord.id)
+    newest = select(AuditRecord.id)
     if after is not None:
-        window = window.where(AuditRecord.id < after)
-    window = window.order_by(AuditRecord.id.desc()).limit(walk).subquery()
+        newest = newest.where(AuditRecord.id < after)
+    window = newest.order_by(AuditRecord.id.desc()).limit(walk).subquery()
     floor, seen = session.execute(select(func.min(window.c.id), func.count())
                                   .select_from(window)).one()
     rows: list = []
