@@ -96,6 +96,11 @@ DISCARD_EDITS = Confirmation("Unsaved changes", "Discard your unsaved changes?",
 EDITS_BLOCK_ACTIONS = "Save or revert your changes first."
 
 
+def _article(noun: str) -> str:
+    """"a" or "an" before ``noun`` in "Select a user" / "Select an offering"."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
 def _never(_record: Any) -> bool:
     return False
 
@@ -181,7 +186,7 @@ class RecordDetail(QWidget):
         self._refusals: dict[str, str] = {}
         self._guarded_buttons: list[tuple[QPushButton, str]] = []
 
-        self.title = QLabel(f"Select a {spec.noun}")
+        self.title = QLabel(f"Select {_article(spec.noun)} {spec.noun}")
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
         self.banner = Banner()
@@ -375,7 +380,7 @@ class RecordDetail(QWidget):
             self._latest.supersede()
             self.record = None
             self.banner.setVisible(False)
-            self.title.setText(f"Select a {self.spec.noun}")
+            self.title.setText(f"Select {_article(self.spec.noun)} {self.spec.noun}")
             self.facts.setText("")
             self._set_enabled(False)
             self.detail_cleared()

@@ -39,4 +39,3 @@ def test_after_cancelling_a_booking_its_history_shows_the_cancel_with_the_reason
     assert [action for action, _ in _history(dialog)] == ["booking.cancel", "booking.create"]
     cancel = dialog.history.model.row_at(0)
     assert {(c.field, c.new) for c in cancel.changes} >= {("status", "canceled")}
-    dialog.grab().save("/tmp/i13/booking-history.png")

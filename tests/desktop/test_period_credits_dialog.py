@@ -65,13 +65,11 @@ def test_users_tab_grants_once_after_a_confirmation_naming_the_tokens(
     assert grant_button.isEnabled()
     pane.resize(900, 600)
     pane.tabs.setCurrentIndex(pane.tabs.indexOf(pane.subscriptions.parentWidget()))
-    pane.grab().save("/tmp/h12b-users-subscriptions.png")
     qtbot.mouseClick(grant_button, Qt.MouseButton.LeftButton)
     dialog = _loaded(qtbot, opened[0])
     assert isinstance(dialog, PeriodCreditsDialog) and dialog.subscription_id == sub_id
     assert "Platform granted this period: <b>No</b>" in dialog.platform.text()
     assert dialog.grant_button.text() == "&Grant 40 tokens…" and dialog.grant_button.isEnabled()
-    dialog.grab().save("/tmp/h12b-period-dialog.png")
 
     qtbot.mouseClick(dialog.grant_button, Qt.MouseButton.LeftButton)
     box = dialog.confirmation
@@ -92,7 +90,6 @@ def test_users_tab_grants_once_after_a_confirmation_naming_the_tokens(
     assert _rows(engine, customer) == [("earned_subscription", 40, sub_id)]
     # the detail follows the grant: its Tokens tab shows the new line
     qtbot.waitUntil(lambda: pane.ledger.rowCount() == 1, timeout=WAIT)
-    dialog.grab().save("/tmp/h12b-period-dialog-done.png")
 
     again = _loaded(qtbot, PeriodCreditsDialog(empty_database, sub_id))
     assert "already granted by hand (40 tokens" in again.message.text()
@@ -130,4 +127,3 @@ def test_tier_subscribers_refuse_a_period_the_platform_granted(
     dialog.grant()  # even pressed anyway (a stale click): nothing is asked or written
     assert dialog.confirmation is None
     assert len(_rows(engine, customer)) == 1
-    dialog.grab().save("/tmp/h12b-period-dialog-refused.png")

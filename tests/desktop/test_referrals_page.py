@@ -73,7 +73,6 @@ def test_define_code_qualify_review_and_grant(qtbot, page, engine, people, monke
     _loaded(qtbot, page.rewards, rows=1)
     reward = page.rewards.model.row_at(0)
     assert (reward.type, reward.value, reward.required_referrals) == ("credits", {"credits": 5}, 2)
-    page.rewards.view.grab().save("/tmp/referrals-rewards.png")
 
     # -- create a code for Ann (made up from her first name)
     _tab(qtbot, page, page.codes)
@@ -113,7 +112,6 @@ def test_define_code_qualify_review_and_grant(qtbot, page, engine, people, monke
     qtbot.waitUntil(lambda: page.review.model.rowCount() == 1, timeout=WAIT)
     flag = page.review.model.row_at(0)
     assert flag.signal == "never_paid" and "never paid" in flag.reason
-    page.review.view.grab().save("/tmp/referrals-review.png")
     dialog = page.review.open_clear(flag)
     qtbot.keyClicks(dialog.form.field_widget("note"), "Paid in cash at the studio")
     with qtbot.waitSignal(dialog.done, timeout=WAIT):
@@ -131,7 +129,6 @@ def test_define_code_qualify_review_and_grant(qtbot, page, engine, people, monke
     view.select_reward(reward.id)
     assert view.grant_button.isEnabled()
     assert "ledger" in view.grant_note.text()
-    view.grab().save("/tmp/referrals-referrer.png")
     with qtbot.waitSignal(view.reward_granted, timeout=WAIT):
         view.grant_button.click()
     assert "(5 tokens)" in asked[0]["text"]
@@ -182,7 +179,6 @@ def test_the_charts_show_referrals_per_week_top_referrers_and_conversion(qtbot,
     assert page.charts.conversion.values[0] == _scalar(demo_engine,
                                                          "SELECT count(*) FROM referrals")
     assert "referred users paid" in page.charts.conversion_note.text()
-    page.grab().save("/tmp/referrals-charts.png")
 
 
 def test_consistency_lists_a_mismatch_by_email_and_corrects_it(qtbot, page, engine, people,
