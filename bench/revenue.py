@@ -346,11 +346,13 @@ CHANGES = (
                         WHERE u.n > 0 OFFSET (u.n % 97) LIMIT 1) c
     ON CONFLICT DO NOTHING""",
     """
-    UPDATE purchases SET status = 'refunded', refunded_at = now() AT TIME ZONE 'UTC'
+    UPDATE purchases SET status = 'refunded', refunded_at = now() AT TIME ZONE 'UTC',
+           updated_at = now() AT TIME ZONE 'UTC'
     WHERE id IN (SELECT id FROM purchases WHERE status = 'completed'
                  ORDER BY purchased_at LIMIT 100)""",
 )
-"""The same changes at any size, made before each measured refresh."""
+"""The same changes at any size, made before each measured refresh (stamped with
+``updated_at`` as the platform stamps every write)."""
 
 
 def _day_refresh_ms(factory, tag: str) -> float:

@@ -9,8 +9,11 @@ platform's time zone changed. A refresh is the database function
 since the last one's watermark (back-dated sales, refunds, cancellations, refund requests,
 ledger rows) and adds each one's contribution to its day and month, or subtracts what a
 changed or deleted one had added (a record of the recent events counted says what that was);
-a day the record cannot settle is rebuilt. Everything, when the rollup was never built or is
-for another time zone. Its upkeep follows what changed, not the history.
+a day the record cannot settle is rebuilt. Past purchases and card bookings the platform
+changed since (found by ``updated_at`` through an index, migration 0025: a sale imported
+with an old ``created_at``, a refund with an old ``refunded_at``, a status or amount changed)
+have their days rebuilt. Everything, when the rollup was never built or is for another time
+zone. Its upkeep follows what changed, not the history.
 
 Like every service, :func:`refresh_rollup` takes a ``Session`` and never commits: the caller
 owns the transaction (the page: ``Database.perform``).

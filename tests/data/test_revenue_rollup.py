@@ -312,3 +312,75 @@ def test_refund_requests_completed_since_the_last_refresh(rolled):
         assert refresh_rollup_report(s).kind == "incremental"
     with rolled() as s:
         assert _contents(s) == _full_rebuild(rolled)
+
+
+# What the platform writes with ``updated_at = now()`` (seed 004 stamps every write) but an
+# arrival before the watermark: only ``updated_at`` shows it (migration 0025).
+_OLD_SALE = ("(SELECT id FROM purchases WHERE status = 'completed' "
+             "AND purchased_at < (now() AT TIME ZONE 'UTC') - interval '60 days' "
+             "ORDER BY purchased_at DESC LIMIT 1)")
+_OLD_CARD_BOOKING = ("(SELECT id FROM offering_bookings WHERE payment_method = 'purchase' "
+                     "AND amount_paid > 0 AND status <> 'canceled' "
+                     "AND created_at < (now() AT TIME ZONE 'UTC') - interval '30 days' "
+                     "ORDER BY created_at DESC LIMIT 1)")
+_AGO = "(now() AT TIME ZONE 'UTC') - interval '{} days'"
+TOUCHED_PAST_ROWS = {
+    "a sale imported with an old created_at": f"""
+        INSERT INTO purchases (customer_id, content_id, amount_paid, currency,
+                               stripe_payment_intent_id, creator_payout_amount, status,
+                               purchased_at, created_at, updated_at)
+        SELECT (SELECT id FROM users ORDER BY id DESC LIMIT 1),
+               (SELECT id FROM content ORDER BY id DESC LIMIT 1), 77.70, 'usd',
+               'pi_imported_rollup_test', 70, 'completed', {_AGO.format(45)}, {_AGO.format(45)},
+               now() AT TIME ZONE 'UTC'""",
+    "a refund written with an old refunded_at": f"""
+        UPDATE purchases SET status = 'refunded', refunded_at = {_AGO.format(20)},
+               updated_at = now() AT TIME ZONE 'UTC' WHERE id = {_OLD_SALE}""",
+    "an old sale failed afterwards (a chargeback)": f"""
+        UPDATE purchases SET status = 'failed', updated_at = now() AT TIME ZONE 'UTC'
+        WHERE id = {_OLD_SALE}""",
+    "an old sale's amount corrected": f"""
+        UPDATE purchases SET amount_paid = amount_paid + 5,
+               updated_at = now() AT TIME ZONE 'UTC' WHERE id = {_OLD_SALE}""",
+    "a card booking canceled with an old canceled_at": f"""
+        UPDATE offering_bookings SET status = 'canceled', canceled_at = {_AGO.format(10)},
+               updated_at = now() AT TIME ZONE 'UTC' WHERE id = {_OLD_CARD_BOOKING}""",
+}
+
+
+@pytest.mark.parametrize("change", TOUCHED_PAST_ROWS.values(), ids=TOUCHED_PAST_ROWS.keys())
+def test_past_rows_the_platform_changed_are_found_by_updated_at(rolled, change):
+    """Each of these arrived before the watermark, so the arrival-ordered read misses it: the
+    rows touched since (updated_at) have their days and months rebuilt, and the rollup equals a
+    rebuild from nothing; the untouched days keep a planted error (nothing else rebuilt)."""
+    with rolled.begin() as s:
+        planted = _local_day(s, _AGO.format(100))
+        _plant(s, planted)
+        assert s.execute(text(change)).rowcount == 1
+    with rolled.begin() as s:
+        report = refresh_rollup_report(s)
+        after = _contents(s)
+    assert report.kind == "incremental" and 1 <= report.days <= 2
+    _only_the_plant_differs(after, _full_rebuild(rolled), planted)
+
+
+def test_an_ordinary_refund_of_an_old_sale_is_added_not_rebuilt(rolled):
+    """Refunded now, stamped now: the refund is an event the window reads, added to today by
+    delta; the old sale's day is not rebuilt (its planted error stays)."""
+    with rolled.begin() as s:
+        sale_day = s.execute(text(
+            f"SELECT {_local_sql('coalesce(purchased_at, created_at)')} FROM purchases "
+            f"WHERE id = {_OLD_SALE}")).scalar_one()
+        _plant(s, sale_day)
+        s.execute(text(f"""
+            UPDATE purchases SET status = 'refunded', refunded_at = now() AT TIME ZONE 'UTC',
+                   updated_at = now() AT TIME ZONE 'UTC' WHERE id = {_OLD_SALE}"""))
+    with rolled.begin() as s:
+        report = refresh_rollup_report(s)
+        after = _contents(s)
+    assert (report.kind, report.days) == ("incremental", 1)
+    _only_the_plant_differs(after, _full_rebuild(rolled), sale_day)
+
+
+def _local_sql(expr: str) -> str:
+    return f"((({expr}) AT TIME ZONE 'UTC') AT TIME ZONE admin.platform_timezone())::date"
