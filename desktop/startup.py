@@ -138,10 +138,14 @@ def prepare_demo_data(backend: Backend, progress: Progress | None = None) -> Non
 
 def open_filled_demo(users: int, progress: Progress | None = None, **options) -> Backend:
     """:func:`open_demo` and :func:`prepare_demo_data` in one call (tests, scripts): a demo
-    whose data is there, its payments still to make."""
+    whose data is there, its payments still to make. The data is made on a thread of its
+    own, as the app makes it on a worker (the engine refuses SQL on the main thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     backend = open_demo(users, progress or (lambda *a: None), **options)
     try:
-        prepare_demo_data(backend, progress)
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(prepare_demo_data, backend, progress).result()
     except BaseException:
         backend.close()
         raise
