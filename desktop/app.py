@@ -81,35 +81,6 @@ def _end_app(app: QApplication) -> None:
     app.quit()
 
 
-def log_file_path() -> Path:
-    """The app's log file: ``$XDG_STATE_HOME/platform-admin/platform-admin.log`` (by default
-    under ``~/.local/state``)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "platform-admin" / "platform-admin.log"
-
-
-def _set_up_logging() -> Path | None:
-    """Everything (the embedded server's initdb output, each migration, ...) to the log file;
-    only warnings and errors to the terminal. None when the file cannot be written (then the
-    terminal still gets warnings and errors only)."""
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    terminal = logging.StreamHandler()
-    terminal.setLevel(logging.WARNING)
-    terminal.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    root.addHandler(terminal)
-    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per HTTP request
-    path = log_file_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    return path
-
-
 SHOWN_ENV = "PLATFORM_ADMIN_REPORT_SHOWN"
 """Set (for bench/startup.py): once the main window is first exposed, print
 ``window_shown=<epoch seconds>`` and which heavy libraries are loaded by then, and quit. Set
@@ -157,10 +128,11 @@ def _report_window_shown(demo_preparation: DemoPreparation) -> None:
         QTimer.singleShot(0, QApplication.quit)
 
 
-def run_app(args, *, demo_server: Future[EmbeddedPostgres] | None = None) -> int:
+def run_app(args, *, demo_server: Future[EmbeddedPostgres] | None = None,
+            log_path: Path | None = None) -> int:
     """The app. ``demo_server``: the demo's embedded server, started by the command line
-    before Qt was loaded (it is opened instead of starting one)."""
-    log_path = _set_up_logging()
+    before Qt was loaded (it is opened instead of starting one); ``log_path``: the log file
+    the command line set up (:func:`desktop.log_file.set_up_logging`)."""
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")

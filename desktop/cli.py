@@ -469,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_subscriptions_check(args)
     if args.command == "stripe":
         return run_stripe_set_key(args)
+    from desktop.log_file import set_up_logging
+
+    log_path = set_up_logging()
     demo_server = None
     if args.demo:  # its initdb runs in its own processes while Qt and the app load
         from data.embedded import EmbeddedPostgres
@@ -476,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         demo_server = EmbeddedPostgres.start_in_background()
     from desktop.app import run_app
 
-    return run_app(args, demo_server=demo_server)
+    return run_app(args, demo_server=demo_server, log_path=log_path)
 
 
 if __name__ == "__main__":
