@@ -75,8 +75,8 @@ class DemoPreparation(QObject):
                             on_progress=self._on_data_progress, context=self)
 
     def _on_data_progress(self, done: int, total: int | None, message: str) -> None:
-        counted = f" {done} of {total}" if total else ""
-        self.progressed.emit(f"{PREPARING_DATA} {message}{counted}".rstrip())
+        counted = f", {done:,} of {total:,}" if total else ""
+        self.progressed.emit(f"{PREPARING_DATA} {message}{counted}")
 
     def _on_data_prepared(self, _result: object) -> None:
         self.preparing_data = False

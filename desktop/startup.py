@@ -124,10 +124,10 @@ def prepare_demo_data(backend: Backend, progress: Progress | None = None) -> Non
     report: Progress = progress or (lambda done, total, message: None)
 
     def on_migration(done: int, total: int) -> None:
-        report(done, total, "Creating the schema…")
+        report(done, total, "the schema")
 
     def on_fill(stage: str, done: int, total: int) -> None:
-        report(done, total, f"Demo data: {stage}")
+        report(done, total, stage)
 
     migrate.upgrade(backend.engine, before_step=on_migration)
     with psycopg.connect(plan.server.libpq_dsn()) as conn:
