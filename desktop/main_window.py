@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
@@ -11,9 +13,11 @@ from desktop.database import Database
 from desktop.demo_preparation import PREPARING, PREPARING_DATA, DemoPreparation
 from desktop.formatting import set_time_zone, time_zone_name
 from desktop.page_tabs import REFUNDS, TABS, TIERS, USERS
-from desktop.refund_recovery import RefundRecovery
 from desktop.role_ui import apply_privileges, ask_privileges
 from widgets.banner import Banner
+
+if TYPE_CHECKING:
+    from desktop.refund_recovery import RefundRecovery
 
 
 class MainWindow(QMainWindow):
