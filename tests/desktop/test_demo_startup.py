@@ -96,6 +96,30 @@ def test_the_window_shows_before_the_demo_data_and_every_page_says_so_until_it_l
     assert not window.demo_banner.isVisible()
 
 
+def test_demo_data_that_cannot_be_made_is_said_on_every_page_and_nothing_loads(
+        qtbot, settings, bare_demo):
+    """The fill refuses fewer than 20 users: a real refusal of the real fill."""
+    backend = bare_demo.backend
+    backend.demo_data = type(backend.demo_data)(backend.embedded, 5)
+    preparation = DemoPreparation(bare_demo)
+    window = MainWindow(bare_demo, settings, demo_preparation=preparation)
+    qtbot.addWidget(window)
+    window.show()
+    finished = []
+    preparation.finished.connect(finished.append)
+    with qtbot.waitSignal(preparation.data_prepared, timeout=WAIT) as blocker:
+        preparation.start()
+    [failure] = blocker.args
+    assert failure.startswith("The demo's data could not be made (users must be at least 20")
+    assert failure.endswith("Quit and start the demo again.")
+    for index in (0, 4, 8):
+        window.tabs.setCurrentIndex(index)
+        assert window.demo_banner.isVisible() and window.demo_banner.text() == failure
+        assert window.tabs.currentWidget().findChild(QLabel, "preparing").text() == failure
+    qtbot.wait(50)
+    assert finished == [] and bare_demo.gateway is None  # no payments made after it
+
+
 def test_closing_the_window_while_the_demo_data_is_made_stops_it_and_the_server(
         qtbot, runner, settings):
     """What ``run_app`` does once the window is closed: ``Database.close`` cancels the
