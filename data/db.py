@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -12,9 +11,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.environment import DATABASE_URL_ENV as DATABASE_URL_ENV  # re-exported
+from data.environment import database_url_from_env as database_url_from_env  # re-exported
 from data.errors import ConnectionLostError, ValidationError
 
-DATABASE_URL_ENV = "PLATFORM_ADMIN_DATABASE_URL"
 DATABASE_URL_FIELD = "database_url"
 URL_SHAPE = "postgresql://user@host:port/database"
 # The schemes the app takes; each means PostgreSQL through psycopg 3 (psycopg2 is not used,
@@ -75,10 +75,6 @@ def libpq_dsn(url: str | URL) -> str:
     """The URL as libpq (``psycopg.connect``) takes it; validated like :func:`parse_database_url`."""
     u = parse_database_url(url).set(drivername="postgresql")
     return u.render_as_string(hide_password=False)
-
-
-def database_url_from_env() -> str | None:
-    return os.environ.get(DATABASE_URL_ENV) or None
 
 
 def make_engine(url: str | URL, *, pool_size: int = 5,

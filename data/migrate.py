@@ -8,6 +8,7 @@ indexes the app needs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,12 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head",
+            before_step: Callable[[int, int], None] | None = None) -> None:
     """Apply every migration up to ``revision`` on ``engine``'s database, one at a time.
+
+    ``before_step(done, total)`` is called before each migration:
+    progress, and the place for the caller to stop between migrations by raising.
 
     A migration is not one transaction: ``CREATE INDEX CONCURRENTLY`` needs an autocommit
     block, which commits what the migration created before it. When a migration then fails
@@ -48,7 +53,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     current = current_revision(engine)
     target = script.get_current_head() if revision == "head" else revision
     steps = [s.revision for s in reversed(list(script.iterate_revisions(target, current)))]
-    for step in steps:
+    for done, step in enumerate(steps):
+        if before_step is not None:
+            before_step(done, len(steps))
         _drop_invalid_app_indexes(engine)
         before = _app_schema_objects(engine)
         try:

@@ -11,12 +11,15 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from data.db import database_url_from_env
+from data.embedded import EmbeddedPostgres
+from data.environment import database_url_from_env
 from desktop.database import Database
 from desktop.demo_preparation import DemoPreparation
 from desktop.main_window import MainWindow
@@ -78,61 +81,58 @@ def _end_app(app: QApplication) -> None:
     app.quit()
 
 
-def log_file_path() -> Path:
-    """The app's log file: ``$XDG_STATE_HOME/platform-admin/platform-admin.log`` (by default
-    under ``~/.local/state``)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "platform-admin" / "platform-admin.log"
-
-
-def _set_up_logging() -> Path | None:
-    """Everything (the embedded server's initdb output, each migration, ...) to the log file;
-    only warnings and errors to the terminal. None when the file cannot be written (then the
-    terminal still gets warnings and errors only)."""
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    terminal = logging.StreamHandler()
-    terminal.setLevel(logging.WARNING)
-    terminal.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    root.addHandler(terminal)
-    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per HTTP request
-    path = log_file_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    return path
-
-
 SHOWN_ENV = "PLATFORM_ADMIN_REPORT_SHOWN"
 """Set (for bench/startup.py): once the main window is first exposed, print
-``window_shown=<epoch seconds>`` and which heavy libraries are loaded by then, and quit."""
-HEAVY = ("pyqtgraph", "stripe", "numpy")
+``window_shown=<epoch seconds>`` and which heavy libraries are loaded by then, and quit. Set
+to ``ready``: print that, then ``demo_data_ready=<epoch seconds>`` once the demo's data is
+made (its first page asked for), and quit then."""
+HEAVY = ("pyqtgraph", "stripe", "numpy", "alembic")
 
 
-class _ShownProbe(QObject):
+class _FirstExposure(QObject):
+    """Calls ``then()`` once, when ``window`` is first exposed (drawn on the screen)."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]):
+        super().__init__(window)
+        self._then: Callable[[], None] | None = then
+        handle = window.windowHandle()
+        handle.installEventFilter(self)
+        if handle.isExposed():
+            self._fire(handle)
+
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.Expose and watched.isExposed():
-            loaded = ",".join(m for m in HEAVY if m in sys.modules) or "none"
-            print(f"window_shown={time.time():.6f}\nloaded_at_shown={loaded}", flush=True)
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, QApplication.quit)
+            self._fire(watched)
         return False
 
-
-def _report_window_shown(window) -> None:
-    if os.environ.get(SHOWN_ENV):
-        probe = _ShownProbe(window)
-        window.windowHandle().installEventFilter(probe)
-        if window.windowHandle().isExposed():
-            probe.eventFilter(window.windowHandle(), QEvent(QEvent.Type.Expose))
+    def _fire(self, handle) -> None:
+        handle.removeEventFilter(self)
+        then, self._then = self._then, None
+        if then is not None:
+            then()
 
 
-def run_app(args) -> int:
-    log_path = _set_up_logging()
+def _report_window_shown(demo_preparation: DemoPreparation) -> None:
+    mode = os.environ.get(SHOWN_ENV)
+    if not mode:
+        return
+    loaded = ",".join(m for m in HEAVY if m in sys.modules) or "none"
+    print(f"window_shown={time.time():.6f}\nloaded_at_shown={loaded}", flush=True)
+    if mode == "ready" and demo_preparation.preparing_data:
+        def report_ready(_failure: str) -> None:
+            print(f"demo_data_ready={time.time():.6f}", flush=True)
+            QTimer.singleShot(0, QApplication.quit)
+
+        demo_preparation.data_prepared.connect(report_ready)
+    else:
+        QTimer.singleShot(0, QApplication.quit)
+
+
+def run_app(args, *, demo_server: Future[EmbeddedPostgres] | None = None,
+            log_path: Path | None = None) -> int:
+    """The app. ``demo_server``: the demo's embedded server, started by the command line
+    before Qt was loaded (it is opened instead of starting one); ``log_path``: the log file
+    the command line set up (:func:`desktop.log_file.set_up_logging`)."""
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
@@ -146,7 +146,8 @@ def run_app(args) -> int:
     _install_crash_handler(runner)
 
     dialog = StartDialog(runner, settings, demo_users=args.demo_users,
-                         stripe_api_base=getattr(args, "stripe_api_base", None))
+                         stripe_api_base=getattr(args, "stripe_api_base", None),
+                         demo_server=demo_server)
     url = args.database_url or database_url_from_env()
     # What a person at the terminal needs: how to stop it (said once the dialog waits).
     where = f" (log: {log_path})" if log_path else ""
@@ -170,16 +171,21 @@ def run_app(args) -> int:
     window.show()
     garbage_collector.freeze()  # what exists now lives as long as the app: short GC pauses
     log.info("Opened %s", backend.label)
-    _report_window_shown(window)
-    # After the window is up: the demo's payments (its Stripe), then finish refunds left
-    # open (the app may have died between Stripe's answer and the database update) and
-    # check pending ones periodically.
+    # After the window is up: the demo's data, then its payments (its Stripe), then finish
+    # refunds left open (the app may have died between Stripe's answer and the database
+    # update) and check pending ones periodically.
     subscription_recovery = SubscriptionRecovery(database)
     subscription_recovery.status_reported.connect(
         lambda text: window.statusBar().showMessage(text, 15_000))
     demo_preparation.finished.connect(lambda _: refund_recovery.start())
     demo_preparation.finished.connect(lambda _: subscription_recovery.start())
-    QTimer.singleShot(0, demo_preparation.start)
+
+    def on_window_exposed() -> None:  # the data is made once the window is on the screen
+        _report_window_shown(demo_preparation)
+        QTimer.singleShot(0, demo_preparation.start)
+
+    _FirstExposure(window, on_window_exposed)
+    QTimer.singleShot(1_000, demo_preparation.start)  # a window left unexposed (elsewhere)
     try:
         return app.exec()
     finally:

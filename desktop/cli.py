@@ -34,7 +34,7 @@ import argparse
 import sys
 import time
 
-from data.db import DATABASE_URL_ENV, database_url_from_env
+from data.environment import DATABASE_URL_ENV, database_url_from_env
 
 
 def _add_url(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -469,9 +469,17 @@ def main(argv: list[str] | None = None) -> int:
         return run_subscriptions_check(args)
     if args.command == "stripe":
         return run_stripe_set_key(args)
+    from desktop.log_file import set_up_logging
+
+    log_path = set_up_logging()
+    demo_server = None
+    if args.demo:  # its initdb runs in its own processes while Qt and the app load
+        from data.embedded import EmbeddedPostgres
+
+        demo_server = EmbeddedPostgres.start_in_background()
     from desktop.app import run_app
 
-    return run_app(args)
+    return run_app(args, demo_server=demo_server, log_path=log_path)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ class Backend:
     """The demo's own localstripe process, stopped by :meth:`close`."""
     stripe_notes: list[str] = field(default_factory=list)
     """Why refunds are disabled, or what to know about the Stripe key (never the key)."""
+    demo_data: Any = None
+    """The demo's schema and data still to make behind the window (``desktop.startup.DemoData``);
+    None once made, and for a real database. Nothing may query the database before."""
     demo_payments: Any = None
     """The demo's payments still to make behind the window (``desktop.startup.DemoPayments``);
     None once made, and for a real database."""

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.admin.list_page import Page
 from desktop.database import Database
-from desktop.demo_preparation import PREPARING, DemoPreparation
+from desktop.demo_preparation import PREPARING, PREPARING_DATA, DemoPreparation
 from desktop.formatting import set_time_zone, time_zone_name
 from desktop.page_tabs import REFUNDS, TABS, TIERS, USERS
-from desktop.refund_recovery import RefundRecovery
 from desktop.role_ui import apply_privileges, ask_privileges
 from widgets.banner import Banner
+
+if TYPE_CHECKING:
+    from desktop.refund_recovery import RefundRecovery
 
 
 class MainWindow(QMainWindow):
     """Composes the pages and wires their signals in one place (``_connect_signals``).
 
-    A page is built (and its module imported) when its tab is first shown; while the demo's
-    payments are prepared, the pages that show payments say so above the tabs."""
+    A page is built (and its module imported) when its tab is first shown. The demo's window
+    opens on an empty server: until its data is made, every tab says so instead of building
+    its page (nothing queries the database before); while its payments are prepared, the pages
+    that show payments say so above the tabs."""
 
     def __init__(self, database: Database, settings: QSettings, parent: QWidget | None = None,
                  *, refund_recovery: RefundRecovery | None = None,
@@ -33,9 +39,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Platform Admin — {backend.label}")
         set_time_zone(backend.info.time_zone)  # before any page formats a time
         self._pages: dict[int, Page] = {}  # built when first shown (page_tabs)
+        self.demo_preparation = demo_preparation
         self.tabs = QTabWidget()
         for tab in TABS:
-            self.tabs.addTab(QWidget(), tab.title)
+            self.tabs.addTab(self._placeholder(), tab.title)
         self.demo_banner = Banner()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -43,7 +50,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
-        self.demo_preparation = demo_preparation
 
         self.database_label = QLabel(
             "Demo database (throwaway)" if backend.is_demo
@@ -68,7 +74,24 @@ class MainWindow(QMainWindow):
 
         self._connect_signals()
         self._restore_settings()
-        ask_privileges(database, self, self._on_privileges_read, self._on_privileges_failed)
+        if self._data_ready:
+            ask_privileges(database, self, self._on_privileges_read, self._on_privileges_failed)
+
+    def _placeholder(self) -> QWidget:
+        """A tab's content before its page is built: empty, or, while the demo's data is
+        made, a line saying so (the page is built once the data is there)."""
+        widget = QWidget()
+        if not self._data_ready:
+            label = QLabel(PREPARING_DATA)
+            label.setObjectName("preparing")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            QVBoxLayout(widget).addWidget(label)
+        return widget
+
+    @property
+    def _data_ready(self) -> bool:
+        return self.demo_preparation is None or self.demo_preparation.data_ready
 
     def _connect_signals(self) -> None:
         self.database.state_changed.connect(self._on_database_state_changed)
@@ -77,6 +100,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         if self.demo_preparation is not None:
             self.demo_preparation.progressed.connect(self._on_demo_preparation_progressed)
+            self.demo_preparation.data_prepared.connect(self._on_demo_preparation_data_prepared)
             self.demo_preparation.finished.connect(self._on_demo_preparation_finished)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._on_find_shortcut)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self._on_refresh_shortcut)
@@ -151,19 +175,48 @@ class MainWindow(QMainWindow):
     def _on_tabs_current_changed(self, index: int) -> None:
         if index < 0:
             return
-        self.page(index)
+        if self._data_ready:
+            self.page(index)
         self._show_demo_banner()
 
     def _show_demo_banner(self) -> None:
         prep = self.demo_preparation
         tab = TABS[self.tabs.currentIndex()]
-        if prep is not None and tab.reads_payments and (prep.preparing or prep.failure):
+        if prep is not None and (prep.preparing_data or prep.data_failure):
+            self.demo_banner.show_message(prep.data_failure or PREPARING_DATA)
+        elif prep is not None and tab.reads_payments and (prep.preparing or prep.failure):
             self.demo_banner.show_message(prep.failure or PREPARING)
         else:
             self.demo_banner.setVisible(False)
 
     def _on_demo_preparation_progressed(self, text: str) -> None:
         self.statusBar().showMessage(text, 5_000)
+        if not self._data_ready:
+            self._set_placeholder_text(text)
+
+    def _set_placeholder_text(self, text: str) -> None:
+        label = self.tabs.currentWidget().findChild(QLabel, "preparing")
+        if label is not None:
+            label.setText(text)
+
+    def _on_demo_preparation_data_prepared(self, failure: str) -> None:
+        """The demo's data is there: the current page is built (and its first rows asked
+        for), and what start-up asked the database for is asked now."""
+        self._show_demo_banner()
+        if failure:
+            self.statusBar().showMessage(failure)
+            for index in range(self.tabs.count()):
+                label = self.tabs.widget(index).findChild(QLabel, "preparing")
+                if label is not None:
+                    label.setText(failure)
+            return
+        info = self.database.backend.info
+        set_time_zone(info.time_zone)  # the demo's platform settings are there now
+        self.time_zone_label.setText(f"Times in {time_zone_name()}")
+        self.statusBar().showMessage("Demo data is ready.", 5_000)
+        ask_privileges(self.database, self, self._on_privileges_read,
+                       self._on_privileges_failed)
+        self._on_tabs_current_changed(self.tabs.currentIndex())
 
     def _on_demo_preparation_finished(self, failure: str) -> None:
         self.statusBar().showMessage(failure or "Demo payments are ready.", 15_000)

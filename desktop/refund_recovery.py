@@ -5,14 +5,17 @@ refunds that were ``pending``, and requests left open when Stripe was unreachabl
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from data.db import explain_connection_error, is_connection_error
 from data.errors import DomainError
-from data.operations.refunds import FinishOpenRefunds
-from data.services.refunds import RefundOutcome, summarize_outcomes
 from desktop.database import Database
+
+if TYPE_CHECKING:  # the refund service and the models load once the first check runs,
+    # after the window is shown
+    from data.services.refunds import RefundOutcome
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL_MS = 5 * 60_000
@@ -54,12 +57,16 @@ class RefundRecovery(QObject):
         if self._busy or self._db.gateway is None:
             return
         self._busy = True
+        from data.operations.refunds import FinishOpenRefunds
+
         self._db.pay(FinishOpenRefunds(), on_success=self._on_checked,
-                             on_failure=self._on_check_failed, context=self)
+                     on_failure=self._on_check_failed, context=self)
 
     def _on_checked(self, outcomes: list[RefundOutcome]) -> None:
         self._busy = False
         if outcomes:
+            from data.services.refunds import summarize_outcomes
+
             self.status_reported.emit(summarize_outcomes(outcomes))
             self.refunds_checked.emit(outcomes)
 

@@ -10,14 +10,18 @@ that failure is said in a sentence with nothing written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
-from data.privileges import Privileges, read_privileges
 from desktop.admin.record_detail import RecordDetail
 from desktop.database import Database
 from desktop.read_failures import report_read_failure
 from widgets.actions import ActionBar
+
+if TYPE_CHECKING:  # data.privileges pulls in the roles, the services and the models: it is
+    # imported when the question is asked, once the window is shown
+    from data.privileges import Privileges
 
 
 def apply_privileges(root: QWidget, privileges: Privileges) -> None:
@@ -35,6 +39,8 @@ def ask_privileges(database: Database, context: QWidget,
                    on_failed: Callable[[str], None]) -> None:
     """Ask PostgreSQL what this login may do, off the GUI thread; ``on_read`` gets the
     answer, ``on_failed`` a sentence (the app then leaves every action to PostgreSQL)."""
+    from data.privileges import read_privileges
+
     database.read(read_privileges, on_success=on_read,
                   on_failure=lambda exc: on_failed(
                       report_read_failure(database, "what this login may do", exc)),

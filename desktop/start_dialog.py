@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import URL
 
 from data.db import database_url_problem
+from data.embedded import EmbeddedPostgres
 from data.errors import DomainError, IncompatibleSchemaError, ValidationError
 from desktop.database import Backend
 from desktop.startup import open_demo, open_url
@@ -37,6 +40,7 @@ class StartDialog(QDialog):
 
     def __init__(self, runner: OperationRunner, settings: QSettings, *,
                  demo_users: int = DEMO_USERS, stripe_api_base: str | None = None,
+                 demo_server: Future[EmbeddedPostgres] | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Platform Admin — open a database")
@@ -45,6 +49,7 @@ class StartDialog(QDialog):
         self._settings = settings
         self._demo_users = demo_users
         self._stripe_api_base = stripe_api_base
+        self._demo_server = demo_server  # started early by the command line; taken once
         self.backend: Backend | None = None
 
         intro = QLabel(
@@ -101,7 +106,17 @@ class StartDialog(QDialog):
     # Public entry points (also used when the command line already says what to open).
     def open_demo(self) -> None:
         users, api_base = self._demo_users, self._stripe_api_base
-        self._start(lambda ctx: open_demo(users, ctx.report_progress, stripe_api_base=api_base))
+        starting, self._demo_server = self._demo_server, None
+
+        def work(ctx):
+            server = None
+            if starting is not None:
+                ctx.report_progress(0, None, "Starting the embedded PostgreSQL…")
+                server = starting.result()
+            return open_demo(users, ctx.report_progress, stripe_api_base=api_base,
+                             server=server)
+
+        self._start(work)
 
     def open_url(self, url: str | URL) -> None:
         problem = database_url_problem(url)  # the words the command line uses too

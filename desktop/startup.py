@@ -13,7 +13,6 @@ import psycopg
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from data import migrate
 from data.db import (
     connection_info,
     explain_connection_error,
@@ -62,6 +61,14 @@ def _demo_stripe(stripe_api_base: str | None, launched: LocalStripe | None,
 
 
 @dataclass(frozen=True)
+class DemoData:
+    """The demo's data still to make once its window is shown (:func:`prepare_demo_data`)."""
+
+    server: EmbeddedPostgres
+    users: int
+
+
+@dataclass(frozen=True)
 class DemoPayments:
     """What is left to do for the demo once its window is shown (:func:`prepare_demo_payments`)."""
 
@@ -72,27 +79,22 @@ class DemoPayments:
 
 
 def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = None,
-              real_payments: int | None = None, real_bookings: int | None = None) -> Backend:
-    """Start an embedded server in a temp dir, migrate it and fill it with demo data. The
-    demo's Stripe (localstripe) and its payments come afterwards, behind the window
-    (``backend.demo_payments``, see :func:`prepare_demo_payments`): until then the backend
-    has no gateway. (localstripe is not launched alongside PostgreSQL: on a busy 2-core
-    machine its start takes CPU from the path to the window.)"""
-    from data.demo import fill_demo_data
+              real_payments: int | None = None, real_bookings: int | None = None,
+              server: EmbeddedPostgres | None = None) -> Backend:
+    """Start an embedded server in a temp dir (or take ``server``, started earlier) and connect
+    to it: the main window opens on this. Its schema and demo data come afterwards, behind
+    the window (``backend.demo_data``, see :func:`prepare_demo_data`), then the demo's Stripe
+    (localstripe) and its payments (``backend.demo_payments``, see
+    :func:`prepare_demo_payments`): until then the backend has no gateway. (localstripe is not
+    launched alongside PostgreSQL: on a busy 2-core machine its start takes CPU from the path
+    to the window.)"""
     from data.payments.demo import DEMO_REAL_BOOKINGS, DEMO_REAL_PAYMENTS
 
-    progress(0, None, "Starting the embedded PostgreSQL…")
-    server = EmbeddedPostgres.start()
+    if server is None:
+        progress(0, None, "Starting the embedded PostgreSQL…")
+        server = EmbeddedPostgres.start()
     try:
         engine = make_engine(server.url())
-        progress(0, None, "Creating the schema…")
-        migrate.upgrade(engine)
-
-        def on_fill(stage: str, done: int, total: int) -> None:
-            progress(done, total, f"Demo data: {stage}")
-
-        with psycopg.connect(server.libpq_dsn()) as conn:
-            fill_demo_data(conn, users=users, seed=DEMO_SEED, progress=on_fill)
         info = connection_info(engine)
     except BaseException:
         server.stop()
@@ -100,6 +102,7 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
     _guard(engine)
     backend = Backend(engine, make_session_factory(engine), info, "Demo database",
                       embedded=server)
+    backend.demo_data = DemoData(server, users)
     backend.demo_payments = DemoPayments(
         server, stripe_api_base,
         DEMO_REAL_PAYMENTS if real_payments is None else real_payments,
@@ -107,13 +110,57 @@ def open_demo(users: int, progress: Progress, *, stripe_api_base: str | None = N
     return backend
 
 
+def prepare_demo_data(backend: Backend, progress: Progress | None = None) -> None:
+    """The demo's schema and data, behind the window, on a worker thread: migrate the empty
+    database, fill it (one transaction, COPY), and read the connection's facts again (the
+    platform's time zone is in the demo's settings). ``progress`` may raise to stop between
+    migrations or fill stages; the fill's transaction is then rolled back."""
+    from data import migrate  # alembic and the models: not needed before the window
+    from data.demo import fill_demo_data
+
+    plan = backend.demo_data
+    if plan is None:
+        return
+    report: Progress = progress or (lambda done, total, message: None)
+
+    def on_migration(done: int, total: int) -> None:
+        report(done, total, "the schema")
+
+    def on_fill(stage: str, done: int, total: int) -> None:
+        report(done, total, stage)
+
+    migrate.upgrade(backend.engine, before_step=on_migration)
+    with psycopg.connect(plan.server.libpq_dsn()) as conn:
+        fill_demo_data(conn, users=plan.users, seed=DEMO_SEED, progress=on_fill)
+    backend.info = connection_info(backend.engine)
+    backend.demo_data = None
+
+
+def open_filled_demo(users: int, progress: Progress | None = None, **options) -> Backend:
+    """:func:`open_demo` and :func:`prepare_demo_data` in one call (tests, scripts): a demo
+    whose data is there, its payments still to make. The data is made on a thread of its
+    own, as the app makes it on a worker (the engine refuses SQL on the main thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    backend = open_demo(users, progress or (lambda *a: None), **options)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(prepare_demo_data, backend, progress).result()
+    except BaseException:
+        backend.close()
+        raise
+    return backend
+
+
 def prepare_demo_payments(backend: Backend,
-                          progress: Callable[[int, int], None] | None = None) -> str | None:
+                          progress: Callable[[int, int], None] | None = None,
+                          cancelled: Callable[[], bool] | None = None) -> str | None:
     """The demo's work left for behind the window, on a worker thread: make the most recent
     card payments real PaymentIntents in the demo's Stripe (and its subscriptions real
     subscriptions), so demo refunds take the production path, then VACUUM ANALYZE. Sets
     ``backend.gateway`` last, so nothing calls Stripe before its payments exist. Returns
-    why refunds are disabled when the demo's Stripe did not start (the demo runs without)."""
+    why refunds are disabled when the demo's Stripe did not start (the demo runs without).
+    Once ``cancelled()`` says so (the app is closing) it stops after the payment in hand."""
     from data.payments.demo import make_payments_real
     from data.payments.subscriptions import make_subscriptions_real
 
@@ -125,7 +172,9 @@ def prepare_demo_payments(backend: Backend,
     try:
         gateway, backend.local_stripe = _demo_stripe(plan.stripe_api_base, backend.local_stripe)
         make_payments_real(backend.session_factory, gateway, purchases=plan.real_payments,
-                           bookings=plan.real_bookings, progress=progress)
+                           bookings=plan.real_bookings, progress=progress, cancelled=cancelled)
+        if cancelled is not None and cancelled():
+            return "The app closed before the demo's payments were made."
         make_subscriptions_real(backend.session_factory, gateway)
     except LocalStripeError as exc:
         note = f"Refunds are disabled in this demo: {exc}"
@@ -150,6 +199,8 @@ def open_url(url: str | URL, progress: Progress, *,
              stripe_api_base: str | None = None) -> Backend:
     """Connect to a real database and check that the app can work on it; find the Stripe
     key (environment or OS keyring; without one, refunds are disabled and a note says so)."""
+    from data import migrate
+
     u = normalise_url(url)
     progress(0, None, f"Connecting to {describe_url(u)}…")
     engine = make_engine(u)

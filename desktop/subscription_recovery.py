@@ -5,13 +5,15 @@ update (as :mod:`desktop.refund_recovery` does for refunds)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from data.errors import DomainError
-from data.operations.subscriptions import FinishOpenSubscriptionChanges
-from data.services.subscriptions import ChangeResult
 from desktop.database import Database
+
+if TYPE_CHECKING:  # the subscription service loads once the first check runs
+    from data.services.subscriptions import ChangeResult
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ class SubscriptionRecovery(QObject):
             QTimer.singleShot(0, self.check_now)
 
     def check_now(self) -> None:
+        from data.operations.subscriptions import FinishOpenSubscriptionChanges
+
         self._db.pay(FinishOpenSubscriptionChanges(), on_success=self._on_checked,
                      on_failure=self._on_failed, context=self)
 

@@ -57,9 +57,12 @@ def make_payments_real(
     bookings: int | None = None,
     workers: int = 4,
     progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> RealPayments:
     """Create PaymentIntents for the ``purchases`` most recent completed purchases and the
-    ``bookings`` (default: as many) most recent card-paid bookings; store their ids."""
+    ``bookings`` (default: as many) most recent card-paid bookings; store their ids. Once
+    ``cancelled()`` says so (the app is closing), no more are created: those made are
+    stored, the others keep their made-up ids."""
     if not gateway.config.is_test_mode:
         raise ValueError("make_payments_real only runs against a test-mode Stripe key")
     start = time.monotonic()
@@ -73,6 +76,8 @@ def make_payments_real(
 
     def create(item):
         table, row_id, amount, currency = item
+        if cancelled is not None and cancelled():
+            return None
         return table, row_id, gateway.create_payment_intent(
             to_minor_units(amount, currency), currency,
             metadata={"table": table, "id": str(row_id), "demo": "true"},
@@ -81,7 +86,8 @@ def make_payments_real(
     results = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for result in pool.map(create, todo):
-            results.append(result)
+            if result is not None:
+                results.append(result)
             done += 1
             if progress is not None and (done % 25 == 0 or done == len(todo)):
                 progress(done, len(todo))

@@ -4,6 +4,7 @@ imported only when their tab is first shown."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -12,12 +13,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from data.services.refunds import load_refundable
 from desktop.database import Database
 from desktop.demo_preparation import DemoPreparation
 from desktop.main_window import MainWindow
-from desktop.startup import open_demo
+from desktop.startup import open_demo, open_filled_demo
 
 WAIT = 60_000
 ROOT = Path(__file__).parents[2]
@@ -31,9 +33,115 @@ def _real_intents(backend) -> int:
 
 @pytest.fixture
 def demo_backend():
-    backend = open_demo(120, lambda *a: None, real_payments=3, real_bookings=2)
+    backend = open_filled_demo(120, real_payments=3, real_bookings=2)
     yield backend
     backend.close()
+
+
+def _has_users_table(backend) -> bool:
+    with psycopg.connect(backend.embedded.libpq_dsn()) as conn:
+        return conn.execute("SELECT to_regclass('users') IS NOT NULL").fetchone()[0]
+
+
+@pytest.fixture
+def bare_demo(runner):
+    """The demo's database as the main window first gets it: the server up, no schema, no
+    data. Closed as the app closes it (work in flight cancelled and waited for first)."""
+    database = Database(open_demo(120, lambda *a: None, real_payments=3, real_bookings=2),
+                        runner)
+    yield database
+    database.close()
+
+
+def test_the_window_shows_before_the_demo_data_and_every_page_says_so_until_it_loads(
+        qtbot, settings, bare_demo):
+    database = bare_demo
+    backend = database.backend
+    preparation = DemoPreparation(database)
+    window = MainWindow(database, settings, demo_preparation=preparation)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert not _has_users_table(backend)  # the window is up on an empty server
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_7, Qt.Key.Key_9):  # any page
+        qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
+        assert window.demo_banner.isVisible()
+        assert window.demo_banner.text() == "Preparing demo data…"
+        shown = window.tabs.currentWidget()
+        assert type(shown).__name__ == "QWidget"  # no page built, nothing queried
+        assert shown.findChild(QLabel, "preparing").text().startswith("Preparing demo data…")
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # Users
+
+    with qtbot.waitSignal(preparation.data_prepared, timeout=WAIT) as blocker:
+        preparation.start()
+    assert blocker.args == [""]
+    users = window.tabs.currentWidget()
+    assert users is window.users_page  # built once the data is there
+    qtbot.waitUntil(lambda: users.model.rowCount() > 0 and not users.model.is_loading,
+                    timeout=WAIT)
+    assert window.demo_banner.text().startswith("Preparing demo payments…")  # Users: next
+    assert window.role_label.text() != "Role: asking the database…"  # asked once ready
+    window.activateWindow()  # offscreen, the window loses activation when a page is built
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Catalog
+    assert not window.demo_banner.isVisible()
+    catalog = window.tabs.currentWidget()
+    qtbot.waitUntil(lambda: catalog.model.rowCount() > 0, timeout=WAIT)
+    with qtbot.waitSignal(preparation.finished, timeout=WAIT):
+        pass
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert not window.demo_banner.isVisible()
+
+
+def test_demo_data_that_cannot_be_made_is_said_on_every_page_and_nothing_loads(
+        qtbot, settings, bare_demo):
+    """The fill refuses fewer than 20 users: a real refusal of the real fill."""
+    backend = bare_demo.backend
+    backend.demo_data = type(backend.demo_data)(backend.embedded, 5)
+    preparation = DemoPreparation(bare_demo)
+    window = MainWindow(bare_demo, settings, demo_preparation=preparation)
+    qtbot.addWidget(window)
+    window.show()
+    finished = []
+    preparation.finished.connect(finished.append)
+    with qtbot.waitSignal(preparation.data_prepared, timeout=WAIT) as blocker:
+        preparation.start()
+    [failure] = blocker.args
+    assert failure.startswith("The demo's data could not be made (users must be at least 20")
+    assert failure.endswith("Quit and start the demo again.")
+    for index in (0, 4, 8):
+        window.tabs.setCurrentIndex(index)
+        assert window.demo_banner.isVisible() and window.demo_banner.text() == failure
+        assert window.tabs.currentWidget().findChild(QLabel, "preparing").text() == failure
+    qtbot.wait(50)
+    assert finished == [] and bare_demo.gateway is None  # no payments made after it
+
+
+def test_closing_the_window_while_the_demo_data_is_made_stops_it_and_the_server(
+        qtbot, runner, settings):
+    """What ``run_app`` does once the window is closed: ``Database.close`` cancels the
+    preparation (it stops between migrations or fill stages; its transaction rolls back),
+    waits for it, and stops the server, whose temp directory goes."""
+    backend = open_demo(2_000, lambda *a: None)
+    directory = backend.embedded.directory
+    database = Database(backend, runner)
+    preparation = DemoPreparation(database)
+    window = MainWindow(database, settings, demo_preparation=preparation)
+    qtbot.addWidget(window)
+    window.show()
+    outcomes = []
+    preparation.data_prepared.connect(outcomes.append)
+    with qtbot.waitSignal(preparation.progressed, timeout=WAIT):
+        preparation.start()
+    window.close()
+    database.close()
+    assert not directory.exists() and backend.embedded is None
+    qtbot.wait(50)  # the cancelled outcome is delivered: nothing said, nothing built
+    assert outcomes == [] and backend.demo_data is not None
+    assert type(window.tabs.currentWidget()).__name__ == "QWidget"
 
 
 def test_the_window_shows_before_demo_payments_and_payment_pages_say_so(
@@ -111,9 +219,11 @@ def test_pages_are_built_when_their_tab_is_first_shown(qtbot, demo_database, set
     assert window.tabs.currentIndex() == 6 and window.tabs.tabText(6) == "Revenue"
 
 
-def test_the_demo_window_shows_without_the_chart_library(tmp_path):
+def test_the_demo_window_shows_without_the_chart_library_and_quits_cleanly(tmp_path):
     """The real app, offscreen: by the time its window is first shown, pyqtgraph (only the
-    chart pages need it) is not imported."""
+    chart pages need it) and alembic (the demo's schema is made behind the window) are not
+    imported; it quits there, while its data is being made, and its server's temp directory
+    is gone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
     env.update(QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path), PLATFORM_ADMIN_REPORT_SHOWN="1")
@@ -123,4 +233,7 @@ def test_the_demo_window_shows_without_the_chart_library(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     assert "window_shown" in lines, done.stdout + done.stderr
-    assert "pyqtgraph" not in lines["loaded_at_shown"].split(",")
+    assert not {"pyqtgraph", "alembic"} & set(lines["loaded_at_shown"].split(","))
+    log = (tmp_path / "platform-admin" / "platform-admin.log").read_text()
+    [directory] = set(re.findall(r"/\S*platform-admin-pg-[A-Za-z0-9_]+", log))
+    assert not Path(directory).exists()

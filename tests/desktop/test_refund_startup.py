@@ -16,7 +16,7 @@ from data.services import refunds as service
 from data.services.refunds import RefundInput, load_refundable, validate_refund
 from desktop import cli
 from desktop.refund_recovery import RefundRecovery
-from desktop.startup import open_demo, open_url, prepare_demo_payments
+from desktop.startup import open_filled_demo, open_url, prepare_demo_payments
 
 WAIT = 20_000
 
@@ -48,7 +48,7 @@ def _purchase_status(session_factory, purchase_id) -> str:
 
 
 def test_demo_payments_are_real_payment_intents_and_refund_through_stripe():
-    backend = open_demo(150, lambda *a: None, real_payments=4, real_bookings=2)
+    backend = open_filled_demo(150, real_payments=4, real_bookings=2)
     try:
         # Until its payments are made (behind the window), the demo calls no Stripe.
         assert backend.gateway is None and backend.demo_payments is not None

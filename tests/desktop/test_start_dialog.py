@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 from PySide6.QtWidgets import QDialog
 
+from data.embedded import EmbeddedPostgres
 from desktop.start_dialog import StartDialog
+from desktop.startup import prepare_demo_data
 
 WAIT = 60_000
 
@@ -49,15 +53,36 @@ def test_connecting_to_a_good_database_accepts(qtbot, runner, settings, db_url):
     d.backend.close()
 
 
-def test_demo_opens_a_filled_throwaway_database_and_removes_it(qtbot, runner, settings):
+def test_demo_opens_a_throwaway_server_its_data_made_afterwards_and_removes_it(
+        qtbot, runner, settings):
+    """The dialog is done once the server is up: the schema and the data are made behind
+    the main window (desktop/demo_preparation.py), here on a thread."""
     d = _dialog(qtbot, runner, settings, demo_users=120)
     with qtbot.waitSignal(d.accepted, timeout=WAIT):
         d.open_demo()
     backend = d.backend
-    assert backend.is_demo
+    assert backend.is_demo and backend.demo_data is not None
     directory = backend.embedded.directory
     with psycopg.connect(backend.embedded.libpq_dsn()) as conn:
+        assert conn.execute("SELECT to_regclass('users')").fetchone()[0] is None
+    thread = threading.Thread(target=prepare_demo_data, args=(backend,))
+    thread.start()
+    thread.join(WAIT / 1000)
+    assert backend.demo_data is None
+    with psycopg.connect(backend.embedded.libpq_dsn()) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 120
+    backend.close()
+    assert not directory.exists()
+
+
+def test_the_demo_opens_the_server_the_command_line_started_early(qtbot, runner, settings):
+    starting = EmbeddedPostgres.start_in_background()
+    d = _dialog(qtbot, runner, settings, demo_users=120, demo_server=starting)
+    with qtbot.waitSignal(d.accepted, timeout=WAIT):
+        d.open_demo()
+    backend = d.backend
+    assert backend.embedded is starting.result()
+    directory = backend.embedded.directory
     backend.close()
     assert not directory.exists()
 
