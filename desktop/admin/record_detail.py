@@ -199,7 +199,7 @@ class RecordDetail(QWidget):
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self.revert)
         self.form.dirty_changed.connect(self._update_buttons)
-        self.form.submitted.connect(lambda *_values: self.save())
+        self.form.submitted.connect(self._on_form_submitted)
         self.actions = ActionBar(spec.actions, lambda: self.record, self.run_action,
                                  rights=database.rights)
         self.new_button = QPushButton(spec.new_label)
@@ -501,6 +501,15 @@ class RecordDetail(QWidget):
             self.perform(self.spec.create(self.form.values()))
             return
         self.perform(self.spec.save(self.record, self.form.changed_values()))
+
+    def _on_form_submitted(self, *_values) -> None:
+        # Before a subclass's save (which may ask a question first): Return in the form of a
+        # login without the right says why instead.
+        refused = self._rights.refusal(self.spec.save_requires)
+        if refused and self.is_dirty:
+            self.banner.show_message(refused)
+            return
+        self.save()
 
     def revert(self) -> None:
         if self.record is not None:

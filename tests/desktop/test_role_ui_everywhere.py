@@ -150,6 +150,10 @@ def test_a_founder_finds_every_write_disabled_on_every_page_in_dialogs_menus_and
     # The catalog's dialogs open for a founder to look; what would change them is disabled.
     catalog = _show(qtbot, window, pages[1])
     assert not catalog.new_button.isEnabled()
+    access = catalog.detail.access_panel  # a tab built with the item's detail
+    for button in (access.grant_button, access.revoke_button):
+        assert not button.isEnabled()
+        assert button.toolTip() == privileges.refusal("content_access")
     series = catalog.open_series_dialog()
     assert isinstance(series, SeriesDialog)
     for button in (series.new_button, series.save_button):
@@ -167,6 +171,12 @@ def test_a_founder_finds_every_write_disabled_on_every_page_in_dialogs_menus_and
     offerings = _show(qtbot, window, pages[3])
     book = offerings.detail.bookings_tab.book_button
     assert not book.isEnabled() and book.toolTip().endswith(SUPPORT_MAY)
+    form = offerings.detail.form  # Ctrl+Return says why, before any impact question
+    qtbot.keyClicks(form.field_widget("title"), " (moved)")
+    qtbot.keyClick(form.field_widget("title"), Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert offerings.detail.banner.text() == privileges.refusal("edit_offerings")
+    assert offerings.detail.impact_question is None and not offerings.detail.is_busy
     refunds = window.refunds_page
     for control in (refunds.retry_button, refunds.check_button, refunds.retry_action):
         assert not control.isEnabled()
@@ -181,6 +191,8 @@ def test_a_founder_finds_every_write_disabled_on_every_page_in_dialogs_menus_and
 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar() == 0
+        assert conn.execute(text("SELECT title FROM offerings")).scalar() == \
+            "Sound Bath Workshop"
 
 
 def test_support_may_adjust_balances_but_not_edit_the_catalog(
