@@ -277,3 +277,22 @@ def test_a_right_revoked_while_a_dialog_is_open_is_a_sentence_and_nothing_is_wri
                                  "WHERE customer_id = :c"), {"c": customer}).scalar() == 40
         assert conn.execute(text("SELECT count(*) FROM credit_transactions")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar() == 0
+
+
+def test_an_action_refused_after_a_revoke_is_a_sentence_in_the_detail(
+        qtbot, engine, database_as, settings, pg_server, staffed_db):  # noqa: F811
+    _some_of_everything(engine)
+    name, database = database_as(OWNER_GROUP)
+    window = _window(qtbot, database, settings)
+    catalog = _show(qtbot, window, window.pages[1])
+    archive = catalog.detail.actions.buttons["archive"]
+    assert archive.isEnabled()
+    with psycopg.connect(pg_server.libpq_dsn(staffed_db.database), autocommit=True) as c:
+        c.execute(f"REVOKE {OWNER_GROUP} FROM {name}")
+    qtbot.mouseClick(archive, Qt.MouseButton.LeftButton)
+    detail = catalog.detail
+    qtbot.waitUntil(lambda: detail.banner.isVisible() and not detail.is_busy, timeout=WAIT)
+    assert detail.banner.text().startswith("Your database login may not")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM content")).scalar() == "published"
+        assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar() == 0
