@@ -296,3 +296,19 @@ def test_an_action_refused_after_a_revoke_is_a_sentence_in_the_detail(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM content")).scalar() == "published"
         assert conn.execute(text("SELECT count(*) FROM admin.audit_log")).scalar() == 0
+
+
+def test_every_right_a_control_requires_is_one_the_database_is_asked_about():
+    """A misspelt ``requires`` would leave its control enabled for everyone."""
+    import re
+    from pathlib import Path
+
+    from data.privileges import BY_NAME
+
+    root = Path(__file__).parents[2] / "desktop"
+    said = re.compile(r"""(?:requires=|\.guard\([^,]+,\s*|\.allowing\(\s*)["']([a-z_]*)["']""",
+                      re.S)
+    named = {(path.name, name) for path in root.rglob("*.py")
+             for name in said.findall(path.read_text())}
+    assert len(named) >= 25
+    assert {(file, name) for file, name in named if name not in BY_NAME} == set()
