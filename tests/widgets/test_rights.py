@@ -127,3 +127,15 @@ def test_an_action_bars_button_menu_entry_and_return_follow_the_rights(qtbot):
     assert ran == ["look", "adjust"]
     runner.cancel_all()
     assert runner.wait_for_done(5_000)
+
+
+def test_a_closed_dialogs_controls_are_let_go(qtbot):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    rights = Rights()
+    button = QPushButton("Apply")
+    rights.guard(button, "adjust_tokens")
+    button.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    rights.follow(_refusing("adjust_tokens"))  # no guard of a deleted button is left to call
+    rights.follow(_refusing())
