@@ -128,9 +128,12 @@ class ActionBar(QWidget):
             button.clicked.connect(lambda _c=False, a=action: self.run(a))
             self.buttons[action.key] = button
             layout.addWidget(button)
-        if rights is not None:
-            rights.changed.connect(lambda: self.update_for(self._current()))
+        if rights is not None:  # a method, not a lambda: let go when the bar is deleted
+            rights.changed.connect(self._on_rights_changed)
         self.update_for(None)
+
+    def _on_rights_changed(self) -> None:
+        self.update_for(self._current())
 
     @property
     def has_apart(self) -> bool:

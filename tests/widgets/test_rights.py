@@ -139,3 +139,14 @@ def test_a_closed_dialogs_controls_are_let_go(qtbot):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     rights.follow(_refusing("adjust_tokens"))  # no guard of a deleted button is left to call
     rights.follow(_refusing())
+
+
+def test_a_deleted_action_bar_is_let_go(qtbot):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    rights = Rights()
+    bar = ActionBar([Action("&Adjust…", requires="adjust_tokens")], current=lambda: "row",
+                    trigger=lambda a, row: None, rights=rights)
+    bar.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    rights.follow(_refusing("adjust_tokens"))
