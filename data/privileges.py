@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from data.roles import FOUNDER_GROUP, OWNER_GROUP, STAFF_GROUPS, SUPPORT_GROUP
 from data.services.credits import MONEY_FUNCTIONS
+from data.services.period_credits import GRANT_FUNCTION
 
 ROLES_COMMAND = "platform-admin db roles --apply"
 
@@ -25,8 +26,9 @@ ROLES_COMMAND = "platform-admin db roles --apply"
 @dataclass(frozen=True)
 class Capability:
     """Something a person does in the app, the SQL condition that says this login may, the
-    words for it ("adjust token balances") and the group ``db roles`` gives it to (None: no
-    staff group; a login with full rights on the table)."""
+    words for it ("adjust token balances") and the group ``db roles`` gives it to ("a or b"
+    when two have it; None: no staff group, only a login with full rights on the table).
+    A control that needs it declares ``requires=<name>`` (see ``widgets.rights``)."""
 
     name: str
     doing: str
@@ -46,6 +48,10 @@ CAPABILITIES = (
                                   for f in MONEY_FUNCTIONS)
                + ") OR (has_table_privilege('public.credit_balances', 'UPDATE') AND "
                  "has_table_privilege('public.credit_transactions', 'INSERT'))", SUPPORT_GROUP),
+    Capability("period_credits", "grant a subscription period's credits",
+               f"has_function_privilege('{GRANT_FUNCTION}', 'EXECUTE')", SUPPORT_GROUP),
+    Capability("subscriptions", "cancel, resume or change subscriptions",
+               "has_table_privilege('admin.subscription_requests', 'INSERT')", SUPPORT_GROUP),
     Capability("refund", "refund purchases and bookings",
                "has_table_privilege('admin.refund_requests', 'INSERT')", SUPPORT_GROUP),
     Capability("edit_catalog", "change the content catalog",
@@ -63,6 +69,10 @@ CAPABILITIES = (
                "has_table_privilege('public.offering_bookings', 'INSERT')", SUPPORT_GROUP),
     Capability("edit_rewards", "define referral rewards",
                "has_table_privilege('public.referral_rewards', 'UPDATE')", OWNER_GROUP),
+    Capability("referral_codes", "create and change referral codes",
+               "has_table_privilege('public.referral_codes', 'INSERT') AND "
+               "has_table_privilege('public.referral_codes', 'UPDATE')",
+               f"{OWNER_GROUP} or {SUPPORT_GROUP}"),
     Capability("referrals", "move referrals, review flags and grant rewards",
                "has_table_privilege('public.referrals', 'UPDATE')", SUPPORT_GROUP),
 )

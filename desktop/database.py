@@ -31,6 +31,7 @@ from widgets.operations import (
     OperationHandle,
     OperationRunner,
 )
+from widgets.rights import Rights
 
 if TYPE_CHECKING:  # the Stripe library is imported when a payment is first needed
     from data.payments import LocalStripe, StripeGateway
@@ -92,6 +93,9 @@ class Database(QObject):
         self.runner = runner
         self._state = "connected"
         self._closed = threading.Event()
+        self.rights = Rights(self)
+        """What this login may not do (read at start: :mod:`desktop.role_ui`); everything
+        that builds a control needing a right asks it (:meth:`Rights.guard`)."""
 
     def close(self) -> None:
         """Stop using the database: cancel and wait for work in flight, then close the backend.

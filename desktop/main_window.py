@@ -13,7 +13,7 @@ from desktop.database import Database
 from desktop.demo_preparation import PREPARING, PREPARING_DATA, DemoPreparation
 from desktop.formatting import set_time_zone, time_zone_name
 from desktop.page_tabs import REFUNDS, TABS, TIERS, USERS
-from desktop.role_ui import apply_privileges, ask_privileges
+from desktop.role_ui import ask_privileges, follow_privileges
 from widgets.banner import Banner
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         refusals = privileges.refusals()
         self.role_label.setToolTip(
             "\n".join(refusals.values()) if refusals else "This login may do everything here.")
-        apply_privileges(self, privileges)
+        follow_privileges(self.database, privileges)
 
     def _on_privileges_failed(self, message: str) -> None:
         self.role_label.setText("Role unknown")
@@ -148,8 +148,6 @@ class MainWindow(QMainWindow):
         placeholder.deleteLater()
         if index == TIERS:
             page.user_requested.connect(self._on_tiers_page_user_requested)
-        if self.privileges is not None:
-            apply_privileges(page, self.privileges)
         return page
 
     @property

@@ -1,10 +1,13 @@
 """The UI follows the role: what this login may not do is disabled, saying who may.
 
 :func:`ask_privileges` reads :func:`data.privileges.read_privileges` on a worker at start;
-:func:`apply_privileges` hands the refusals to every action bar and record detail under a
-window (each disables what ``requires`` a right it lacks, its tooltip naming the group that
-may). PostgreSQL stays the judge: a right lost while the app runs makes the write fail, and
-that failure is said in a sentence with nothing written.
+:func:`follow_privileges` hands the answer to the database's one
+:class:`~widgets.rights.Rights`. Every control that declares what it ``requires`` — the
+page machinery's actions, Save and tab buttons, dialogs' buttons, context menu entries and
+their keys, on pages built at start or long after — was built asking those rights and
+follows them (:meth:`~widgets.rights.Rights.guard`). PostgreSQL stays the judge: a right
+lost while the app runs makes the write fail, and that failure is said in a sentence with
+nothing written.
 """
 
 from __future__ import annotations
@@ -14,24 +17,18 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
-from desktop.admin.record_detail import RecordDetail
 from desktop.database import Database
 from desktop.read_failures import report_read_failure
-from widgets.actions import ActionBar
 
 if TYPE_CHECKING:  # data.privileges pulls in the roles, the services and the models: it is
     # imported when the question is asked, once the window is shown
     from data.privileges import Privileges
 
 
-def apply_privileges(root: QWidget, privileges: Privileges) -> None:
-    """Disable under ``root`` every action, Save and button that needs a right this login
-    lacks (tooltip: who may)."""
-    refusals = privileges.refusals()
-    for detail in root.findChildren(RecordDetail):
-        detail.set_refusals(refusals)
-    for bar in root.findChildren(ActionBar):
-        bar.set_refusals(refusals)
+def follow_privileges(database: Database, privileges: Privileges) -> None:
+    """From now on every control needing a right this login lacks is disabled, its tooltip
+    the sentence naming the group that may (those built already, and those built later)."""
+    database.rights.follow(privileges.refusal)
 
 
 def ask_privileges(database: Database, context: QWidget,

@@ -4,7 +4,9 @@ An :class:`Action` either opens a dialog (``open``) or builds a named operation 
 to run (``operation``; the page's binding in ``desktop/`` runs it), after a confirmation when ``confirm`` says one is due. :class:`ActionBar`
 turns a page's actions into buttons (and the view's context menu, Return, double click) that
 follow the current row: each is enabled when its ``enabled(row)`` says so. An action with
-``many=True`` acts on the selected rows instead (``enabled(rows)``, ``open(rows)``).
+``many=True`` acts on the selected rows instead (``enabled(rows)``, ``open(rows)``). An
+action that ``requires`` a right the login's :class:`~widgets.rights.Rights` refuse stays
+disabled — button, context menu entry and key alike — its tooltip saying who may.
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QHBoxLayout,
+    QMenu,
+    QPushButton,
+    QWidget,
+)
 
 from widgets.dialogs import confirm as ask_to_confirm
+from widgets.rights import Rights
 
-__all__ = ["Action", "ActionBar", "Confirmation", "confirmed"]
+__all__ = ["Action", "ActionBar", "Confirmation", "confirmed", "context_menu",
+           "show_context_menu"]
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,8 @@ class Action:
     many: bool = False
     requires: str = ""
     """A right this action needs (a name the app's privileges know, "adjust_tokens"):
-    without it the button stays disabled, its tooltip saying who may
-    (:meth:`ActionBar.set_refusals`)."""
+    while the bar's :class:`~widgets.rights.Rights` refuse it, the button, the context
+    menu entry and its key stay disabled, the tooltip saying who may."""
 
     @property
     def key(self) -> str:
@@ -91,11 +102,12 @@ class Action:
 class ActionBar(QWidget):
     """Buttons for ``actions`` on the row ``current()`` returns (``selection()`` the selected
     rows, for actions with ``many``); ``trigger(action, row)`` is called when one is pressed
-    (the page runs it). Call :meth:`update_for` when the row or its state changed."""
+    (the page runs it). Call :meth:`update_for` when the row or its state changed. ``rights``:
+    what the login may not do (None: everything allowed)."""
 
     def __init__(self, actions: Sequence[Action], current: Callable[[], Any],
                  trigger: Callable[[Action, Any], None], parent: QWidget | None = None, *,
-                 selection: Callable[[], list] | None = None):
+                 selection: Callable[[], list] | None = None, rights: Rights | None = None):
         super().__init__(parent)
         self._actions = tuple(actions)
         self._current = current
@@ -104,7 +116,9 @@ class ActionBar(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         self._busy = False
         self._blocked = ""
-        self._refusals: dict[str, str] = {}
+        self._rights = rights
+        self.menu_actions: dict[str, QAction] = {}
+        """The context menu's entries (:meth:`attach_to`), by :attr:`Action.key`."""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for action in self._actions:
@@ -114,7 +128,12 @@ class ActionBar(QWidget):
             button.clicked.connect(lambda _c=False, a=action: self.run(a))
             self.buttons[action.key] = button
             layout.addWidget(button)
+        if rights is not None:  # a method, not a lambda: let go when the bar is deleted
+            rights.changed.connect(self._on_rights_changed)
         self.update_for(None)
+
+    def _on_rights_changed(self) -> None:
+        self.update_for(self._current())
 
     @property
     def has_apart(self) -> bool:
@@ -149,14 +168,8 @@ class ActionBar(QWidget):
         self._blocked = reason
         self.update_for(self._current())
 
-    def set_refusals(self, refusals: dict[str, str]) -> None:
-        """The rights this login lacks, each with the sentence saying who may: an action that
-        ``requires`` one stays disabled and its tooltip says that sentence."""
-        self._refusals = dict(refusals)
-        self.update_for(self._current())
-
     def _refused(self, action: Action) -> str:
-        return self._refusals.get(action.requires, "") if action.requires else ""
+        return self._rights.refusal(action.requires) if self._rights is not None else ""
 
     def update_for(self, row: Any) -> None:
         selection = None
@@ -169,14 +182,19 @@ class ActionBar(QWidget):
                 subject = row
             button.setText(action.text(subject))
             refused = self._refused(action)
-            button.setEnabled(not self._busy and not self._blocked and not refused
-                              and action.enabled(subject))
+            enabled = (not self._busy and not self._blocked and not refused
+                       and action.enabled(subject))
+            button.setEnabled(enabled)
             button.setToolTip(refused or self._blocked)
+            entry = self.menu_actions.get(action.key)
+            if entry is not None:  # the context menu and the key say the same
+                entry.setText(action.text(subject).replace("&", ""))
+                entry.setEnabled(enabled)
+                entry.setToolTip(refused or self._blocked)
 
     def attach_to(self, view: QAbstractItemView) -> None:
-        """The view's context menu lists the actions; Return and double click run the
-        default one."""
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        """The view's context menu lists the actions, each enabled as its button is (a
+        refused one says who may); Return and double click run the default one."""
         for action in self._actions:
             qaction = QAction(action.label.replace("&", ""), view)
             qaction.triggered.connect(lambda _c=False, a=action: self.run(a))
@@ -185,4 +203,32 @@ class ActionBar(QWidget):
                                       QKeySequence(Qt.Key.Key_Enter)])
                 qaction.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             view.addAction(qaction)
+            self.menu_actions[action.key] = qaction
+        show_context_menu(view)
         view.doubleClicked.connect(lambda _index: self.run_default())
+        self.update_for(self._current())
+
+
+def context_menu(widget: QWidget) -> QMenu:
+    """The menu of ``widget``'s actions, as its context menu shows it: a disabled entry's
+    tooltip (who may) shows too."""
+    menu = QMenu(widget)
+    menu.setToolTipsVisible(True)
+    menu.addActions(widget.actions())
+    return menu
+
+
+def show_context_menu(widget: QWidget) -> None:
+    """Right-clicking ``widget`` shows :func:`context_menu` (Qt's own menu of the actions
+    hides the tooltips that say why an entry is disabled)."""
+
+    # A scroll area (a table) says where in its viewport it was clicked.
+    origin = widget.viewport() if isinstance(widget, QAbstractScrollArea) else widget
+
+    def show(pos: QPoint) -> None:
+        menu = context_menu(widget)
+        menu.exec(origin.mapToGlobal(pos))
+        menu.deleteLater()
+
+    widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    widget.customContextMenuRequested.connect(show)

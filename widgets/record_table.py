@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.actions import show_context_menu
+
 __all__ = ["RecordTable"]
 
 FIRST_COLUMN_MAX_WIDTH = 160
@@ -88,7 +90,7 @@ class RecordTable(QTableWidget):
         action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.addAction(action)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        show_context_menu(self)
         self.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         button = QPushButton(button_label)
         self.itemDoubleClicked.connect(lambda _item: action.trigger())
@@ -123,4 +125,5 @@ class RecordTable(QTableWidget):
         self.itemSelectionChanged.connect(lambda: action.setEnabled(bool(self.selectedItems())))
         self._action_row.addWidget(button)
         self.more_buttons = [*getattr(self, "more_buttons", []), button]
+        self.more_actions = [*getattr(self, "more_actions", []), action]
         return button

@@ -198,7 +198,7 @@ class ListPage(QWidget):
         self.count_label = QLabel("")
         self.selection_label = QLabel("")
         self.actions = ActionBar(spec.actions, self.view.current_row, self.run_action,
-                                 selection=self.selected_rows)
+                                 selection=self.selected_rows, rights=database.rights)
         self.actions.attach_to(self.view)
         self.export_button = QPushButton("E&xport…")
         self.export_button.setVisible(bool(spec.export))
@@ -260,6 +260,7 @@ class ListPage(QWidget):
                                    lambda: self.actions.run(self.actions.action(multi.action)))
         self.many, self.many_title = self.right.many, self.right.title
         self.many_note, self.many_button = self.right.note, self.right.button
+        self._db.rights.guard(self.many_button, self.actions.action(multi.action).requires)
         return self.right
 
     def _searcher(self, query: Callable[..., Any]):

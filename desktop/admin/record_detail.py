@@ -151,8 +151,9 @@ class DetailSpec:
     toolbar: bool = False
     """New… and the actions go in the page's toolbar (:meth:`RecordDetail.toolbar_widgets`)."""
     save_requires: str = ""
-    """A right Save (and New…) needs: without it they stay disabled, saying who may
-    (:meth:`RecordDetail.set_refusals`)."""
+    """A right Save (and New…) needs: while the database's
+    :class:`~widgets.rights.Rights` refuse it they stay disabled, saying who may, and Return
+    in the form says so in the banner instead of saving."""
 
     @property
     def changed_while_editing(self) -> str:
@@ -183,8 +184,7 @@ class RecordDetail(QWidget):
 
         self._creating = False
         self._blocked = ""
-        self._refusals: dict[str, str] = {}
-        self._guarded_buttons: list[tuple[QPushButton, str]] = []
+        self._rights = database.rights
 
         self.title = QLabel(f"Select {_article(spec.noun)} {spec.noun}")
         self.title.setObjectName("detailTitle")
@@ -199,8 +199,9 @@ class RecordDetail(QWidget):
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self.revert)
         self.form.dirty_changed.connect(self._update_buttons)
-        self.form.submitted.connect(lambda *_values: self.save())
-        self.actions = ActionBar(spec.actions, lambda: self.record, self.run_action)
+        self.form.submitted.connect(self._on_form_submitted)
+        self.actions = ActionBar(spec.actions, lambda: self.record, self.run_action,
+                                 rights=database.rights)
         self.new_button = QPushButton(spec.new_label)
         self.new_button.setVisible(spec.create is not None)
         self.new_button.clicked.connect(self.start_new)
@@ -250,6 +251,7 @@ class RecordDetail(QWidget):
         layout.addStretch(0)
         self.setMinimumWidth(spec.min_width)
         database.changed.connect(self._on_database_changed)
+        database.rights.changed.connect(self._update_buttons)
         self.tables: dict[str, RecordTable] = {}
         self.notes: dict[str, QLabel] = {}
         self.inline_lists: list[InlineList] = []
@@ -270,13 +272,15 @@ class RecordDetail(QWidget):
             action = tab.row_action
             widget = table.with_action(
                 action.label, action.button,
-                lambda *_checked, m=action.method, t=table, r=action.requires:
-                self._run_row_action(m, t, r))
+                lambda *_checked, m=action.method, t=table: self._run_row_action(m, t))
+            self._rights.guard(table.row_action, action.requires)
+            self._rights.guard(table.row_button, action.requires)
             for more in tab.more_actions:
-                table.add_row_action(
+                button = table.add_row_action(
                     more.label, more.button,
-                    lambda *_checked, m=more.method, t=table, r=more.requires:
-                    self._run_row_action(m, t, r))
+                    lambda *_checked, m=more.method, t=table: self._run_row_action(m, t))
+                self._rights.guard(table.more_actions[-1], more.requires)
+                self._rights.guard(button, more.requires)
         if tab.note is not None or tab.button is not None:
             note = QLabel("")
             note.setWordWrap(True)
@@ -287,8 +291,7 @@ class RecordDetail(QWidget):
                 label, method = tab.button
                 button = QPushButton(label)
                 button.clicked.connect(lambda _c=False, m=method: getattr(self, m)())
-                if tab.button_requires:
-                    self._guarded_buttons.append((button, tab.button_requires))
+                self._rights.guard(button, tab.button_requires)
                 row.addWidget(button)
             holder = QWidget()
             layout = QVBoxLayout(holder)
@@ -297,11 +300,9 @@ class RecordDetail(QWidget):
             widget = holder
         self.add_tab(widget, tab.title)
 
-    def _run_row_action(self, method: str, table: RecordTable, requires: str = "") -> None:
-        refused = self._refusals.get(requires, "") if requires else ""
-        if refused:  # the button follows the selection; the refusal is said instead
-            self.banner.show_message(refused)
-            return
+    def _run_row_action(self, method: str, table: RecordTable) -> None:
+        # A refused action is disabled (Rights.guard): neither its button, its menu entry,
+        # Return nor a double click reaches here.
         key = table.current_key()
         if key is not None:
             getattr(self, method)(key)
@@ -345,22 +346,6 @@ class RecordDetail(QWidget):
     def may_leave(self) -> bool:
         """True when nothing unsaved would be lost, or the user agreed to discard it."""
         return not self.is_dirty or confirmed(self, DISCARD_EDITS)
-
-    def set_refusals(self, refusals: dict[str, str]) -> None:
-        """The rights this login lacks, each with the sentence saying who may: what needs
-        one (``save_requires``, an action's or a tab button's ``requires``) is disabled, its
-        tooltip saying so. PostgreSQL still decides: this only spares a refused attempt."""
-        self._refusals = dict(refusals)
-        self.actions.set_refusals(refusals)
-        for button, right in self._guarded_buttons:
-            refused = self._refusals.get(right, "")
-            button.setEnabled(not refused)
-            button.setToolTip(refused)
-        for tab in self.spec.tabs:
-            if isinstance(tab, TableTab) and tab.row_action and tab.row_action.requires:
-                self.tables[tab.title].row_button.setToolTip(
-                    self._refusals.get(tab.row_action.requires, ""))
-        self._update_buttons()
 
     def block_actions(self, reason: str) -> None:
         """The page forbids acting on this record for ``reason`` ("" lifts it): several
@@ -489,8 +474,7 @@ class RecordDetail(QWidget):
 
     def _update_buttons(self, *_args) -> None:
         loaded = (self.record is not None or self._creating) and not self._busy
-        refused = self._refusals.get(self.spec.save_requires, "") \
-            if self.spec.save_requires else ""
+        refused = self._rights.refusal(self.spec.save_requires)
         self.save_button.setEnabled(loaded and self.form.is_dirty and not refused)
         self.revert_button.setEnabled(loaded and self.form.is_dirty and not self._creating)
         self.save_button.setText(self.spec.new_save_label if self._creating else "&Save")
@@ -508,8 +492,7 @@ class RecordDetail(QWidget):
         New…, create the record)."""
         if self._busy or not self.is_dirty:
             return
-        refused = self._refusals.get(self.spec.save_requires, "") \
-            if self.spec.save_requires else ""
+        refused = self._rights.refusal(self.spec.save_requires)
         if refused:  # Return in the form: say why instead of sending a refused write
             self.banner.show_message(refused)
             return
@@ -518,6 +501,15 @@ class RecordDetail(QWidget):
             self.perform(self.spec.create(self.form.values()))
             return
         self.perform(self.spec.save(self.record, self.form.changed_values()))
+
+    def _on_form_submitted(self, *_values) -> None:
+        # Before a subclass's save (which may ask a question first): Return in the form of a
+        # login without the right says why instead.
+        refused = self._rights.refusal(self.spec.save_requires)
+        if refused and self.is_dirty:
+            self.banner.show_message(refused)
+            return
+        self.save()
 
     def revert(self) -> None:
         if self.record is not None:

@@ -132,6 +132,7 @@ class BookOnBehalfDialog(WritingDialog):
         form.addRow("", self.errors["override_reason"])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.book_button = buttons.addButton("&Book", QDialogButtonBox.ButtonRole.AcceptRole)
+        database.rights.guard(self.book_button, "bookings")
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -136,6 +136,7 @@ class BulkActionsDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.apply_button = QPushButton("&Apply")
         self.apply_button.setEnabled(False)
+        database.rights.guard(self.apply_button, "edit_catalog")
         # ActionRole, not Accept: QDialogButtonBox would make it the default and Return in
         # the combo boxes would apply. Only a click (or Space) applies.
         self.buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.ActionRole)

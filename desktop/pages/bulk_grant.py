@@ -90,6 +90,7 @@ class BulkGrantDialog(QDialog):
         form.addRow("Rea&son", self.reason)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.run_button = self.buttons.addButton("Grant…", QDialogButtonBox.ButtonRole.ActionRole)
+        database.rights.guard(self.run_button, "adjust_tokens")
         # Return in a field must not press Grant (nor Close): only a click or Space does,
         # and Grant only asks; the confirmation's default is Cancel.
         for button in self.buttons.buttons():

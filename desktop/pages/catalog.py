@@ -126,10 +126,11 @@ CATALOG = ListSpec(
         blocked="Select one item to act on it alone; the bulk actions act on all."),
     actions=[Action("Bul&k actions…", name="bulk", open="open_bulk_actions", many=True,
                     requires="edit_catalog"),
-             Action("Se&ries…", name="series", open="open_series_dialog", enabled=always,
-                    requires="edit_catalog"),
+             # Anyone may look at the series and the featured list; their dialogs guard
+             # what changes them.
+             Action("Se&ries…", name="series", open="open_series_dialog", enabled=always),
              Action("Feat&ured…", name="featured", open="open_featured_dialog",
-                    enabled=always, requires="featured")],
+                    enabled=always)],
     toolbar=True, keep_detail=True,
 )
 

@@ -153,6 +153,7 @@ class GrantAccessDialog(QDialog):
                                                    QDialogButtonBox.ButtonRole.AcceptRole)
         self.grant_button.setDefault(True)
         self.grant_button.setEnabled(False)
+        database.rights.guard(self.grant_button, "content_access")
         # Return in the search box searches now; it must never fall through to a button
         # (with Grant disabled, Qt would make Cancel the default and close the dialog).
         for button in self.buttons.buttons():
@@ -284,6 +285,8 @@ class ContentAccessPanel(QWidget):
         self.revoke_button = QPushButton("Re&voke access…")
         self.grant_button.clicked.connect(self.open_grant_dialog)
         self.revoke_button.clicked.connect(self._on_revoke_clicked)
+        database.rights.guard(self.grant_button, "content_access")
+        database.rights.guard(self.revoke_button, "content_access")
         buttons = QHBoxLayout()
         buttons.addWidget(self.grant_button)
         buttons.addWidget(self.revoke_button)

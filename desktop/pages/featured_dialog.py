@@ -91,12 +91,14 @@ class FeaturedContentDialog(QDialog):
             limit_text=f"First {SEARCH_LIMIT}: type more to narrow.",
             count_text=lambda n: f"{n} published item{'s' if n != 1 else ''}.")
         self.search.move_down_into(self.results)
-        self.results.itemActivated.connect(lambda _item: self.add_selected())
+        self.results.itemActivated.connect(
+            database.rights.allowing("featured", lambda _item: self.add_selected()))
         self.results.currentItemChanged.connect(self._update_buttons)
         self.results_note = self.results.note
         self.add_button = QPushButton("&Add to featured")
         self.add_button.clicked.connect(self.add_selected)
         self.add_button.setAutoDefault(False)  # Return on a result adds it; no default button
+        database.rights.guard(self.add_button, "featured")
         add_box = QGroupBox("Add a &published item")
         ab = QVBoxLayout(add_box)
         ab.addWidget(self.search)
@@ -120,6 +122,7 @@ class FeaturedContentDialog(QDialog):
         for b in self.buttons.buttons():
             b.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
+        database.rights.guard(self.save_button, "featured")
         self.revert_button.clicked.connect(self._on_revert_clicked)
         self.buttons.rejected.connect(self.reject)
 

@@ -90,6 +90,9 @@ class ManageBookingDialog(WritingDialog):
         self.no_show_button.clicked.connect(lambda: self._mark("no_show"))
         self.extend_button.clicked.connect(self.extend)
         self.revoke_button.clicked.connect(self.revoke)
+        for button in (self.cancel_button, self.completed_button, self.no_show_button,
+                       self.extend_button, self.revoke_button):
+            database.rights.guard(button, "bookings")
         form = QFormLayout()
         form.addRow("&Reason", self.reason)
         form.addRow("", self.errors["reason"])

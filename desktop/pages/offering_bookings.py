@@ -86,7 +86,8 @@ class OfferingBookingsTab(QWidget):
         layout.addWidget(self.filters)
         layout.addWidget(self.list, 1)
         layout.addLayout(bottom)
-        self._refused = ""
+        # Booking is support's; anyone may open a booking to look (its dialog guards the rest).
+        database.rights.guard(self.book_button, "bookings")
         self.filters.changed.connect(self._on_filters_changed)
         self.book_button.clicked.connect(self.book_requested)
         self.manage_button.clicked.connect(self._on_manage_button_clicked)
@@ -108,14 +109,6 @@ class OfferingBookingsTab(QWidget):
             return
         self.list.show_for(owner)
 
-    def set_refused(self, refused: str) -> None:
-        """Booking and managing need a right: ``refused`` says why not ("": allowed)."""
-        self._refused = refused
-        self.book_button.setEnabled(not refused)
-        self.book_button.setToolTip(refused)
-        self.manage_button.setToolTip(refused)
-        self._on_view_current_row_changed(self.view.current_row())
-
     def current_booking(self) -> uuid.UUID | None:
         row = self.view.current_row()
         return None if row is None else row.id
@@ -125,10 +118,10 @@ class OfferingBookingsTab(QWidget):
         self.list.show_for(self.list.owner)
 
     def _on_view_current_row_changed(self, row) -> None:
-        self.manage_button.setEnabled(row is not None and not self._refused)
+        self.manage_button.setEnabled(row is not None)
 
     def _on_manage_button_clicked(self) -> None:
         booking = self.current_booking()
-        if booking is not None and not self._refused:
+        if booking is not None:
             self.manage_requested.emit(booking)
 

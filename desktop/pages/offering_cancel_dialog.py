@@ -73,6 +73,7 @@ class CancelOfferingDialog(QDialog):
                                             QDialogButtonBox.ButtonRole.ActionRole)
         self.run_button.setEnabled(False)
         self.run_button.clicked.connect(self.ask_to_run)
+        database.rights.guard(self.run_button, "bookings")  # each booking's return is support's
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)

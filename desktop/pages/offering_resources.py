@@ -53,6 +53,8 @@ class ResourcesPanel(QWidget):
         self.add_button = QPushButton("&Add resource…")
         self.save_button.clicked.connect(self.save_order)
         self.add_button.clicked.connect(self.open_add)
+        for button in (self.save_button, self.add_button, self.list.remove_button):
+            database.rights.guard(button, "edit_offerings")
         self.list.order_changed.connect(lambda _ids: self._update())
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
@@ -144,6 +146,7 @@ class AddResourceDialog(QDialog):
         self.message = QLabel("")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("&Add", QDialogButtonBox.ButtonRole.AcceptRole)
+        database.rights.guard(self.add_button, "edit_offerings")
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

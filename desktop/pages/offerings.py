@@ -161,10 +161,6 @@ class OfferingDetailPane(RecordDetail):
         self.resources = ResourcesPanel(database)
         self.add_tab(self.resources, "Resources")
 
-    def set_refusals(self, refusals: dict[str, str]) -> None:
-        super().set_refusals(refusals)
-        self.bookings_tab.set_refused(refusals.get("bookings", ""))
-
     def detail_loaded(self, loaded: OfferingDetail, same_record: bool) -> None:
         self.resources.show_resources(loaded.record.id, loaded.resources)
         self.bookings_tab.show_detail(loaded, same_record)

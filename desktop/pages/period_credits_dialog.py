@@ -71,6 +71,7 @@ class PeriodCreditsDialog(QDialog):
         self.grant_button = QPushButton("&Grant…")
         self.grant_button.setEnabled(False)
         self.grant_button.clicked.connect(self.grant)
+        database.rights.guard(self.grant_button, "period_credits")
         buttons = QHBoxLayout()
         buttons.addStretch()
         buttons.addWidget(self.close_button)

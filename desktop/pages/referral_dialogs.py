@@ -127,6 +127,7 @@ class ReferrerDialog(QDialog):
         self.grant_button = QPushButton("&Grant reward…")
         self.grant_button.setEnabled(False)
         self.grant_button.clicked.connect(self.grant_selected)
+        database.rights.guard(self.grant_button, "referrals")
         self.progress.itemSelectionChanged.connect(self._update_grant)
         self.referrals = RecordTable(("Referred", "Code", "Referred at", "State"),
                                      display=format_value)

@@ -49,11 +49,14 @@ CODES = ListSpec(
     filters=[Search("Search code or holder's email (Ctrl+F)…"), Related("user", "Holder")],
     searches={"user": search_users},
     table="referral_codes", row_query=get_code_row, refresh_on_new=True,
-    actions=[Action("&New code…", name="new_code", open="open_new_code", enabled=always),
+    actions=[Action("&New code…", name="new_code", open="open_new_code", enabled=always,
+                    requires="referral_codes"),
              Action("&Deactivate", name="toggle_code",
                     operation=lambda r: _set_code_active(r),
-                    label_for=lambda r: "&Reactivate" if not r.is_active else "&Deactivate"),
-             Action("Set e&xpiry…", name="expiry", open="open_expiry")],
+                    label_for=lambda r: "&Reactivate" if not r.is_active else "&Deactivate",
+                    requires="referral_codes"),
+             Action("Set e&xpiry…", name="expiry", open="open_expiry",
+                    requires="referral_codes")],
     placeholder="No codes match.",
 )
 

@@ -179,6 +179,7 @@ class RefundDialog(QDialog):
         self.review_button = QPushButton("Re&view refund…")
         self.cancel_button.clicked.connect(self.reject)
         self.review_button.clicked.connect(self.review)
+        self._db.rights.guard(self.review_button, "refund")
         _lay_out_step(page, [self.summary, self.refusal, form],
                       [self.cancel_button, self.review_button])
         self._on_reason_changed()
@@ -193,6 +194,7 @@ class RefundDialog(QDialog):
         self.refund_button = QPushButton("&Refund")
         self.back_button.clicked.connect(self.go_back)
         self.refund_button.clicked.connect(self.submit)
+        self._db.rights.guard(self.refund_button, "refund")
         # Money leaves with this button: a reflexive Return after "Review" must not press it,
         # so Go back is the default (as widgets.dialogs.confirm does for destructive actions).
         self.refund_button.setAutoDefault(False)
@@ -208,6 +210,7 @@ class RefundDialog(QDialog):
         self.retry_button = QPushButton("Re&try")
         self.close_button = QPushButton("&Close")
         self.retry_button.clicked.connect(self.retry)
+        self._db.rights.guard(self.retry_button, "refund")
         self.close_button.clicked.connect(self.accept)
         _lay_out_step(page, [self.outcome_text], [self.retry_button, self.close_button])
         return page

@@ -126,7 +126,8 @@ class RefundsPage(QWidget):
         self.view.addAction(enter)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
-        self.view.doubleClicked.connect(lambda _index: self.retry_selected())
+        self.view.doubleClicked.connect(
+            database.rights.allowing("refund", lambda _index: self.retry_selected()))
 
         self.retry_button = QPushButton("&Retry")
         self.retry_button.setToolTip("Ask Stripe again with the request's own idempotency key "
@@ -136,6 +137,8 @@ class RefundsPage(QWidget):
         self.check_button.setToolTip("Ask Stripe about every open refund request and finish "
                                      "them (also done every few minutes while this tab shows)")
         self.check_button.clicked.connect(self.check_pending)
+        for control in (self.retry_action, enter, self.retry_button, self.check_button):
+            database.rights.guard(control, "refund")
         self.refresh_button = QPushButton("Re&load")
         self.refresh_button.setToolTip("Reload the list (F5)")
         self.refresh_button.clicked.connect(self.refresh)
@@ -211,6 +214,7 @@ class RefundsPage(QWidget):
             return
         self.view.setCurrentIndex(index)
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a refused entry says who may
         menu.addAction(self.retry_action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
@@ -296,5 +300,6 @@ class RefundsPage(QWidget):
         self.pending_timer.stop()
 
     def _on_pending_timer_timeout(self) -> None:
-        if not self._busy and self._db.backend.gateway is not None:
+        if not self._busy and self._db.backend.gateway is not None \
+                and self._db.rights.may("refund"):
             self.check_pending()

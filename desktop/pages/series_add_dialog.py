@@ -77,13 +77,15 @@ class AddToSeriesDialog(QDialog):
             count_text=lambda n: f"{n} item{'s' if n != 1 else ''}.")
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.results.itemSelectionChanged.connect(self._update_buttons)
-        self.results.itemActivated.connect(lambda _item: self.add_selected())
+        self.results.itemActivated.connect(
+            database.rights.allowing("edit_catalog", lambda _item: self.add_selected()))
         self.search.move_down_into(self.results)
         self.results_note = self.results.note
         self.banner = Banner(error=True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = self.buttons.addButton("&Add to series",
                                                  QDialogButtonBox.ButtonRole.AcceptRole)
+        database.rights.guard(self.add_button, "edit_catalog")
         for b in self.buttons.buttons():
             b.setAutoDefault(False)  # Return searches, or adds the item it is on
         self.buttons.accepted.connect(self.add_selected)
@@ -199,6 +201,7 @@ class SeriesItemsBox(QGroupBox):
         self.remove_item_button.clicked.connect(self.remove_selected)
         for button in (self.add_items_button, self.remove_item_button):
             button.setAutoDefault(False)
+            database.rights.guard(button, "edit_catalog")
         self.hint = QLabel(REORDER_HINT)
         self.hint.setWordWrap(True)
         actions = QHBoxLayout()

@@ -120,6 +120,7 @@ class SeriesDialog(QDialog):
         self._select_when_loaded: uuid.UUID | None = None
         self.new_button = QPushButton("&New series")
         self.new_button.clicked.connect(self.start_new_series)
+        database.rights.guard(self.new_button, "edit_catalog")
         left = column(self.search, self.view, self.new_button, grow=self.view)
 
         # -- detail ----------------------------------------------------------------------
@@ -136,7 +137,8 @@ class SeriesDialog(QDialog):
         self.form.field_widget("title").textEdited.connect(self._on_title_edited)
         self.form.field_widget("slug").textEdited.connect(self._on_slug_edited)
         self.form.dirty_changed.connect(self._update_buttons)
-        self.form.submitted.connect(lambda _v: self.save())
+        self.form.submitted.connect(database.rights.allowing(
+            "edit_catalog", lambda _v: self.save(), lambda why: self.banner.show_message(why)))
         self.creator.currentIndexChanged.connect(self._update_buttons)
 
         self.items_box = SeriesItemsBox(database)
@@ -154,6 +156,7 @@ class SeriesDialog(QDialog):
         self.revert_button = QPushButton("Re&vert")
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self._on_revert_clicked)
+        database.rights.guard(self.save_button, "edit_catalog")
         actions = QHBoxLayout()
         actions.addWidget(self.save_button)
         actions.addWidget(self.revert_button)

@@ -90,6 +90,7 @@ class SubscriptionDialog(QDialog):
         self.apply_button = QPushButton("&Apply")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply)
+        database.rights.guard(self.apply_button, "subscriptions")
         row.addWidget(self.close_button)
         row.addWidget(self.apply_button)
         layout.addLayout(row)

@@ -68,7 +68,10 @@ class SubscribersPanel(QWidget):
         self.change_button.clicked.connect(lambda: self.change_subscription())
         self.grant_button = QPushButton("&Grant this period's credits…")
         self.grant_button.clicked.connect(lambda: self.grant_period_credits())
-        self.view.doubleClicked.connect(lambda _index: self.change_subscription())
+        self.view.doubleClicked.connect(
+            database.rights.allowing("subscriptions", lambda _index: self.change_subscription()))
+        database.rights.guard(self.change_button, "subscriptions")
+        database.rights.guard(self.grant_button, "period_credits")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_user_button)
         buttons.addWidget(self.change_button)

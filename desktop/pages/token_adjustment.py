@@ -103,6 +103,7 @@ class AdjustmentDialog(QDialog):
         form.addRow("", self.reason_error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.apply_button = self.buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
+        database.rights.guard(self.apply_button, "adjust_tokens")
         self.apply_button.setDefault(True)  # a large amount still asks first (submit)
         self.apply_button.setEnabled(False)
         self.buttons.accepted.connect(self.submit)

@@ -126,7 +126,8 @@ class TokenBalancesPage(ListPage):
         super().__init__(BALANCES, database, detail=self.ledger, load_on_show=True,
                          parent=parent)
         self.ledger_model, self.ledger_view = self.ledger.model, self.ledger.view
-        self.ledger_view.doubleClicked.connect(lambda _i: self.open_adjustment())
+        self.ledger_view.doubleClicked.connect(
+            database.rights.allowing("adjust_tokens", lambda _i: self.open_adjustment()))
         self.ledger_view.setToolTip("Double-click to adjust this customer's tokens")
         self.check_button = QPushButton("Check ledger &health")
         self.check_button.clicked.connect(self.check_ledger)

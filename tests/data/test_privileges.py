@@ -28,7 +28,8 @@ def test_support_may_fix_profiles_adjust_tokens_and_refund_not_edit_the_catalog(
     name, support = login(SUPPORT_GROUP)
     p = _privileges(support)
     assert (p.login, p.groups, p.roles_set_up) == (name, (SUPPORT_GROUP,), True)
-    assert p.allowed == {"edit_profile", "adjust_tokens", "refund", "content_access", "bookings",
+    assert p.allowed == {"edit_profile", "adjust_tokens", "period_credits", "subscriptions",
+                         "refund", "content_access", "bookings", "referral_codes",
                          "referrals"}
     assert p.refusal("edit_catalog") == ("Your database login may not change the content "
                                          "catalog: members of platform_admin_owner may.")
@@ -39,7 +40,7 @@ def test_owner_may_edit_the_catalog_not_move_tokens(login):
     _name, owner = login(OWNER_GROUP)
     p = _privileges(owner)
     assert p.allowed == {"edit_catalog", "featured", "edit_tiers", "edit_offerings",
-                         "edit_rewards"}
+                         "edit_rewards", "referral_codes"}
     assert p.refusal("adjust_tokens") == ("Your database login may not adjust token "
                                           "balances: members of platform_admin_support may.")
 
