@@ -115,8 +115,10 @@ class EmbeddedPostgres:
         finally:
             if self.remove_on_stop:
                 if remove_in_background:
-                    subprocess.Popen(["rm", "-rf", "--", str(self.directory)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+                    # the shell starts rm in the background and ends at once: nothing of
+                    # this process waits for it
+                    subprocess.run(["sh", "-c", 'rm -rf -- "$1" &', "sh", str(self.directory)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True, check=False)
                 else:
                     shutil.rmtree(self.directory, ignore_errors=True)
