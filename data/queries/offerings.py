@@ -232,6 +232,10 @@ class BookingLine:
     portal_expires_at: dt.datetime | None
     has_portal: bool
     complimentary: bool
+    refunded: Decimal = Decimal("0")
+    """Money given back by the app's succeeded refunds."""
+    credits_returned: int = 0
+    """Tokens given back by the app's succeeded refunds."""
 
     @property
     def paid(self) -> str:
@@ -273,11 +277,16 @@ SELECT b.id, b.customer_id, u.full_name || ' <' || u.email || '>', b.offering_id
                       -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
                       ELSE '[]'::jsonb END) s), b.booking_details ->> 'cohort_start_date', ''),
        b.created_at, a.expires_at, a.id IS NOT NULL,
-       coalesce(b.booking_details ->> 'complimentary', '') = 'true'
+       coalesce(b.booking_details ->> 'complimentary', '') = 'true',
+       r.amount, r.credits
 FROM offering_bookings b
 JOIN users u ON u.id = b.customer_id
 JOIN offerings o ON o.id = b.offering_id
 LEFT JOIN offering_portal_access a ON a.booking_id = b.id
+CROSS JOIN LATERAL (SELECT coalesce(sum(q.amount), 0) AS amount,
+                           coalesce(sum(q.credits_returned), 0)::int AS credits
+                    FROM admin.refund_requests q
+                    WHERE q.booking_id = b.id AND q.status = 'succeeded') r
 """
 
 
