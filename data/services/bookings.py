@@ -397,7 +397,7 @@ def cancel_booking(session: Session, actor: str, booking_id: Any, reason: Any
     """), {"now": o.now, "why": why, "id": booking_id})
     session.execute(text("UPDATE offerings SET booking_count = greatest(booking_count - 1, 0) "
                          "WHERE id = :o"), {"o": offering_id})
-    _end_portal_access(session, actor, booking_id, why)
+    end_portal_access(session, actor, booking_id, why)
     returned = credits if method == "credits" else 0
     if returned:
         move_booking_credits(session, actor, booking_id, "return", customer_id, returned,
@@ -415,14 +415,17 @@ def cancel_booking(session: Session, actor: str, booking_id: Any, reason: Any
                                                         if returned else "."))
 
 
-def _end_portal_access(session: Session, actor: str, booking_id: uuid.UUID, why: str) -> int:
+def end_portal_access(session: Session, actor: str, booking_id: uuid.UUID, why: str) -> int:
+    """Delete the booking's portal access rows, each audited under the booking's id (as an
+    extension is), so the booking's History shows it; the row's own id stays in the old
+    values. Returns how many there were."""
     gone = session.execute(text("""
         DELETE FROM offering_portal_access WHERE booking_id = :id
-        RETURNING id, user_id, offering_id, granted_at, expires_at
+        RETURNING id, booking_id, user_id, offering_id, granted_at, expires_at
     """), {"id": booking_id}).mappings().all()
     for access in gone:
         record_change(session, actor=actor, action=ACCESS_ACTION,
-                      entity_type="offering_portal_access", entity_id=access["id"],
+                      entity_type="offering_portal_access", entity_id=booking_id,
                       old_values=dict(access), new_values=None, reason=why)
     return len(gone)
 
@@ -494,7 +497,7 @@ def set_portal_access(session: Session, actor: str, booking_id: Any, expires_at:
     record_change(session, actor=actor, action=ACCESS_ACTION,
                   entity_type="offering_portal_access", entity_id=booking_id,
                   old_values=None if old is None else {"expires_at": old["expires_at"]},
-                  new_values={"expires_at": expires_at}, reason=why)
+                  new_values={"booking_id": booking_id, "expires_at": expires_at}, reason=why)
     return BookingResult(booking_id, offering_id, customer_id, status,
                          message="Portal access until "
                                  + (f"{expires_at:%Y-%m-%d %H:%M}." if expires_at
@@ -510,7 +513,7 @@ def revoke_portal_access(session: Session, actor: str, booking_id: Any, reason: 
                                "WHERE id = :id"), {"id": booking_id}).first()
     if row is None:
         raise NotFoundError("This booking no longer exists.")
-    n = _end_portal_access(session, actor, booking_id, why)
+    n = end_portal_access(session, actor, booking_id, why)
     return BookingResult(booking_id, row[1], row[0], row[2], replayed=n == 0,
                          message="Portal access revoked." if n else "There was no access.")
 
