@@ -2,7 +2,7 @@
 
 The Bookings tab of an offering and the Bookings tab of a user (the Users detail) page
 newest first on ``(created_at, id)``, each off an index that starts with its owner's id
-(migration 0018 for the offering, 0023 for the customer); the filters (status, payment
+(migration 0018 for the offering, 0013 for the customer); the filters (status, payment
 method, and the other side's name: the customer's name or email on an offering, the
 offering's title on a customer) are part of the query, so a filter finds a booking however
 deep it lies.
