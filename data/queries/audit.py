@@ -18,10 +18,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, func, literal, select, text
+from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
-from data.models import AuditRecord
+from data.models import AuditRecord, OfferingPortalAccess
 from data.queries.audit_search import WALK_ROWS, search_matches, search_page, text_condition
 from data.services.text import clean_search
 
@@ -250,4 +250,30 @@ def list_record_history(session: Session, entity_types: Sequence[str], owner_id:
     ``entity_types``), newest first: a History tab."""
     stmt = select(*_COLUMNS).where(AuditRecord.entity_type.in_(list(entity_types)),
                                    AuditRecord.entity_id == str(owner_id))
+    return _page(session, stmt, cursor, limit)
+
+
+BOOKING_ENTITY_TYPES = ("offering_booking", "offering_portal_access")
+"""What a booking's audit rows are written as: the booking's own changes, and its portal
+access given, extended or ended (keyed by the booking)."""
+
+
+def list_booking_history(session: Session, booking_id: Any, cursor: tuple | None,
+                         limit: int) -> tuple[list[AuditRow], tuple | None]:
+    """One keyset page of a booking's History, newest first: its own audit rows and those of
+    its portal access, whether keyed by the booking (as the app writes them) or by a portal
+    access row of the booking (as the app wrote them before: the platform's row id). The
+    booking's access rows are those it has now and those whose end the app recorded (their
+    id is in the old values)."""
+    key = str(booking_id)
+    ended = (select(AuditRecord.old_values["id"].astext)
+             .where(AuditRecord.entity_type == "offering_portal_access",
+                    AuditRecord.entity_id == key, AuditRecord.old_values.has_key("id")))
+    access_ids = (select(cast(OfferingPortalAccess.id, String))
+                  .where(OfferingPortalAccess.booking_id == booking_id)
+                  .union(ended))
+    stmt = select(*_COLUMNS).where(or_(
+        and_(AuditRecord.entity_type.in_(BOOKING_ENTITY_TYPES), AuditRecord.entity_id == key),
+        and_(AuditRecord.entity_type == "offering_portal_access",
+             AuditRecord.entity_id.in_(access_ids))))
     return _page(session, stmt, cursor, limit)

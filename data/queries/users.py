@@ -23,8 +23,6 @@ from data.models import (
     Content,
     CreditBalance,
     CreditTransaction,
-    Offering,
-    OfferingBooking,
     Purchase,
     Referral,
     ReferralCode,
@@ -280,22 +278,6 @@ class ReferralLine:
 
 
 @dataclass(frozen=True)
-class BookingLine:
-    id: uuid.UUID
-    offering_title: str
-    offering_type: str
-    payment_method: str
-    amount_paid: Decimal | None
-    credits_used: int | None
-    status: str
-    created_at: dt.datetime
-    refunded: Decimal
-    """Money given back by the app's succeeded refunds."""
-    credits_returned: int
-    """Tokens given back by the app's succeeded refunds."""
-
-
-@dataclass(frozen=True)
 class UserDetail:
     """Everything the detail pane shows about one user, read in one transaction."""
 
@@ -307,7 +289,7 @@ class UserDetail:
     referral_code: str | None
     referred_by: ReferralLine | None
     referred: tuple[ReferralLine, ...]
-    bookings: tuple[BookingLine, ...]
+    """A customer's bookings page on their own (``list_customer_bookings_page``)."""
 
 
 DETAIL_LIMIT = 200
@@ -383,23 +365,6 @@ def get_user_detail(session: Session, user_id: uuid.UUID) -> UserDetail:
             .limit(DETAIL_LIMIT)
         )
     )
-    bookings = tuple(
-        BookingLine(*r)
-        for r in session.execute(
-            select(OfferingBooking.id, Offering.title, Offering.offering_type,
-                   OfferingBooking.payment_method, OfferingBooking.amount_paid,
-                   OfferingBooking.credits_used, OfferingBooking.status,
-                   OfferingBooking.created_at,
-                   _succeeded_refunds(RefundRequest.booking_id == OfferingBooking.id,
-                                      RefundRequest.amount),
-                   _succeeded_refunds(RefundRequest.booking_id == OfferingBooking.id,
-                                      RefundRequest.credits_returned))
-            .join(Offering, Offering.id == OfferingBooking.offering_id)
-            .where(OfferingBooking.customer_id == user_id)
-            .order_by(OfferingBooking.created_at.desc())
-            .limit(DETAIL_LIMIT)
-        )
-    )
     return UserDetail(
         profile=profile,
         purchases=purchases,
@@ -409,7 +374,6 @@ def get_user_detail(session: Session, user_id: uuid.UUID) -> UserDetail:
         referral_code=code,
         referred_by=ReferralLine(*referrer) if referrer else None,
         referred=referred,
-        bookings=bookings,
     )
 
 

@@ -879,12 +879,12 @@ def _finish_booking(session: Session, actor: str, req: _Request) -> bool:
         )
         portal = session.execute(text("""
             DELETE FROM offering_portal_access WHERE booking_id = :id
-            RETURNING id, user_id, offering_id, granted_at, expires_at
+            RETURNING id, booking_id, user_id, offering_id, granted_at, expires_at
         """), {"id": req.target_id}).mappings().all()
-        for access in portal:
+        for access in portal:  # under the booking's id, so the booking's History shows it
             record_change(
                 session, actor=actor, action=ACCESS_ACTION, entity_type="offering_portal_access",
-                entity_id=access["id"], old_values=dict(access), new_values=None,
+                entity_id=req.target_id, old_values=dict(access), new_values=None,
                 reason=f"Booking {req.target_id} refunded",
             )
     if req.credits > 0:

@@ -14,7 +14,7 @@ Two parts, both knowing only :mod:`data.queries.audit`:
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -39,16 +39,20 @@ HISTORY_COLUMNS = (
 
 
 def history_tab(entity_type: str, *also: str, watch: Sequence[str] = (),
-                title: str = "History") -> InlineSpec:
+                title: str = "History", query: Callable[..., Any] | None = None
+                ) -> InlineSpec:
     """The History tab of records written to the audit trail as ``entity_type`` (and as
     each of ``also``: a user's token adjustments are ``credit_balance`` rows of the same id).
 
     ``watch`` names the tables keyed by the record's id (default: ``entity_type``): an
     announced change of the shown record there reloads the tab, so a save shows up in its
-    History at once.
+    History at once. ``query(session, record_id, cursor, limit)``, when given, finds the
+    record's rows itself (a booking's include those of its portal access rows).
     """
     tables = tuple(watch) or (entity_type,)
-    return InlineSpec(title, HISTORY_COLUMNS, list_record_history, ((entity_type, *also),),
+    rows, args = (list_record_history, ((entity_type, *also),)) if query is None \
+        else (query, ())
+    return InlineSpec(title, HISTORY_COLUMNS, rows, args,
                       empty="No changes recorded through the app yet.",
                       watch=tables[0], also_watch=tables[1:])
 

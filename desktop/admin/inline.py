@@ -48,6 +48,9 @@ class InlineSpec:
     also_watch: tuple[str, ...] = ()
     """More tables keyed by the owner's id, watched as ``watch`` is (a user's History
     follows ``users`` and ``credit_balances``)."""
+    watch_rows: str | None = None
+    """A table keyed by the rows' own keys: an announced change of a row shown reloads the
+    list (a refund announces the booking, not its customer)."""
 
     @classmethod
     def of_listing(cls, listing: TableListing, *, empty: str = "Nothing yet.",
@@ -120,5 +123,13 @@ class InlineList(QWidget):
             return
         watched = ((self.spec.watch,) if self.spec.watch is not None else ()) \
             + self.spec.also_watch
-        if any(changes.touches(table, (self._owner,)) for table in watched):
+        if any(changes.touches(table, (self._owner,)) for table in watched) \
+                or self._shows_changed_rows(changes):
             self.reload()
+
+    def _shows_changed_rows(self, changes: Changes) -> bool:
+        table = self.spec.watch_rows
+        if table is None or not changes.touches(table):
+            return False
+        ids = changes.ids(table)
+        return ids is None or any(self.model.row_index(key) is not None for key in ids)

@@ -30,6 +30,7 @@ from data.operations.bookings import (
     RevokePortalAccess,
     SetPortalAccess,
 )
+from data.queries.audit import list_booking_history
 from data.queries.offerings import BookingLine, get_booking
 from data.services.bookings import cancellation_plan
 from desktop.admin.history import history_tab
@@ -42,10 +43,10 @@ from widgets.dialogs import ask, open_dialog
 
 __all__ = ["BOOKING_HISTORY", "ManageBookingDialog"]
 
-# The booking's own audit rows, and its portal access extended (keyed by the booking); each
-# change of the booking reloads it.
-BOOKING_HISTORY = history_tab("offering_booking", "offering_portal_access",
-                              watch=("offering_bookings",))
+# The booking's own audit rows, and those of its portal access (given, extended, revoked);
+# each change of the booking reloads it.
+BOOKING_HISTORY = history_tab("offering_booking", watch=("offering_bookings",),
+                              query=list_booking_history)
 
 
 class ManageBookingDialog(WritingDialog):

@@ -38,6 +38,7 @@ from desktop.admin.record_detail import DetailSpec, RecordDetail, RowAction, Tab
 from desktop.database import Database
 from desktop.formatting import format_count, format_money, format_value
 from desktop.pages.manage_booking_dialog import ManageBookingDialog
+from desktop.pages.offering_bookings import CustomerBookingsTab
 from desktop.pages.period_credits_dialog import PeriodCreditsDialog
 from desktop.pages.refund_dialog import RefundDialog
 from desktop.pages.subscription_dialog import SubscriptionDialog
@@ -164,17 +165,6 @@ HISTORY = (  # the user's story, loaded with the profile (get_user_detail)
     TableTab("Referrals", ("Referred user", "Status", "Referred at"),
              rows=lambda d: [(r.email, r.status, r.referred_at) for r in d.referred],
              note=_referral_note),
-    TableTab("Bookings", ("Offering", "Type", "Payment", "Amount", "Credits", "Status",
-                          "Booked", "Refunded"),
-             rows=lambda d: [(b.offering_title, b.offering_type, b.payment_method,
-                              format_money(b.amount_paid) if b.amount_paid else "",
-                              b.credits_used or "", b.status, b.created_at,
-                              _refunded_text(b.refunded, b.credits_returned))
-                             for b in d.bookings],
-             keys=lambda d: [b.id for b in d.bookings], watch="offering_bookings",
-             row_action=RowAction("Re&fund booking…", "Re&fund…", "refund_booking",
-                                   requires="refund"),
-             button=("&Manage selected booking…", "manage_selected_booking")),
     # Newest first, lazy: a few lines each.
     InlineSpec.of_listing(EMAIL_LOG, empty="No emails sent to this user.",
                           max_widths={"Subject": 220, "Error": 220}),
@@ -205,13 +195,22 @@ PROFILE = DetailSpec(
 
 class UserDetailPane(RecordDetail):
     """Profile form and actions, and the user's history: purchases, subscriptions, tokens,
-    referrals, bookings (with Refund), emails, activity and notifications."""
+    referrals, bookings (every one, lazily, with Manage and Refund), emails, activity and
+    notifications."""
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(PROFILE, database, parent)
         self.verify_button = self.actions.buttons["verify"]
         self.delete_button = self.actions.buttons["delete"]
-        self.purchases, self.bookings = self.tables["Purchases"], self.tables["Bookings"]
+        self.purchases = self.tables["Purchases"]
+        # The customer's bookings, as an offering's Bookings tab lists its own: after
+        # Referrals, where the fixed list of the newest 200 used to be.
+        self.bookings_tab = CustomerBookingsTab(database)
+        self.bookings = self.bookings_tab.view
+        after = next(i for i in range(self.tabs.count()) if self.tabs.tabText(i) == "Referrals")
+        self.tabs.insertTab(after + 1, self.bookings_tab, "Bookings")
+        self.bookings_tab.manage_requested.connect(self.manage_booking)
+        self.bookings_tab.refund_requested.connect(self.refund_booking)
         self.ledger, self.balance = self.tables["Tokens"], self.notes["Tokens"]
         self.refund_purchase_button = self.purchases.row_button
         self.subscriptions = self.tables["Subscriptions"]
@@ -246,14 +245,24 @@ class UserDetailPane(RecordDetail):
     def manage_selected_booking(self) -> ManageBookingDialog | None:
         """Cancel, mark or change the portal access of the booking selected (see
         :class:`~desktop.pages.manage_booking_dialog.ManageBookingDialog`)."""
-        key = self.bookings.current_key()
-        if key is None:
+        key = self.bookings_tab.current_booking()
+        return self.manage_booking(key) if key is not None else None
+
+    def manage_booking(self, booking_id) -> ManageBookingDialog | None:
+        if self.record is None:
             return None
-        return open_dialog(ManageBookingDialog(self._db, key, self))
+        return open_dialog(ManageBookingDialog(self._db, booking_id, self))
+
+    def detail_loaded(self, loaded: UserDetail, same_record: bool) -> None:
+        self.bookings_tab.show_for(loaded.profile.id, same_record)
+
+    def detail_cleared(self) -> None:
+        self.bookings_tab.show_for(None)
 
     def open_selected_refund(self, kind: str) -> RefundDialog | None:
         """Open the refund dialog for the purchase or booking selected in its table."""
-        key = (self.purchases if kind == "purchase" else self.bookings).current_key()
+        key = self.purchases.current_key() if kind == "purchase" \
+            else self.bookings_tab.current_booking()
         return self.open_refund(kind, key) if key is not None else None
 
     def open_refund(self, kind: str, target_id) -> RefundDialog | None:

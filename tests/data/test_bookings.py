@@ -203,6 +203,50 @@ def test_mark_completed_and_no_show_and_portal_access(session_factory, engine):
     assert "expires_at" in e.value.field_errors
 
 
+def test_a_bookings_history_holds_its_portal_access_extended_revoked_and_ended(
+        session_factory, engine):
+    """Each portal access change, whether the app keyed it by the booking or (as rows it
+    wrote before did) by the portal access row, is in the booking's History; another
+    booking's are not."""
+    from data.queries.audit import list_booking_history
+    from data.services.audit import record_change
+
+    offering = add_offering(engine, max_participants=None, capacity_type="unlimited")
+    booking = book(session_factory, offering, add_customer(engine)).booking_id
+    other = book(session_factory, offering, add_customer(engine)).booking_id
+    with session_factory.begin() as s:
+        bookings.set_portal_access(s, ACTOR, booking, dt.datetime(2031, 1, 1), "Longer")
+    with session_factory.begin() as s:
+        bookings.revoke_portal_access(s, ACTOR, booking, "Shared the login")
+    with session_factory.begin() as s:
+        bookings.set_portal_access(s, ACTOR, booking, None, "Given back")
+        access = s.execute(text("SELECT id FROM offering_portal_access WHERE booking_id = :b"),
+                           {"b": booking}).scalar_one()
+        record_change(s, actor=ACTOR, action="booking.portal_access",  # the old shape
+                      entity_type="offering_portal_access", entity_id=access,
+                      old_values=None, new_values={"note": "keyed by the access row"},
+                      reason="Old row")
+    with session_factory.begin() as s:
+        bookings.set_portal_access(s, ACTOR, other, dt.datetime(2032, 1, 1), "Not this one")
+    with session_factory.begin() as s:
+        bookings.cancel_booking(s, ACTOR, booking, "Moved away")
+    with session_factory() as s:
+        first, cursor = list_booking_history(s, booking, None, 3)
+        rest, end = list_booking_history(s, booking, cursor, 10)
+    assert end is None
+    assert [(r.action, r.reason) for r in first + rest] == [
+        ("booking.cancel", "Moved away"),
+        ("booking.portal_access", "Moved away"),  # the access ends with the booking
+        ("booking.portal_access", "Old row"),
+        ("booking.portal_access", "Given back"),
+        ("booking.portal_access", "Shared the login"),
+        ("booking.portal_access", "Longer"),
+        ("booking.create", None)]
+    revoked = next(r for r in rest if r.reason == "Shared the login")
+    assert revoked.entity_id == str(booking)
+    assert revoked.old_values["booking_id"] == str(booking)
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(reason=st.text(max_size=600))

@@ -4,6 +4,7 @@ nothing twice."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -46,7 +47,7 @@ def _mixed_offering(engine, session_factory, gateway):
     payer = add_customer(engine, balance=3)
     with session_factory.begin() as s:
         credit = bookings.book_on_behalf(s, ACTOR, offering, payer, "credits",
-                                         bookings.uuid.uuid4()).booking_id
+                                         uuid.uuid4()).booking_id
     sub = add_booking(engine, offering, add_customer(engine))
     with engine.begin() as c:
         c.execute(text("UPDATE offerings SET booking_count = 3 WHERE id = :o"), {"o": offering})

@@ -251,7 +251,8 @@ def test_a_booking_is_managed_from_the_users_detail(qtbot, empty_database, engin
     pane = UserDetailPane(empty_database)
     qtbot.addWidget(pane)
     pane.show(customer)
-    qtbot.waitUntil(lambda: pane.bookings.keys == [booking], timeout=WAIT)
+    qtbot.waitUntil(lambda: pane.bookings_tab.model.rowCount() == 1
+                    and pane.bookings_tab.model.row_at(0).id == booking, timeout=WAIT)
     assert pane.manage_selected_booking() is None  # nothing selected
     pane.bookings.selectRow(0)
     manage = pane.manage_selected_booking()
