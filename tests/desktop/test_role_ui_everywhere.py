@@ -131,8 +131,13 @@ def test_a_founder_finds_every_write_disabled_on_every_page_in_dialogs_menus_and
     assert not adjust.isEnabled() and adjust.toolTip().endswith(SUPPORT_MAY)
 
     # A dialog a founder may open to look: the booking's, every change in it disabled.
-    detail.bookings.selectRow(0)
-    _button(detail, "Manage selected booking").click()
+    tab = detail.bookings_tab
+    detail.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.rowCount() > 0 and not tab.model.is_loading, timeout=WAIT)
+    tab.view.selectRow(0)
+    assert not tab.refund_button.isEnabled()
+    assert tab.refund_button.toolTip() == privileges.refusal("refund")
+    tab.manage_button.click()
     [manage] = detail.findChildren(ManageBookingDialog)
     for button in (manage.cancel_button, manage.completed_button, manage.no_show_button,
                    manage.extend_button, manage.revoke_button):
