@@ -1,7 +1,8 @@
 """The Audit page and a record's History tab on a big trail, and adjustments through the
 definer function against a bare-SQL floor.
 
-    python bench/audit.py --rows 10000000      # the issue's size (about 15 minutes here)
+    python bench/audit.py --rows 10000000 --skip-adjustments   # the issue's size (about an
+                                               # hour on the shared 2-core machine)
     python bench/audit.py --rows 1000000       # minutes
     python bench/audit.py --rows 200000 --fill trigger   # every row through the trigger
 
@@ -20,7 +21,7 @@ getting ``--history`` rows spread over the whole trail, in one of two ways:
   values that hold no secret, the chain lock);
 - ``--fill trigger``: batches of ``INSERT ... SELECT generate_series`` through the trail's
   own trigger (every row chained, locked and notified as the app's writes are), all in the
-  current month (the trigger stamps ``now()``); about 10k rows a second here.
+  current month (the trigger stamps ``now()``); slow at 10M rows.
 
 Then times the first page (200 rows, as the page asks; median of ``--repeat``) of the Audit
 page unfiltered and under each filter, the count the page shows, and the History tab's first
