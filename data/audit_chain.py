@@ -11,6 +11,10 @@ by the database's trigger on every insert, whoever wrote it. So, in any chain:
   (``admin.audit_chains``: the last id and hash the trigger wrote in it) ahead of the table;
 - a head row removed, or a row moved to another chain, is named too.
 
+After the retention detached old months (migration 0023), the walk starts, per chain, at the
+hash skeleton kept of the archived rows (``admin.audit_archive_links``): what remains is
+checked as before, and removing that skeleton shows as rows removed before the first one left.
+
 The check is set-based (one pass with ``lag()`` per chain in id order, on the ``(chain, id)``
 index), not a row-by-row loop. It cannot catch someone who rewrites every hash after the change
 too (a superuser can); that needs the heads' hashes kept somewhere else, which
@@ -31,15 +35,26 @@ GENESIS = bytes(32)
 CHAINS = 16
 """How many chains the trigger stripes the trail into (migration 0018)."""
 
+# The live rows and, after a retention detach (migration 0023), the hash skeleton of the
+# archived rows they link to: an archived row is trusted as recorded (its content is in the
+# archive), the first one of a chain's skeleton being where that chain's check starts.
 _BREAKS = text("""
-WITH walk AS (
+WITH links AS (
     SELECT id, chain, prev_hash, row_hash,
            row_hash = sha256(admin.audit_canonical(
                id, occurred_at, actor, action, entity_type, entity_id,
                old_values, new_values, reason) || prev_hash) AS intact,
-           lag(id) OVER w AS prev_id,
-           coalesce(lag(row_hash) OVER w, CAST(:genesis AS bytea)) AS expected_prev
+           false AS archived
     FROM admin.audit_log
+    UNION ALL
+    SELECT id, chain, prev_hash, row_hash, true, true FROM admin.audit_archive_links
+), walk AS (
+    SELECT id, chain, prev_hash, row_hash, intact, archived,
+           lag(id) OVER w AS prev_id,
+           coalesce(lag(row_hash) OVER w,
+                    CASE WHEN archived THEN prev_hash ELSE CAST(:genesis AS bytea) END)
+               AS expected_prev
+    FROM links
     WINDOW w AS (PARTITION BY chain ORDER BY id)
 )
 SELECT id, chain, prev_id, intact
@@ -49,14 +64,20 @@ ORDER BY id
 LIMIT 1
 """)
 
-# Per chain number: its head (if any) against the chain's last row in the table (if any).
+# Per chain number: its head (if any) against the chain's last row in the table (if any), or
+# in the archived skeleton when every row of that chain was archived.
 _HEADS = text("""
 SELECT n.chain, h.chain IS NOT NULL AS has_head, h.last_id, h.last_hash, t.id, t.row_hash
 FROM (SELECT generate_series(0, :chains - 1) AS chain
       UNION SELECT DISTINCT chain FROM admin.audit_chains) AS n
 LEFT JOIN admin.audit_chains h ON h.chain = n.chain
-LEFT JOIN LATERAL (SELECT l.id, l.row_hash FROM admin.audit_log l WHERE l.chain = n.chain
-                   ORDER BY l.id DESC LIMIT 1) AS t ON true
+LEFT JOIN LATERAL (SELECT x.id, x.row_hash FROM (
+                       (SELECT l.id, l.row_hash FROM admin.audit_log l WHERE l.chain = n.chain
+                        ORDER BY l.id DESC LIMIT 1)
+                       UNION ALL
+                       (SELECT a.id, a.row_hash FROM admin.audit_archive_links a
+                        WHERE a.chain = n.chain ORDER BY a.id DESC LIMIT 1)) AS x
+                   ORDER BY x.id DESC LIMIT 1) AS t ON true
 ORDER BY n.chain
 """)
 

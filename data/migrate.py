@@ -68,6 +68,22 @@ def upgrade(engine: Engine, revision: str = "head",
             raise
         finally:
             cfg.attributes.pop("connection", None)
+    _keep_audit_partitions_ahead(engine)
+
+
+def _keep_audit_partitions_ahead(engine: Engine) -> None:
+    """Every ``db upgrade``, even with no migration left: the audit trail's partitions for
+    this month and the next ones (migration 0023), where this login may make them."""
+    from data.audit_partitions import add_partitions
+
+    with engine.connect() as conn:
+        may = conn.execute(text(
+            "SELECT to_regprocedure('admin.audit_add_partitions(integer)') IS NOT NULL "
+            "AND has_function_privilege('admin.audit_add_partitions(integer)', 'EXECUTE')"
+        )).scalar()
+        if may:
+            add_partitions(conn)
+            conn.commit()
 
 
 def _app_schema_objects(engine: Engine) -> set[tuple[str, str]]:

@@ -73,7 +73,8 @@ SUPPORT_WRITES: dict[str, str] = {
 """Tables support writes directly (refunds, bookings, content access; not yet through
 audited functions), and how. Token money is not here: only the functions move it."""
 
-AUDIT_TABLES = ("admin.audit_log", "admin.audit_chains")
+AUDIT_TABLES = ("admin.audit_log", "admin.audit_chains", "admin.audit_archives",
+                "admin.audit_archive_links")
 
 
 def _create_role(name: str) -> str:
@@ -91,6 +92,7 @@ DO $$
 DECLARE
     writers name[];
     writer name;
+    part regclass;
 BEGIN
     SELECT array_agg(DISTINCT w) INTO writers FROM (
         SELECT pg_get_userbyid(p.proowner) FROM pg_proc p
@@ -103,9 +105,46 @@ BEGIN
     ALTER TABLE admin.audit_log OWNER TO {AUDIT_OWNER};
     ALTER TABLE admin.audit_chains OWNER TO {AUDIT_OWNER};
     ALTER FUNCTION admin.audit_log_chain() OWNER TO {AUDIT_OWNER};
+    -- The monthly partitions, the retention's records and the functions that make and
+    -- detach partitions (migration 0023): the audit owner's too, so no staff login owns one.
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits
+                WHERE inhparent = 'admin.audit_log'::regclass LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO {AUDIT_OWNER}', part);
+    END LOOP;
+    IF to_regclass('admin.audit_archives') IS NOT NULL THEN
+        ALTER TABLE admin.audit_archives OWNER TO {AUDIT_OWNER};
+        ALTER TABLE admin.audit_archive_links OWNER TO {AUDIT_OWNER};
+        ALTER FUNCTION admin.audit_add_partitions(integer) OWNER TO {AUDIT_OWNER};
+        ALTER FUNCTION admin.audit_detach_partitions(integer) OWNER TO {AUDIT_OWNER};
+        GRANT CREATE ON SCHEMA admin TO {AUDIT_OWNER};
+        FOREACH writer IN ARRAY coalesce(writers, '{{}}') LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION admin.audit_add_partitions(integer) '
+                           'TO %I', writer);
+            EXECUTE format('GRANT SELECT ON admin.audit_archives, admin.audit_archive_links '
+                           'TO %I', writer);
+        END LOOP;
+    END IF;
     FOREACH writer IN ARRAY coalesce(writers, '{{}}') LOOP
         EXECUTE format('GRANT SELECT, INSERT ON admin.audit_log TO %I', writer);
         EXECUTE format('GRANT SELECT ON admin.audit_chains TO %I', writer);
+    END LOOP;
+END
+$$"""
+
+
+# Every partition of the trail and every archived month, however it came to be granted.
+_REVOKE_AUDIT_PARTITIONS = """
+DO $$
+DECLARE
+    part regclass;
+BEGIN
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits
+                WHERE inhparent = 'admin.audit_log'::regclass
+                UNION SELECT c.oid::regclass FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'admin' AND c.relkind = 'r'
+                  AND c.relname LIKE 'audit\\_archive%' LOOP
+        EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON %s FROM {everyone}', part);
     END LOOP;
 END
 $$"""
@@ -140,6 +179,7 @@ def roles_sql() -> list[str]:
     # Nobody on the staff changes the audit trail, whatever was granted before.
     statements += [f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {everyone}"
                    for table in AUDIT_TABLES]
+    statements.append(_REVOKE_AUDIT_PARTITIONS.format(everyone=everyone))
     return statements
 
 

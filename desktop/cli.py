@@ -22,6 +22,12 @@
                                                       differs from Stripe (exit 1 when any)
     platform-admin audit verify [--database-url URL]  walk the audit trail's hash chain (exit
                                                       1 naming the first row altered or removed)
+    platform-admin audit partitions [--months-ahead N] [--database-url URL]
+                                                      make the audit trail's monthly partitions
+                                                      ahead and list them
+    platform-admin audit detach [--keep-months N] [--database-url URL]
+                                                      detach (never delete) the months older
+                                                      than N (default 84) into archive tables
     platform-admin stripe set-key                     store the Stripe secret key in the OS
                                                       keyring (read without echo)
 
@@ -100,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_url(audit_sub.add_parser(
         "verify", help="walk the audit trail's hash chain (exit 1 when a row was altered or "
                        "removed)"))
+    partitions = audit_sub.add_parser(
+        "partitions", help="make the audit trail's monthly partitions ahead and list them")
+    partitions.add_argument("--months-ahead", type=int, default=3)
+    _add_url(partitions)
+    detach = audit_sub.add_parser(
+        "detach", help="detach the audit months older than --keep-months into archive tables "
+                       "(nothing is deleted; archive them with pg_dump -t, then drop them)")
+    detach.add_argument("--keep-months", type=int, default=84)
+    _add_url(detach)
     stripe_cmd = sub.add_parser("stripe", help="Stripe configuration")
     stripe_sub = stripe_cmd.add_subparsers(dest="stripe_command", required=True)
     stripe_sub.add_parser("set-key", help="store the Stripe secret key in the OS keyring")
@@ -364,6 +379,51 @@ def run_audit_verify(args) -> int:
     return 0 if report.intact else 1
 
 
+def _write_once(args, action):
+    """``action(session)`` on the database ``args`` names, in one committed transaction; a
+    database error ends the command with its sentence."""
+    from sqlalchemy.exc import DBAPIError
+
+    from data.db import make_session_factory
+
+    engine = _engine(args)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return action(session)
+    except DBAPIError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+@_one_sentence
+def run_audit_partitions(args) -> int:
+    """Make the missing monthly partitions and print each one attached."""
+    from data.audit_partitions import add_partitions, list_partitions
+
+    def run(session):
+        return add_partitions(session, args.months_ahead), list_partitions(session)
+
+    made, partitions = _write_once(args, run)
+    for p in partitions:
+        print(f"admin.{p.name}  {p.bounds}  ~{p.estimated_rows:,} rows")
+    print(f"{made} partition(s) made; {len(partitions)} attached.")
+    return 0
+
+
+@_one_sentence
+def run_audit_detach(args) -> int:
+    """Detach the months older than ``--keep-months``; print each archive table."""
+    from data.audit_partitions import detach_partitions
+
+    archives = _write_once(args, lambda s: detach_partitions(s, args.keep_months))
+    for name in archives:
+        print(f"{name}: detached. Archive it (pg_dump -t {name}), then drop it yourself; "
+              "audit verify keeps checking the rest.")
+    print(f"{len(archives)} month(s) detached; nothing was deleted.")
+    return 0
+
+
 @_one_sentence
 def run_refunds_recover(args) -> int:
     """Finish open refund requests; 0 when none is left open, 1 when some are, 2 when Stripe
@@ -458,7 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ledger":
         return run_ledger_check(args)
     if args.command == "audit":
-        return run_audit_verify(args)
+        return {"verify": run_audit_verify, "partitions": run_audit_partitions,
+                "detach": run_audit_detach}[args.audit_command](args)
     if args.command == "offerings":
         return run_offerings_check(args)
     if args.command == "referrals":

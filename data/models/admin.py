@@ -35,7 +35,8 @@ class AuditRecord(Base):
     without its audit record (or the reverse) cannot exist. The trigger ``audit_log_chain``
     (migration 0009) sets ``actor`` to ``session_user``, ``occurred_at``, the id, and chains
     the row: ``row_hash = sha256(canonical row || prev_hash)``, ``prev_hash`` being the
-    previous row's ``row_hash`` (see :mod:`data.audit_chain`).
+    previous row's ``row_hash`` (see :mod:`data.audit_chain`). Partitioned by month on
+    ``occurred_at`` (migration 0023: ``admin.audit_log_YYYY_MM`` and a default partition).
     """
 
     __tablename__ = "audit_log"
@@ -53,8 +54,9 @@ class AuditRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # Part of the key: the table is partitioned by month on it (migration 0023).
     occurred_at: Mapped[dt.datetime] = mapped_column(
-        TIMESTAMP(timezone=True), server_default=text("now()")
+        TIMESTAMP(timezone=True), server_default=text("now()"), primary_key=True
     )
     actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
@@ -84,6 +86,38 @@ class AuditChain(Base):
     last_id: Mapped[int | None] = mapped_column(BigInteger)
     last_hash: Mapped[bytes] = mapped_column(LargeBinary)
     rows_written: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class AuditArchive(Base):
+    """A month of the audit trail detached by the retention (migration 0023): the partition,
+    renamed ``admin.audit_archive_YYYY_MM``, stays in the database until someone archives and
+    drops it; nothing is deleted by the app."""
+
+    __tablename__ = "audit_archives"
+    __table_args__ = ({"schema": APP_SCHEMA},)
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    range_from: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
+    range_to: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    detached_at: Mapped[dt.datetime] = mapped_column(
+        TIMESTAMP(timezone=True), server_default=text("now()"))
+    detached_by: Mapped[str] = mapped_column(Text, server_default=text("SESSION_USER"))
+
+
+class AuditArchiveLink(Base):
+    """The hash skeleton of the archived rows the remaining chains link to (per chain, the
+    last archived row before its first remaining one, and archived rows interleaved with
+    remaining ones at a month's boundary), so ``audit verify`` still checks what remains."""
+
+    __tablename__ = "audit_archive_links"
+    __table_args__ = ({"schema": APP_SCHEMA},)
+
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    row_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    archive: Mapped[str] = mapped_column(Text)
 
 
 class BulkGrant(Base):

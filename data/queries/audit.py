@@ -196,8 +196,12 @@ class AuditCount:
 def count_audit(session: Session, flt: AuditFilter) -> AuditCount:
     """The planner's estimate for the whole trail; an exact count, capped, when filtered."""
     if flt.is_unfiltered:
+        # The trail is partitioned by month (migration 0023): the sum of its partitions'.
         estimate = session.execute(text(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = 'admin.audit_log'::regclass"
+            "SELECT coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE c.reltuples >= 0), "
+            "-1)::bigint FROM pg_class c WHERE c.oid IN (SELECT inhrelid FROM pg_inherits "
+            "WHERE inhparent = 'admin.audit_log'::regclass) "
+            "OR c.oid = 'admin.audit_log'::regclass AND c.relkind = 'r'"
         )).scalar_one()
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return AuditCount(int(estimate), False)

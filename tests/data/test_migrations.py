@@ -39,6 +39,10 @@ def test_upgrade_on_empty_database_creates_platform_and_app_schema(empty_db, cap
             d for d in compare_metadata(mc, Base.metadata)
             if not (d[0] == "remove_index" and d[1].name.startswith("ix_admin_"))
             and not (d[0] == "remove_table" and d[1].name == "alembic_version")
+            # the audit trail's monthly partitions (migration 0023) and their indexes are
+            # not models: the partitioned table is
+            and not (d[0] == "remove_table" and d[1].name.startswith("audit_log_"))
+            and not (d[0] == "remove_index" and d[1].table.name.startswith("audit_log_"))
         ]
         assert diffs == []
     assert cli_main(["db", "check", "--database-url", _libpq(empty_db)]) == 0
