@@ -80,19 +80,29 @@ def ordered_after(stmt: Select, keys: list[ColumnElement[Any]], ascending: bool,
 def _walk(session: Session, base: Select, condition: ColumnElement[bool], keys_of: KeysOf,
           bound: tuple | None, limit: int, max_rows: int | None) -> list[tuple]:
     """The first ``limit + 1`` matches in the sort index's order, reading at most
-    ``max_rows`` rows of it (None: as many as it takes)."""
-    width = len(base.selected_columns)
-    keys, ascending = keys_of(base.selected_columns[0].table.c)
-    inner = ordered_after(base.add_columns(condition.label("hit"),
-                                    *(k.label(f"key{i}") for i, k in enumerate(keys))),
-                   keys, ascending, bound)
+    ``max_rows`` rows of it (None: as many as it takes).
+
+    The walk selects only the keys, the id and the test, from the table alone, so that a
+    sort index that includes the searched columns (0024's) answers it without reading the
+    table (an index-only scan: the rows walked are cheap); the page's rows are then read
+    by id."""
+    table = base.selected_columns[0].table
+    keys, ascending = keys_of(table.c)
+    inner = select(table.c.id.label("wid"), condition.label("hit"),
+                   *(k.label(f"key{i}") for i, k in enumerate(keys))).select_from(table)
+    if base.whereclause is not None:
+        inner = inner.where(base.whereclause)
+    inner = ordered_after(inner, keys, ascending, bound)
     if max_rows is not None:
         inner = inner.limit(max_rows)
     walked = inner.subquery("walked")
-    outer_keys = [walked.c[f"key{i}"] for i in range(len(keys))]
-    stmt = (select(*list(walked.c)[:width]).where(walked.c.hit)
-            .order_by(*(k.asc() if ascending else k.desc() for k in outer_keys))
-            .limit(limit + 1))
+    walked_keys = [walked.c[f"key{i}"] for i in range(len(keys))]
+    hits = (select(walked.c.wid, *walked_keys).where(walked.c.hit)
+            .order_by(*(k.asc() if ascending else k.desc() for k in walked_keys))
+            .limit(limit + 1).subquery("hits"))
+    hit_keys = [hits.c[f"key{i}"] for i in range(len(keys))]
+    stmt = (base.join(hits, hits.c.wid == table.c.id)
+            .order_by(*(k.asc() if ascending else k.desc() for k in hit_keys)))
     with _planner(session, enable_seqscan="off", enable_bitmapscan="off"):
         return [tuple(r) for r in session.execute(stmt)]
 

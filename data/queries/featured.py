@@ -107,10 +107,8 @@ def _featurable_keys(c: Any) -> tuple[list[ColumnElement[Any]], bool]:
 
 
 def title_pieces(q: str) -> list[str]:
-    """What ``admin.title_grams`` must hold for a title containing ``q`` (lower-cased): its
-    pieces of three characters, or ``q`` itself when shorter."""
-    if len(q) <= 3:
-        return [q]
+    """What ``admin.title_grams`` holds of every title containing ``q`` (lower-cased): its
+    pieces of three characters; a shorter ``q`` has none."""
     return sorted({q[i:i + 3] for i in range(len(q) - 2)})
 
 
@@ -124,7 +122,7 @@ def title_contains(session: Session, q: str) -> ColumnElement[bool]:
         text("SELECT 'trgm', to_regclass(:t) IS NOT NULL UNION ALL "
              "SELECT 'grams', to_regclass(:g) IS NOT NULL"),
         {"t": TRIGRAM_INDEX, "g": GRAMS_INDEX}).all())
-    if has["trgm"] or not has["grams"]:
+    if has["trgm"] or not has["grams"] or len(lowered) < 3:
         return contains
     pieces = func.admin.title_grams(Content.title).op("@>")(
         cast(array(title_pieces(lowered)), ARRAY(Text)))
