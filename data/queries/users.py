@@ -80,9 +80,10 @@ def _escape_like(value: str) -> str:
 
 
 def contains_words(column: Any, words: list[str]) -> list[ColumnElement[bool]]:
-    """``lower(column)`` contains each word: true of every text whose words start with them,
-    and much cheaper to test than its tsvector, so a walk tests it first."""
-    return [func.lower(column).like(func.lower(literal("%" + _escape_like(w) + "%")))
+    """Each word occurs in ``lower(column)`` at its start or after a character that is not
+    a letter or digit: true of every text with a (``simple`` full-text) word starting with
+    it, and much cheaper to test than the text's tsvector, so a walk tests it first."""
+    return [func.lower(column).op("~")(func.lower(literal("(^|[^[:alnum:]])" + w)))
             for w in words]
 
 

@@ -23,6 +23,10 @@ STRATEGIES = {
     "collect_then_walk": Bounds(walk_rows=3, collect_max=15, walk_more=None),
     "collect_walk_collect": Bounds(walk_rows=3, collect_max=15, walk_more=30),
     "collect_sorted": Bounds(walk_rows=3, collect_max=10_000),
+    # The first rows show the term common: walk on, capped (then collect as above).
+    "sampled_walk": Bounds(walk_rows=20, collect_max=15, sample_hits=1, sampled_walk=40),
+    "sampled_walk_then_sort": Bounds(walk_rows=20, collect_max=15, walk_more=30,
+                                     sample_hits=1, sampled_walk=25),
 }
 # "common" is in 4 names of 5, "rare" in 3, "mid" in 1 in 6; "zz" in none; "1" starts
 # many numbers; created_at repeats (a tie every 7 users), so the id breaks ties.
