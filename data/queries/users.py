@@ -80,11 +80,16 @@ def _escape_like(value: str) -> str:
 
 
 def contains_words(column: Any, words: list[str]) -> list[ColumnElement[bool]]:
-    """Each word occurs in ``lower(column)`` at its start or after a character that is not
-    a letter or digit: true of every text with a (``simple`` full-text) word starting with
-    it, and much cheaper to test than the text's tsvector, so a walk tests it first."""
-    return [func.lower(column).op("~")(func.lower(literal("(^|[^[:alnum:]])" + w)))
-            for w in words]
+    """Each word occurs in ``lower(column)`` (a LIKE: the cheapest test), at its start or
+    after a character that is neither letter nor digit (a regular expression, tested only
+    where the LIKE holds): true of every text with a (``simple`` full-text) word starting
+    with it, and much cheaper to test than the text's tsvector, so a walk tests it first."""
+    lowered = func.lower(column)
+    tests: list[ColumnElement[bool]] = []
+    for w in words:
+        tests.append(lowered.like(func.lower(literal("%" + _escape_like(w) + "%"))))
+        tests.append(lowered.op("~")(func.lower(literal("(^|[^[:alnum:]])" + w))))
+    return tests
 
 
 def search_condition(search: str) -> ColumnElement[bool] | None:
