@@ -69,6 +69,23 @@ def build_users_database(server, users: int, seed: int):
     return engine
 
 
+def reuse_users_database(server):
+    """The engine of users an earlier ``--keep-dir`` run built, migrated to head; None
+    when there are none."""
+    engine = make_engine(server.url())
+    with engine.connect() as conn:
+        built = conn.execute(text("SELECT to_regclass('users') IS NOT NULL")).scalar_one()
+        users = conn.execute(text("SELECT count(*) FROM users")).scalar_one() if built else 0
+    if not users:
+        return None
+    migrate.upgrade(engine)
+    with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE users")
+    print(f"users={users}")
+    print("setup_seconds=0 (reused)")
+    return engine
+
+
 # One letter, a common surname (1 in 100 users), a rare name (a first and last name pair:
 # about 1 in 10,000), digits, no match.
 FIXED_TERMS = {"letter": "a", "common_surname": "garcia", "rare_name": "thandiwe haddad",
@@ -90,12 +107,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--search-only", action="store_true",
                         help="only the first page of the fixed search terms")
+    parser.add_argument("--keep-dir", help="keep the server's data here and reuse the users "
+                        "built there by an earlier run (migrations are still applied)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
 
-    server = EmbeddedPostgres.start()
+    server = EmbeddedPostgres.start(args.keep_dir)
     try:
-        engine = build_users_database(server, args.users, args.seed)
+        engine = reuse_users_database(server) if args.keep_dir else None
+        if engine is None:
+            engine = build_users_database(server, args.users, args.seed)
         sf = make_session_factory(engine)
         with sf() as s:
             worst = 0.0

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from data.errors import NotFoundError
 from data.models import Content, ContentSeries, User
 from data.queries.bounded import AUTO, Bounds, ordered_after, search_page
+from data.queries.users import contains_words
 from data.queries.users import search_condition as user_search_condition
 from data.services.text import clean_search
 
@@ -110,8 +111,9 @@ def search_condition(search: str) -> ColumnElement[bool] | None:
     words = _WORD.findall(q.lower())
     if words:
         tsquery = " & ".join(f"{w}:*" for w in words)
-        conditions.append(title_tsvector(Content.title).op("@@")(
-            func.to_tsquery(text("'simple'::regconfig"), tsquery)))
+        conditions.append(and_(*contains_words(Content.title, words),
+                               title_tsvector(Content.title).op("@@")(
+                                   func.to_tsquery(text("'simple'::regconfig"), tsquery))))
     with contextlib.suppress(ValueError):
         conditions.append(Content.id == uuid.UUID(q))
     if not conditions:

@@ -13,11 +13,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, text
+from sqlalchemy import ARRAY, ColumnElement, Text, and_, cast, func, or_, select, text
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from data.models import Content, PlatformSettings
-from data.queries.bounded import AUTO, EVERYTHING, Bounds, ordered_after, search_page
+from data.queries.bounded import AUTO, Bounds, ordered_after, search_page
 from data.queries.series import parse_order
 from data.services.text import clean_search
 
@@ -96,8 +97,8 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-TRIGRAM_INDEX = "ix_admin_content_title_trgm"  # migration 0018, where pg_trgm exists
-_WITHOUT_TRIGRAMS = Bounds(walk_rows=AUTO.walk_rows, collect_max=EVERYTHING)
+TRIGRAM_INDEX = "ix_admin_content_title_trgm"  # migration 0019, where pg_trgm exists
+GRAMS_INDEX = "ix_admin_content_title_grams"  # migration 0024, where it does not
 
 
 def _featurable_keys(c: Any) -> tuple[list[ColumnElement[Any]], bool]:
@@ -105,16 +106,38 @@ def _featurable_keys(c: Any) -> tuple[list[ColumnElement[Any]], bool]:
     return [func.coalesce(c.published_at, text("'-infinity'::timestamp")), c.id], False
 
 
-def search_published_content(session: Session, search: str = "", limit: int = 50
-                             ) -> list[FeaturedItem]:
+def title_pieces(q: str) -> list[str]:
+    """What ``admin.title_grams`` holds of every title containing ``q`` (lower-cased): its
+    pieces of three characters; a shorter ``q`` has none."""
+    return sorted({q[i:i + 3] for i in range(len(q) - 2)})
+
+
+def title_contains(session: Session, q: str) -> ColumnElement[bool]:
+    """``lower(title)`` contains ``q``, in a form an index answers: as it is where the
+    server has pg_trgm (0019's trigram index), else beside 0024's pieces (the LIKE first,
+    so that a walk never computes the pieces of a title that does not match)."""
+    lowered = session.execute(select(func.lower(q))).scalar_one()
+    contains = func.lower(Content.title).like(f"%{_escape_like(lowered)}%")
+    has: dict[str, bool] = dict(session.execute(
+        text("SELECT 'trgm', to_regclass(:t) IS NOT NULL UNION ALL "
+             "SELECT 'grams', to_regclass(:g) IS NOT NULL"),
+        {"t": TRIGRAM_INDEX, "g": GRAMS_INDEX}).all())
+    if has["trgm"] or not has["grams"] or len(lowered) < 3:
+        return contains
+    pieces = func.admin.title_grams(Content.title).op("@>")(
+        cast(array(title_pieces(lowered)), ARRAY(Text)))
+    return and_(contains, pieces)
+
+
+def search_published_content(session: Session, search: str = "", limit: int = 50,
+                             *, bounds: Bounds = AUTO) -> list[FeaturedItem]:
     """Published, not deleted items whose title contains ``search`` (or whose slug starts
     with it, or whose id it is), newest first; the newest when ``search`` is blank.
 
-    The newest-published index is walked, testing each item: one page for the empty box,
-    a few for a common term. Where the server has ``pg_trgm`` the titles' trigram index
-    bounds the rare terms too (:func:`bounded.search_page`); without it a term the first
-    rows do not answer reads every published item (the planner's scan) and sorts the
-    matches.
+    Bounded for any term (:func:`bounded.search_page`): the newest-published index is
+    walked, testing each item (one page for the empty box, a few for a common term); a
+    term the first rows do not answer is collected through the titles' trigram index
+    (pg_trgm) or, without pg_trgm, 0024's index of title pieces.
     """
     base = select(*_ITEM_COLUMNS).where(Content.status == "published",
                                         Content.deleted_at.is_(None))
@@ -123,12 +146,9 @@ def search_published_content(session: Session, search: str = "", limit: int = 50
         stmt = ordered_after(base, *_featurable_keys(Content.__table__.c), None)
         return [FeaturedItem(*r) for r in session.execute(stmt.limit(limit))]
     conditions: list[ColumnElement[bool]] = [
-        func.lower(Content.title).like(f"%{_escape_like(q.lower())}%"),
+        title_contains(session, q),
         Content.slug.like(_escape_like(q.lower()) + "%")]
     with contextlib.suppress(ValueError):
         conditions.append(Content.id == uuid.UUID(q))
-    trigrams = session.execute(
-        text("SELECT to_regclass(:i) IS NOT NULL"), {"i": TRIGRAM_INDEX}).scalar_one()
-    rows = search_page(session, base, or_(*conditions), _featurable_keys, None, limit,
-                       AUTO if trigrams else _WITHOUT_TRIGRAMS)
+    rows = search_page(session, base, or_(*conditions), _featurable_keys, None, limit, bounds)
     return [FeaturedItem(*r) for r in rows[:limit]]

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from data.queries.bounded import AUTO, COLLECT, WALK, Bounds
 from data.queries.catalog import CATALOG_SORTS, CatalogFilter, list_content_page
-from data.queries.featured import search_published_content
+from data.queries.featured import search_published_content, title_pieces
 from data.queries.series import search_series_candidates
 from data.queries.users import UserFilter, list_users_page
 
@@ -23,6 +23,10 @@ STRATEGIES = {
     "collect_then_walk": Bounds(walk_rows=3, collect_max=15, walk_more=None),
     "collect_walk_collect": Bounds(walk_rows=3, collect_max=15, walk_more=30),
     "collect_sorted": Bounds(walk_rows=3, collect_max=10_000),
+    # The first rows show the term common: walk on, capped (then collect as above).
+    "sampled_walk": Bounds(walk_rows=20, collect_max=15, sample_hits=1, sampled_walk=40),
+    "sampled_walk_then_sort": Bounds(walk_rows=20, collect_max=15, walk_more=30,
+                                     sample_hits=1, sampled_walk=25),
 }
 # "common" is in 4 names of 5, "rare" in 3, "mid" in 1 in 6; "zz" in none; "1" starts
 # many numbers; created_at repeats (a tie every 7 users), so the id breaks ties.
@@ -158,6 +162,39 @@ def test_featured_picker_finds_published_titles_containing_the_text(session_fact
                          for i in flows)
     assert len(flows) == len({i.id for i in flows})
     assert nothing == []
+
+
+@pytest.mark.parametrize("term", ["tter", "oga fl", "o", "ly", "yog", "item-2", "30", "zzz",
+                                  "%", "_"])
+def test_featured_picker_pages_are_the_same_whichever_strategy(session_factory, many_items,
+                                                               term):
+    """Whatever index answers "title contains" (pg_trgm's, 0024's pieces or none), each
+    strategy gives the items a plain scan gives, newest published first."""
+    with session_factory() as s:
+        want = s.execute(text(
+            "SELECT id FROM content WHERE status = 'published' AND deleted_at IS NULL "
+            "AND (strpos(lower(title), lower(:q)) > 0 OR starts_with(slug, lower(:q))) "
+            "ORDER BY coalesce(published_at, '-infinity') DESC, id DESC"),
+            {"q": term}).scalars().all()
+        for name, bounds in STRATEGIES.items():
+            found = search_published_content(s, term, 1000, bounds=bounds)
+            assert [i.id for i in found] == want, name
+
+
+def test_without_pg_trgm_title_pieces_index_the_titles(session_factory, many_items):
+    """On the embedded server (no pg_trgm) 0024's index of title pieces exists and holds
+    every piece of three characters, so a text of three or more finds its titles there."""
+    with session_factory() as s:
+        has_trgm = s.execute(text(
+            "SELECT to_regclass('ix_admin_content_title_trgm') IS NOT NULL")).scalar_one()
+        if has_trgm:
+            pytest.skip("this server has pg_trgm: 0019's trigram index is used instead")
+        assert s.execute(text(
+            "SELECT to_regclass('ix_admin_content_title_grams') IS NOT NULL")).scalar_one()
+        pieces = s.execute(text("SELECT admin.title_grams('Otter')")).scalar_one()
+    assert sorted(set(pieces)) == ["ott", "ter", "tte"]
+    assert title_pieces("otter") == ["ott", "ter", "tte"]
+    assert title_pieces("ot") == []
 
 
 def test_series_picker_offers_items_outside_the_series_newest_first(session_factory,
