@@ -15,7 +15,7 @@ GIN index on it finds the titles holding every piece of a text of three characte
 pg_trgm does no better for it. All built CONCURRENTLY on the platform's tables, as 0006's.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,7 +16,7 @@ What no refresh can see is a row *deleted* from before the record (no trigger on
 platform's tables); a full rebuild (``revenue_rollup_info`` emptied) settles that.
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
