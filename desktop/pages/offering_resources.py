@@ -55,7 +55,7 @@ class ResourcesPanel(QWidget):
         self.add_button.clicked.connect(self.open_add)
         for button in (self.save_button, self.add_button, self.list.remove_button):
             database.rights.guard(button, "edit_offerings")
-        self.list.order_changed.connect(lambda _ids: self._update())
+        self.list.order_changed.connect(self._on_list_order_changed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addStretch(1)
@@ -65,14 +65,26 @@ class ResourcesPanel(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(buttons)
         self.question = None
+        self._saved_note = ""
+        """What a save said: kept when the reload its commit asked for shows the same list."""
         self._update()
 
     def show_resources(self, offering_id: uuid.UUID | None, resources: tuple = ()) -> None:
+        if offering_id != self.offering_id:
+            self._saved_note = ""
         self.offering_id = offering_id
         self._stored = [r[0] for r in resources]
         self.list.set_items([(r[0], _text(r)) for r in resources])
-        self.note.setText("" if resources else "No resources yet.")
+        self.note.setText(self._saved_note or ("" if resources else "No resources yet."))
         self._update()
+
+    def _on_list_order_changed(self, _ids) -> None:
+        self._saved_note = ""
+        self._update()
+
+    def _on_order_saved(self, _result) -> None:
+        self._saved_note = "Order saved."
+        self.note.setText(self._saved_note)
 
     def _update(self) -> None:
         self.save_button.setEnabled(self.offering_id is not None
@@ -84,13 +96,14 @@ class ResourcesPanel(QWidget):
             return
         self.save_button.setEnabled(False)
         self._db.perform(ReorderResources(self.offering_id, tuple(self.list.ids())),
-                         on_success=lambda _r: self.note.setText("Order saved."),
+                         on_success=self._on_order_saved,
                          on_failure=self._failed, context=self)
 
     def remove_current(self) -> None:
         rid = self.list.current_id()
         if rid is None:
             return
+        self._saved_note = ""
         self.question = ask(self, title="Remove resource", text="Remove this resource?",
                             informative="Customers no longer see it in the portal.",
                             confirm_label="Remove resource",
@@ -100,6 +113,7 @@ class ResourcesPanel(QWidget):
     def open_add(self) -> AddResourceDialog | None:
         if self.offering_id is None:
             return None
+        self._saved_note = ""
         return open_dialog(AddResourceDialog(self._db, self.offering_id, self))
 
     def _failed(self, exc: BaseException) -> None:

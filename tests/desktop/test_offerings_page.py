@@ -287,6 +287,8 @@ def test_resources_are_added_reordered_by_keyboard_and_saved_in_one_go(qtbot, em
     assert panel.save_button.isEnabled()
     qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.note.text() == "Order saved.", timeout=WAIT)
+    qtbot.wait(500)  # the reload the commit asked for shows the saved order, still saying so
+    assert panel.note.text() == "Order saved."
     with engine.connect() as c:
         titles = c.execute(text("SELECT title FROM offering_resources WHERE offering_id = :o "
                                 "ORDER BY display_order"), {"o": oid}).scalars().all()
