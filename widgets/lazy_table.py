@@ -49,6 +49,8 @@ view, rows are dropped and fetched again by their page's keyset cursor on the wa
 
 MAX_FITTED_WIDTH = 360
 """How wide a column grows to show its values, unless the column says otherwise."""
+FIT_ROWS = 40
+"""Rows measured when a column is fitted: those on screen first (about 30 on a laptop)."""
 
 # data(index, RowRole) returns the whole row object.
 RowRole = int(Qt.ItemDataRole.UserRole) + 1
@@ -582,6 +584,9 @@ class LazyTableView(QTableView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setHighlightSections(False)
+        # Fitting a column measures the rows on screen and a few more, not every loaded row
+        # (Qt's default, 1,000, cost ~12 ms a column on the GUI thread for each new listing).
+        self.horizontalHeader().setResizeContentsPrecision(FIT_ROWS)
         self.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
@@ -693,8 +698,9 @@ class LazyTableView(QTableView):
     def fit_columns(self) -> None:
         """Widen each column to its header and the loaded values (up to its ``max_width``).
 
-        Qt measures at most ``resizeContentsPrecision()`` rows, so this stays cheap on big
-        lists; it runs for the first page of each listing.
+        Qt measures at most ``resizeContentsPrecision()`` rows (:data:`FIT_ROWS`, the rows on
+        screen first), so this stays cheap on big lists; it runs for the first page of each
+        listing.
         """
         header = self.horizontalHeader()
         for section, column in enumerate(self._lazy_model.columns):
