@@ -112,11 +112,13 @@ def note_of(d: OfferingDetail) -> str:
 
 
 class BookingsTab(QWidget):
-    """The bookings of one owner (:meth:`show_for`): an offering's or a customer's."""
+    """The bookings of one owner (:meth:`show_for`): an offering's or a customer's.
 
-    book_requested = Signal()
+    Signals:
+        manage_requested(object): the booking id to open in the Manage booking dialog.
+    """
+
     manage_requested = Signal(object)
-    refund_requested = Signal(object)
 
     def __init__(self, of: BookingsOf, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
@@ -169,7 +171,13 @@ class BookingsTab(QWidget):
 
 
 class OfferingBookingsTab(BookingsTab):
-    """The bookings of the offering shown (:meth:`show_detail`), with "Book on behalf…"."""
+    """The bookings of the offering shown (:meth:`show_detail`), with "Book on behalf…".
+
+    Signals:
+        book_requested(): "Book on behalf…" was clicked.
+    """
+
+    book_requested = Signal()
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(OF_OFFERING, database, parent)
@@ -189,7 +197,13 @@ class OfferingBookingsTab(BookingsTab):
 
 
 class CustomerBookingsTab(BookingsTab):
-    """The bookings of the customer shown (:meth:`show_for`), with "Refund…"."""
+    """The bookings of the customer shown (:meth:`show_for`), with "Refund…".
+
+    Signals:
+        refund_requested(object): the booking id to refund.
+    """
+
+    refund_requested = Signal(object)
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(OF_CUSTOMER, database, parent)
