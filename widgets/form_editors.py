@@ -201,7 +201,7 @@ class MoneyEditor(_TypedLineEditor):
             return None, (f"{_quoted(text)} is not an amount; type e.g. {self._example} (a dot "
                           "for cents, no thousands separator)."), None
         value = Decimal(text)
-        if value.adjusted() > 30:
+        if value and value.adjusted() > 30:  # zero is zero, whatever its exponent
             return None, f"{_quoted(text)} is far more than any amount can be.", None
         if value < self.minimum:
             if self.minimum == 0:
