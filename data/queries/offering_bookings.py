@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from data.queries.offerings import _BOOKINGS, BookingLine
+from data.queries.offerings import BOOKING_SELECT, BookingLine
 from data.services.text import clean_search
 
 __all__ = ["BookingFilter", "list_customer_bookings_page", "list_offering_bookings_page"]
@@ -60,7 +60,7 @@ def _bookings_page(session: Session, flt: BookingFilter,
     if cursor is not None:
         where.append("(b.created_at, b.id) < (:after, :after_id)")
         params.update(after=cursor[0], after_id=cursor[1])
-    sql = (_BOOKINGS + f" WHERE {' AND '.join(where)}"
+    sql = (BOOKING_SELECT + f" WHERE {' AND '.join(where)}"
            " ORDER BY b.created_at DESC, b.id DESC LIMIT :limit")
     rows = [BookingLine(*r) for r in session.execute(text(sql), params)]
     if len(rows) < limit:

@@ -274,7 +274,7 @@ SELECT o.id, o.creator_id, u.full_name || ' <' || u.email || '>', o.title, o.slu
 FROM offerings o JOIN users u ON u.id = o.creator_id WHERE o.id = :id
 """)
 
-_BOOKINGS = """
+BOOKING_SELECT = """
 SELECT b.id, b.customer_id, u.full_name || ' <' || u.email || '>', b.offering_id, o.title,
        b.payment_method, coalesce(b.amount_paid, 0), coalesce(b.credits_used, 0), b.status,
        coalesce((SELECT string_agg(coalesce(s ->> 'date', '') || ' ' || coalesce(s ->> 'time', ''),
@@ -304,7 +304,7 @@ def get_offering_record(session: Session, offering_id: uuid.UUID) -> OfferingRec
 
 
 def get_booking(session: Session, booking_id: uuid.UUID) -> BookingLine:
-    row = session.execute(text(_BOOKINGS + " WHERE b.id = :id"), {"id": booking_id}).first()
+    row = session.execute(text(BOOKING_SELECT + " WHERE b.id = :id"), {"id": booking_id}).first()
     if row is None:
         raise NotFoundError("This booking no longer exists.")
     return BookingLine(*row)

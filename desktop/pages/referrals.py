@@ -84,7 +84,7 @@ REWARDS = ListSpec(
              Choice("active", [("all", "Active and inactive"), ("active", "Active only"),
                                ("inactive", "Inactive only")])],
     table="referral_rewards", row_query=get_reward, refresh_on_new=True, keep_detail=True,
-    placeholder="No rewards defined yet: New… defines one.",
+    toolbar=True, placeholder="No rewards defined yet: New… defines one.",
 )
 
 
@@ -155,7 +155,7 @@ REWARD = DetailSpec(
                     operation=lambda r: DeleteReward(r.id, r.version), confirm=_confirm_delete,
                     enabled=lambda r: r is not None and r.claims == 0, apart=True,
                     requires="edit_rewards")],
-    save_requires="edit_rewards",
+    save_requires="edit_rewards", toolbar=True,
 )
 
 REASON = (FieldSpec("reason", "&Reason", required=True, max_length=500),)

@@ -55,10 +55,20 @@ def _tab(qtbot, page, view):
     _loaded(qtbot, view)
 
 
+def test_with_no_rewards_yet_new_is_on_screen_as_the_placeholder_says(qtbot, page):
+    _tab(qtbot, page, page.rewards)
+    assert page.rewards.model.rowCount() == 0
+    # The placeholder says "New… defines one": the button must be there to press, not in a
+    # detail body that stays hidden until a reward is selected.
+    qtbot.waitUntil(lambda: page.reward_detail.new_button.isVisible(), timeout=WAIT)
+    assert page.reward_detail.new_button.isEnabled()
+
+
 def test_define_code_qualify_review_and_grant(qtbot, page, engine, people, monkeypatch):
     # -- define a credits reward needing 2 referrals
     detail = page.reward_detail
     _tab(qtbot, page, page.rewards)
+    assert detail.new_button.isVisible()
     qtbot.mouseClick(detail.new_button, Qt.MouseButton.LeftButton)
     form = detail.form
     qtbot.keyClicks(form.field_widget("name"), "Two friends, five tokens")
