@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -129,10 +130,12 @@ def _report_window_shown(demo_preparation: DemoPreparation) -> None:
 
 
 def run_app(args, *, demo_server: Future[EmbeddedPostgres] | None = None,
-            log_path: Path | None = None) -> int:
+            log_path: Path | None = None, interrupted: threading.Event | None = None) -> int:
     """The app. ``demo_server``: the demo's embedded server, started by the command line
     before Qt was loaded (it is opened instead of starting one); ``log_path``: the log file
-    the command line set up (:func:`desktop.log_file.set_up_logging`)."""
+    the command line set up (:func:`desktop.log_file.set_up_logging`); ``interrupted``: set
+    by the command line's handler on a Ctrl+C or SIGTERM that came while the app loaded (it
+    then ends as soon as it can, as when its window is closed)."""
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("PlatformAdmin")
     app.setApplicationName("Platform Admin")
@@ -142,6 +145,8 @@ def run_app(args, *, demo_server: Future[EmbeddedPostgres] | None = None,
         app.setStyleSheet(STYLE.read_text())
     settings = QSettings()
     signal_timer = _quit_on_signals(app)  # noqa: F841 - kept alive for the app's lifetime
+    if interrupted is not None and interrupted.is_set():  # Ctrl+C while the app loaded
+        QTimer.singleShot(0, lambda: _end_app(app))
     runner = OperationRunner(app)
     _install_crash_handler(runner)
 
@@ -161,6 +166,8 @@ def run_app(args, *, demo_server: Future[EmbeddedPostgres] | None = None,
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.backend is None:
         runner.cancel_all()
         runner.wait_for_done(30_000)
+        app.processEvents()  # an opening that finished meanwhile: its backend is discarded
+        dialog.discard()
         return 0
     backend = dialog.backend
     database = Database(backend, runner)

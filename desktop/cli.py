@@ -37,7 +37,9 @@ Database chores import no Qt, so they run on a server with no display.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 
 from data.environment import DATABASE_URL_ENV, database_url_from_env
@@ -533,6 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.log_file import set_up_logging
 
     log_path = set_up_logging()
+    # Ctrl+C or SIGTERM while Qt and the libraries load (seconds, the demo's server already
+    # starting on a thread) is noted, not raised: a KeyboardInterrupt there could be
+    # swallowed by a library's import or leave the server behind. The app ends at once
+    # once it is up, removing the server as when its window is closed.
+    interrupted = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: interrupted.set())
     demo_server = None
     if args.demo:  # its initdb runs in its own processes while Qt and the app load
         from data.embedded import EmbeddedPostgres
@@ -540,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         demo_server = EmbeddedPostgres.start_in_background()
     from desktop.app import run_app
 
-    return run_app(args, demo_server=demo_server, log_path=log_path)
+    return run_app(args, demo_server=demo_server, log_path=log_path,
+                   interrupted=interrupted)
 
 
 if __name__ == "__main__":

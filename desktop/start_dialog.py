@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future
 
 from PySide6.QtCore import QSettings, Qt
@@ -27,7 +28,7 @@ from data.embedded import EmbeddedPostgres
 from data.errors import DomainError, IncompatibleSchemaError, ValidationError
 from desktop.database import Backend
 from desktop.startup import open_demo, open_url
-from widgets.operations import OperationRunner
+from widgets.operations import OperationCancelled, OperationRunner
 
 DEMO_USERS = 2_000
 
@@ -50,6 +51,7 @@ class StartDialog(QDialog):
         self._demo_users = demo_users
         self._stripe_api_base = stripe_api_base
         self._demo_server = demo_server  # started early by the command line; taken once
+        self._claim = threading.Lock()  # who takes it: the opening work, or discard()
         self.backend: Backend | None = None
 
         intro = QLabel(
@@ -106,17 +108,43 @@ class StartDialog(QDialog):
     # Public entry points (also used when the command line already says what to open).
     def open_demo(self) -> None:
         users, api_base = self._demo_users, self._stripe_api_base
-        starting, self._demo_server = self._demo_server, None
 
         def work(ctx):
             server = None
+            starting = self._take_demo_server()
             if starting is not None:
                 ctx.report_progress(0, None, "Starting the embedded PostgreSQL…")
                 server = starting.result()
-            return open_demo(users, ctx.report_progress, stripe_api_base=api_base,
-                             server=server)
+                if ctx.cancelled:  # closed meanwhile (Ctrl+C): nobody will take it
+                    server.stop()
+                    raise OperationCancelled()
+            backend = open_demo(users, ctx.report_progress, stripe_api_base=api_base,
+                                server=server)
+            if ctx.cancelled:
+                backend.close()
+                raise OperationCancelled()
+            return backend
 
         self._start(work)
+
+    def _take_demo_server(self) -> Future[EmbeddedPostgres] | None:
+        with self._claim:
+            starting, self._demo_server = self._demo_server, None
+        return starting
+
+    def discard(self) -> None:
+        """After the dialog was closed without opening (its work done): stop what it
+        opened or was handed and nobody took — the demo's server (its temp dir removed)."""
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+        starting = self._take_demo_server()
+        if starting is not None:
+            try:
+                server = starting.result(timeout=120)
+            except BaseException:  # noqa: BLE001 - it never started: nothing to stop
+                return
+            server.stop()
 
     def open_url(self, url: str | URL) -> None:
         problem = database_url_problem(url)  # the words the command line uses too

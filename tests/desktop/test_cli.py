@@ -141,3 +141,57 @@ def test_refunds_recover_says_a_bad_stripe_address_in_one_sentence(base):
     assert done.returncode == 2, output
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
     assert "is not an address" in output
+
+
+def _servers_under(directory: Path) -> list[str]:
+    """The command lines of postgres processes whose data directory is under ``directory``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "postgres" in cmdline and str(directory) in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@pytest.mark.parametrize("after", ["server starting", "window up"])
+def test_ctrl_c_while_the_demo_starts_leaves_no_server_behind(tmp_path, after):
+    """Ctrl+C can come before the app has its signal handler (while Qt and the libraries
+    load, the demo's server already starting on a thread): the server is stopped and its
+    temp dir removed whenever it comes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(tmp_path), TMPDIR=str(temp))
+    log = tmp_path / "platform-admin" / "platform-admin.log"
+    process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "--demo",
+                                "--demo-users", "20"], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    guard = threading.Timer(180, process.kill)  # a hang guard, not a timing assertion
+    guard.start()
+    try:
+        if after == "server starting":  # its temp dir made: Qt and the app still loading
+            while process.poll() is None and not any(temp.iterdir()):
+                threading.Event().wait(0.02)
+        elif after == "window up":
+            while process.poll() is None and not (
+                    log.exists() and "Opened Demo database" in log.read_text()):
+                threading.Event().wait(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)  # a hang guard, not a timing assertion
+    finally:
+        guard.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert "Traceback" not in err, err
+    assert process.returncode in (0, 1), err  # ended by the app, not killed by the signal
+    for _ in range(100):  # the temp server's files may go in a background rm
+        if not _servers_under(temp) and not any(temp.glob("platform-admin-pg-*")):
+            break
+        threading.Event().wait(0.1)
+    assert not _servers_under(temp), _servers_under(temp)
+    assert not list(temp.glob("platform-admin-pg-*"))
