@@ -38,6 +38,7 @@ bookings not canceled. Capacity is per session:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -471,7 +472,10 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
                   for i, s in enumerate(v["sessions"], 1)]
     elif kind == "retreat":
         days = (v["end_date"] - v["start_date"]).days + 1
-        for i in range(days):
+        # only the days that can start in the window (a day's margin either side)
+        since = (start.astimezone(zone).date() - v["start_date"]).days - 1
+        until = (end.astimezone(zone).date() - v["start_date"]).days + 2
+        for i in range(max(0, since), min(days, max(0, until))):
             day = v["start_date"] + dt.timedelta(days=i)
             time = v["check_in_time"] if i == 0 else dt.time(0, 0)
             until = v["check_out_time"] if i == days - 1 else dt.time(23, 59)
@@ -488,7 +492,15 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
             if step == 2 and v.get("starts_on"):  # keep the fortnight's phase
                 first = v["starts_on"]
             limit = None
-        for i, day in enumerate(_weekly(first, v["day"], step)):
+        day = first + dt.timedelta(days=(WEEKDAYS.index(v["day"]) - first.weekday()) % 7)
+        # the sessions before the window are skipped whole steps at a time (their count
+        # is kept: a cohort's label numbers its weeks from the first)
+        skip = max(0, ((start.astimezone(zone).date() - dt.timedelta(days=1)) - day).days
+                   // (7 * step))
+        day += dt.timedelta(weeks=skip * step)
+        for i in itertools.count(skip):
+            if i > skip:
+                day += dt.timedelta(weeks=step)
             if (limit is not None and day >= limit) or \
                     dt.datetime.combine(day, dt.time(0), tzinfo=zone) >= end:
                 break
