@@ -423,7 +423,7 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
              -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
              ELSE '[]'::jsonb END) s
         WHERE admin.booked_session_dates(b.booking_details) && CAST(:days AS text[])
-          AND b.status <> 'canceled'
+          AND b.status <> 'canceled' AND b.booking_details ? 'booked_sessions'
           AND o.offering_type = 'recurring_bookable' AND o.status = 'published'
           AND o.deleted_at IS NULL
           AND btrim(s ->> 'date', :ws) = ANY(CAST(:days AS text[]))
