@@ -41,7 +41,7 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -444,13 +444,6 @@ def _at(day: dt.date, time: dt.time, zone: ZoneInfo, minutes: int, label: str) -
     return Occurrence(start, end, label)
 
 
-def _weekly(first: dt.date, weekday: str, step_weeks: int) -> Iterator[dt.date]:
-    day = first + dt.timedelta(days=(WEEKDAYS.index(weekday) - first.weekday()) % 7)
-    while True:
-        yield day
-        day += dt.timedelta(weeks=step_weeks)
-
-
 def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
                 end: dt.datetime, *, booked: Iterable[Mapping[str, Any]] = ()
                 ) -> list[Occurrence]:
@@ -473,9 +466,9 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
     elif kind == "retreat":
         days = (v["end_date"] - v["start_date"]).days + 1
         # only the days that can start in the window (a day's margin either side)
-        since = (start.astimezone(zone).date() - v["start_date"]).days - 1
-        until = (end.astimezone(zone).date() - v["start_date"]).days + 2
-        for i in range(max(0, since), min(days, max(0, until))):
+        skip = (start.astimezone(zone).date() - v["start_date"]).days - 1
+        stop = (end.astimezone(zone).date() - v["start_date"]).days + 2
+        for i in range(max(0, skip), min(days, max(0, stop))):
             day = v["start_date"] + dt.timedelta(days=i)
             time = v["check_in_time"] if i == 0 else dt.time(0, 0)
             until = v["check_out_time"] if i == days - 1 else dt.time(23, 59)

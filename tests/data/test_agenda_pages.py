@@ -174,3 +174,40 @@ def test_the_dates_a_well_formed_booking_holds(engine, days, junk):
         dates = c.execute(text("SELECT admin.booked_session_dates(CAST(:d AS jsonb))"),
                           {"d": json.dumps({"booked_sessions": sessions})}).scalar_one()
     assert dates == sorted({d.isoformat() for d in days})
+
+
+LONG = {
+    "retreat": {"start_date": "2026-06-01", "end_date": "2028-06-30", "check_in_time": "15:00",
+                "check_out_time": "11:00", "time_zone": "Pacific/Auckland"},
+    "cohort_course": {"cohort_start_date": "2026-01-07", "weeks": 104, "sessions_per_week": 1,
+                      "day": "wednesday", "time": "23:30", "duration_minutes": 75},
+    "recurring_fixed": {"pattern": "biweekly", "day": "friday", "time": "00:15",
+                        "duration_minutes": 60, "starts_on": "2020-01-03",
+                        "time_zone": "America/Los_Angeles"},
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(sorted(LONG)), offset=st.integers(0, 27 * 24),
+       hours=st.integers(1, 72))
+def test_a_window_s_sessions_are_the_longer_window_s_from_its_start(kind, offset, hours):
+    """Skipping the retreat days and weeks before a window keeps every session of it, with
+    its label ("Week 60 of 104", "Retreat day 400 of 761")."""
+    from data import schedules
+
+    parsed = schedules.parse(kind, LONG[kind])
+    since = DST_START + dt.timedelta(hours=offset)
+    until = since + dt.timedelta(hours=hours)
+    whole = schedules.occurrences(parsed, "America/New_York", DST_START,
+                                  DST_START + dt.timedelta(days=28))
+    assert schedules.occurrences(parsed, "America/New_York", since, until) == \
+        [o for o in whole if since <= o.start < until]
+    assert whole and all(o.label for o in whole)
+    first = {"retreat": dt.date(2026, 6, 1), "cohort_course": dt.date(2026, 1, 7)}.get(kind)
+    for o in whole:  # numbered from the schedule's first day, not the window's
+        if kind == "retreat":
+            assert o.label == f"Retreat day {(o.start.date() - first).days + 1} of 761"
+        elif kind == "cohort_course":
+            assert o.label == f"Week {(o.start.date() - first).days // 7 + 1} of 104"
+        else:
+            assert (o.start.date() - dt.date(2020, 1, 3)).days % 14 == 0
