@@ -437,7 +437,7 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
             continue  # a booked session the app cannot read is named by `offerings check`
         held = booked.setdefault(oid, {})
         held[key] = held.get(key, 0) + n  # one session, whoever booked it
-    rows = session.execute(text("""
+    rows = list(session.execute(text("""
         SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule
         FROM offerings o
         WHERE o.deleted_at IS NULL AND o.status = 'published'
@@ -445,14 +445,16 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
                 -- a class on another weekday has no session on these days
                 AND coalesce(lower(btrim(o.schedule ->> 'day', :ws))
                              <> ALL(CAST(:other_days AS text[])), true))
-               OR o.id = ANY(CAST(:bookable AS uuid[]))
                -- on the first-day (0013) and last-day (0018) indexes: only the dated
                -- offerings overlapping the window are read
                OR (coalesce(admin.offering_first_day(o.offering_type, o.schedule),
                             'infinity'::date) <= :last
                    AND admin.offering_last_day(o.offering_type, o.schedule) >= :first))
-    """), {"first": first, "last": last, "other_days": other_days, "ws": _WHITESPACE,
-           "bookable": list(booked)}).all()
+    """), {"first": first, "last": last, "other_days": other_days, "ws": _WHITESPACE}))
+    if booked:  # on the primary key: an ANY of them inside the OR above was tested per row
+        rows += session.execute(text(
+            "SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule "
+            "FROM offerings o WHERE o.id = ANY(CAST(:ids AS uuid[]))"), {"ids": list(booked)})
     out: list[tuple[tuple, Any, Any]] = []
     for row in rows:
         oid, title, kind = row[0], row[1], row[2]
