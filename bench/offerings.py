@@ -33,7 +33,13 @@ from data.queries.offering_bookings import (
     list_customer_bookings_page,
     list_offering_bookings_page,
 )
-from data.queries.offerings import OfferingFilter, list_agenda, list_offerings_page
+from data.queries.offerings import (
+    AGENDA_PAGE,
+    OfferingFilter,
+    agenda_page,
+    list_agenda,
+    list_offerings_page,
+)
 from data.services.bookings import book_on_behalf
 
 _BUILD = """
@@ -226,55 +232,106 @@ def measure(engine, kind: str, threads: int, per_thread: int) -> float:
     return len(ids) / seconds
 
 
+def list_figures(s) -> None:
+    for sort in ("next", "title", "bookings"):
+        flt = OfferingFilter(sort=sort)  # type: ignore[arg-type]
+        print(f"list_first_rows_ms_{sort}="
+              f"{median_ms(lambda f=flt: list_offerings_page(s, f, None, 200)):.1f}")
+    flt = OfferingFilter(offering_type="retreat", when="all")
+    print(f"list_first_rows_ms_filtered="
+          f"{median_ms(lambda: list_offerings_page(s, flt, None, 200)):.1f}")
+
+
+def agenda_figures(s) -> None:
+    now = dt.datetime.now(dt.UTC)
+    print(f"agenda_ms={median_ms(lambda: list_agenda(s, now), repeat=3):.1f}")
+    print(f"agenda_sessions={len(list_agenda(s, now))}")
+    page = AGENDA_PAGE
+    print(f"agenda_first_rows_ms={median_ms(lambda: agenda_page(s, now, 28, None, page)):.1f}")
+    # from a Tuesday morning: every weekly class of the data set meets on Tuesdays
+    tuesday = now.replace(hour=6) + dt.timedelta(days=(1 - now.weekday()) % 7)
+    print("agenda_first_rows_ms_busiest_day="
+          f"{median_ms(lambda: agenda_page(s, tuesday, 28, None, page)):.1f}")
+    slowest, pages, shown, cursor = 0.0, 0, 0, None
+    t = time.perf_counter()
+    while True:  # the whole four weeks as the dialog pages through them
+        t0 = time.perf_counter()
+        rows, cursor = agenda_page(s, now, 28, cursor, page)
+        slowest = max(slowest, (time.perf_counter() - t0) * 1000)
+        pages, shown = pages + 1, shown + len(rows)
+        if cursor is None:
+            break
+    print(f"agenda_all_pages_ms={(time.perf_counter() - t) * 1000:.1f}")
+    print(f"agenda_slowest_page_ms={slowest:.1f}")
+    print(f"agenda_pages={pages}")
+    print(f"agenda_paged_sessions={shown}")
+
+
+def booking_list_figures(s) -> None:
+    busiest, booker, booking = s.execute(text(
+        "SELECT offering_id, customer_id, id FROM offering_bookings "
+        "ORDER BY created_at DESC LIMIT 1")).one()
+    every = BookingFilter()
+    print("offering_bookings_first_rows_ms="
+          f"{median_ms(lambda: list_offering_bookings_page(s, every, busiest, None, 100)):.1f}")
+    print("customer_bookings_first_rows_ms="
+          f"{median_ms(lambda: list_customer_bookings_page(s, every, booker, None, 100)):.1f}")
+    print("booking_history_first_rows_ms="
+          f"{median_ms(lambda: list_booking_history(s, booking, None, 100)):.1f}")
+
+
+def contention_figures(engine, threads: int, per_thread: int) -> None:
+    for kind in ("service", "floor"):  # warm up
+        measure(engine, kind, threads, 5)
+    rates: dict[str, float] = {}
+    for kind in ("floor", "service"):
+        rates[kind] = max(measure(engine, kind, threads, per_thread) for _ in range(2))
+    print(f"threads={threads}")
+    print(f"service_bookings_per_second={rates['service']:.0f}")
+    print(f"floor_bookings_per_second={rates['floor']:.0f}")
+    print(f"service_vs_floor_ratio={rates['service'] / rates['floor']:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--offerings", type=int, default=10_000)
     parser.add_argument("--bookings", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--per-thread", type=int, default=100)
+    parser.add_argument("--keep-dir", help="keep the server's data here and reuse the rows "
+                        "built there by an earlier run today (migrations are still applied)")
+    parser.add_argument("--agenda-only", action="store_true",
+                        help="only the agenda's figures (no lists, no contention)")
     args = parser.parse_args()
-    server = EmbeddedPostgres.start()
+    server = EmbeddedPostgres.start(args.keep_dir)
     engine = make_engine(server.url(), pool_size=args.threads + 2,
                          application_name="bench-offerings")
     try:
         migrate.upgrade(engine)
         t = time.perf_counter()
-        build(engine, args.offerings, args.bookings)
+        with engine.connect() as conn:
+            built = conn.execute(text("SELECT count(*) FROM offerings")).scalar_one()
+        if built and args.keep_dir:  # the rows are dated from the day they were built
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+                args.offerings = built
+                args.bookings = conn.execute(text(
+                    "SELECT count(*) FROM offering_bookings")).scalar_one()
+            print("build_seconds=0 (reused)")
+        else:
+            build(engine, args.offerings, args.bookings)
+            print(f"build_seconds={time.perf_counter() - t:.1f}")
         print(f"offerings={args.offerings}")
         print(f"bookings={args.bookings}")
-        print(f"build_seconds={time.perf_counter() - t:.1f}")
         factory = make_session_factory(engine)
         with factory() as s:
-            for sort in ("next", "title", "bookings"):
-                flt = OfferingFilter(sort=sort)  # type: ignore[arg-type]
-                print(f"list_first_rows_ms_{sort}="
-                      f"{median_ms(lambda f=flt: list_offerings_page(s, f, None, 200)):.1f}")
-            flt = OfferingFilter(offering_type="retreat", when="all")
-            print(f"list_first_rows_ms_filtered="
-                  f"{median_ms(lambda: list_offerings_page(s, flt, None, 200)):.1f}")
-            now = dt.datetime.now(dt.UTC)
-            print(f"agenda_ms={median_ms(lambda: list_agenda(s, now), repeat=3):.1f}")
-            print(f"agenda_sessions={len(list_agenda(s, now))}")
-            busiest, booker, booking = s.execute(text(
-                "SELECT offering_id, customer_id, id FROM offering_bookings "
-                "ORDER BY created_at DESC LIMIT 1")).one()
-            every = BookingFilter()
-            print("offering_bookings_first_rows_ms="
-                  f"{median_ms(lambda: list_offering_bookings_page(s, every, busiest, None, 100)):.1f}")
-            print("customer_bookings_first_rows_ms="
-                  f"{median_ms(lambda: list_customer_bookings_page(s, every, booker, None, 100)):.1f}")
-            print("booking_history_first_rows_ms="
-                  f"{median_ms(lambda: list_booking_history(s, booking, None, 100)):.1f}")
-        for kind in ("service", "floor"):  # warm up
-            measure(engine, kind, args.threads, 5)
-        rates: dict[str, float] = {}
-        for kind in ("floor", "service"):
-            rates[kind] = max(measure(engine, kind, args.threads, args.per_thread)
-                              for _ in range(2))
-        print(f"threads={args.threads}")
-        print(f"service_bookings_per_second={rates['service']:.0f}")
-        print(f"floor_bookings_per_second={rates['floor']:.0f}")
-        print(f"service_vs_floor_ratio={rates['service'] / rates['floor']:.2f}")
+            if not args.agenda_only:
+                list_figures(s)
+            agenda_figures(s)
+            if not args.agenda_only:
+                booking_list_figures(s)
+        if not args.agenda_only:
+            contention_figures(engine, args.threads, args.per_thread)
     finally:
         engine.dispose()
         server.stop()

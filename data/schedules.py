@@ -38,9 +38,10 @@ bookings not canceled. Capacity is per session:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -443,13 +444,6 @@ def _at(day: dt.date, time: dt.time, zone: ZoneInfo, minutes: int, label: str) -
     return Occurrence(start, end, label)
 
 
-def _weekly(first: dt.date, weekday: str, step_weeks: int) -> Iterator[dt.date]:
-    day = first + dt.timedelta(days=(WEEKDAYS.index(weekday) - first.weekday()) % 7)
-    while True:
-        yield day
-        day += dt.timedelta(weeks=step_weeks)
-
-
 def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
                 end: dt.datetime, *, booked: Iterable[Mapping[str, Any]] = ()
                 ) -> list[Occurrence]:
@@ -471,7 +465,10 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
                   for i, s in enumerate(v["sessions"], 1)]
     elif kind == "retreat":
         days = (v["end_date"] - v["start_date"]).days + 1
-        for i in range(days):
+        # only the days that can start in the window (a day's margin either side)
+        skip = (start.astimezone(zone).date() - v["start_date"]).days - 1
+        stop = (end.astimezone(zone).date() - v["start_date"]).days + 2
+        for i in range(max(0, skip), min(days, max(0, stop))):
             day = v["start_date"] + dt.timedelta(days=i)
             time = v["check_in_time"] if i == 0 else dt.time(0, 0)
             until = v["check_out_time"] if i == days - 1 else dt.time(23, 59)
@@ -488,7 +485,15 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
             if step == 2 and v.get("starts_on"):  # keep the fortnight's phase
                 first = v["starts_on"]
             limit = None
-        for i, day in enumerate(_weekly(first, v["day"], step)):
+        day = first + dt.timedelta(days=(WEEKDAYS.index(v["day"]) - first.weekday()) % 7)
+        # the sessions before the window are skipped whole steps at a time (their count
+        # is kept: a cohort's label numbers its weeks from the first)
+        skip = max(0, ((start.astimezone(zone).date() - dt.timedelta(days=1)) - day).days
+                   // (7 * step))
+        day += dt.timedelta(weeks=skip * step)
+        for i in itertools.count(skip):
+            if i > skip:
+                day += dt.timedelta(weeks=step)
             if (limit is not None and day >= limit) or \
                     dt.datetime.combine(day, dt.time(0), tzinfo=zone) >= end:
                 break

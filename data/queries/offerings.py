@@ -23,6 +23,7 @@ from data.errors import NotFoundError, ValidationError
 from data.services.text import clean_search
 
 __all__ = [
+    "AGENDA_PAGE",
     "AgendaEntry",
     "BookingLine",
     "OfferingDetail",
@@ -385,41 +386,49 @@ class AgendaEntry:
         return f"{self.taken} / {self.max_participants if self.max_participants else '∞'}"
 
 
-def list_agenda(session: Session, start: dt.datetime, days: int = 28) -> list[AgendaEntry]:
-    """The sessions of published offerings that start in the ``days`` from ``start``:
-    event dates, program days, recurring occurrences, cohort weeks, retreat days and the
-    booked 1:1 slots, each with its seats taken under the capacity rules."""
-    end = start + dt.timedelta(days=days)
+_WHITESPACE = " \t\n\r\f\v"  # what str.strip() takes off, as SQL's btrim is told
+AGENDA_PAGE = 200
+"""Entries in one page of the agenda: a screenful several times over."""
+AGENDA_DAY = dt.timedelta(days=1)
+"""The agenda is worked out a day at a time: its pages never wait for four weeks."""
+
+
+def _dates(first: dt.date, last: dt.date) -> list[str]:
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
+                    until: dt.datetime) -> list[tuple[tuple, Any, Any]]:
+    """The sessions of the agenda from ``start`` that start in [``since``, ``until``), in
+    the agenda's order, as ``(key, occurrence, offering row)``; their seats are counted by
+    :func:`_with_seats` for the ones shown only.
+
+    Only the offerings that can have a session there are read: the dated ones overlapping
+    those days (first-day and last-day indexes), the weekly classes on their weekdays, the
+    1:1 offerings with a session booked on those days (0026's index on the booked dates).
+    A day's sessions are the whole agenda's from that day on (a fortnightly class keeps the
+    phase it has in the whole agenda)."""
     zone = platform_zone(session)
-    first, last = start.date() - dt.timedelta(days=1), end.date() + dt.timedelta(days=1)
-    rows = session.execute(text("""
-        SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule,
-               CASE WHEN o.offering_type = 'recurring_bookable' THEN 0  -- per slot, below
-               ELSE (SELECT count(*) FROM offering_bookings b WHERE b.offering_id = o.id
-                     AND b.status = ANY(CASE WHEN o.offering_type = 'recurring_fixed'
-                                        THEN ARRAY['confirmed'] ELSE ARRAY['confirmed',
-                                        'completed', 'no_show'] END))::int END
-        FROM offerings o
-        WHERE o.deleted_at IS NULL AND o.status = 'published'
-          AND (o.offering_type IN ('recurring_fixed', 'recurring_bookable')
-               -- on the first-day (0013) and last-day (0018) indexes: only the dated
-               -- offerings overlapping the window are read
-               OR (coalesce(admin.offering_first_day(o.offering_type, o.schedule),
-                            'infinity'::date) <= :last
-                   AND admin.offering_last_day(o.offering_type, o.schedule) >= :first))
-    """), {"first": first, "last": last}).all()
+    # A session's local day is within a day of its UTC day, in any time zone.
+    first = since.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    last = until.astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    days = _dates(first, last)
+    weekdays = {schedules.WEEKDAYS[dt.date.fromisoformat(d).weekday()] for d in days}
+    other_days = [d for d in schedules.WEEKDAYS if d not in weekdays]
     slots = session.execute(text("""
         SELECT b.offering_id, s ->> 'date', s ->> 'time', count(*)::int
-        FROM offerings o
-        JOIN offering_bookings b ON b.offering_id = o.id
+        FROM offering_bookings b
+        JOIN offerings o ON o.id = b.offering_id
         CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(b.booking_details
              -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
              ELSE '[]'::jsonb END) s
-        WHERE o.offering_type = 'recurring_bookable' AND o.status = 'published'
-          AND o.deleted_at IS NULL AND b.status <> 'canceled'
-          AND s ->> 'date' BETWEEN :f AND :l
+        WHERE admin.booked_session_dates(b.booking_details) && CAST(:days AS text[])
+          AND b.status <> 'canceled' AND b.booking_details ? 'booked_sessions'
+          AND o.offering_type = 'recurring_bookable' AND o.status = 'published'
+          AND o.deleted_at IS NULL
+          AND btrim(s ->> 'date', :ws) = ANY(CAST(:days AS text[]))
         GROUP BY 1, 2, 3
-    """), {"f": first.isoformat(), "l": last.isoformat()}).all()
+    """), {"days": days, "ws": _WHITESPACE}).all()
     booked: dict[uuid.UUID, dict[tuple[dt.date, dt.time], int]] = {}
     for oid, date, time, n in slots:
         try:  # the session's local day and time, as its occurrence starts
@@ -428,36 +437,102 @@ def list_agenda(session: Session, start: dt.datetime, days: int = 28) -> list[Ag
             continue  # a booked session the app cannot read is named by `offerings check`
         held = booked.setdefault(oid, {})
         held[key] = held.get(key, 0) + n  # one session, whoever booked it
-    out = []
-    for oid, title, kind, most, schedule, taken in rows:
+    rows = list(session.execute(text("""
+        SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule
+        FROM offerings o
+        WHERE o.deleted_at IS NULL AND o.status = 'published'
+          AND ((o.offering_type = 'recurring_fixed'
+                -- a class on another weekday has no session on these days
+                AND coalesce(lower(btrim(o.schedule ->> 'day', :ws))
+                             <> ALL(CAST(:other_days AS text[])), true))
+               -- on the first-day (0013) and last-day (0018) indexes: only the dated
+               -- offerings overlapping the window are read
+               OR (coalesce(admin.offering_first_day(o.offering_type, o.schedule),
+                            'infinity'::date) <= :last
+                   AND admin.offering_last_day(o.offering_type, o.schedule) >= :first))
+    """), {"first": first, "last": last, "other_days": other_days, "ws": _WHITESPACE}))
+    if booked:  # on the primary key: an ANY of them inside the OR above was tested per row
+        rows += session.execute(text(
+            "SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule "
+            "FROM offerings o WHERE o.id = ANY(CAST(:ids AS uuid[]))"), {"ids": list(booked)})
+    out: list[tuple[tuple, Any, Any]] = []
+    for row in rows:
+        oid, title, kind = row[0], row[1], row[2]
         if kind == "recurring_bookable" and oid not in booked:
-            continue  # no booked session in the window: nothing to show, nothing to parse
+            continue  # not published (the slots' join) or not bookable any more
         try:
-            parsed = schedules.parse(kind, schedule)
+            parsed = schedules.parse(kind, row[4])
         except ValidationError:
             continue  # named by `offerings check`, not shown
-        if kind == "recurring_bookable":
-            held = booked[oid]
-            sessions = [{"date": d, "time": t} for d, t in held]  # read already
-            # One expansion per offering (not per booked session), counts matched back by
-            # the local day and time each occurrence starts at.
-            for occ in schedules.occurrences(parsed, zone, start, end, booked=sessions):
-                n = held.get((occ.start.date(), occ.start.time()), 0)
-                out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, n, most))
-            continue
-        for occ in schedules.occurrences(parsed, zone, start, end):
-            out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, taken, most))
-    out.sort(key=lambda e: (e.start, e.title))
+        sessions = [{"date": d, "time": t} for d, t in booked.get(oid, {})] \
+            if kind == "recurring_bookable" else ()
+        # Worked out from ``since``: the same sessions as from ``start``, but for a
+        # fortnightly class without a first day, whose fortnights count from the start.
+        fortnight = kind == "recurring_fixed" and parsed["pattern"] == "biweekly" \
+            and parsed["starts_on"] is None
+        # the ordinal tells apart two sessions of one offering alike in all else
+        for i, occ in enumerate(schedules.occurrences(parsed, zone,
+                                                      start if fortnight else since, until,
+                                                      booked=sessions)):
+            if occ.start >= since:
+                order = (occ.start.astimezone(dt.UTC), title, oid, occ.label, i)
+                out.append((order, occ, (row, booked.get(oid))))
+    out.sort(key=lambda found: found[0])
     return out
 
 
-def agenda_page(session: Session, found: list[AgendaEntry], start: dt.datetime, days: int,
-                cursor: Any, limit: int) -> tuple[list[AgendaEntry], Any]:
-    """The agenda a page at a time for a lazy table: the first page (``cursor`` None) works
-    it out into ``found`` (the caller's list, touched only by the one worker paging it);
-    later pages slice it. The cursor is the index of the next session."""
-    if cursor is None:
-        found[:] = list_agenda(session, start, days)
-        cursor = 0
-    nxt = cursor + limit
-    return found[cursor:nxt], (nxt if nxt < len(found) else None)
+def _with_seats(session: Session, found: Sequence[tuple[tuple, Any, Any]]
+                ) -> list[AgendaEntry]:
+    """The entries of ``found`` with their seats taken under the capacity rules: counted
+    for these offerings only (a 1:1 session's are its bookings, counted already)."""
+    counted = list({row[0] for _key, _occ, (row, held) in found if held is None})
+    taken: dict[uuid.UUID, int] = {r[0]: r[1] for r in session.execute(text("""
+        SELECT o.id, (SELECT count(*) FROM offering_bookings b WHERE b.offering_id = o.id
+                      AND b.status = ANY(CASE WHEN o.offering_type = 'recurring_fixed'
+                                         THEN ARRAY['confirmed'] ELSE ARRAY['confirmed',
+                                         'completed', 'no_show'] END))::int
+        FROM offerings o WHERE o.id = ANY(CAST(:ids AS uuid[]))
+    """), {"ids": counted})} if counted else {}
+    out = []
+    for _key, occ, (row, held) in found:
+        oid, title, kind, most = row[0], row[1], row[2], row[3]
+        n = held.get((occ.start.date(), occ.start.time()), 0) if held is not None \
+            else taken.get(oid, 0)
+        out.append(AgendaEntry(occ.start, oid, title, kind, occ.label, n, most))
+    return out
+
+
+def list_agenda(session: Session, start: dt.datetime, days: int = 28) -> list[AgendaEntry]:
+    """The sessions of published offerings that start in the ``days`` from ``start``:
+    event dates, program days, recurring occurrences, cohort weeks, retreat days and the
+    booked 1:1 slots, each with its seats taken under the capacity rules; all at once (the
+    agenda's pages, :func:`agenda_page`, give the same entries a day at a time)."""
+    end = start + dt.timedelta(days=days)
+    return _with_seats(session, _agenda_between(session, start, start, end))
+
+
+def agenda_page(session: Session, start: dt.datetime, days: int, cursor: Any,
+                limit: int) -> tuple[list[AgendaEntry], Any]:
+    """The agenda a page at a time for a lazy table: at most ``limit`` entries after
+    ``cursor`` (None: the first), and the next cursor (None at the end).
+
+    A page works out only the days it shows (:data:`AGENDA_DAY` each): the first rows come
+    after one day's work, not four weeks'. The cursor is the next day to work out and the
+    sessions of the day the page stopped in that it did not show (their seats are counted
+    when they are shown); the same cursor gives the same page again (a lazy table fetches a
+    dropped page anew)."""
+    end = start + dt.timedelta(days=days)
+    day, rest = cursor if cursor is not None else (0, ())
+    found: list[tuple[tuple, Any, Any]] = list(rest[:limit])
+    rest = rest[limit:]
+    while len(found) < limit and not rest:
+        since = start + day * AGENDA_DAY
+        if since >= end:
+            break
+        today = _agenda_between(session, start, since, min(since + AGENDA_DAY, end))
+        day += 1
+        room = limit - len(found)
+        found += today[:room]
+        rest = tuple(today[room:])
+    more = bool(rest) or start + day * AGENDA_DAY < end
+    return _with_seats(session, found), ((day, rest) if more else None)
