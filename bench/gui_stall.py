@@ -3,6 +3,7 @@ page is built, scrolled, searched and filtered, and the memory held after scroll
 
     python bench/gui_stall.py                 # 1,000,000 users, scrolls 100,000 rows
     python bench/gui_stall.py --quick         # 50,000 users, scrolls 20,000 rows: minutes
+    python bench/gui_stall.py --keep-dir /tmp/stall-1m   # build once, reuse on later runs
 
 Builds its own embedded PostgreSQL and demo data (bench/users_page.py's builder); prints one
 ``name=value`` per line. Targets: every ``*_max_gap_ms`` <= 50; ``rss_ratio`` <= 1.2.
@@ -24,7 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from bench.users_page import build_users_database, rss_mb, wait_until  # noqa: E402
+from bench.users_page import (  # noqa: E402
+    build_users_database,
+    reuse_users_database,
+    rss_mb,
+    wait_until,
+)
 from data.db import connection_info, make_session_factory  # noqa: E402
 from data.embedded import EmbeddedPostgres  # noqa: E402
 from desktop.database import Backend, Database  # noqa: E402
@@ -85,6 +91,8 @@ def main() -> None:
     parser.add_argument("--scroll", type=int, default=100_000, help="rows to scroll")
     parser.add_argument("--quick", action="store_true", help="50,000 users, 20,000 rows")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-dir", help="keep the server's data here and reuse the users "
+                        "built there by an earlier run (bench/users_page.py's option)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # figures show as they come, even in a file
     if args.quick:
@@ -93,9 +101,11 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     collector = GarbageCollector(app)  # as desktop/app.py does
 
-    server = EmbeddedPostgres.start()
+    server = EmbeddedPostgres.start(args.keep_dir)
     try:
-        engine = build_users_database(server, args.users, args.seed)
+        engine = reuse_users_database(server) if args.keep_dir else None
+        if engine is None:
+            engine = build_users_database(server, args.users, args.seed)
         runner = OperationRunner()
         sf = make_session_factory(engine)
         database = Database(Backend(engine, sf, connection_info(engine), "bench"), runner)
