@@ -9,6 +9,7 @@ a failure into words; :func:`watch_list_loads` wires a lazy table to it.
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from PySide6.QtCore import QObject
 from sqlalchemy.exc import DBAPIError
@@ -17,7 +18,7 @@ from data.db import explain_connection_error, is_connection_error
 from data.errors import DomainError
 from desktop.database import Database
 from widgets.banner import Banner
-from widgets.lazy_table import LazyTableModel, LazyTableView
+from widgets.lazy_table import LazyTableModel
 
 log = logging.getLogger("platform_admin")
 
@@ -61,7 +62,7 @@ def report_read_failure(database: Database, what: str, exc: BaseException) -> st
 
 
 class _ListLoadWatcher(QObject):
-    def __init__(self, model: LazyTableModel, view: LazyTableView, banner: Banner,
+    def __init__(self, model: LazyTableModel, view: ShowsPlaceholders, banner: Banner,
                  database: Database, what: str):
         super().__init__(model)
         self._view, self._banner, self._db, self._what = view, banner, database, what
@@ -82,7 +83,14 @@ class _ListLoadWatcher(QObject):
             self._banner.setVisible(False)
 
 
-def watch_list_loads(model: LazyTableModel, view: LazyTableView, banner: Banner,
+class ShowsPlaceholders(Protocol):
+    """A lazy table's view, or a widget that builds one when first shown."""
+
+    def set_placeholder_texts(self, *, empty: str | None = None, loading: str | None = None,
+                              error: str | None = None) -> None: ...
+
+
+def watch_list_loads(model: LazyTableModel, view: ShowsPlaceholders, banner: Banner,
                      database: Database, what: str) -> None:
     """Show why ``model``'s pages fail in ``banner`` and on the empty ``view``, log it, and
     keep the status bar's connection state true; hide the message once pages load again."""

@@ -86,10 +86,11 @@ class RowPages:
         self.held_rows += len(rows)
         self._resize(page, len(rows))
 
-    def shorten_dropped(self, page: int, length: int) -> None:
-        """A dropped page now counts ``length`` rows (rows gone since it was dropped)."""
-        assert self._rows[page] is None, "only a dropped page is shortened"
-        self._resize(page, min(length, self._lengths[page]))
+    def resize_dropped(self, page: int, length: int) -> None:
+        """A dropped page now counts ``length`` rows (rows deleted or added since it was
+        dropped): the pages after it move by the difference."""
+        assert self._rows[page] is None, "only a dropped page is resized"
+        self._resize(page, length)
 
     def remove(self, row: int) -> None:
         page = self.page_of(row)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from data.operations import Changes
@@ -81,15 +82,38 @@ class InlineList(QWidget):
         self.banner = Banner(error=True)
         self.model = LazyTableModel(spec.columns, database.runner, page_size=100,
                                     row_key=spec.row_key, parent=self)
-        self.view = LazyTableView(self.model)
-        self.view.set_placeholder_texts(empty=spec.empty, loading="Loading…")
-        watch_list_loads(self.model, self.view, self.banner, database, spec.title.lower())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.view, 1)
+        # The table is built when the list is first shown (or asked for): a detail's tabs
+        # are mostly hidden, and building all their tables at once made building a page a
+        # stall of the GUI thread (the Users detail has five).
+        self._view: LazyTableView | None = None
+        self._placeholders: dict[str, str | None] = {"empty": spec.empty,
+                                                     "loading": "Loading…"}
+        watch_list_loads(self.model, self, self.banner, database, spec.title.lower())
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.heading)
+        self._layout.addWidget(self.banner)
         database.changed.connect(self._on_database_changed)
+
+    @property
+    def view(self) -> LazyTableView:
+        if self._view is None:
+            self._view = LazyTableView(self.model)
+            self._view.set_placeholder_texts(**self._placeholders)
+            self._layout.addWidget(self._view, 1)
+        return self._view
+
+    def set_placeholder_texts(self, *, empty: str | None = None, loading: str | None = None,
+                              error: str | None = None) -> None:
+        """As :meth:`LazyTableView.set_placeholder_texts` (kept until the table is built)."""
+        given = {"empty": empty, "loading": loading, "error": error}
+        self._placeholders.update({k: v for k, v in given.items() if v is not None})
+        if self._view is not None:
+            self._view.set_placeholder_texts(empty=empty, loading=loading, error=error)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.view  # noqa: B018 - built before it is first painted
+        super().showEvent(event)
 
     @property
     def owner(self) -> Hashable | None:

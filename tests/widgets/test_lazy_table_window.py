@@ -169,3 +169,95 @@ def test_selecting_a_row_on_a_held_page_by_selection_model_keeps_it(qtbot, runne
                                  | QItemSelectionModel.SelectionFlag.Rows)
     _scroll_to_the_end(qtbot, model, view)
     assert [model.row_at(i.row()) for i in view.selectionModel().selectedRows()] == [ROWS[1]]
+
+
+# -- a dropped page fetched again takes back exactly its own rows ----------------------------
+
+SPACED = [(number * 10, f"Creator {number:04d}", number) for number in range(1, 401)]
+
+
+def _assert_a_slice_of(shown: list, rows: list) -> None:
+    """``shown`` is a run of the listing as it is now: no row twice, none missing between."""
+    keys = [row[0] for row in rows]
+    start = keys.index(shown[0][0])
+    assert shown == rows[start:start + len(shown)]
+
+
+def _sweep(qtbot, view: LazyTableView, first: int, last: int, rows: list) -> set:
+    """Scroll from row ``first`` to ``last`` a few rows at a time as a reader would; every
+    screen must be a run of ``rows``. Returns the keys seen."""
+    model = view.lazy_model()
+    seen: set = set()
+    for top in range(first, last, 5):
+        view.scrollTo(model.index(min(top, model.rowCount() - 1), 0),
+                      LazyTableView.ScrollHint.PositionAtTop)
+        qtbot.waitUntil(lambda: None not in _shown_rows(view), timeout=WAIT_MS)
+        shown = _shown_rows(view)
+        _assert_a_slice_of(shown, rows)
+        seen.update(row[0] for row in shown)
+    held = [row for row in (model.row_at(i) for i in range(model.rowCount())) if row]
+    assert len({row[0] for row in held}) == len(held)
+    return seen
+
+
+def _away_with_the_second_row_selected(qtbot, qtmodeltester, runner, fetcher):
+    model = _windowed_model(runner)
+    qtmodeltester.check(model)  # every refill, insert and removal below is checked
+    view = _view(qtbot, model)
+    model.set_fetcher(fetcher)
+    qtbot.waitUntil(lambda: model.rowCount() > 0 and not model.is_loading, timeout=WAIT_MS)
+    assert view.select_row_by_key(SPACED[1][0])
+    _scroll_to_the_end(qtbot, model, view)
+    return model, view
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+def test_rows_added_to_a_dropped_page_are_all_listed_when_it_is_fetched_again(
+    qtbot, qtmodeltester, runner
+):
+    fetcher = KeysetFetcher(list(SPACED))
+    model, view = _away_with_the_second_row_selected(qtbot, qtmodeltester, runner, fetcher)
+    page = 3  # rows 150..199, dropped while the end is shown
+    assert model.row_at(page * PAGE) is None
+    # Meanwhile three users sign up with keys just before the page's last row.
+    last_of_page = SPACED[page * PAGE + PAGE - 1][0]
+    added = [(last_of_page - n, f"New {n}", 0) for n in (3, 2, 1)]
+    fetcher.rows = sorted(SPACED + added)
+
+    seen = _sweep(qtbot, view, page * PAGE - 10, page * PAGE + 2 * PAGE + 10, fetcher.rows)
+
+    # Before, the page kept its 50 rows: its last three were pushed past the next page's
+    # cursor and listed nowhere.
+    assert {row[0] for row in added} | {last_of_page, last_of_page - 10} <= seen
+    assert model.rowCount() == len(fetcher.rows)
+    assert view.current_row() == SPACED[1]  # selection kept through the inserts above it
+    assert [index.row() for index in view.selectionModel().selectedRows()] == [1]
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+def test_rows_deleted_on_a_dropped_page_are_not_made_up_from_the_next_page(
+    qtbot, qtmodeltester, runner
+):
+    fetcher = KeysetFetcher(list(SPACED))
+    model, view = _away_with_the_second_row_selected(qtbot, qtmodeltester, runner, fetcher)
+    page = 3
+    assert model.row_at(page * PAGE) is None and model.row_at((page + 1) * PAGE) is None
+    # Two users on the page are deleted while it is dropped, one of them its last row.
+    gone = {SPACED[page * PAGE + 10][0], SPACED[page * PAGE + PAGE - 1][0]}
+    fetcher.rows = [row for row in SPACED if row[0] not in gone]
+
+    # Back to the page (it and the next are fetched again), away to the end, then straight
+    # to the next page, whose neighbour is fetched again after it: before, the page had
+    # borrowed the next page's first two rows, and two rows went missing after them.
+    _sweep(qtbot, view, page * PAGE, page * PAGE + 1, fetcher.rows)
+    _scroll_to_the_end(qtbot, model, view)
+    seen = _sweep(qtbot, view, (page + 1) * PAGE + 5, (page + 1) * PAGE + 6, fetcher.rows)
+    seen |= _sweep(qtbot, view, page * PAGE - 10, (page + 3) * PAGE, fetcher.rows)
+
+    swept = {row[0] for row in fetcher.rows
+             if SPACED[page * PAGE][0] <= row[0] <= SPACED[(page + 2) * PAGE][0]}
+    assert swept <= seen
+    assert not gone & seen
+    assert model.rowCount() == len(fetcher.rows)
+    assert view.current_row() == SPACED[1]
+    assert [index.row() for index in view.selectionModel().selectedRows()] == [1]
