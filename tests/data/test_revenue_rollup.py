@@ -7,6 +7,8 @@ year and more of sales)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import text
 
@@ -384,3 +386,33 @@ def test_an_ordinary_refund_of_an_old_sale_is_added_not_rebuilt(rolled):
 
 def _local_sql(expr: str) -> str:
     return f"((({expr}) AT TIME ZONE 'UTC') AT TIME ZONE admin.platform_timezone())::date"
+
+
+def test_rows_a_change_leaves_empty_are_removed_and_only_those(rolled):
+    """A sale in a currency of its own counted, then deleted: its day's rows for that currency
+    (the daily and the content row) are removed by key, as a rebuild would not have them,
+    and the rest of the rollup is untouched (0029: no scan of the history to find them)."""
+    with rolled.begin() as s:
+        _back_dated_sale(s, "pi_emptied_rollup_test", "12.00", 9)
+        s.execute(text("UPDATE purchases SET currency = 'gbp' "
+                       "WHERE stripe_payment_intent_id = 'pi_emptied_rollup_test'"))
+        day = _local_day(s, "now() AT TIME ZONE 'UTC' - interval '9 days'")
+    with rolled.begin() as s:
+        refresh_rollup_report(s)
+
+    def gbp_rows(s):
+        return [s.execute(text(f"SELECT count(*) FROM admin.{table} "
+                               "WHERE currency = 'gbp' AND day = :d"), {"d": day}).scalar_one()
+                for table in ("revenue_daily", "revenue_daily_content")]
+
+    with rolled() as s:
+        assert gbp_rows(s) == [1, 1]
+    with rolled.begin() as s:
+        s.execute(text("DELETE FROM purchases "
+                       "WHERE stripe_payment_intent_id = 'pi_emptied_rollup_test'"))
+        _plant(s, day - dt.timedelta(days=3))  # a day the deletion does not touch
+    with rolled.begin() as s:
+        assert refresh_rollup_report(s).days == 1
+    with rolled() as s:
+        assert gbp_rows(s) == [0, 0]
+        _only_the_plant_differs(_contents(s), _full_rebuild(rolled), day - dt.timedelta(days=3))
