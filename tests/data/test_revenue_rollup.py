@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
+from data.operations.revenue import BuildRevenueRollup
 from data.queries.revenue import load_revenue, snapshot_session
 from data.services.revenue_rollup import months_to_build, refresh_rollup, refresh_rollup_report
 
@@ -416,3 +417,38 @@ def test_rows_a_change_leaves_empty_are_removed_and_only_those(rolled):
     with rolled() as s:
         assert gbp_rows(s) == [0, 0]
         _only_the_plant_differs(_contents(s), _full_rebuild(rolled), day - dt.timedelta(days=3))
+
+
+def test_the_cold_build_shows_the_current_month_first_then_builds_the_rest(
+        demo_session_factory):
+    """The page's build (BuildRevenueRollup) from nothing: its first chunk is the current
+    month alone, which the page can show (from the rollup) while the rest is still missing;
+    the later chunks go back three months at a time and the finished rollup equals a rebuild
+    from nothing."""
+    factory = demo_session_factory
+    with factory() as s:
+        total = months_to_build(s)
+        this_month = s.execute(text(
+            "SELECT date_trunc('month', now() AT TIME ZONE admin.platform_timezone())::date"
+        )).scalar_one()
+    seen = []
+
+    def progress(done, of):
+        with factory() as s:
+            built_from = s.execute(text(
+                "SELECT built_from FROM admin.revenue_rollup_info")).scalar_one()
+        with snapshot_session(factory) as s:
+            snap = load_revenue(s, preset="12m", granularity="month", use_rollup=True)
+        seen.append((done, of, built_from, snap.used_rollup, snap.start))
+
+    report = BuildRevenueRollup().run(factory, "test", progress, lambda: False)
+    assert report.kind == "built" and report.complete
+    first = seen[0]
+    assert first[:3] == (1, total, this_month)  # one month built, the rest not yet
+    assert first[3] and first[4] == this_month  # the page's chart: the current month
+    y, m = divmod(this_month.year * 12 + this_month.month - 1 - 3, 12)
+    assert seen[1][2] == this_month.replace(year=y, month=m + 1)  # then three more
+    assert seen[-1][:2] == (total, total) and seen[-1][2] is None
+    assert len(seen) == 1 + -(-(total - 1) // 3)  # a report a chunk
+    with factory() as s:
+        assert _contents(s) == _full_rebuild(factory)
