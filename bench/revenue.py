@@ -11,11 +11,14 @@ should not grow with history. ``rollup_refresh_next_day_ms`` is a day's refresh:
 changes and the day that became complete (the rollup adds changes by delta, so a day
 becoming complete costs nothing more).
 
-    python bench/revenue.py --upkeep 500000,5000000
+    python bench/revenue.py --upkeep 500000,5000000 --keep-dir /tmp/revenue-pg [--explain]
 
-measures only the rollup at each size, each on its own database: the day's refresh, the time
-to the first chart on a cold start (the first chunk of the build, then the default page),
-and ``rollup_day_refresh_ratio`` (the largest size's over the smallest's; target <= 1.5).
+measures only the rollup at each size, each size a database of one server, built set-based
+(:mod:`revenue_data`, minutes at 5M) and kept in ``--keep-dir`` for the next run: the time to
+the first chart on a cold start (the first chunk of the build, then the default page), then
+a day's refresh, interleaved (a round refreshes every size once, the same changes each time)
+so that both sizes see the same load, and ``rollup_day_refresh_ratio`` (the median of the
+largest size over the median of the smallest; target <= 1.5).
 
 Builds its own embedded PostgreSQL and demo data; prints one ``name=value`` per line.
 ``naive_matches`` says whether the naive figures equal the database's (they must).
@@ -29,7 +32,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,11 +46,12 @@ import PySide6  # noqa: E402, F401 - before pyqtgraph
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench import revenue_data  # noqa: E402
 from data import migrate  # noqa: E402
 from data.db import connection_info, make_engine, make_session_factory  # noqa: E402
 from data.demo import fill_demo_data  # noqa: E402
 from data.embedded import EmbeddedPostgres  # noqa: E402
-from data.operations.revenue import BUILD_CHUNK_MONTHS  # noqa: E402
+from data.operations.revenue import BUILD_CHUNK_MONTHS, BuildRevenueRollup  # noqa: E402
 from data.queries.revenue import (  # noqa: E402
     BOOKING_CURRENCY,
     RevenueSnapshot,
@@ -212,9 +216,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--upkeep", default=None,
                         help="comma-separated purchase counts: the rollup's upkeep only")
+    parser.add_argument("--keep-dir", default=None,
+                        help="--upkeep: keep the server here and reuse the sizes built there")
+    parser.add_argument("--explain", action="store_true",
+                        help="--upkeep: a day's refresh at each size, its time per function")
     args = parser.parse_args()
     if args.upkeep:
-        upkeep([int(n) for n in args.upkeep.split(",")], args.users, args.seed, args.repeat)
+        upkeep([int(n) for n in args.upkeep.split(",")], args.users, args.repeat, args.keep_dir,
+               args.explain)
         return
     users = args.users or max(args.purchases // 4, 1_000)
     app = QApplication.instance() or QApplication([])
@@ -368,39 +377,136 @@ def _day_refresh_ms(factory, tag: str) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-def upkeep(sizes: list[int], users: int | None, seed: int, repeat: int) -> None:
-    """The rollup's upkeep at each size: a day's refresh, and a cold start's first chart."""
-    day = {}
-    for purchases in sizes:
-        server = EmbeddedPostgres.start()
-        try:
-            engine = make_engine(server.url())
-            migrate.upgrade(engine)
-            n_users = users or max(purchases // 4, 1_000)
-            with psycopg.connect(server.libpq_dsn()) as conn:
-                fill_demo_data(conn, users=n_users, seed=seed, purchases=purchases)
-            with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE")
-            factory = make_session_factory(engine)
-            t = time.perf_counter()
-            with factory.begin() as s:
-                chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
+def _size_database(server, purchases: int, users: int | None, keep: bool):
+    """The engine of the database of ``purchases`` purchases on ``server``: built set-based
+    (:mod:`bench.revenue_data`), or reused from an earlier ``--keep-dir`` run."""
+    name = f"revenue_{purchases}"
+    with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                              (name,)).fetchone()
+        built = False
+        if exists:
+            with psycopg.connect(server.libpq_dsn(name)) as db:
+                built = bool(db.execute(
+                    "SELECT to_regclass('purchases') IS NOT NULL AND"
+                    " EXISTS (SELECT FROM purchases OFFSET %s)", (purchases - 1,)).fetchone()[0])
+            if not built:
+                conn.execute(f'DROP DATABASE "{name}"')
+        if not built:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(server.url(name))
+    migrate.upgrade(engine)  # a reused database gets any new migration
+    if built and keep:
+        print(f"fill_s_at_{purchases}=0 (reused)")
+    else:
+        t = time.perf_counter()
+        counts = revenue_data.fill(server.libpq_dsn(name), purchases, users)
+        print(f"fill_s_at_{purchases}={time.perf_counter() - t:.1f}")
+        for table in ("users", "purchases", "offering_bookings", "credit_transactions"):
+            print(f"rows_{table}_at_{purchases}={counts[table]}")
+    return engine
+
+
+def upkeep(sizes: list[int], users: int | None, repeat: int, keep_dir: str | None,
+           explain: bool) -> None:
+    """The rollup's upkeep at each size, all sizes' databases on one server: the cold start's
+    first chart at each, then a day's refresh measured interleaved (each round refreshes
+    every size once, the same day's changes at each), so every size sees the same load; the
+    medians and the ratio of the medians."""
+    print(f"load_average_at_start={os.getloadavg()[0]:.2f}")
+    server = EmbeddedPostgres.start(keep_dir)
+    engines = {}
+    try:
+        for purchases in sizes:
+            engines[purchases] = _size_database(server, purchases, users, keep_dir is not None)
+        factories = {n: make_session_factory(e) for n, e in engines.items()}
+        for purchases, factory in factories.items():
+            _cold_start(factory, purchases)
+        run = f"{time.time():.0f}"  # tags unique across runs on a kept database
+        for factory in factories.values():
+            _day_refresh_ms(factory, f"warm{run}")
+        if explain:
+            for purchases, factory in factories.items():
+                print(f"-- explain at {purchases}")
+                _explain_day_refresh(factory, f"explain{run}")
+        times: dict[int, list[float]] = {n: [] for n in sizes}
+        for i in range(repeat):
+            for purchases, factory in factories.items():
+                times[purchases].append(_day_refresh_ms(factory, f"up{run}_{i}"))
+        for purchases in sizes:
+            print(f"rollup_day_refresh_ms_at_{purchases}={statistics.median(times[purchases]):.1f}")
+            print(f"rollup_day_refresh_rounds_ms_at_{purchases}="
+                  + ",".join(f"{ms:.0f}" for ms in times[purchases]))
+        if len(sizes) > 1:
+            ratio = statistics.median(times[max(sizes)]) / statistics.median(times[min(sizes)])
+            print(f"rollup_day_refresh_ratio={ratio:.2f}")
+            print(f"rollup_day_refresh_rounds={repeat}")
+        print(f"load_average_at_end={os.getloadavg()[0]:.2f}")
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+        server.stop()
+
+
+def _cold_start(factory, purchases: int) -> None:
+    """A cold start as the page makes it (:class:`BuildRevenueRollup`, the newest months
+    first): the time to its first chunk committed and the default page read from it, the
+    whole build, and a full month's chunk (the first chunk's worst case: on the last day of a
+    month the current month is whole; today's first chunk holds the month so far)."""
+    with factory.begin() as s:  # never built (a kept database's rollup of the last run: gone)
+        s.execute(text("TRUNCATE admin.revenue_rollup_info, admin.revenue_daily,"
+                       " admin.revenue_daily_content, admin.revenue_monthly_payers,"
+                       " admin.credit_daily, admin.revenue_rollup_recent"))
+    t = time.perf_counter()
+    first: dict[str, float] = {}
+
+    def progress(done: int, total: int) -> None:
+        if not first:
+            first["chunk"] = time.perf_counter() - t
             with snapshot_session(factory) as s:
                 snap = load_revenue(s, preset=DEFAULT_PRESET, granularity=DEFAULT_GRANULARITY)
-            print(f"cold_start_first_chart_s_at_{purchases}={time.perf_counter() - t:.2f}")
-            print(f"cold_start_first_chart_used_rollup_at_{purchases}={snap.used_rollup}")
-            while not chunk.complete:
-                with factory.begin() as s:
-                    chunk = refresh_rollup_report(s, BUILD_CHUNK_MONTHS)
-            _day_refresh_ms(factory, "warm")
-            times = [_day_refresh_ms(factory, f"up{i}") for i in range(repeat)]
-            day[purchases] = statistics.median(times)
-            print(f"rollup_day_refresh_ms_at_{purchases}={day[purchases]:.1f}")
-            engine.dispose()
-        finally:
-            server.stop()
-    if len(day) > 1:
-        print(f"rollup_day_refresh_ratio={day[max(day)] / day[min(day)]:.2f}")
+            first["chart"] = time.perf_counter() - t
+            first["rollup"] = snap.used_rollup
+            first["start"] = snap.start.toordinal()
+
+    report = BuildRevenueRollup().run(factory, "bench", progress, lambda: False)
+    print(f"cold_start_first_chunk_s_at_{purchases}={first['chunk']:.2f}")
+    print(f"cold_start_first_chart_s_at_{purchases}={first['chart']:.2f}")
+    print(f"cold_start_first_chart_used_rollup_at_{purchases}={first['rollup']}")
+    print(f"cold_start_first_chart_from_at_{purchases}={date.fromordinal(int(first['start']))}")
+    print(f"cold_start_build_total_s_at_{purchases}={time.perf_counter() - t:.2f}"
+          f" ({report.kind})")
+    with factory() as s:  # a whole month's chunk, rolled back
+        t = time.perf_counter()
+        s.execute(text("""
+            SELECT admin.revenue_rollup_days(tz, m, (m + interval '1 month')::date),
+                   admin.revenue_rollup_months(tz, m, (m + interval '1 month')::date)
+            FROM admin.platform_timezone() tz,
+                 LATERAL (SELECT (date_trunc('month', now() AT TIME ZONE tz)
+                                  - interval '1 month')::date AS m) x"""))
+        print(f"cold_start_full_month_chunk_s_at_{purchases}={time.perf_counter() - t:.2f}")
+        s.rollback()
+
+
+def _explain_day_refresh(factory, tag: str) -> None:
+    """Where a day's refresh spends its time: each helper function's own time
+    (``track_functions``; the embedded server has no auto_explain), printed per function."""
+    with factory.begin() as s:
+        for sql in CHANGES:
+            s.execute(text(sql), {"tag": tag})
+        s.execute(text("UPDATE admin.revenue_rollup_info SET boundary_day = boundary_day - 1"))
+    with factory() as s:
+        s.execute(text("SET track_functions = 'all'"))
+        s.execute(text("SELECT pg_stat_clear_snapshot(), pg_stat_reset()"))
+        s.commit()
+        refresh_rollup_report(s)
+        s.commit()
+        s.execute(text("SELECT pg_stat_force_next_flush()"))
+        s.commit()
+        for name, calls, total, own in s.execute(text(
+                "SELECT funcname, calls, total_time, self_time FROM pg_stat_user_functions"
+                " WHERE schemaname = 'admin' ORDER BY self_time DESC")):
+            print(f"  {name}: calls={calls} total_ms={total:.1f} self_ms={own:.1f}")
 
 
 def _all_time(factory):

@@ -7,9 +7,12 @@ year and more of sales)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import text
 
+from data.operations.revenue import BuildRevenueRollup
 from data.queries.revenue import load_revenue, snapshot_session
 from data.services.revenue_rollup import months_to_build, refresh_rollup, refresh_rollup_report
 
@@ -384,3 +387,68 @@ def test_an_ordinary_refund_of_an_old_sale_is_added_not_rebuilt(rolled):
 
 def _local_sql(expr: str) -> str:
     return f"((({expr}) AT TIME ZONE 'UTC') AT TIME ZONE admin.platform_timezone())::date"
+
+
+def test_rows_a_change_leaves_empty_are_removed_and_only_those(rolled):
+    """A sale in a currency of its own counted, then deleted: its day's rows for that currency
+    (the daily and the content row) are removed by key, as a rebuild would not have them,
+    and the rest of the rollup is untouched (0029: no scan of the history to find them)."""
+    with rolled.begin() as s:
+        _back_dated_sale(s, "pi_emptied_rollup_test", "12.00", 9)
+        s.execute(text("UPDATE purchases SET currency = 'gbp' "
+                       "WHERE stripe_payment_intent_id = 'pi_emptied_rollup_test'"))
+        day = _local_day(s, "now() AT TIME ZONE 'UTC' - interval '9 days'")
+    with rolled.begin() as s:
+        refresh_rollup_report(s)
+
+    def gbp_rows(s):
+        return [s.execute(text(f"SELECT count(*) FROM admin.{table} "
+                               "WHERE currency = 'gbp' AND day = :d"), {"d": day}).scalar_one()
+                for table in ("revenue_daily", "revenue_daily_content")]
+
+    with rolled() as s:
+        assert gbp_rows(s) == [1, 1]
+    with rolled.begin() as s:
+        s.execute(text("DELETE FROM purchases "
+                       "WHERE stripe_payment_intent_id = 'pi_emptied_rollup_test'"))
+        _plant(s, day - dt.timedelta(days=3))  # a day the deletion does not touch
+    with rolled.begin() as s:
+        assert refresh_rollup_report(s).days == 1
+    with rolled() as s:
+        assert gbp_rows(s) == [0, 0]
+        _only_the_plant_differs(_contents(s), _full_rebuild(rolled), day - dt.timedelta(days=3))
+
+
+def test_the_cold_build_shows_the_current_month_first_then_builds_the_rest(
+        demo_session_factory):
+    """The page's build (BuildRevenueRollup) from nothing: its first chunk is the current
+    month alone, which the page can show (from the rollup) while the rest is still missing;
+    the later chunks go back three months at a time and the finished rollup equals a rebuild
+    from nothing."""
+    factory = demo_session_factory
+    with factory() as s:
+        total = months_to_build(s)
+        this_month = s.execute(text(
+            "SELECT date_trunc('month', now() AT TIME ZONE admin.platform_timezone())::date"
+        )).scalar_one()
+    seen = []
+
+    def progress(done, of):
+        with factory() as s:
+            built_from = s.execute(text(
+                "SELECT built_from FROM admin.revenue_rollup_info")).scalar_one()
+        with snapshot_session(factory) as s:
+            snap = load_revenue(s, preset="12m", granularity="month", use_rollup=True)
+        seen.append((done, of, built_from, snap.used_rollup, snap.start))
+
+    report = BuildRevenueRollup().run(factory, "test", progress, lambda: False)
+    assert report.kind == "built" and report.complete
+    first = seen[0]
+    assert first[:3] == (1, total, this_month)  # one month built, the rest not yet
+    assert first[3] and first[4] == this_month  # the page's chart: the current month
+    y, m = divmod(this_month.year * 12 + this_month.month - 1 - 3, 12)
+    assert seen[1][2] == this_month.replace(year=y, month=m + 1)  # then three more
+    assert seen[-1][:2] == (total, total) and seen[-1][2] is None
+    assert len(seen) == 1 + -(-(total - 1) // 3)  # a report a chunk
+    with factory() as s:
+        assert _contents(s) == _full_rebuild(factory)
