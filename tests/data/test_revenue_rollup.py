@@ -392,7 +392,7 @@ def _local_sql(expr: str) -> str:
 def test_rows_a_change_leaves_empty_are_removed_and_only_those(rolled):
     """A sale in a currency of its own counted, then deleted: its day's rows for that currency
     (the daily and the content row) are removed by key, as a rebuild would not have them,
-    and the rest of the rollup is untouched (0029: no scan of the history to find them)."""
+    and the rest of the rollup is untouched (0027: no scan of the history to find them)."""
     with rolled.begin() as s:
         _back_dated_sale(s, "pi_emptied_rollup_test", "12.00", 9)
         s.execute(text("UPDATE purchases SET currency = 'gbp' "

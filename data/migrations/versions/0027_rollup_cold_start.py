@@ -11,8 +11,8 @@ changed customer's month is made once per customer and month (it was made twice:
 was inlined into both sides of the sum). Results are the same; the work follows the day's
 changes.
 
-Revision ID: 0029
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0029"
-down_revision: str | None = "0025"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
