@@ -210,13 +210,14 @@ def search_page(session: Session, filtered, q: str, cursor: tuple | None, limit:
                 below = floor
             if len(rows) > limit or seen < walk:
                 return rows
-            if len(rows) >= SAMPLE_HITS:  # common in the newest rows: walk on, capped
-                # (by ids: the sequence leaves few gaps, so about WALK_MORE rows)
+            if len(rows) >= SAMPLE_HITS and floor is not None:
+                # common in the newest rows: walk on, capped by ids (the sequence leaves
+                # few gaps, so about WALK_MORE rows)
                 lowest = session.execute(select(func.min(AuditRecord.id))).scalar_one()
-                floor = below - WALK_MORE
-                rows += _walk(session, filtered, floor, below, limit + 1 - len(rows))
-                below = floor
-                if len(rows) > limit or floor <= lowest:
+                rows += _walk(session, filtered, floor - WALK_MORE, floor,
+                              limit + 1 - len(rows))
+                below = floor - WALK_MORE
+                if len(rows) > limit or below <= lowest:
                     return rows
         want = limit + 1 - len(rows)
         if not query_words(session, q) and not _has_trgm(session):
