@@ -11,7 +11,8 @@ How (never by the planner's estimates of how common a text is):
 
 1. walk the newest :data:`WALK_ROWS` rows after the cursor in id order (merged from the
    monthly partitions' id indexes, stopping at a full page) and keep the matches: a common
-   text fills its page there;
+   text fills its page there. Skipped when a word of the text is in none of the newest
+   :data:`SAMPLE_ROWS` rows (the walk would find little; the index finds the same rows);
 2. if the page is not full and older rows remain, collect the older matches through a text
    index (migration 0022): the trigram index where the server has ``pg_trgm`` (it answers
    the ``ILIKE``), else the full-text index looked up for **one** word of the text, the one
@@ -143,8 +144,16 @@ def rarest_word(session: Session, words: list[str], before: int | None) -> str:
     """Of ``words``, the one in fewest of the newest :data:`SAMPLE_ROWS` rows below
     ``before`` (as a part of their text: a superset of starting a word), ties to the
     longest: measured on rows, not the planner's estimate."""
-    if len(words) == 1:
-        return words[0]
+    return _word_counts(session, words, before)[0][0]
+
+
+def _word_counts(session: Session, words: list[str],
+                 before: int | None) -> list[tuple[str, int]]:
+    """Each word with the newest :data:`SAMPLE_ROWS` rows below ``before`` holding it, the
+    rarest first (ties: the longest); asked once per session, text and cursor."""
+    known = session.info.setdefault("audit_word_counts", {})
+    if (tuple(words), before) in known:
+        return known[tuple(words), before]
     sampled = select(_search_text().label("t")).select_from(AuditRecord)
     if before is not None:
         sampled = sampled.where(AuditRecord.id < before)
@@ -152,7 +161,9 @@ def rarest_word(session: Session, words: list[str], before: int | None) -> str:
     t = sampled.subquery().c.t
     counts = session.execute(select(*(
         func.count().filter(t.ilike("%" + escape_like(w) + "%")) for w in words))).one()
-    return min(zip(words, counts, strict=True), key=lambda wc: (wc[1], -len(wc[0])))[0]
+    ranked = sorted(zip(words, counts, strict=True), key=lambda wc: (wc[1], -len(wc[0])))
+    known[tuple(words), before] = ranked
+    return ranked
 
 
 def _candidates(session: Session, q: str, below: int | None, cap: int | None = None,
@@ -200,6 +211,9 @@ def search_page(session: Session, filtered, q: str, cursor: tuple | None, limit:
     after = cursor[0] if cursor is not None else None
     rows: list = []
     below = after
+    words = query_words(session, q)
+    if words and not _has_trgm(session) and _word_counts(session, words, after)[0][1] == 0:
+        walk = 0  # a word of the text is in none of the newest rows: the walk would not help
     with planner(session, **_WALK_PLAN):
         if walk:
             floor, seen = _newest(session, after, walk)
