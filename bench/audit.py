@@ -41,6 +41,7 @@ import time
 
 import psycopg
 from audit_adjustments import SUPPORT_LOGIN, measure
+from sqlalchemy import text
 
 from data import migrate
 from data.audit_chain import CHAINS, verify_chain
@@ -211,6 +212,36 @@ def fill_fast(dsn: str, rows: int, staff: int, history: int, months: int) -> flo
     return rows / (time.perf_counter() - began)
 
 
+def _bench_settings(dsn: str) -> None:
+    """A kept bench directory is disposable: no durability (as a throwaway server's)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for setting in ("fsync", "full_page_writes", "synchronous_commit"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def _kept_shape(dsn: str) -> str | None:
+    """What an earlier --keep-dir run filled here (None: nothing, or a fill cut short)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('bench.audit_fill')").fetchone()[0] is None:
+            empty = conn.execute("SELECT NOT EXISTS (SELECT FROM admin.audit_log)"
+                                 ).fetchone()[0]
+            return _EMPTY if empty else None
+        row = conn.execute("SELECT shape FROM bench.audit_fill").fetchone()
+        return row[0] if row else None
+
+
+_EMPTY = "empty"
+
+
+def _keep_shape(dsn: str, shape: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench.audit_fill (shape text NOT NULL)")
+        conn.execute("DELETE FROM bench.audit_fill")
+        conn.execute("INSERT INTO bench.audit_fill VALUES (%s)", (shape,))
+
+
 def first_page_ms(factory, query, *args, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -233,19 +264,35 @@ def main() -> None:
     parser.add_argument("--fill", choices=("fast", "trigger"), default="fast")
     parser.add_argument("--months", type=int, default=24, help="--fill fast: months spanned")
     parser.add_argument("--verify", action="store_true", help="time audit verify too")
+    parser.add_argument("--keep-dir", help="keep the server's data here and reuse a trail an "
+                        "earlier run built there with the same --rows/--fill/--months/"
+                        "--staff/--history (a 10M fill takes about an hour)")
     args = parser.parse_args()
 
-    server = EmbeddedPostgres.start()
+    server = EmbeddedPostgres.start(args.keep_dir)
     owner = make_engine(server.url(), pool_size=args.threads + 1,
                         application_name="bench-audit-page")
     support = None
     try:
+        if args.keep_dir:
+            _bench_settings(server.libpq_dsn())
         migrate.upgrade(owner)
-        if args.fill == "fast":
-            rate = fill_fast(server.libpq_dsn(), args.rows, args.staff, args.history,
-                             args.months)
+        shape = f"{args.fill} rows={args.rows} months={args.months} staff={args.staff} " \
+                f"history={args.history}"
+        if args.keep_dir and _kept_shape(server.libpq_dsn()) == shape:
+            rate = 0.0  # reused: not filled in this run
+            print("audit_fill_reused=1")
         else:
-            rate = fill(server.libpq_dsn(), args.rows, args.staff, args.history)
+            if args.keep_dir and _kept_shape(server.libpq_dsn()) != _EMPTY:
+                raise SystemExit(f"{args.keep_dir} holds another or an unfinished fill "
+                                 f"({_kept_shape(server.libpq_dsn())}); use a new directory")
+            if args.fill == "fast":
+                rate = fill_fast(server.libpq_dsn(), args.rows, args.staff, args.history,
+                                 args.months)
+            else:
+                rate = fill(server.libpq_dsn(), args.rows, args.staff, args.history)
+            if args.keep_dir:
+                _keep_shape(server.libpq_dsn(), shape)
         factory = make_session_factory(owner)
         print(f"audit_rows={args.rows}")
         print(f"audit_fill={args.fill}")
@@ -271,7 +318,7 @@ def main() -> None:
         for name, flt in cases.items():
             ms = first_page_ms(factory, list_audit_page, flt, repeat=args.repeat)
             print(f"audit_page_first_rows_{name}_ms={ms:.1f}")
-        for name in ("unfiltered", "table", "text_rare"):
+        for name in ("unfiltered", "table", "text_rare", "text_common", "text_none"):
             times = []
             for _ in range(args.repeat):
                 with factory() as session:
@@ -283,17 +330,27 @@ def main() -> None:
                            repeat=args.repeat)
         print(f"history_first_rows_ms={ms:.1f}")
         if args.verify:
+            temp = ("SELECT temp_bytes FROM pg_stat_database "
+                    "WHERE datname = current_database()")
             with factory() as session:
+                temp_before = session.execute(text(temp)).scalar_one()
                 began = time.perf_counter()
                 report = verify_chain(session)
-                print(f"audit_verify_seconds={time.perf_counter() - began:.1f}")
+                seconds = time.perf_counter() - began
+            with factory() as session:  # the server's spill to disk (its memory is capped)
+                spilled = session.execute(text(temp)).scalar_one() - temp_before
+                print(f"audit_verify_temp_mb={spilled / 2**20:.0f}")
+                print(f"audit_verify_s_at_{args.rows}={seconds:.1f}")
+                print(f"audit_verify_rows_per_second={report.rows / seconds:.0f}")
                 print(f"audit_chain_intact={report.intact}")
         if args.skip_adjustments:
             return
         with owner.begin() as conn:
             apply_roles(conn)
         with psycopg.connect(server.libpq_dsn(), autocommit=True) as conn:
-            conn.execute(f"CREATE ROLE {SUPPORT_LOGIN} LOGIN IN ROLE {SUPPORT_GROUP}")
+            if conn.execute("SELECT FROM pg_roles WHERE rolname = %s",
+                            (SUPPORT_LOGIN,)).fetchone() is None:  # a kept dir has it
+                conn.execute(f"CREATE ROLE {SUPPORT_LOGIN} LOGIN IN ROLE {SUPPORT_GROUP}")
         support = make_engine(server.url().set(username=SUPPORT_LOGIN),
                               pool_size=args.threads + 1, application_name="bench-audit")
         support_factory = make_session_factory(support)

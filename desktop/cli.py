@@ -376,7 +376,11 @@ def run_audit_verify(args) -> int:
     removed (1)."""
     from data.audit_chain import verify_chain
 
-    report = _read_once(args, verify_chain)
+    def progress(done: int, chains: int, rows: int) -> None:
+        print(f"Checked {done} of {chains} chains ({rows:,} rows written in them)…",
+              file=sys.stderr, flush=True)
+
+    report = _read_once(args, lambda session: verify_chain(session, progress))
     print(report)
     return 0 if report.intact else 1
 

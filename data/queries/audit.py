@@ -22,7 +22,7 @@ from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, tex
 from sqlalchemy.orm import Session
 
 from data.models import AuditRecord, OfferingPortalAccess
-from data.queries.audit_search import WALK_ROWS, search_matches, search_page, text_condition
+from data.queries.audit_search import WALK_ROWS, count_matches, search_page, text_condition
 from data.services.text import clean_search
 
 EXACT_COUNT_LIMIT = 10_000
@@ -194,7 +194,8 @@ class AuditCount:
 
 
 def count_audit(session: Session, flt: AuditFilter) -> AuditCount:
-    """The planner's estimate for the whole trail; an exact count, capped, when filtered."""
+    """The planner's estimate for the whole trail; an exact count, capped, when filtered
+    (for a text, not exact when it has too many candidates: :func:`count_matches`)."""
     if flt.is_unfiltered:
         # The trail is partitioned by month (migration 0023): the sum of its partitions'.
         estimate = session.execute(text(
@@ -207,9 +208,9 @@ def count_audit(session: Session, flt: AuditFilter) -> AuditCount:
             return AuditCount(int(estimate), False)
     stmt = _filtered(session, flt)
     q = clean_search(flt.search)
-    if q:  # a rare text is counted through the text index, not by reading the whole trail
-        through_index = search_matches(session, stmt, q)
-        stmt = stmt if through_index is None else through_index
+    if q:  # bounded for any text: the newest rows, then the text index (audit_search)
+        n, exact = count_matches(session, stmt, q, EXACT_COUNT_LIMIT)
+        return AuditCount(min(n, EXACT_COUNT_LIMIT), exact and n <= EXACT_COUNT_LIMIT)
     capped = stmt.limit(EXACT_COUNT_LIMIT + 1).subquery()
     n = session.execute(select(func.count()).select_from(capped)).scalar_one()
     return AuditCount(min(n, EXACT_COUNT_LIMIT), n <= EXACT_COUNT_LIMIT)

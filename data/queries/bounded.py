@@ -82,6 +82,11 @@ def _planner(session: Session, **settings: str) -> Iterator[None]:
                         {**params, **{f"v{i}": v for i, v in enumerate(old)}})
 
 
+planner = _planner
+"""Planner settings for the statements inside (one transaction), for other bounded searches."""
+CUSTOM_PLAN = _CUSTOM_PLAN
+
+
 def ordered_after(stmt: Select, keys: list[ColumnElement[Any]], ascending: bool,
            bound: tuple | None) -> Select:
     if bound is not None:

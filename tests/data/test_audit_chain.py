@@ -51,6 +51,18 @@ def test_verify_says_the_chain_is_intact(db_url, session_factory, capsys):
     assert code == 0 and out.startswith("5 rows, chain intact (heads digest ")
 
 
+def test_verify_says_its_progress_chain_by_chain(db_url, session_factory, capsys):
+    _write(session_factory, 3)
+    capsys.readouterr()
+    code = cli_main(["audit", "verify", "--database-url",
+                     db_url.render_as_string(hide_password=False)])
+    captured = capsys.readouterr()
+    steps = captured.err.strip().splitlines()
+    assert code == 0 and captured.out.startswith("3 rows, chain intact")
+    assert len(steps) == 16 and steps[0].startswith("Checked 1 of 16 chains")
+    assert steps[-1] == "Checked 16 of 16 chains (3 rows written in them)…"
+
+
 def test_the_database_records_the_session_user_not_the_callers_name(engine, session_factory):
     _write(session_factory, 1, actor="someone_else")
     with engine.connect() as conn:

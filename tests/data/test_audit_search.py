@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from data.queries import audit_search
 from data.queries.audit import AuditFilter, count_audit, list_audit_page
 
 ROWS = 600
@@ -93,3 +94,69 @@ def test_other_filters_narrow_the_text_search(trail, session_factory):
                     .scalars())
     assert [r.id for r in rows] == [i for i in expected if i in of_u3]
     assert rows and {r.entity_id for r in rows} == {"u3"}
+
+
+# The trail over three partitions with ids interleaved between them (a row's month is its
+# transaction's start, its id is taken later): half the rows a month and more back (the
+# default partition: no partition for that month), a fifth next month.
+_NTH = ("WITH r AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM admin.audit_log) "
+        "UPDATE admin.audit_log a SET occurred_at = a.occurred_at + interval '{by}' FROM r "
+        "WHERE r.id = a.id AND {which}")
+SPREAD = (
+    "ALTER TABLE admin.audit_log DISABLE TRIGGER USER",
+    _NTH.format(by="-40 days", which="mod(r.n, 2) = 0"),
+    _NTH.format(by="35 days", which="mod(r.n, 2) = 1 AND mod(r.n, 5) = 0"),
+    "ALTER TABLE admin.audit_log ENABLE TRIGGER USER",
+    "ANALYZE admin.audit_log",
+)
+
+
+@pytest.fixture
+def spread_trail(trail, engine):
+    with engine.begin() as conn:
+        for statement in SPREAD:
+            conn.execute(text(statement))
+        parts = conn.execute(text("SELECT count(DISTINCT tableoid) FROM admin.audit_log")
+                             ).scalar_one()
+    assert parts == 3
+
+
+# walk_more=30: a common text's second walk stops short, the index finds the rest.
+@pytest.mark.parametrize("walk_more", [30, 200_000])
+@pytest.mark.parametrize("walk", [0, 40, 10_000])
+@pytest.mark.parametrize("term", ["Person 12", "ticket", "Support TICKET #59", "u7",
+                                  "ticket #30", "person 5"])
+def test_pages_across_partitions_are_a_plain_scans(spread_trail, session_factory, monkeypatch,
+                                                   term, walk, walk_more):
+    monkeypatch.setattr(audit_search, "WALK_MORE", walk_more)
+    expected = plain_scan(session_factory, term)
+    assert expected
+    got = pages(session_factory, AuditFilter(search=term), 25, walk)
+    assert [i for page in got for i in page] == expected
+    assert all(len(page) == 25 for page in got[:-1])
+
+
+def test_the_index_is_asked_for_the_word_rare_in_the_newest_rows(trail, session_factory):
+    with session_factory() as s:
+        # "person" is in every row, "59" in few: only the rare word's rows are candidates
+        assert audit_search.rarest_word(s, ["person", "59"], None) == "59"
+        assert audit_search.rarest_word(s, ["support", "ticket"], None) == "support"  # tie
+        assert audit_search.rarest_word(s, ["nobody", "wrote"], None) == "nobody"
+
+
+@pytest.mark.parametrize("term", ["Person 12", "ticket", "Support TICKET #59", "u7",
+                                  "ticket #30", "Nobody wrote this"])
+def test_the_count_is_a_plain_scans_count(spread_trail, session_factory, term):
+    with session_factory() as s:
+        count = count_audit(s, AuditFilter(search=term))
+    assert count.exact and count.value == len(plain_scan(session_factory, term))
+
+
+def test_a_text_with_too_many_candidates_is_counted_as_a_bound(spread_trail, session_factory,
+                                                               monkeypatch):
+    monkeypatch.setattr(audit_search, "COUNT_CANDIDATES", 30)
+    with session_factory() as s:
+        common = count_audit(s, AuditFilter(search="ticket"))
+        rare = count_audit(s, AuditFilter(search="Support TICKET #59"))
+    assert not common.exact and 0 < common.value <= ROWS // 3
+    assert rare.exact and rare.value == len(plain_scan(session_factory, "Support TICKET #59"))
