@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -69,7 +70,13 @@ class InlineSpec:
 
 
 class InlineList(QWidget):
-    """The rows of one owner (``show_for(owner_id)``), paged as the user scrolls."""
+    """The rows of one owner (``show_for(owner_id)``), paged as the user scrolls.
+
+    Signals:
+        view_built(object): the table (:attr:`view`) was just built (on first show or use).
+    """
+
+    view_built = Signal(object)
 
     def __init__(self, spec: InlineSpec, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,6 +108,12 @@ class InlineList(QWidget):
             self._view = LazyTableView(self.model)
             self._view.set_placeholder_texts(**self._placeholders)
             self._layout.addWidget(self._view, 1)
+            self.view_built.emit(self._view)
+        return self._view
+
+    @property
+    def view_if_built(self) -> LazyTableView | None:
+        """The table, or None while it is not built (nothing to ask it then)."""
         return self._view
 
     def set_placeholder_texts(self, *, empty: str | None = None, loading: str | None = None,

@@ -12,7 +12,11 @@ runs the life cycle every detail had by hand:
   edits kept; errors go through :func:`present_error` (field errors under their fields);
 - while a write is in flight every write button waits.
 
-Subclasses add tabs (``self.tabs``) and fill them in :meth:`detail_loaded`.
+Subclasses add tabs (``self.tabs``) and fill them in :meth:`detail_loaded`. A subclass
+with ``build_in_steps`` builds its declared tabs one per turn of the event loop after the
+constructor (a big detail no longer stalls the GUI thread while its page is built), then
+calls :meth:`tabs_built`; reading ``tabs``, ``tables``, ``notes`` or ``inline_lists``, or
+loading a record, first builds what is left at once.
 
 A detail may also create records (``create``: New… empties the form, Save creates), put the
 form in a tab of its own (``form_tab``), use a hand-built editor instead of a form of
@@ -25,8 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -51,6 +56,7 @@ from widgets.banner import Banner
 from widgets.latest import LatestRequest
 from widgets.record_form import FieldSpec, RecordForm, kept_edits_message
 from widgets.record_table import RecordTable
+from widgets.staged_build import StagedBuild
 
 __all__ = ["DISCARD_EDITS", "DetailSpec", "RecordDetail", "RowAction", "TableTab"]
 
@@ -173,6 +179,9 @@ class RecordDetail(QWidget):
     record_created = Signal(object)
     new_started = Signal()
 
+    build_in_steps: ClassVar[bool] = False
+    """Build the declared tabs one per turn of the event loop (see the module's text)."""
+
     def __init__(self, spec: DetailSpec, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
         self.spec = spec
@@ -207,8 +216,8 @@ class RecordDetail(QWidget):
         self.new_button.clicked.connect(self.start_new)
         buttons = QHBoxLayout()
         self.button_row = buttons
-        self.tabs = QTabWidget()
-        self.tabs.setVisible(False)
+        self._tabs = QTabWidget()
+        self._tabs.setVisible(False)
 
         # Everything below the title: hidden until a record is loaded, so an empty pane
         # never shows a form with made-up values (a combo box always shows some value).
@@ -229,8 +238,8 @@ class RecordDetail(QWidget):
             buttons.addWidget(self.revert_button)
             buttons.addWidget(self.save_button)
             tab.addLayout(buttons)
-            self.tabs.addTab(form_tab, spec.form_tab)
-            self.tabs.setVisible(True)
+            self._tabs.addTab(form_tab, spec.form_tab)
+            self._tabs.setVisible(True)
             layout.addWidget(self.facts)
         else:
             body.addWidget(self.form)
@@ -245,28 +254,69 @@ class RecordDetail(QWidget):
             else:
                 buttons.addWidget(self.actions)
                 buttons.addStretch()
-        body.addWidget(self.tabs, 1)
+        body.addWidget(self._tabs, 1)
         layout.addWidget(self.banner)  # outside the body: a failed load is said even so
         layout.addWidget(self.body, 1)
         layout.addStretch(0)
         self.setMinimumWidth(spec.min_width)
         database.changed.connect(self._on_database_changed)
         database.rights.changed.connect(self._update_buttons)
-        self.tables: dict[str, RecordTable] = {}
-        self.notes: dict[str, QLabel] = {}
-        self.inline_lists: list[InlineList] = []
-        for tab in spec.tabs:
-            self._add_declared_tab(tab)
+        self._tables: dict[str, RecordTable] = {}
+        self._notes: dict[str, QLabel] = {}
+        self._inline_lists: list[InlineList] = []
+        steps = [partial(self._add_declared_tab, tab) for tab in spec.tabs]
+        steps.append(self.tabs_built)
+        self._staged: StagedBuild | None = None
+        if self.build_in_steps:
+            self._staged = StagedBuild(steps, self)
+        else:
+            for step in steps:
+                step()
         self._set_enabled(False)
+
+    # -- building ----------------------------------------------------------------------------
+    def tabs_built(self) -> None:
+        """Every declared tab is built (with ``build_in_steps``: on a later turn)."""
+
+    def finish_build(self) -> None:
+        """Build the tabs left now (``build_in_steps``); nothing when they are built."""
+        if self._staged is not None:
+            self._staged.finish()
+
+    @property
+    def built(self) -> bool:
+        """Every tab is built (always, without ``build_in_steps``)."""
+        return self._staged is None or self._staged.done
+
+    @property
+    def tabs(self) -> QTabWidget:
+        self.finish_build()
+        return self._tabs
+
+    @property
+    def tables(self) -> dict[str, RecordTable]:
+        """The declared :class:`TableTab` tables, by title."""
+        self.finish_build()
+        return self._tables
+
+    @property
+    def notes(self) -> dict[str, QLabel]:
+        self.finish_build()
+        return self._notes
+
+    @property
+    def inline_lists(self) -> list[InlineList]:
+        self.finish_build()
+        return self._inline_lists
 
     def _add_declared_tab(self, tab: Any) -> None:
         if isinstance(tab, InlineSpec):
             inline = InlineList(tab, self._db)
-            self.inline_lists.append(inline)
-            self.add_tab(inline, tab.title)
+            self._inline_lists.append(inline)
+            self._append_tab(inline, tab.title)
             return
         table = RecordTable(tab.headers, display=format_value)
-        self.tables[tab.title] = table
+        self._tables[tab.title] = table
         widget: QWidget = table
         if tab.row_action is not None:
             action = tab.row_action
@@ -284,7 +334,7 @@ class RecordDetail(QWidget):
         if tab.note is not None or tab.button is not None:
             note = QLabel("")
             note.setWordWrap(True)
-            self.notes[tab.title] = note
+            self._notes[tab.title] = note
             row = QHBoxLayout()
             row.addWidget(note, 1)
             if tab.button is not None:
@@ -298,7 +348,7 @@ class RecordDetail(QWidget):
             layout.addLayout(row)
             layout.addWidget(widget)
             widget = holder
-        self.add_tab(widget, tab.title)
+        self._append_tab(widget, tab.title)
 
     def _run_row_action(self, method: str, table: RecordTable) -> None:
         # A refused action is disabled (Rights.guard): neither its button, its menu entry,
@@ -316,11 +366,16 @@ class RecordDetail(QWidget):
     def show_form_tab(self) -> None:
         """Bring the form's tab forward (errors are shown there)."""
         if self.spec.form_tab:
-            self.tabs.setCurrentIndex(0)
+            self._tabs.setCurrentIndex(0)
 
     def add_tab(self, widget: QWidget, title: str) -> None:
-        self.tabs.addTab(widget, title)
-        self.tabs.setVisible(True)
+        """A tab after the declared ones (built first, if they are built in steps)."""
+        self.finish_build()
+        self._append_tab(widget, title)
+
+    def _append_tab(self, widget: QWidget, title: str) -> None:
+        self._tabs.addTab(widget, title)
+        self._tabs.setVisible(True)
 
     # -- loading -------------------------------------------------------------------------
     @property
@@ -359,6 +414,7 @@ class RecordDetail(QWidget):
 
     def show(self, key: Hashable | None) -> None:
         """Load and show the record ``key`` (None: nothing)."""
+        self.finish_build()  # a record shows in every tab
         self._requested = key
         self._creating = False
         if key is None:
@@ -434,6 +490,7 @@ class RecordDetail(QWidget):
         unsaved edits of the record shown instead."""
         if self.spec.create is None or self._busy or not self.may_leave():
             return False
+        self.finish_build()
         self._latest.supersede()
         self._requested = None
         self.record = None

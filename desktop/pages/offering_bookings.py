@@ -38,7 +38,7 @@ from desktop.admin.inline import InlineList, InlineSpec
 from desktop.database import Database
 from desktop.formatting import format_value
 from widgets.filter_bar import Choice, FilterBar, FilterSpec, Search
-from widgets.lazy_table import Column
+from widgets.lazy_table import Column, LazyTableView
 
 __all__ = ["BOOKING_COLUMNS", "CUSTOMER_BOOKING_COLUMNS", "OF_CUSTOMER", "OF_OFFERING",
            "BookingsOf", "BookingsTab", "CustomerBookingsTab", "OfferingBookingsTab"]
@@ -127,7 +127,10 @@ class BookingsTab(QWidget):
         self.manage_button = QPushButton("&Manage booking…")
         self.manage_button.setEnabled(False)
         self.list = InlineList(of.spec, database)
-        self.view, self.model = self.list.view, self.list.model
+        self.model = self.list.model
+        # The table is built when the tab is first shown (or its view asked for), as the
+        # detail's other lists are: building it with the page stalled the GUI thread.
+        self.list.view_built.connect(self._on_list_view_built)
         self.top = QHBoxLayout()
         self.bottom = QHBoxLayout()
         self.bottom.addStretch()
@@ -139,8 +142,15 @@ class BookingsTab(QWidget):
         layout.addLayout(self.bottom)
         self.filters.changed.connect(self._on_filters_changed)
         self.manage_button.clicked.connect(self._on_manage_button_clicked)
-        self.view.current_row_changed.connect(self._on_view_current_row_changed)
-        self.view.activated.connect(lambda _index: self._on_manage_button_clicked())
+
+    @property
+    def view(self) -> LazyTableView:
+        """The bookings' table (built now if it was not)."""
+        return self.list.view
+
+    def _on_list_view_built(self, view: LazyTableView) -> None:
+        view.current_row_changed.connect(self._on_view_current_row_changed)
+        view.activated.connect(lambda _index: self._on_manage_button_clicked())
 
     @property
     def booking_filter(self) -> BookingFilter:
@@ -154,7 +164,8 @@ class BookingsTab(QWidget):
         self.list.show_for(owner)
 
     def current_booking(self) -> uuid.UUID | None:
-        row = self.view.current_row()
+        view = self.list.view_if_built
+        row = view.current_row() if view is not None else None
         return None if row is None else row.id
 
     def _on_filters_changed(self) -> None:

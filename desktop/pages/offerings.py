@@ -51,7 +51,7 @@ from desktop.pages.offering_resources import ResourcesPanel
 from widgets.actions import Action, always
 from widgets.dialogs import ask, open_dialog
 from widgets.filter_bar import Break, Choice, Related, Search
-from widgets.lazy_table import Column
+from widgets.lazy_table import Column, LazyTableView
 
 __all__ = ["OFFERING", "OFFERINGS", "OfferingDetailPane", "OfferingsPage"]
 
@@ -152,7 +152,6 @@ class OfferingDetailPane(RecordDetail):
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(OFFERING, database, parent)
         self.bookings_tab = OfferingBookingsTab(database)
-        self.bookings = self.bookings_tab.view
         self.booking_filter = self.bookings_tab.filters
         self.tabs.insertTab(1, self.bookings_tab, "Bookings")
         self.bookings_tab.book_requested.connect(self.open_booking_dialog)
@@ -160,6 +159,11 @@ class OfferingDetailPane(RecordDetail):
         self.impact_question = None
         self.resources = ResourcesPanel(database)
         self.add_tab(self.resources, "Resources")
+
+    @property
+    def bookings(self) -> LazyTableView:
+        """The bookings' table (built on the tab's first show, or now)."""
+        return self.bookings_tab.view
 
     def detail_loaded(self, loaded: OfferingDetail, same_record: bool) -> None:
         self.resources.show_resources(loaded.record.id, loaded.resources)

@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from operator import attrgetter
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from data.export import ExportColumn
 from data.models.users import USER_ROLES, User
@@ -46,7 +46,8 @@ from desktop.pages.token_adjustment import AdjustmentDialog
 from widgets.actions import Action, Confirmation
 from widgets.dialogs import open_dialog
 from widgets.filter_bar import Choice, Search
-from widgets.lazy_table import Column
+from widgets.lazy_table import Column, LazyTableView
+from widgets.record_table import RecordTable
 
 DETAIL_MIN_WIDTH = 680
 
@@ -198,22 +199,54 @@ class UserDetailPane(RecordDetail):
     referrals, bookings (every one, lazily, with Manage and Refund), emails, activity and
     notifications."""
 
+    build_in_steps = True  # the profile first; the eight history tabs one per turn after
+
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(PROFILE, database, parent)
+        self._bookings_tab: CustomerBookingsTab | None = None  # built by tabs_built()
         self.verify_button = self.actions.buttons["verify"]
         self.delete_button = self.actions.buttons["delete"]
-        self.purchases = self.tables["Purchases"]
+
+    def tabs_built(self) -> None:
         # The customer's bookings, as an offering's Bookings tab lists its own: after
         # Referrals, where the fixed list of the newest 200 used to be.
-        self.bookings_tab = CustomerBookingsTab(database)
-        self.bookings = self.bookings_tab.view
-        after = next(i for i in range(self.tabs.count()) if self.tabs.tabText(i) == "Referrals")
-        self.tabs.insertTab(after + 1, self.bookings_tab, "Bookings")
-        self.bookings_tab.manage_requested.connect(self.manage_booking)
-        self.bookings_tab.refund_requested.connect(self.refund_booking)
-        self.ledger, self.balance = self.tables["Tokens"], self.notes["Tokens"]
-        self.refund_purchase_button = self.purchases.row_button
-        self.subscriptions = self.tables["Subscriptions"]
+        self._bookings_tab = tab = CustomerBookingsTab(self._db)
+        after = next(i for i in range(self._tabs.count())
+                     if self._tabs.tabText(i) == "Referrals")
+        self._tabs.insertTab(after + 1, tab, "Bookings")
+        tab.manage_requested.connect(self.manage_booking)
+        tab.refund_requested.connect(self.refund_booking)
+
+    # The history's parts (built on a later turn: reading one builds the rest now).
+    @property
+    def bookings_tab(self) -> CustomerBookingsTab:
+        self.finish_build()
+        assert self._bookings_tab is not None
+        return self._bookings_tab
+
+    @property
+    def bookings(self) -> LazyTableView:
+        return self.bookings_tab.view
+
+    @property
+    def purchases(self) -> RecordTable:
+        return self.tables["Purchases"]
+
+    @property
+    def refund_purchase_button(self) -> QPushButton:
+        return self.purchases.row_button
+
+    @property
+    def subscriptions(self) -> RecordTable:
+        return self.tables["Subscriptions"]
+
+    @property
+    def ledger(self) -> RecordTable:
+        return self.tables["Tokens"]
+
+    @property
+    def balance(self) -> QLabel:
+        return self.notes["Tokens"]
 
     def open_token_adjustment(self) -> AdjustmentDialog | None:
         p = self.record
