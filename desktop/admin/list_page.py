@@ -13,6 +13,10 @@ when an announced change touches its tables); several rows selected at once
 (:class:`MultiSelect`: a pane stands in for the one-record detail); the actions in a toolbar
 above the list, after the detail's own (``toolbar``); and a detail that keeps its record
 while the list is refreshed and asks before unsaved edits are left (``keep_detail``).
+
+The detail may be given as a function that makes it: the page builds the list now and the
+detail on the next turn of the event loop, so building a page does not hold the GUI thread
+for both at once (reading ``page.detail`` before then builds it at once).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -171,7 +175,8 @@ class ListPage(QWidget):
     choices_loaded = Signal(object)
 
     def __init__(self, spec: ListSpec, database: Database, *,
-                 detail: QWidget | None = None, load_on_show: bool = False,
+                 detail: QWidget | Callable[[], QWidget] | None = None,
+                 load_on_show: bool = False,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.spec = spec
@@ -203,15 +208,33 @@ class ListPage(QWidget):
         self.export_button = QPushButton("E&xport…")
         self.export_button.setVisible(bool(spec.export))
         self.export_button.clicked.connect(self.ask_export)
-        self.detail = detail
+        self._detail: QWidget | None = None
+        self._make_detail: Callable[[], QWidget] | None = None
+        self._detail_holder: QVBoxLayout | None = None
+        if callable(detail) and not isinstance(detail, QWidget):
+            if spec.toolbar or spec.multi_select is not None:
+                detail = detail()  # its parts are laid out with the list: made now
+                self._set_detail(detail)
+            else:
+                self._make_detail = detail
+                holder = QWidget()
+                self._detail_holder = QVBoxLayout(holder)
+                self._detail_holder.setContentsMargins(0, 0, 0, 0)
+                # A timer of the page (not singleShot(0), which runs before waiting timers
+                # and input): the event loop gets its turn between the list and the detail.
+                self._detail_timer = QTimer(self)
+                self._detail_timer.setSingleShot(True)
+                self._detail_timer.timeout.connect(self._build_detail)
+                self._detail_timer.start(0)
+                detail = holder
+        else:
+            self._set_detail(detail)
         self.choices = spec.choices.empty if spec.choices is not None else None
         self._choices_asked = False
         self._latest_choices = LatestRequest()
         self.view.current_row_changed.connect(self._on_view_current_row_changed)
         if spec.keep_detail:
             self.model.rows_loaded.connect(self._on_model_rows_loaded)
-        if detail is not None and hasattr(detail, "new_started"):
-            detail.new_started.connect(self.view.clearSelection)
         database.changed.connect(self._on_database_changed)
 
         bottom = QHBoxLayout()
@@ -252,6 +275,32 @@ class ListPage(QWidget):
             layout.addWidget(side_by_side(list_column, right, ratio=spec.detail_ratio), 1)
         if self._loaded:
             self.refresh()
+
+    @property
+    def built(self) -> bool:
+        """The detail (if it comes later) and its tabs (if built in steps) are all built;
+        reading ``detail`` does not wait for this: it builds the rest at once."""
+        return self._make_detail is None and getattr(self._detail, "built", True)
+
+    @property
+    def detail(self) -> Any:
+        """The widget beside the list (None: none); built now if it was still to come."""
+        self._build_detail()
+        return self._detail
+
+    def _build_detail(self) -> None:
+        make, self._make_detail = self._make_detail, None
+        if make is None:
+            return
+        detail = make()
+        assert self._detail_holder is not None
+        self._detail_holder.addWidget(detail)
+        self._set_detail(detail)
+
+    def _set_detail(self, detail: QWidget | None) -> None:
+        self._detail = detail
+        if detail is not None and hasattr(detail, "new_started"):
+            detail.new_started.connect(self.view.clearSelection)
 
     def _multi_select_pane(self, multi: MultiSelect, detail: QWidget | None) -> QWidget:
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -311,5 +311,7 @@ class UsersPage(ListPage):
     """List, search, filters and export on the left; the selected user on the right."""
 
     def __init__(self, database: Database, parent: QWidget | None = None):
-        super().__init__(USERS, database, detail=UserDetailPane(database), parent=parent)
+        # The list first; the detail on the next turn (and its history tabs on later ones).
+        super().__init__(USERS, database, detail=lambda: UserDetailPane(database),
+                         parent=parent)
         self.list_banner = self.banner

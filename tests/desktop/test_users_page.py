@@ -495,3 +495,30 @@ def test_the_detail_shows_every_history_column_and_the_token_summary_whole(
     for i in range(page.model.columnCount()):  # the list beside it still shows its columns
         assert page.view.columnWidth(i) >= page.view.horizontalHeader().sectionSizeHint(i)
     assert page.view.horizontalHeader().length() <= page.view.viewport().width()
+
+
+def _tab_titles(detail) -> list[str]:
+    return [detail.tabs.tabText(i) for i in range(detail.tabs.count())]
+
+
+def test_the_page_is_built_over_several_turns_with_the_same_tabs_as_built_at_once(
+        qtbot, demo_database):
+    stepped = UsersPage(demo_database)
+    qtbot.addWidget(stepped)
+    stepped.resize(1400, 800)
+    stepped.show()
+    assert not stepped.built  # the list alone: the detail and its history come after
+    qtbot.waitUntil(lambda: stepped.built, timeout=WAIT)
+    at_once = UsersPage(demo_database)
+    qtbot.addWidget(at_once)
+    assert _tab_titles(at_once.detail) == _tab_titles(stepped.detail)  # read: built now
+    assert at_once.built
+    assert _tab_titles(stepped.detail) == [
+        "Purchases", "Subscriptions", "Tokens", "Referrals", "Bookings", "Emails",
+        "Activity", "Notifications", "History"]
+    # The bookings table waits for its tab to be shown.
+    bookings = stepped.detail.bookings_tab
+    assert bookings.list.view_if_built is None
+    stepped.detail.tabs.setCurrentWidget(bookings)
+    stepped.detail.body.setVisible(True)
+    qtbot.waitUntil(lambda: bookings.list.view_if_built is not None, timeout=WAIT)
