@@ -357,3 +357,69 @@ def test_the_agenda_lists_sessions_and_opens_the_offering(qtbot, empty_page, eng
     dialog.view.selectRow(dialog.entries.index(rows[0]))
     qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
     _wait_detail(qtbot, empty_page, weekly)
+
+
+def _retype(qtbot, editor, text_):
+    line = getattr(editor, "line_edit", editor)
+    line.selectAll()
+    qtbot.keyClicks(line, text_)
+
+
+@pytest.mark.parametrize(("field", "typed", "column", "stored"), [
+    ("price", "30.00", "price::text", "30.00"),
+    ("portal_config.access_after_days", "60", "portal_config ->> 'access_after_days'", "60"),
+    ("schedule_one_time_event.date", "2030-03-22", "schedule ->> 'date'", "2030-03-22"),
+])
+def test_changing_price_portal_window_or_date_shows_the_impact_first(
+        qtbot, empty_page, engine, field, typed, column, stored):
+    """14 confirmed bookings with portal access (and one cancelled, which counts for
+    neither): Cancel on the question saves nothing; saving again and confirming saves."""
+    oid = add_offering(engine, max_participants=20, booking_count=14,
+                       portal_config={"access_after_days": 30})
+    for _ in range(14):
+        add_booking(engine, oid, add_customer(engine))
+    add_booking(engine, oid, add_customer(engine), status="canceled")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO offering_portal_access (booking_id, user_id, offering_id) "
+                       "SELECT id, customer_id, offering_id FROM offering_bookings "
+                       "WHERE offering_id = :o AND status = 'confirmed'"), {"o": oid})
+        before = c.execute(text(f"SELECT {column} FROM offerings WHERE id = :o"),
+                           {"o": oid}).scalar()
+    _open(qtbot, empty_page, oid)
+    detail = empty_page.detail
+    outer, _, inner = field.partition(".")
+    editor = detail.form.field_widget(outer)
+    _retype(qtbot, editor.sub_form.field_widget(inner) if inner else editor, typed)
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: detail.impact_question is not None, timeout=WAIT)
+    assert detail.impact_question.text() == \
+        "14 confirmed bookings; the portal access of 14 people changes."
+    _press(detail.impact_question, "Cancel")
+    qtbot.wait(300)
+    with engine.connect() as c:
+        assert c.execute(text(f"SELECT {column} FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == before != stored
+    assert detail.form.is_dirty  # the change is still there to save
+    detail.impact_question = None
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: detail.impact_question is not None, timeout=WAIT)
+    _press(detail.impact_question, "Save the change")
+    qtbot.waitUntil(lambda: not detail.form.is_dirty, timeout=WAIT)
+    with engine.connect() as c:
+        assert c.execute(text(f"SELECT {column} FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == stored
+
+
+def test_a_change_reaching_no_one_or_no_booked_field_saves_without_asking(
+        qtbot, empty_page, engine):
+    oid = add_offering(engine, booking_count=1)
+    add_booking(engine, oid, add_customer(engine))
+    _open(qtbot, empty_page, oid)
+    detail = empty_page.detail
+    _retype(qtbot, detail.form.field_widget("title"), "Gong Bath")
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not detail.form.is_dirty, timeout=WAIT)
+    assert detail.impact_question is None
+    with engine.connect() as c:
+        assert c.execute(text("SELECT title FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == "Gong Bath"
