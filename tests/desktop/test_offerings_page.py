@@ -46,7 +46,7 @@ def test_the_list_shows_next_session_seats_and_the_editor(qtbot, page):
 
 # -- actions on known rows (a migrated database with exactly known offerings) ---------------
 
-from PySide6.QtWidgets import QLineEdit, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from desktop.pages.manage_booking_dialog import ManageBookingDialog  # noqa: E402
@@ -228,18 +228,42 @@ def test_portal_access_is_extended_in_the_platforms_time_zone(qtbot, empty_page,
     assert manage.message.text() == "Portal access until 2027-01-15 09:00."
 
 
-def test_a_card_booking_is_cancelled_through_the_refund_dialog(qtbot, stripe_database,
-                                                               card_booking, engine):
+def test_a_card_booking_is_cancelled_through_the_refund_dialog(
+        qtbot, stripe_database, card_booking, engine, localstripe):
+    """Cancel on a card booking opens the refund dialog; a double click on Refund refunds
+    once through localstripe, cancels the booking, frees its place and ends its access;
+    the refund dialog opened again has nothing left to refund."""
+    from tests.desktop.test_refund_dialog import _refunds_in_stripe
+
     booking = card_booking("40.00")
+    with engine.connect() as c:
+        oid, intent = c.execute(text("SELECT offering_id, stripe_payment_intent_id FROM "
+                                     "offering_bookings WHERE id = :b"), {"b": booking}).one()
     manage = ManageBookingDialog(stripe_database, booking)
     qtbot.addWidget(manage)
     qtbot.waitUntil(lambda: manage.plan is not None, timeout=WAIT)
     assert "refund dialog" in manage.what_happens.text()
     manage.ask_cancel()
     refund = manage.findChild(RefundDialog)
-    assert refund is not None
+    qtbot.waitUntil(lambda: refund.refundable is not None, timeout=WAIT)
+    assert refund.amount.text() == "40.00"
+    qtbot.mouseClick(refund.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(refund.refund_finished, timeout=WAIT) as done:
+        qtbot.mouseClick(refund.refund_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(refund.refund_button, Qt.MouseButton.LeftButton)  # a double click
+    assert done.args[0].status == "succeeded"
+    qtbot.wait(500)
+    assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [4000]
+    assert offering_state(engine, oid) == {"booking_count": 0, "canceled": 1}
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM offering_portal_access "
+                              "WHERE booking_id = :b"), {"b": booking}).scalar() == 0
     refund.close()
-    assert QLineEdit  # the dialog's fields are the refund dialog's own (tested there)
+    again = RefundDialog(stripe_database, "booking", booking)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.refundable is not None, timeout=WAIT)
+    assert again.refusal.text() and not again.review_button.isEnabled()
+    assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [4000]
 
 
 def test_a_booking_is_managed_from_the_users_detail(qtbot, empty_database, engine):
