@@ -46,7 +46,7 @@ def test_the_list_shows_next_session_seats_and_the_editor(qtbot, page):
 
 # -- actions on known rows (a migrated database with exactly known offerings) ---------------
 
-from PySide6.QtWidgets import QLineEdit, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from desktop.pages.manage_booking_dialog import ManageBookingDialog  # noqa: E402
@@ -228,18 +228,42 @@ def test_portal_access_is_extended_in_the_platforms_time_zone(qtbot, empty_page,
     assert manage.message.text() == "Portal access until 2027-01-15 09:00."
 
 
-def test_a_card_booking_is_cancelled_through_the_refund_dialog(qtbot, stripe_database,
-                                                               card_booking, engine):
+def test_a_card_booking_is_cancelled_through_the_refund_dialog(
+        qtbot, stripe_database, card_booking, engine, localstripe):
+    """Cancel on a card booking opens the refund dialog; a double click on Refund refunds
+    once through localstripe, cancels the booking, frees its place and ends its access;
+    the refund dialog opened again has nothing left to refund."""
+    from tests.desktop.test_refund_dialog import _refunds_in_stripe
+
     booking = card_booking("40.00")
+    with engine.connect() as c:
+        oid, intent = c.execute(text("SELECT offering_id, stripe_payment_intent_id FROM "
+                                     "offering_bookings WHERE id = :b"), {"b": booking}).one()
     manage = ManageBookingDialog(stripe_database, booking)
     qtbot.addWidget(manage)
     qtbot.waitUntil(lambda: manage.plan is not None, timeout=WAIT)
     assert "refund dialog" in manage.what_happens.text()
     manage.ask_cancel()
     refund = manage.findChild(RefundDialog)
-    assert refund is not None
+    qtbot.waitUntil(lambda: refund.refundable is not None, timeout=WAIT)
+    assert refund.amount.text() == "40.00"
+    qtbot.mouseClick(refund.review_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(refund.refund_finished, timeout=WAIT) as done:
+        qtbot.mouseClick(refund.refund_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(refund.refund_button, Qt.MouseButton.LeftButton)  # a double click
+    assert done.args[0].status == "succeeded"
+    qtbot.wait(500)
+    assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [4000]
+    assert offering_state(engine, oid) == {"booking_count": 0, "canceled": 1}
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM offering_portal_access "
+                              "WHERE booking_id = :b"), {"b": booking}).scalar() == 0
     refund.close()
-    assert QLineEdit  # the dialog's fields are the refund dialog's own (tested there)
+    again = RefundDialog(stripe_database, "booking", booking)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.refundable is not None, timeout=WAIT)
+    assert again.refusal.text() and not again.review_button.isEnabled()
+    assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [4000]
 
 
 def test_a_booking_is_managed_from_the_users_detail(qtbot, empty_database, engine):
@@ -357,3 +381,69 @@ def test_the_agenda_lists_sessions_and_opens_the_offering(qtbot, empty_page, eng
     dialog.view.selectRow(dialog.entries.index(rows[0]))
     qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
     _wait_detail(qtbot, empty_page, weekly)
+
+
+def _retype(qtbot, editor, text_):
+    line = getattr(editor, "line_edit", editor)
+    line.selectAll()
+    qtbot.keyClicks(line, text_)
+
+
+@pytest.mark.parametrize(("field", "typed", "column", "stored"), [
+    ("price", "30.00", "price::text", "30.00"),
+    ("portal_config.access_after_days", "60", "portal_config ->> 'access_after_days'", "60"),
+    ("schedule_one_time_event.date", "2030-03-22", "schedule ->> 'date'", "2030-03-22"),
+])
+def test_changing_price_portal_window_or_date_shows_the_impact_first(
+        qtbot, empty_page, engine, field, typed, column, stored):
+    """14 confirmed bookings with portal access (and one cancelled, which counts for
+    neither): Cancel on the question saves nothing; saving again and confirming saves."""
+    oid = add_offering(engine, max_participants=20, booking_count=14,
+                       portal_config={"access_after_days": 30})
+    for _ in range(14):
+        add_booking(engine, oid, add_customer(engine))
+    add_booking(engine, oid, add_customer(engine), status="canceled")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO offering_portal_access (booking_id, user_id, offering_id) "
+                       "SELECT id, customer_id, offering_id FROM offering_bookings "
+                       "WHERE offering_id = :o AND status = 'confirmed'"), {"o": oid})
+        before = c.execute(text(f"SELECT {column} FROM offerings WHERE id = :o"),
+                           {"o": oid}).scalar()
+    _open(qtbot, empty_page, oid)
+    detail = empty_page.detail
+    outer, _, inner = field.partition(".")
+    editor = detail.form.field_widget(outer)
+    _retype(qtbot, editor.sub_form.field_widget(inner) if inner else editor, typed)
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: detail.impact_question is not None, timeout=WAIT)
+    assert detail.impact_question.text() == \
+        "14 confirmed bookings; the portal access of 14 people changes."
+    _press(detail.impact_question, "Cancel")
+    qtbot.wait(300)
+    with engine.connect() as c:
+        assert c.execute(text(f"SELECT {column} FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == before != stored
+    assert detail.form.is_dirty  # the change is still there to save
+    detail.impact_question = None
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: detail.impact_question is not None, timeout=WAIT)
+    _press(detail.impact_question, "Save the change")
+    qtbot.waitUntil(lambda: not detail.form.is_dirty, timeout=WAIT)
+    with engine.connect() as c:
+        assert c.execute(text(f"SELECT {column} FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == stored
+
+
+def test_a_change_reaching_no_one_or_no_booked_field_saves_without_asking(
+        qtbot, empty_page, engine):
+    oid = add_offering(engine, booking_count=1)
+    add_booking(engine, oid, add_customer(engine))
+    _open(qtbot, empty_page, oid)
+    detail = empty_page.detail
+    _retype(qtbot, detail.form.field_widget("title"), "Gong Bath")
+    qtbot.mouseClick(detail.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not detail.form.is_dirty, timeout=WAIT)
+    assert detail.impact_question is None
+    with engine.connect() as c:
+        assert c.execute(text("SELECT title FROM offerings WHERE id = :o"),
+                         {"o": oid}).scalar() == "Gong Bath"
