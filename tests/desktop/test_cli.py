@@ -102,16 +102,21 @@ def test_ctrl_c_and_sigterm_end_the_app_while_the_start_dialog_waits(sig):
     assert "Traceback" not in err
 
 
+def _start_demo(env: dict[str, str]) -> subprocess.Popen:
+    """``platform-admin --demo`` with 20 users, as a person starts it, its output captured."""
+    return subprocess.Popen([sys.executable, "-m", "desktop.cli", "--demo",
+                             "--demo-users", "20"], cwd=ROOT, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
 def test_the_demo_start_up_keeps_the_terminal_to_a_few_lines(tmp_path):
     """initdb's and each migration's output go to the app's log file, not the terminal (the
     migrations run behind the window: it is stopped once they have begun)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLATFORM_ADMIN_")}
     env.update(QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(tmp_path))
     log = tmp_path / "platform-admin" / "platform-admin.log"
-    process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "--demo",
-                                "--demo-users", "20"], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = _start_demo(env)
     guard = threading.Timer(180, process.kill)  # a hang guard, not a timing assertion
     guard.start()
     try:
@@ -166,10 +171,7 @@ def test_ctrl_c_while_the_demo_starts_leaves_no_server_behind(tmp_path, after):
     temp.mkdir()
     env.update(QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(tmp_path), TMPDIR=str(temp))
     log = tmp_path / "platform-admin" / "platform-admin.log"
-    process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "--demo",
-                                "--demo-users", "20"], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = _start_demo(env)
     guard = threading.Timer(180, process.kill)  # a hang guard, not a timing assertion
     guard.start()
     try:
