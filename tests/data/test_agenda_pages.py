@@ -198,8 +198,9 @@ def test_a_window_s_sessions_are_the_longer_window_s_from_its_start(kind, offset
     parsed = schedules.parse(kind, LONG[kind])
     since = DST_START + dt.timedelta(hours=offset)
     until = since + dt.timedelta(hours=hours)
+    # the longer window covers every short one (offset up to 27 days, plus up to 72 hours)
     whole = schedules.occurrences(parsed, "America/New_York", DST_START,
-                                  DST_START + dt.timedelta(days=28))
+                                  DST_START + dt.timedelta(days=31))
     assert schedules.occurrences(parsed, "America/New_York", since, until) == \
         [o for o in whole if since <= o.start < until]
     assert whole and all(o.label for o in whole)
