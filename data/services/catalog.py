@@ -41,6 +41,8 @@ from data.services.prices import parse_price
 from data.services.series import attach_to_series
 from data.services.slugs import propose_slug, slug_problem
 from data.services.text import (
+    NOT_EDITABLE,
+    clean_fields,
     clean_line,
     clean_multiline,
     column_length,
@@ -122,64 +124,56 @@ def normalise_tags(value: Any) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def _clean_content_field(name: str, value: Any) -> Any:
+    """One edited field, clean; raises ValidationError naming it."""
+    if name == "title":
+        return clean_line(name, value, MAX_TITLE, required="Title is required.")
+    if name == "slug":
+        if value is not None and not isinstance(value, str):
+            raise ValidationError({name: "Must be text."})
+        text = (value or "").strip()  # slug_problem refuses all but a-z, 0-9, "-"
+        if problem := slug_problem(text):
+            raise ValidationError({name: problem})
+        return text
+    if name in ("description", "content_body"):
+        return clean_multiline(name, value, MAX_TEXT) or None
+    if name in ("media_url", "thumbnail_url"):
+        return clean_url(name, value, MAX_URL)
+    if name == "category":
+        return clean_line(name, value, MAX_CATEGORY) or None
+    if name == "content_type":
+        if value not in CONTENT_TYPES:
+            raise ValidationError({name: f"Type must be one of: {', '.join(CONTENT_TYPES)}."})
+        return value
+    if name == "visibility":
+        if value not in CONTENT_VISIBILITIES:
+            raise ValidationError({name: "Visibility must be one of: "
+                                         f"{', '.join(CONTENT_VISIBILITIES)}."})
+        return value
+    if name == "price":
+        return parse_price(value)
+    try:
+        if name == "media_duration_seconds":
+            return _duration(value)
+        if name == "tags":
+            return normalise_tags(value)
+    except ValueError as exc:
+        raise ValidationError({name: str(exc)}) from None
+    if name in ("series_id", "creator_id"):
+        try:
+            return _uuid(value)
+        except (ValueError, TypeError, AttributeError):
+            raise ValidationError({name: "Not a known id."}) from None
+    raise ValidationError({name: NOT_EDITABLE})
+
+
 def validate_content_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise and check edited fields; raises ValidationError naming each bad field.
 
     Empty optional text becomes None; tags become a tuple; price a 2-decimal Decimal or
     None (free).
     """
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        if name not in EDITABLE_FIELDS:
-            errors[name] = "This field cannot be edited here."
-            continue
-        try:
-            if name == "title":
-                clean[name] = clean_line(name, value, MAX_TITLE, required="Title is required.")
-            elif name == "slug":
-                if value is not None and not isinstance(value, str):
-                    raise ValidationError({name: "Must be text."})
-                text = (value or "").strip()  # slug_problem refuses all but a-z, 0-9, "-"
-                if problem := slug_problem(text):
-                    errors[name] = problem
-                else:
-                    clean[name] = text
-            elif name in ("description", "content_body"):
-                clean[name] = clean_multiline(name, value, MAX_TEXT) or None
-            elif name in ("media_url", "thumbnail_url"):
-                clean[name] = clean_url(name, value, MAX_URL)
-            elif name == "category":
-                clean[name] = clean_line(name, value, MAX_CATEGORY) or None
-            elif name == "content_type":
-                if value not in CONTENT_TYPES:
-                    errors[name] = f"Type must be one of: {', '.join(CONTENT_TYPES)}."
-                else:
-                    clean[name] = value
-            elif name == "visibility":
-                if value not in CONTENT_VISIBILITIES:
-                    errors[name] = (f"Visibility must be one of: "
-                                    f"{', '.join(CONTENT_VISIBILITIES)}.")
-                else:
-                    clean[name] = value
-            elif name == "price":
-                clean[name] = parse_price(value)
-            elif name == "media_duration_seconds":
-                clean[name] = _duration(value)
-            elif name == "tags":
-                clean[name] = normalise_tags(value)
-            elif name in ("series_id", "creator_id"):
-                try:
-                    clean[name] = _uuid(value)
-                except (ValueError, TypeError, AttributeError):
-                    errors[name] = "Not a known id."
-        except ValueError as exc:
-            errors[name] = str(exc)
-        except ValidationError as exc:
-            errors.update(exc.field_errors)
-    if errors:
-        raise ValidationError(errors)
-    return clean
+    return clean_fields(values, EDITABLE_FIELDS, _clean_content_field)
 
 
 def _body_is_empty(body: str | None) -> bool:

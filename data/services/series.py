@@ -32,6 +32,7 @@ from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.slugs import propose_slug, slug_problem
 from data.services.text import (
+    clean_fields,
     clean_line,
     clean_multiline,
     column_length,
@@ -165,19 +166,7 @@ def _clean_field(name: str, value: Any) -> Any:
 
 def validate_series_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise and check series fields; raises ValidationError naming each bad field."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        if name not in SERIES_FIELDS:
-            errors[name] = "This field cannot be edited here."
-            continue
-        try:
-            clean[name] = _clean_field(name, value)
-        except ValidationError as exc:
-            errors.update(exc.field_errors)
-    if errors:
-        raise ValidationError(errors)
-    return clean
+    return clean_fields(values, SERIES_FIELDS, _clean_field)
 
 
 def _check_slug_free(session: Session, slug: str, series_id: uuid.UUID | None) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -305,3 +306,26 @@ def parse_id(field: str, value: Any, message: str = "Not a known id.") -> uuid.U
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         raise _refuse(field, message) from None
+
+
+NOT_EDITABLE = "This field cannot be edited here."
+
+
+def clean_fields(values: Mapping[str, Any], editable: Collection[str],
+                 clean_field: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """Every edited field through ``clean_field`` (which raises :class:`ValidationError`
+    naming its field); one ValidationError naming every bad field, so a form shows them all
+    at once. A field not in ``editable`` is refused, never silently dropped."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in editable:
+            errors[name] = NOT_EDITABLE
+            continue
+        try:
+            clean[name] = clean_field(name, value)
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
+    if errors:
+        raise ValidationError(errors)
+    return clean

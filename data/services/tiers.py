@@ -46,6 +46,7 @@ from data.queries.tiers import (
 from data.services.audit import record_change
 from data.services.prices import parse_price
 from data.services.text import (
+    clean_fields,
     clean_line,
     clean_multiline,
     column_length,
@@ -95,36 +96,28 @@ def normalise_categories(value: Any) -> list[str]:
     return out
 
 
+def _clean_tier_field(name: str, value: Any) -> Any:
+    """One edited field, clean; raises ValidationError naming it."""
+    if name == "name":
+        return clean_line(name, value, MAX_NAME, required="Name is required.")
+    if name == "description":
+        return clean_multiline(name, value, MAX_DESCRIPTION) or None
+    if name in PRICE_FIELDS:
+        return parse_price(value, name)
+    if name == "category_access":
+        return normalise_categories(value)
+    if name in BOOL_FIELDS:
+        if not isinstance(value, bool):
+            raise ValidationError({name: "Must be yes or no."})
+        return value
+    credits = parse_int(name, value, label="Monthly credits", maximum=MAX_CREDITS,
+                        unit="credits")  # monthly_credits
+    return 0 if credits is None else credits
+
+
 def validate_tier_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise and check edited fields; raises ValidationError naming each bad field."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        try:
-            if name not in EDITABLE_FIELDS:
-                errors[name] = "This field cannot be edited here."
-            elif name == "name":
-                clean[name] = clean_line(name, value, MAX_NAME, required="Name is required.")
-            elif name == "description":
-                clean[name] = clean_multiline(name, value, MAX_DESCRIPTION) or None
-            elif name in PRICE_FIELDS:
-                clean[name] = parse_price(value, name)
-            elif name == "category_access":
-                clean[name] = normalise_categories(value)
-            elif name in BOOL_FIELDS:
-                if not isinstance(value, bool):
-                    errors[name] = "Must be yes or no."
-                else:
-                    clean[name] = value
-            elif name == "monthly_credits":
-                credits = parse_int(name, value, label="Monthly credits", maximum=MAX_CREDITS,
-                                    unit="credits")
-                clean[name] = 0 if credits is None else credits
-        except ValidationError as exc:
-            errors.update(exc.field_errors)
-    if errors:
-        raise ValidationError(errors)
-    return clean
+    return clean_fields(values, EDITABLE_FIELDS, _clean_tier_field)
 
 
 def merged_offering_rules(rules: Sequence[Any], included: Mapping[str, bool]) -> list[Any]:

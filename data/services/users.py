@@ -22,6 +22,7 @@ from data.models.users import USER_ROLES
 from data.queries.users import UserProfile, get_profile, profile_values
 from data.services.audit import record_change
 from data.services.text import (
+    clean_fields,
     clean_identifier,
     clean_line,
     clean_multiline,
@@ -49,6 +50,8 @@ def email_taken_message(email: str) -> str:
 
 def _clean_field(name: str, value: Any) -> Any:
     """One edited field, clean; raises ValidationError naming it (see data.services.text)."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError({name: "Must be text."})
     limit = MAX_LENGTHS.get(name)
     if name == "email":
         email = clean_identifier(name, value, limit, required="Email is required.")
@@ -69,22 +72,7 @@ def _clean_field(name: str, value: Any) -> Any:
 
 def validate_profile_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise and check edited fields; raises ValidationError naming each bad field."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name not in EDITABLE_FIELDS:
-            errors[name] = "This field cannot be edited here."
-            continue
-        if value is not None and not isinstance(value, str):
-            errors[name] = "Must be text."
-            continue
-        try:
-            clean[name] = _clean_field(name, value)
-        except ValidationError as exc:
-            errors.update(exc.field_errors)
-    if errors:
-        raise ValidationError(errors)
-    return clean
+    return clean_fields(changes, EDITABLE_FIELDS, _clean_field)
 
 
 def _lock_and_check(session: Session, user_id: uuid.UUID, expected_version: int) -> UserProfile:
