@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.banner import ERROR_STYLE
 
@@ -34,17 +34,22 @@ class FormRows(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        # A grid, not a QFormLayout: QFormLayout shares a row's height out wrongly when a
+        # field's wrapped error line needs two lines (the line was cut off).
+        self.form = QGridLayout()
+        self.form.setColumnStretch(1, 1)
         self.form_error = _error_label()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.form_error)
         layout.addLayout(self.form)
+        layout.addStretch(1)  # spare height under the rows, unless a shown row grows
+        self._outer = layout
         self._cells: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self._labels: dict[str, QLabel] = {}
+        self._grow_rows: dict[str, int] = {}
+        self._line_height = QLineEdit().sizeHint().height()
 
     def add_row(self, name: str, label: str, editor: QWidget, *,
                 focus: QWidget | None = None, grow: bool = False) -> None:
@@ -52,6 +57,9 @@ class FormRows(QWidget):
         and an error focus (default: the editor); ``grow``: the row takes spare height."""
         caption = QLabel(label + ":")
         caption.setBuddy(focus or editor)
+        # Level with the editor's first line, as a form layout puts it.
+        caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        caption.setMinimumHeight(min((focus or editor).sizeHint().height(), self._line_height))
         cell = QWidget()
         cell.setSizePolicy(QSizePolicy.Policy.Preferred,
                            QSizePolicy.Policy.Expanding if grow else QSizePolicy.Policy.Maximum)
@@ -64,7 +72,14 @@ class FormRows(QWidget):
         editor.setObjectName(f"field_{name}")
         editor.setAccessibleName(label.replace("&", ""))
         self._cells[name], self._errors[name], self._labels[name] = cell, error, caption
-        self.form.addRow(caption, cell)
+        row = self.form.rowCount()
+        self.form.addWidget(caption, row, 0,
+                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.addWidget(cell, row, 1)
+        if grow:
+            self._grow_rows[name] = row
+            self.form.setRowStretch(row, 1)
+            self._update_stretch()
 
     def error_label(self, name: str) -> QLabel:
         """The line under the row where its error is said."""
@@ -76,7 +91,17 @@ class FormRows(QWidget):
 
     def set_row_visible(self, name: str, visible: bool) -> None:
         """Show or hide the whole row (label, editor and error line)."""
-        self.form.setRowVisible(self._cells[name], visible)
+        self._labels[name].setVisible(visible)
+        self._cells[name].setVisible(visible)
+        if name in self._grow_rows:  # a hidden row takes no spare height
+            self.form.setRowStretch(self._grow_rows[name], 1 if visible else 0)
+            self._update_stretch()
+
+    def _update_stretch(self) -> None:
+        """The rows take the spare height when a shown row grows; else it stays under them."""
+        grows = any(not self._cells[name].isHidden() for name in self._grow_rows)
+        self._outer.setStretch(1, 1 if grows else 0)  # the rows
+        self._outer.setStretch(2, 0 if grows else 1)  # the space under them
 
     def row_visible(self, name: str) -> bool:
         """Whether the row is shown (its editor is not hidden)."""

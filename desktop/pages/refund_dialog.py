@@ -17,7 +17,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -46,6 +45,7 @@ from desktop.database import Database
 from desktop.formatting import format_money
 from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
+from widgets.form_rows import FormRows
 
 PENDING_HINT = "Stripe is still processing; the Refunds tab will update it."
 KIND_LABELS = {"purchase": "purchase", "booking": "booking"}
@@ -148,39 +148,33 @@ class RefundDialog(QDialog):
         self.amount = QLineEdit()
         self.amount.setMaximumWidth(160)
         self.currency = QLabel("")
-        amount_row = QHBoxLayout()
-        amount_row.addWidget(self.amount)
-        amount_row.addWidget(self.currency)
-        amount_row.addStretch()
         self.reason = QComboBox()
         for value in REFUND_REASONS:
             self.reason.addItem(REFUND_REASON_LABELS[value], value)
         self.note = QLineEdit()
-        self.amount_error = self._error_label()
-        self.reason_error = self._error_label()
-        self.note_error = self._error_label()
         self.reason.currentIndexChanged.connect(self._on_reason_changed)
+        amount_cell = QWidget()
+        amount_row = QHBoxLayout(amount_cell)
+        amount_row.setContentsMargins(0, 0, 0, 0)
+        amount_row.addWidget(self.amount)
+        amount_row.addWidget(self.currency)
+        amount_row.addStretch()
 
-        form = QFormLayout()
-        amount_label = QLabel("A&mount")
-        amount_label.setBuddy(self.amount)
-        reason_label = QLabel("&Reason")
-        reason_label.setBuddy(self.reason)
-        note_label = QLabel("&Note")
-        note_label.setBuddy(self.note)
-        form.addRow(amount_label, amount_row)
-        form.addRow("", self.amount_error)
-        form.addRow(reason_label, self.reason)
-        form.addRow("", self.reason_error)
-        form.addRow(note_label, self.note)
-        form.addRow("", self.note_error)
+        self.fields = FormRows()
+        self.fields.add_row("amount", "A&mount", amount_cell, focus=self.amount)
+        self.amount.setAccessibleName("Amount")
+        self.fields.add_row("reason", "&Reason", self.reason)
+        self.fields.add_row("note", "&Note", self.note)
+        self.amount_error = self.fields.error_label("amount")
+        self.reason_error = self.fields.error_label("reason")
+        self.note_error = self.fields.error_label("note")
 
         self.cancel_button = QPushButton("Cancel")
         self.review_button = QPushButton("Re&view refund…")
         self.cancel_button.clicked.connect(self.reject)
         self.review_button.clicked.connect(self.review)
         self._db.rights.guard(self.review_button, "refund")
-        _lay_out_step(page, [self.summary, self.refusal, form],
+        _lay_out_step(page, [self.summary, self.refusal, self.fields],
                       [self.cancel_button, self.review_button])
         self._on_reason_changed()
         return page
@@ -215,14 +209,6 @@ class RefundDialog(QDialog):
         _lay_out_step(page, [self.outcome_text], [self.retry_button, self.close_button])
         return page
 
-    @staticmethod
-    def _error_label() -> QLabel:
-        label = QLabel("")
-        label.setStyleSheet(ERROR_STYLE)
-        label.setWordWrap(True)
-        label.setVisible(False)
-        return label
-
     # -- state ---------------------------------------------------------------------------
     def _show_step(self, step: int) -> None:
         """Show a step; its main button takes Return. On the confirmation that is Go back:
@@ -256,9 +242,7 @@ class RefundDialog(QDialog):
 
     def error_text(self, field: str) -> str:
         """The message shown under ``field`` ("amount", "reason", "note"), or ""."""
-        label = {"amount": self.amount_error, "reason": self.reason_error,
-                 "note": self.note_error}[field]
-        return label.text() if label.isVisible() else ""
+        return self.fields.error_text(field)
 
     def _set_form_enabled(self, enabled: bool) -> None:
         for w in (self.amount, self.reason, self.note):
@@ -333,8 +317,7 @@ class RefundDialog(QDialog):
         r = self.refundable
         if r is None or r.refusal or self._busy:
             return False
-        for label in (self.amount_error, self.reason_error, self.note_error):
-            label.setVisible(False)
+        self.fields.clear_errors()
         self._show_message("")
         note = self.note.text().strip() or None
         try:
@@ -348,21 +331,14 @@ class RefundDialog(QDialog):
         return True
 
     def _show_field_errors(self, exc: ValidationError) -> None:
-        first = None
-        for field, label, widget in (("amount", self.amount_error, self.amount),
-                                     ("reason", self.reason_error, self.reason),
-                                     ("note", self.note_error, self.note)):
-            text = exc.field_errors.get(field, "")
-            label.setText(text)
-            label.setVisible(bool(text))
-            if text and first is None:
-                first = widget
-        unknown = {k: v for k, v in exc.field_errors.items()
-                   if k not in ("amount", "reason", "note")}
+        """Each message under its field (the first such field focused); one no field owns
+        (the database's re-check) in the message line."""
+        fields = ("amount", "reason", "note")
+        self.fields.set_errors({k: v for k, v in exc.field_errors.items() if k in fields})
+        unknown = [v for k, v in exc.field_errors.items() if k not in fields]
         if unknown:
-            self._show_message("; ".join(unknown.values()), error=True)
-        if first is not None:
-            first.setFocus()
+            self._show_message("; ".join(unknown), error=True)
+        self._fit()
 
     def _show_confirmation(self, r: Refundable, refund: RefundInput) -> None:
         lines = describe_refund(r, refund)

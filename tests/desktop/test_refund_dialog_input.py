@@ -43,3 +43,20 @@ def test_a_pasted_huge_amount_is_shown_whole_and_refused_on_the_amount(
     _review(qtbot, dialog)
     assert dialog.amount_error.text() == "Enter at most two decimals (cents)."
     assert _requests(session_factory) == 0
+
+
+def test_an_error_that_wraps_onto_two_lines_is_shown_whole(
+        qtbot, stripe_database, session_factory, paid_purchase):
+    """The amount's error needs two lines at the dialog's width; its row used to get one
+    and a half (QFormLayout shared the height out wrongly) and the end was cut off."""
+    dialog = _open(qtbot, stripe_database, "purchase", paid_purchase("30.00"))
+    _type(qtbot, dialog.amount, "99")
+    dialog.reason.setCurrentIndex(dialog.reason.findData("other"))
+    _review(qtbot, dialog)
+    qtbot.wait(50)
+    for label in (dialog.amount_error, dialog.note_error):
+        assert label.isVisible()
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    wrapped = dialog.amount_error
+    assert wrapped.heightForWidth(wrapped.width()) > wrapped.fontMetrics().height() * 1.5
+    assert _requests(session_factory) == 0
