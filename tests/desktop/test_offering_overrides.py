@@ -257,3 +257,44 @@ def test_resources_reordered_by_a_drop_are_saved_and_read_back(qtbot, page, engi
     assert [t.split(" — ")[0] for t in panel.list.model.texts()] == [
         "Reading list", "Recording", "Workbook"]
     assert not panel.save_button.isEnabled()
+
+
+# -- cancelling a card booking with a partial refund --------------------------------------------
+
+def test_a_card_booking_cancelled_with_a_partial_refund(qtbot, stripe_database, card_booking,
+                                                        engine, localstripe):
+    """Cancel on a card booking opens the refund flow; a partial amount refunds that much
+    once on localstripe, and the booking is cancelled all the same: its place freed, its
+    portal access ended. The refund dialog opened again offers what is left."""
+    from desktop.pages.manage_booking_dialog import ManageBookingDialog
+    from desktop.pages.refund_dialog import RefundDialog
+    from tests.desktop.test_refund_dialog import _refunds_in_stripe, _type
+
+    booking = card_booking("40.00")
+    with engine.connect() as c:
+        oid, intent = c.execute(text("SELECT offering_id, stripe_payment_intent_id FROM "
+                                     "offering_bookings WHERE id = :b"), {"b": booking}).one()
+    manage = ManageBookingDialog(stripe_database, booking)
+    qtbot.addWidget(manage)
+    qtbot.waitUntil(lambda: manage.plan is not None, timeout=WAIT)
+    manage.ask_cancel()
+    refund = manage.findChild(RefundDialog)
+    qtbot.waitUntil(lambda: refund.refundable is not None, timeout=WAIT)
+    _type(qtbot, refund.amount, "15.00")
+    qtbot.mouseClick(refund.review_button, Qt.MouseButton.LeftButton)
+    assert "15.00" in refund.confirm_text.text()
+    with qtbot.waitSignal(refund.refund_finished, timeout=WAIT) as done:
+        qtbot.mouseClick(refund.refund_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].status == "succeeded" and not done.args[0].full_refund
+    assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [1500]
+    qtbot.waitUntil(lambda: offering_state(engine, oid) == {"booking_count": 0,
+                                                            "canceled": 1}, timeout=WAIT)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM offering_portal_access "
+                              "WHERE booking_id = :b"), {"b": booking}).scalar() == 0
+    refund.close()
+    again = RefundDialog(stripe_database, "booking", booking)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.refundable is not None, timeout=WAIT)
+    assert again.amount.text() == "25.00"
+    assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [1500]
