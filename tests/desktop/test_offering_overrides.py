@@ -298,3 +298,41 @@ def test_a_card_booking_cancelled_with_a_partial_refund(qtbot, stripe_database, 
     qtbot.waitUntil(lambda: again.refundable is not None, timeout=WAIT)
     assert again.amount.text() == "25.00"
     assert [r.amount for r in _refunds_in_stripe(localstripe, intent)] == [1500]
+
+
+def test_a_taken_one_on_one_session_is_refused_and_another_session_is_booked(
+        qtbot, page, engine):
+    """A 1:1 offering is full per session: the booked slot is refused with the sentence
+    naming it, a bad date is named under its field, another slot books."""
+    oid = add_offering(engine, offering_type="recurring_bookable", title="Coaching",
+                       capacity_type="one_on_one", max_participants=1, booking_count=1,
+                       schedule={"availability": {"monday": [{"start": "09:00",
+                                                              "end": "12:00"}]},
+                                 "booking_window_days": 14, "buffer_minutes": 15})
+    add_booking(engine, oid, add_customer(engine),
+                details={"booked_sessions": [{"date": "2030-01-07", "time": "10:00"}]})
+    customer = add_customer(engine)
+    _open(qtbot, page, oid)
+    dialog = page.detail.open_booking_dialog()
+    dialog.customer.set_value((customer, "the customer"))
+    qtbot.keyClicks(dialog.session_date, "2030-01-07")
+    qtbot.keyClicks(dialog.session_time, "10:00")
+    qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "full" in dialog.message.text(), timeout=WAIT)
+    assert ("“Coaching” is full: all 1 places are taken on the session of 2030-01-07 10:00. "
+            "Nothing was booked.") in dialog.message.text()
+    assert offering_state(engine, oid) == {"booking_count": 1, "confirmed": 1}
+
+    dialog.session_date.setText("2030-01-32")
+    qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
+    error = dialog.errors["session_date"]
+    qtbot.waitUntil(lambda: error.isVisibleTo(dialog) and error.text() != "", timeout=WAIT)
+    assert error.text() == "Not a calendar date."  # under "Session date"
+    assert offering_state(engine, oid) == {"booking_count": 1, "confirmed": 1}
+
+    dialog.session_date.setText("2030-01-14")
+    with qtbot.waitSignal(dialog.booking_made, timeout=WAIT):
+        qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
+    assert offering_state(engine, oid) == {"booking_count": 2, "confirmed": 2}
+    [mine] = [b for b in _bookings_of(engine, oid) if b.customer_id == customer]
+    assert mine.booking_details["booked_sessions"] == [{"date": "2030-01-14", "time": "10:00"}]
