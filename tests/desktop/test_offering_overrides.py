@@ -129,6 +129,7 @@ def test_booking_after_the_deadline_is_refused_then_made_with_a_reason(
     assert error.text() == ("Registration closed on 2020-01-01 18:00; give a reason to book "
                             "anyway.")
     assert dialog.isVisible()  # still open, to give the reason
+    assert error.height() >= error.heightForWidth(error.width())  # both lines shown, not cut
     assert offering_state(engine, oid) == {"booking_count": 0}
     assert balance(engine, customer) == 5 and _ledger(engine, customer) == []
 
@@ -162,6 +163,7 @@ def test_a_customer_with_a_confirmed_booking_is_not_booked_twice(qtbot, page, en
     qtbot.waitUntil(lambda: error.isVisibleTo(dialog) and error.text() != "", timeout=WAIT)
     assert error.text() == "This customer already holds a confirmed booking of this offering."
     assert dialog.isVisible()
+    assert error.height() >= error.heightForWidth(error.width())  # not cut
     assert offering_state(engine, oid) == {"booking_count": 1, "confirmed": 1}
     assert len(_bookings_of(engine, oid)) == 1
     assert balance(engine, customer) == 5 and _ledger(engine, customer) == []
@@ -178,6 +180,7 @@ def test_booking_a_full_offering_is_refused_with_the_sentence(qtbot, page, engin
     qtbot.waitUntil(lambda: "full" in dialog.message.text(), timeout=WAIT)
     assert "“Gong Bath” is full: all 2 places are taken. Nothing was booked." in \
         dialog.message.text()
+    assert dialog.message.height() >= dialog.message.heightForWidth(dialog.message.width())
     assert offering_state(engine, oid) == {"booking_count": 2, "confirmed": 1,
                                            "completed": 1, "canceled": 1}
     assert balance(engine, customer) == 5 and _ledger(engine, customer) == []
