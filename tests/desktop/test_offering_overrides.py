@@ -339,3 +339,15 @@ def test_a_taken_one_on_one_session_is_refused_and_another_session_is_booked(
     assert offering_state(engine, oid) == {"booking_count": 2, "confirmed": 2}
     [mine] = [b for b in _bookings_of(engine, oid) if b.customer_id == customer]
     assert mine.booking_details["booked_sessions"] == [{"date": "2030-01-14", "time": "10:00"}]
+
+
+def test_booking_an_unpublished_offering_is_refused_with_the_sentence(qtbot, page, engine):
+    oid = add_offering(engine, status="draft", title="Gong Bath")
+    customer = add_customer(engine, balance=5)
+    _open(qtbot, page, oid)
+    dialog = _book(qtbot, page, customer, credits=True)
+    qtbot.waitUntil(lambda: "published" in dialog.message.text(), timeout=WAIT)
+    assert "“Gong Bath” is not published (draft); it cannot be booked." in \
+        dialog.message.text()
+    assert offering_state(engine, oid) == {"booking_count": 0}
+    assert balance(engine, customer) == 5 and _ledger(engine, customer) == []
