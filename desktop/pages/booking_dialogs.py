@@ -73,6 +73,20 @@ class WritingDialog(QDialog):
         present_error(self._db, exc, fields=self._show_field_errors,
                       banner=lambda text: self.message.setText(
                           f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>"))
+        self.fit_to_contents()
+
+    def fit_to_contents(self) -> None:
+        """Grow to the height the shown messages need at the dialog's width: a wrapped
+        message that appears after the dialog was laid out would otherwise lose its last
+        line (a window's minimum size ignores a wrapped label's height for its width)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        need = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                else layout.totalSizeHint().height())
+        if self.height() < need:
+            self.resize(self.width(), need)
 
     def _show_field_errors(self, errors: dict) -> None:
         for name, text in errors.items():
