@@ -276,7 +276,8 @@ def update_offering(session: Session, actor: str, offering_id: Any, version: int
                                            counted_bookings(session, offering_id))
         if full and reason is None:
             raise ValidationError({"max_participants": f"Below the bookings it holds: {full[0]}."
-                                   " Give a reason to reduce it anyway."})
+                                   " To reduce it anyway, give a reason in “Reason for an"
+                                   " exception” below."})
     if current["status"] == "published" and publish_problem(stored) is None:
         # A published offering stays publishable (one the platform published incomplete
         # may still be edited).

@@ -76,7 +76,7 @@ def test_reducing_seats_below_the_bookings_is_refused_then_saved_with_a_reason(
     qtbot.waitUntil(lambda: detail.form.error_text("max_participants") != "", timeout=WAIT)
     assert detail.form.error_text("max_participants") == (
         "Below the bookings it holds: 3 bookings not canceled (at most 2). "
-        "Give a reason to reduce it anyway.")
+        "To reduce it anyway, give a reason in “Reason for an exception” below.")
     assert _max_participants(engine, oid) == 5  # nothing written
     assert _audit(engine, "offering.update", oid) == []
     assert detail.form.is_dirty  # the change is still there to save with a reason
