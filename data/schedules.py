@@ -60,11 +60,13 @@ __all__ = [
     "capacity_problems",
     "dump",
     "edit",
+    "local_weekdays",
     "occurrences",
     "parse",
     "read_date",
     "read_time",
     "schedule_problem",
+    "weekday_of",
     "zone_of",
 ]
 
@@ -508,6 +510,26 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
             except (_Bad, AttributeError):
                 continue
     return sorted((o for o in found if start <= o.start < end), key=lambda o: o.start)
+
+
+def weekday_of(schedule: Schedule) -> int | None:
+    """The weekday (0 is Monday) on which every session of a weekly or fortnightly class or
+    of a cohort falls, local to its zone; None for the other types."""
+    if schedule.offering_type in ("recurring_fixed", "cohort_course"):
+        return WEEKDAYS.index(schedule["day"])
+    return None
+
+
+def local_weekdays(zone: str, start: dt.datetime, end: dt.datetime) -> frozenset[int]:
+    """The weekdays (0 is Monday) of the local days in ``zone`` that [``start``, ``end``)
+    touches: a session that starts in that window starts on one of them (its local day is
+    the day its start falls on there, daylight-saving gaps and repeats included)."""
+    here = zone_of(zone)
+    first, last = start.astimezone(here).date(), end.astimezone(here).date()
+    days = (last - first).days + 1
+    if days >= 7:
+        return frozenset(range(7))
+    return frozenset((first.weekday() + i) % 7 for i in range(max(days, 0)))
 
 
 def next_session(schedule: Schedule, platform_zone: str, now: dt.datetime,

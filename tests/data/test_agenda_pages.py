@@ -127,6 +127,39 @@ def test_a_full_page_stops_at_the_day_it_fills(engine):
         assert [e.title for e in _pages(s, start, q.AGENDA_PAGE)] == ["Today", "Later"]
 
 
+def test_an_offering_edited_between_two_pages_shows_its_new_schedule_on_the_later_page(engine):
+    """The schedules parsed for one page are kept for the next pages of the same reading,
+    but only as stored: a class moved from Tuesday evening to Thursday morning between two
+    pages has its Thursday sessions on the later pages and no Tuesday one."""
+    add_offering(engine, title="Monday Talk", schedule={
+        "date": "2030-01-07", "start_time": "18:00", "duration_minutes": 60})
+    moved = add_offering(engine, offering_type="recurring_fixed", title="Evening Flow",
+                         schedule={"pattern": "weekly", "day": "tuesday", "time": "19:00",
+                                   "duration_minutes": 60})
+    start = dt.datetime(2030, 1, 7, 12, 0, tzinfo=dt.UTC)  # a Monday
+    with make_session_factory(engine)() as s:
+        rows, cursor = q.agenda_page(s, start, 28, None, 1)
+        assert [e.title for e in rows] == ["Monday Talk"]
+        # the first day's page read the class (it meets the day after) and kept it parsed
+        assert cursor is not None and len(cursor.parsed) == 2
+    with engine.begin() as c:  # as the platform (or another admin) writes it
+        c.execute(text("UPDATE offerings SET title = 'Morning Flow', schedule = CAST(:s AS "
+                       "jsonb), updated_at = now() WHERE id = :id"),
+                  {"id": moved, "s": json.dumps({"pattern": "weekly", "day": "thursday",
+                                                 "time": "08:00", "duration_minutes": 45})})
+    with make_session_factory(engine)() as s:
+        later: list[q.AgendaEntry] = []
+        while cursor is not None:
+            page, cursor = q.agenda_page(s, start, 28, cursor, 1)
+            later += page
+        whole = q.list_agenda(s, start)
+    classes = [e for e in later if e.offering_id == moved]
+    assert [(e.title, e.start.strftime("%a %H:%M")) for e in classes] == \
+        [("Morning Flow", "Thu 08:00")] * 4
+    assert [e.title for e in whole] == ["Monday Talk"] + [e.title for e in later]
+    assert whole[1:] == later
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
     | st.text().filter(lambda t: "\x00" not in t)
