@@ -477,12 +477,15 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
             minutes = max(1, (until.hour * 60 + until.minute) - (time.hour * 60 + time.minute))
             found.append(_at(day, time, zone, minutes, f"Retreat day {i + 1} of {days}"))
     elif kind in ("recurring_fixed", "cohort_course"):
+        since = start.astimezone(zone).date()
+        # A session that starts before ``end`` starts on its local day or before (a time in
+        # a daylight-saving gap moves forward, never back): no later day needs working out.
+        last = end.astimezone(zone).date()
         if kind == "cohort_course":
             first, step = v["cohort_start_date"], 1
             limit = first + dt.timedelta(weeks=v["weeks"])
         else:
-            first = v.get("starts_on") or start.astimezone(zone).date()
-            first = max(first, start.astimezone(zone).date())
+            first = max(v.get("starts_on") or since, since)
             step = 2 if v["pattern"] == "biweekly" else 1
             if step == 2 and v.get("starts_on"):  # keep the fortnight's phase
                 first = v["starts_on"]
@@ -490,14 +493,12 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
         day = first + dt.timedelta(days=(WEEKDAYS.index(v["day"]) - first.weekday()) % 7)
         # the sessions before the window are skipped whole steps at a time (their count
         # is kept: a cohort's label numbers its weeks from the first)
-        skip = max(0, ((start.astimezone(zone).date() - dt.timedelta(days=1)) - day).days
-                   // (7 * step))
+        skip = max(0, ((since - dt.timedelta(days=1)) - day).days // (7 * step))
         day += dt.timedelta(weeks=skip * step)
         for i in itertools.count(skip):
             if i > skip:
                 day += dt.timedelta(weeks=step)
-            if (limit is not None and day >= limit) or \
-                    dt.datetime.combine(day, dt.time(0), tzinfo=zone) >= end:
+            if (limit is not None and day >= limit) or day > last:
                 break
             label = f"Week {i + 1} of {v['weeks']}" if kind == "cohort_course" else "Class"
             found.append(_at(day, v["time"], zone, v["duration_minutes"], label))
