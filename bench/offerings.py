@@ -240,6 +240,10 @@ def list_figures(s) -> None:
     flt = OfferingFilter(offering_type="retreat", when="all")
     print(f"list_first_rows_ms_filtered="
           f"{median_ms(lambda: list_offerings_page(s, flt, None, 200)):.1f}")
+    # a page of 1:1 offerings only: each row's next booked session is read
+    flt = OfferingFilter(offering_type="recurring_bookable", when="all")
+    print(f"list_first_rows_ms_one_on_one="
+          f"{median_ms(lambda: list_offerings_page(s, flt, None, 200)):.1f}")
 
 
 def agenda_walk(s, now: dt.datetime) -> tuple[list[float], list[str], int]:
@@ -322,6 +326,8 @@ def main() -> None:
                         "built there by an earlier run today (migrations are still applied)")
     parser.add_argument("--agenda-only", action="store_true",
                         help="only the agenda's figures (no lists, no contention)")
+    parser.add_argument("--reads-only", action="store_true",
+                        help="the lists' and the agenda's figures (no contention)")
     parser.add_argument("--agenda-walks", type=int, default=5,
                         help="walks through the agenda's four weeks page by page (the "
                         "first page's and the worst later page's ms: medians over the walks)")
@@ -353,7 +359,7 @@ def main() -> None:
             agenda_figures(s, args.agenda_walks)
             if not args.agenda_only:
                 booking_list_figures(s)
-        if not args.agenda_only:
+        if not (args.agenda_only or args.reads_only):
             contention_figures(engine, args.threads, args.per_thread)
     finally:
         engine.dispose()

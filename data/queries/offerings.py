@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
@@ -131,27 +131,39 @@ def _where(flt: OfferingFilter) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-def _booked_ahead(session: Session, offering_ids: list[uuid.UUID], now: dt.datetime
-                  ) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """The sessions booked on these 1:1 offerings from the day before ``now`` on (a local
-    day is within a day of the UTC one), by bookings not canceled, as written (``{date,
-    time}``); read through the bookings' offering index, for the rows of a page only."""
+BOOKED_AHEAD_DAYS = 62
+"""A 1:1 offering's next session is looked for in this many days first, on the index of
+booked dates (0026); only an offering with none there has all its bookings read."""
+
+
+def _booked_ahead(session: Session, offering_ids: list[uuid.UUID], first: dt.date,
+                  last: dt.date | None) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The sessions booked on these 1:1 offerings from local day ``first`` (through
+    ``last``; None: any later day) by bookings not canceled, as written (``{date, time}``).
+    With ``last`` on the booked dates' index; without, through the bookings' offering
+    index (every booking of those offerings)."""
     if not offering_ids:
         return {}
-    since = (now.astimezone(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    params: dict[str, Any] = {"ids": offering_ids, "ws": _WHITESPACE}
+    if last is not None:
+        params["days"] = _dates(first, last)
+        dates = ("admin.booked_session_dates(b.booking_details) && CAST(:days AS text[]) "
+                 "AND btrim(s ->> 'date', :ws) = ANY(CAST(:days AS text[]))")
+    else:
+        # a written date compares as text (C order: the digits' order); one the app
+        # cannot read is skipped when its session is read, as in the agenda
+        params["since"] = first.isoformat()
+        dates = "btrim(s ->> 'date', :ws) COLLATE \"C\" >= :since"
     booked: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for oid, date, time in session.execute(text("""
+    for oid, date, time in session.execute(text(f"""
         SELECT DISTINCT b.offering_id, s ->> 'date', s ->> 'time'
         FROM offering_bookings b
         CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(b.booking_details
              -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
              ELSE '[]'::jsonb END) s
         WHERE b.offering_id = ANY(CAST(:ids AS uuid[])) AND b.status <> 'canceled'
-          AND b.booking_details ? 'booked_sessions'
-          -- a written date compares as text (C order: the digits' order); one the app
-          -- cannot read is skipped when its session is read, as in the agenda
-          AND btrim(s ->> 'date', :ws) COLLATE "C" >= :since
-    """), {"ids": offering_ids, "since": since, "ws": _WHITESPACE}):
+          AND b.booking_details ? 'booked_sessions' AND {dates}
+    """), params):
         booked.setdefault(oid, []).append({"date": date, "time": time})
     return booked
 
@@ -162,17 +174,31 @@ def _rows(session: Session, raw: Sequence[Any]) -> list[OfferingRow]:
     when there is none in the next two years."""
     zone = platform_zone(session)
     now = dt.datetime.now(dt.UTC)
-    booked = _booked_ahead(session, [r[0] for r in raw if r[2] == "recurring_bookable"], now)
-    out = []
-    for r in raw:
+    # a local day is within a day of the UTC one
+    first = now.date() - dt.timedelta(days=1)
+    out: list[OfferingRow] = []
+    unknown: list[int] = []  # the 1:1 rows with no session booked in the first days
+    parsed: dict[int, schedules.Schedule] = {}
+    near = _booked_ahead(session, [r[0] for r in raw if r[2] == "recurring_bookable"],
+                         first, first + dt.timedelta(days=BOOKED_AHEAD_DAYS))
+    for i, r in enumerate(raw):
         cols, schedule = tuple(r[:11]), r[11]
         problem = nxt = None
         try:
-            parsed = schedules.parse(cols[2], schedule)
-            nxt = schedules.next_session(parsed, zone, now, booked=booked.get(cols[0], ()))
+            parsed[i] = schedules.parse(cols[2], schedule)
+            nxt = schedules.next_session(parsed[i], zone, now, booked=near.get(cols[0], ()))
         except ValidationError as exc:
             problem = "; ".join(exc.field_errors.values())
+        if nxt is None and problem is None and cols[2] == "recurring_bookable":
+            unknown.append(i)
         out.append(OfferingRow(*cols, nxt, problem))  # type: ignore[call-arg]
+    # Sessions after the first days are all later than any in them: only an offering with
+    # none there needs the rest of its bookings.
+    later = _booked_ahead(session, [raw[i][0] for i in unknown], first, None)
+    for i in unknown:
+        if raw[i][0] in later:
+            nxt = schedules.next_session(parsed[i], zone, now, booked=later[raw[i][0]])
+            out[i] = replace(out[i], next_session=nxt)
     return out
 
 

@@ -53,6 +53,10 @@ def test_a_1_1_offerings_next_session_is_its_next_booked_one_not_canceled(sessio
     idle, _ = one_on_one(engine, "Idle Coaching", [(-1, "10:00", "completed"),
                                                    (3, "10:00", "canceled")])
     unbooked, _ = one_on_one(engine, "New Coaching", [])
+    # booked far ahead only (past the days looked at first), and soon but unreadably
+    far, _ = one_on_one(engine, "Far Coaching", [(5, "25:00", "confirmed"),
+                                                 (140, "08:15", "confirmed"),
+                                                 (100, "17:00", "no_show")])
     with session_factory() as s:
         rows = {r.id: r for r in q.list_offerings_page(s, q.OfferingFilter(), None, 10)[0]}
         one = q.get_offering_row(s, coach)
@@ -63,6 +67,8 @@ def test_a_1_1_offerings_next_session_is_its_next_booked_one_not_canceled(sessio
     assert one is not None and one.next_session == expected  # the row refreshed alone
     assert rows[idle].next_session is None and rows[idle].schedule_problem is None
     assert rows[unbooked].next_session is None
+    assert rows[far].next_session == dt.datetime.combine(
+        today + dt.timedelta(days=100), dt.time(17, 0), tzinfo=ZoneInfo(ZONE))
 
 
 def test_sorted_by_next_session_1_1_offerings_follow_the_dated_ones_on_every_page(
