@@ -66,7 +66,8 @@ __all__ = [
     "read_date",
     "read_time",
     "schedule_problem",
-    "weekday_of",
+    "may_start_in",
+    "wall_clock_window",
     "zone_of",
 ]
 
@@ -513,12 +514,37 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
     return sorted((o for o in found if start <= o.start < end), key=lambda o: o.start)
 
 
-def weekday_of(schedule: Schedule) -> int | None:
-    """The weekday (0 is Monday) on which every session of a weekly or fortnightly class or
-    of a cohort falls, local to its zone; None for the other types."""
-    if schedule.offering_type in ("recurring_fixed", "cohort_course"):
-        return WEEKDAYS.index(schedule["day"])
-    return None
+WALL_CLOCK_SLACK = dt.timedelta(hours=3)
+"""More than any daylight-saving shift: a session's wall-clock time is within this of the
+wall-clock time its start shows (a time in a gap moves forward by the gap)."""
+
+
+def wall_clock_window(zone: str, start: dt.datetime, end: dt.datetime
+                      ) -> tuple[dt.datetime, dt.datetime]:
+    """[``start``, ``end``) as wall-clock (naive) times in ``zone``, widened by
+    :data:`WALL_CLOCK_SLACK` either side: for :func:`may_start_in`."""
+    here = zone_of(zone)
+    return (start.astimezone(here).replace(tzinfo=None) - WALL_CLOCK_SLACK,
+            end.astimezone(here).replace(tzinfo=None) + WALL_CLOCK_SLACK)
+
+
+def may_start_in(schedule: Schedule, window: tuple[dt.datetime, dt.datetime]) -> bool:
+    """False only when no session of ``schedule`` (a weekly or fortnightly class, or a
+    cohort: every session on its weekday at its time) can start in ``window`` (from
+    :func:`wall_clock_window` in the schedule's zone); True for the other types, and for
+    a window of a week or more. A quick test before :func:`occurrences`, which decides."""
+    if schedule.offering_type not in ("recurring_fixed", "cohort_course"):
+        return True
+    low, high = window
+    if high - low >= dt.timedelta(days=7):
+        return True
+    weekday, time = WEEKDAYS.index(schedule["day"]), schedule["time"]
+    day = low.date()
+    while day <= high.date():
+        if day.weekday() == weekday and low <= dt.datetime.combine(day, time) < high:
+            return True
+        day += dt.timedelta(days=1)
+    return False
 
 
 def local_weekdays(zone: str, start: dt.datetime, end: dt.datetime) -> frozenset[int]:

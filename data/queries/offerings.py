@@ -507,7 +507,7 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
     1:1 offerings with a session booked on those days (0026's index on the booked dates).
     A day's sessions are the whole agenda's from that day on (a fortnightly class keeps the
     phase it has in the whole agenda). Schedules are parsed once per reading (``parsed``),
-    and a weekly class or cohort is expanded only on the days of its weekday."""
+    and a weekly class or cohort is expanded only where its weekday and time fall."""
     parsed = ParsedSchedules() if parsed is None else parsed
     zone = platform_zone(session)
     # A session's local day is within a day of its UTC day, in any time zone.
@@ -517,8 +517,9 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
     weekdays = {schedules.WEEKDAYS[dt.date.fromisoformat(d).weekday()] for d in days}
     other_days = [d for d in schedules.WEEKDAYS if d not in weekdays]
     # A class without a zone of its own meets on the platform's local days.
-    zone_days = {zone: schedules.local_weekdays(zone, since, until)}
-    not_here = [d for i, d in enumerate(schedules.WEEKDAYS) if i not in zone_days[zone]]
+    here_days = schedules.local_weekdays(zone, since, until)
+    not_here = [d for i, d in enumerate(schedules.WEEKDAYS) if i not in here_days]
+    windows: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     slots = session.execute(text("""
         SELECT b.offering_id, s ->> 'date', s ->> 'time', count(*)::int
         FROM offering_bookings b
@@ -577,13 +578,13 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
         schedule = parsed.get(oid, kind, row[4])
         if schedule is None:
             continue  # named by `offerings check`, not shown
-        weekday = schedules.weekday_of(schedule)
-        if weekday is not None:  # a class or cohort meets on its weekday only
-            here = schedule.time_zone or zone
-            if here not in zone_days:
-                zone_days[here] = schedules.local_weekdays(here, since, until)
-            if weekday not in zone_days[here]:
-                continue
+        # a class or cohort meets on its weekday at its time only: most are not worked
+        # out at all on the days around theirs
+        here = schedule.time_zone or zone
+        if here not in windows:
+            windows[here] = schedules.wall_clock_window(here, since, until)
+        if not schedules.may_start_in(schedule, windows[here]):
+            continue
         sessions = [{"date": d, "time": t} for d, t in booked.get(oid, {})] \
             if kind == "recurring_bookable" else ()
         # Worked out from ``since``: the same sessions as from ``start``, but for a

@@ -245,3 +245,44 @@ def test_a_window_s_sessions_are_the_longer_window_s_from_its_start(kind, offset
             assert o.label == f"Week {(o.start.date() - first).days // 7 + 1} of 104"
         else:
             assert (o.start.date() - dt.date(2020, 1, 3)).days % 14 == 0
+
+
+CHANGES = {  # a day of a daylight-saving change in 2027: a gap, or an hour (30 min) twice
+    "America/New_York": dt.date(2027, 3, 14), "Europe/Berlin": dt.date(2027, 3, 28),
+    "Australia/Lord_Howe": dt.date(2027, 4, 4), "America/Santiago": dt.date(2027, 4, 4),
+    "Europe/London": dt.date(2027, 10, 31)}
+
+
+def _change(zone: str) -> dt.datetime:
+    """The instant of the zone's change around its day in :data:`CHANGES`."""
+    from zoneinfo import ZoneInfo
+
+    here, step = ZoneInfo(zone), dt.timedelta(minutes=15)
+    at = dt.datetime.combine(CHANGES[zone] - dt.timedelta(days=2), dt.time(0), tzinfo=dt.UTC)
+    while at.astimezone(here).utcoffset() == (at + step).astimezone(here).utcoffset():
+        at += step
+    return at + step
+
+
+@settings(max_examples=400, deadline=None)
+@given(zone=st.sampled_from(sorted(CHANGES)), day=st.integers(-1, 1),
+       time=st.sampled_from(["23:00", "23:30", "00:00", "00:30", "01:00", "01:45", "02:00",
+                             "02:30", "03:00"]),
+       offset=st.integers(-16, 16), quarters=st.integers(1, 12))
+def test_the_quick_test_before_expanding_a_class_never_drops_one_of_its_sessions(
+        zone, day, time, offset, quarters):
+    """A class's sessions are worked out only where its weekday and time can fall: that
+    test never turns down a window one of its sessions starts in, around a daylight-saving
+    change either way (a time in the gap starts later than it reads)."""
+    from data import schedules
+
+    change = _change(zone)
+    weekday = (change.astimezone(schedules.zone_of(zone)).date()
+               + dt.timedelta(days=day)).weekday()
+    parsed = schedules.parse("recurring_fixed", {
+        "pattern": "weekly", "day": schedules.WEEKDAYS[weekday], "time": time,
+        "duration_minutes": 60, "time_zone": zone})
+    since = change + dt.timedelta(minutes=15 * offset)
+    until = since + dt.timedelta(minutes=15 * quarters)
+    if schedules.occurrences(parsed, "UTC", since, until):
+        assert schedules.may_start_in(parsed, schedules.wall_clock_window(zone, since, until))
