@@ -240,30 +240,54 @@ def list_figures(s) -> None:
     flt = OfferingFilter(offering_type="retreat", when="all")
     print(f"list_first_rows_ms_filtered="
           f"{median_ms(lambda: list_offerings_page(s, flt, None, 200)):.1f}")
+    # a page of 1:1 offerings only: each row's next booked session is read
+    flt = OfferingFilter(offering_type="recurring_bookable", when="all")
+    print(f"list_first_rows_ms_one_on_one="
+          f"{median_ms(lambda: list_offerings_page(s, flt, None, 200)):.1f}")
 
 
-def agenda_figures(s) -> None:
+def agenda_walk(s, now: dt.datetime) -> tuple[list[float], list[str], int]:
+    """The whole four weeks as the dialog pages through them: each page's ms, the day it
+    ended on, and the sessions shown."""
+    times, days, shown, cursor = [], [], 0, None
+    while True:
+        t0 = time.perf_counter()
+        rows, cursor = agenda_page(s, now, 28, cursor, AGENDA_PAGE)
+        times.append((time.perf_counter() - t0) * 1000)
+        days.append(f"{rows[-1].start:%a}" if rows else "")
+        shown += len(rows)
+        if cursor is None:
+            return times, days, shown
+
+
+def agenda_figures(s, walks: int) -> None:
     now = dt.datetime.now(dt.UTC)
     print(f"agenda_ms={median_ms(lambda: list_agenda(s, now), repeat=3):.1f}")
     print(f"agenda_sessions={len(list_agenda(s, now))}")
     page = AGENDA_PAGE
-    print(f"agenda_first_rows_ms={median_ms(lambda: agenda_page(s, now, 28, None, page)):.1f}")
     # from a Tuesday morning: every weekly class of the data set meets on Tuesdays
     tuesday = now.replace(hour=6) + dt.timedelta(days=(1 - now.weekday()) % 7)
     print("agenda_first_rows_ms_busiest_day="
           f"{median_ms(lambda: agenda_page(s, tuesday, 28, None, page)):.1f}")
-    slowest, pages, shown, cursor = 0.0, 0, 0, None
-    t = time.perf_counter()
-    while True:  # the whole four weeks as the dialog pages through them
-        t0 = time.perf_counter()
-        rows, cursor = agenda_page(s, now, 28, cursor, page)
-        slowest = max(slowest, (time.perf_counter() - t0) * 1000)
-        pages, shown = pages + 1, shown + len(rows)
-        if cursor is None:
-            break
-    print(f"agenda_all_pages_ms={(time.perf_counter() - t) * 1000:.1f}")
-    print(f"agenda_slowest_page_ms={slowest:.1f}")
-    print(f"agenda_pages={pages}")
+    # The first page and the worst later page of each walk through the four weeks, the
+    # median of ``walks`` walks for each (one walk's worst page is one sample of a loaded
+    # machine): the first page and the later ones measured the same way, in the same run.
+    firsts, worst, all_pages = [], [], []
+    for _ in range(walks):
+        t = time.perf_counter()
+        times, days, shown = agenda_walk(s, now)
+        all_pages.append((time.perf_counter() - t) * 1000)
+        firsts.append(times[0])
+        slowest = max(range(1, len(times)), key=times.__getitem__, default=0)
+        worst.append((times[slowest], days[slowest], slowest))
+    worst.sort()
+    ms, day, at = worst[len(worst) // 2]
+    print(f"agenda_first_rows_ms={statistics.median(firsts):.1f}")
+    print(f"agenda_later_page_ms={ms:.1f}")
+    print(f"agenda_later_page_at=page {at} of {len(times)}, ending on a {day}")
+    print(f"agenda_later_page_vs_first_ratio={ms / statistics.median(firsts):.2f}")
+    print(f"agenda_all_pages_ms={statistics.median(all_pages):.1f}")
+    print(f"agenda_pages={len(times)}")
     print(f"agenda_paged_sessions={shown}")
 
 
@@ -302,6 +326,11 @@ def main() -> None:
                         "built there by an earlier run today (migrations are still applied)")
     parser.add_argument("--agenda-only", action="store_true",
                         help="only the agenda's figures (no lists, no contention)")
+    parser.add_argument("--reads-only", action="store_true",
+                        help="the lists' and the agenda's figures (no contention)")
+    parser.add_argument("--agenda-walks", type=int, default=5,
+                        help="walks through the agenda's four weeks page by page (the "
+                        "first page's and the worst later page's ms: medians over the walks)")
     args = parser.parse_args()
     server = EmbeddedPostgres.start(args.keep_dir)
     engine = make_engine(server.url(), pool_size=args.threads + 2,
@@ -327,10 +356,10 @@ def main() -> None:
         with factory() as s:
             if not args.agenda_only:
                 list_figures(s)
-            agenda_figures(s)
+            agenda_figures(s, args.agenda_walks)
             if not args.agenda_only:
                 booking_list_figures(s)
-        if not args.agenda_only:
+        if not (args.agenda_only or args.reads_only):
             contention_figures(engine, args.threads, args.per_thread)
     finally:
         engine.dispose()

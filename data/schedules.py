@@ -60,11 +60,14 @@ __all__ = [
     "capacity_problems",
     "dump",
     "edit",
+    "local_weekdays",
     "occurrences",
     "parse",
     "read_date",
     "read_time",
     "schedule_problem",
+    "may_start_in",
+    "wall_clock_window",
     "zone_of",
 ]
 
@@ -475,12 +478,15 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
             minutes = max(1, (until.hour * 60 + until.minute) - (time.hour * 60 + time.minute))
             found.append(_at(day, time, zone, minutes, f"Retreat day {i + 1} of {days}"))
     elif kind in ("recurring_fixed", "cohort_course"):
+        since = start.astimezone(zone).date()
+        # A session that starts before ``end`` starts on its local day or before (a time in
+        # a daylight-saving gap moves forward, never back): no later day needs working out.
+        last = end.astimezone(zone).date()
         if kind == "cohort_course":
             first, step = v["cohort_start_date"], 1
             limit = first + dt.timedelta(weeks=v["weeks"])
         else:
-            first = v.get("starts_on") or start.astimezone(zone).date()
-            first = max(first, start.astimezone(zone).date())
+            first = max(v.get("starts_on") or since, since)
             step = 2 if v["pattern"] == "biweekly" else 1
             if step == 2 and v.get("starts_on"):  # keep the fortnight's phase
                 first = v["starts_on"]
@@ -488,14 +494,12 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
         day = first + dt.timedelta(days=(WEEKDAYS.index(v["day"]) - first.weekday()) % 7)
         # the sessions before the window are skipped whole steps at a time (their count
         # is kept: a cohort's label numbers its weeks from the first)
-        skip = max(0, ((start.astimezone(zone).date() - dt.timedelta(days=1)) - day).days
-                   // (7 * step))
+        skip = max(0, ((since - dt.timedelta(days=1)) - day).days // (7 * step))
         day += dt.timedelta(weeks=skip * step)
         for i in itertools.count(skip):
             if i > skip:
                 day += dt.timedelta(weeks=step)
-            if (limit is not None and day >= limit) or \
-                    dt.datetime.combine(day, dt.time(0), tzinfo=zone) >= end:
+            if (limit is not None and day >= limit) or day > last:
                 break
             label = f"Week {i + 1} of {v['weeks']}" if kind == "cohort_course" else "Class"
             found.append(_at(day, v["time"], zone, v["duration_minutes"], label))
@@ -508,6 +512,51 @@ def occurrences(schedule: Schedule, platform_zone: str, start: dt.datetime,
             except (_Bad, AttributeError):
                 continue
     return sorted((o for o in found if start <= o.start < end), key=lambda o: o.start)
+
+
+WALL_CLOCK_SLACK = dt.timedelta(hours=3)
+"""More than any daylight-saving shift: a session's wall-clock time is within this of the
+wall-clock time its start shows (a time in a gap moves forward by the gap)."""
+
+
+def wall_clock_window(zone: str, start: dt.datetime, end: dt.datetime
+                      ) -> tuple[dt.datetime, dt.datetime]:
+    """[``start``, ``end``) as wall-clock (naive) times in ``zone``, widened by
+    :data:`WALL_CLOCK_SLACK` either side: for :func:`may_start_in`."""
+    here = zone_of(zone)
+    return (start.astimezone(here).replace(tzinfo=None) - WALL_CLOCK_SLACK,
+            end.astimezone(here).replace(tzinfo=None) + WALL_CLOCK_SLACK)
+
+
+def may_start_in(schedule: Schedule, window: tuple[dt.datetime, dt.datetime]) -> bool:
+    """False only when no session of ``schedule`` (a weekly or fortnightly class, or a
+    cohort: every session on its weekday at its time) can start in ``window`` (from
+    :func:`wall_clock_window` in the schedule's zone); True for the other types, and for
+    a window of a week or more. A quick test before :func:`occurrences`, which decides."""
+    if schedule.offering_type not in ("recurring_fixed", "cohort_course"):
+        return True
+    low, high = window
+    if high - low >= dt.timedelta(days=7):
+        return True
+    weekday, time = WEEKDAYS.index(schedule["day"]), schedule["time"]
+    day = low.date()
+    while day <= high.date():
+        if day.weekday() == weekday and low <= dt.datetime.combine(day, time) < high:
+            return True
+        day += dt.timedelta(days=1)
+    return False
+
+
+def local_weekdays(zone: str, start: dt.datetime, end: dt.datetime) -> frozenset[int]:
+    """The weekdays (0 is Monday) of the local days in ``zone`` that [``start``, ``end``)
+    touches: a session that starts in that window starts on one of them (its local day is
+    the day its start falls on there, daylight-saving gaps and repeats included)."""
+    here = zone_of(zone)
+    first, last = start.astimezone(here).date(), end.astimezone(here).date()
+    days = (last - first).days + 1
+    if days >= 7:
+        return frozenset(range(7))
+    return frozenset((first.weekday() + i) % 7 for i in range(max(days, 0)))
 
 
 def next_session(schedule: Schedule, platform_zone: str, now: dt.datetime,

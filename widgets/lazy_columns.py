@@ -31,7 +31,8 @@ class Column:
     ``value`` extracts the raw value from a row; ``display`` turns it into text (default:
     ``str``, with None shown as an empty cell). ``width`` is where the column starts; the
     view widens it to its header and to the first page's values, up to ``max_width`` (long
-    free text is cut there, and its tooltip shows it whole).
+    free text is cut there, and its tooltip shows it whole). ``tooltip`` is the header's
+    (what the column means, when its title cannot say it all).
     """
 
     title: str
@@ -40,6 +41,7 @@ class Column:
     align: Qt.AlignmentFlag | None = None
     width: int | None = None
     max_width: int | None = None
+    tooltip: str | None = None
 
     def text_for(self, row: Any) -> str:
         raw = self.value(row)

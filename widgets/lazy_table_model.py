@@ -233,6 +233,8 @@ class LazyTableModel(QAbstractTableModel):
         role = int(role)
         if role == _DISPLAY_ROLE:
             return self._columns[section].title
+        if role == _TOOLTIP_ROLE:
+            return self._columns[section].tooltip
         if role == _ALIGNMENT_ROLE:
             align = self._columns[section].align
             return None if align is None else align | Qt.AlignmentFlag.AlignVCenter

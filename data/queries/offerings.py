@@ -1,19 +1,21 @@
 """Reads for the Offerings page: the list, one offering with its bookings, the agenda.
 
 The list is keyset-paged on the indexes of migration 0013: "next session" walks the first
-day of dated offerings (recurring ones last), "title" and "bookings" their own. The next
-session shown is computed from the schedule (:mod:`data.schedules`) in the platform's time
-zone for the rows of the page only.
+day of dated offerings (weekly classes and 1:1 offerings last: their next session depends
+on today, which no index can hold), "title" and "bookings" their own. The next session
+shown is computed from the schedule (:mod:`data.schedules`) in the platform's time zone
+for the rows of the page only; a 1:1 offering's is the next session booked on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -24,12 +26,14 @@ from data.services.text import clean_search
 
 __all__ = [
     "AGENDA_PAGE",
+    "AgendaCursor",
     "AgendaEntry",
     "BookingLine",
     "OfferingDetail",
     "OfferingFilter",
     "OfferingRecord",
     "OfferingRow",
+    "ParsedSchedules",
     "agenda_page",
     "count_offerings",
     "get_offering_detail",
@@ -127,20 +131,74 @@ def _where(flt: OfferingFilter) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
+BOOKED_AHEAD_DAYS = 62
+"""A 1:1 offering's next session is looked for in this many days first, on the index of
+booked dates (0026); only an offering with none there has all its bookings read."""
+
+
+def _booked_ahead(session: Session, offering_ids: list[uuid.UUID], first: dt.date,
+                  last: dt.date | None) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The sessions booked on these 1:1 offerings from local day ``first`` (through
+    ``last``; None: any later day) by bookings not canceled, as written (``{date, time}``).
+    With ``last`` on the booked dates' index; without, through the bookings' offering
+    index (every booking of those offerings)."""
+    if not offering_ids:
+        return {}
+    params: dict[str, Any] = {"ids": offering_ids, "ws": _WHITESPACE}
+    if last is not None:
+        params["days"] = _dates(first, last)
+        dates = ("admin.booked_session_dates(b.booking_details) && CAST(:days AS text[]) "
+                 "AND btrim(s ->> 'date', :ws) = ANY(CAST(:days AS text[]))")
+    else:
+        # a written date compares as text (C order: the digits' order); one the app
+        # cannot read is skipped when its session is read, as in the agenda
+        params["since"] = first.isoformat()
+        dates = "btrim(s ->> 'date', :ws) COLLATE \"C\" >= :since"
+    booked: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for oid, date, time in session.execute(text(f"""
+        SELECT DISTINCT b.offering_id, s ->> 'date', s ->> 'time'
+        FROM offering_bookings b
+        CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(b.booking_details
+             -> 'booked_sessions') = 'array' THEN b.booking_details -> 'booked_sessions'
+             ELSE '[]'::jsonb END) s
+        WHERE b.offering_id = ANY(CAST(:ids AS uuid[])) AND b.status <> 'canceled'
+          AND b.booking_details ? 'booked_sessions' AND {dates}
+    """), params):
+        booked.setdefault(oid, []).append({"date": date, "time": time})
+    return booked
+
+
 def _rows(session: Session, raw: Sequence[Any]) -> list[OfferingRow]:
+    """The page's rows with their next session: a dated offering's or a class's from its
+    schedule, a 1:1 offering's the next session booked on it (not canceled); None ("—")
+    when there is none in the next two years."""
     zone = platform_zone(session)
     now = dt.datetime.now(dt.UTC)
-    out = []
-    for r in raw:
+    # a local day is within a day of the UTC one
+    first = now.date() - dt.timedelta(days=1)
+    out: list[OfferingRow] = []
+    unknown: list[int] = []  # the 1:1 rows with no session booked in the first days
+    parsed: dict[int, schedules.Schedule] = {}
+    near = _booked_ahead(session, [r[0] for r in raw if r[2] == "recurring_bookable"],
+                         first, first + dt.timedelta(days=BOOKED_AHEAD_DAYS))
+    for i, r in enumerate(raw):
         cols, schedule = tuple(r[:11]), r[11]
         problem = nxt = None
         try:
-            parsed = schedules.parse(cols[2], schedule)
-            if cols[2] != "recurring_bookable":
-                nxt = schedules.next_session(parsed, zone, now)
+            parsed[i] = schedules.parse(cols[2], schedule)
+            nxt = schedules.next_session(parsed[i], zone, now, booked=near.get(cols[0], ()))
         except ValidationError as exc:
             problem = "; ".join(exc.field_errors.values())
+        if nxt is None and problem is None and cols[2] == "recurring_bookable":
+            unknown.append(i)
         out.append(OfferingRow(*cols, nxt, problem))  # type: ignore[call-arg]
+    # Sessions after the first days are all later than any in them: only an offering with
+    # none there needs the rest of its bookings.
+    later = _booked_ahead(session, [raw[i][0] for i in unknown], first, None)
+    for i in unknown:
+        if raw[i][0] in later:
+            nxt = schedules.next_session(parsed[i], zone, now, booked=later[raw[i][0]])
+            out[i] = replace(out[i], next_session=nxt)
     return out
 
 
@@ -397,8 +455,49 @@ def _dates(first: dt.date, last: dt.date) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
+class AgendaCursor(NamedTuple):
+    """Where :func:`agenda_page` goes on: the next day to work out, the sessions of the day
+    the last page stopped in that it did not show, and the schedules parsed so far in this
+    reading of the agenda (:class:`ParsedSchedules`, shared by its later cursors)."""
+
+    day: int
+    rest: tuple
+    parsed: ParsedSchedules
+
+
+class ParsedSchedules:
+    """The schedules one reading of the agenda has parsed, by offering id, each with the
+    type and the schedule's text as stored that it was parsed from.
+
+    A later page reads the offerings again (title, seats, status and schedule as they are
+    now) and parses only a schedule it has not seen as stored: an offering whose type or
+    schedule changed between two pages is parsed anew. Parsing a weekly class's JSON again
+    on every day was most of a later page's time (~1,700 classes at 10k offerings)."""
+
+    def __init__(self) -> None:
+        self._known: dict[uuid.UUID, tuple[str, str, schedules.Schedule | None]] = {}
+
+    def get(self, offering_id: uuid.UUID, offering_type: str, stored: str
+            ) -> schedules.Schedule | None:
+        """The parsed schedule (None: one the app cannot read, named by `offerings check`)."""
+        known = self._known.get(offering_id)
+        if known is not None and known[0] == offering_type and known[1] == stored:
+            return known[2]
+        try:
+            parsed: schedules.Schedule | None = schedules.parse(offering_type,
+                                                                json.loads(stored))
+        except ValidationError:
+            parsed = None
+        self._known[offering_id] = (offering_type, stored, parsed)
+        return parsed
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
 def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
-                    until: dt.datetime) -> list[tuple[tuple, Any, Any]]:
+                    until: dt.datetime, parsed: ParsedSchedules | None = None
+                    ) -> list[tuple[tuple, Any, Any]]:
     """The sessions of the agenda from ``start`` that start in [``since``, ``until``), in
     the agenda's order, as ``(key, occurrence, offering row)``; their seats are counted by
     :func:`_with_seats` for the ones shown only.
@@ -407,7 +506,9 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
     those days (first-day and last-day indexes), the weekly classes on their weekdays, the
     1:1 offerings with a session booked on those days (0026's index on the booked dates).
     A day's sessions are the whole agenda's from that day on (a fortnightly class keeps the
-    phase it has in the whole agenda)."""
+    phase it has in the whole agenda). Schedules are parsed once per reading (``parsed``),
+    and a weekly class or cohort is expanded only where its weekday and time fall."""
+    parsed = ParsedSchedules() if parsed is None else parsed
     zone = platform_zone(session)
     # A session's local day is within a day of its UTC day, in any time zone.
     first = since.astimezone(dt.UTC).date() - dt.timedelta(days=1)
@@ -415,6 +516,10 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
     days = _dates(first, last)
     weekdays = {schedules.WEEKDAYS[dt.date.fromisoformat(d).weekday()] for d in days}
     other_days = [d for d in schedules.WEEKDAYS if d not in weekdays]
+    # A class without a zone of its own meets on the platform's local days.
+    here_days = schedules.local_weekdays(zone, since, until)
+    not_here = [d for i, d in enumerate(schedules.WEEKDAYS) if i not in here_days]
+    windows: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     slots = session.execute(text("""
         SELECT b.offering_id, s ->> 'date', s ->> 'time', count(*)::int
         FROM offering_bookings b
@@ -437,41 +542,57 @@ def _agenda_between(session: Session, start: dt.datetime, since: dt.datetime,
             continue  # a booked session the app cannot read is named by `offerings check`
         held = booked.setdefault(oid, {})
         held[key] = held.get(key, 0) + n  # one session, whoever booked it
+    # Two branches, not one OR: the OR's filter worked out both day functions again for
+    # every weekly class the first branch turned down (~1,700 of them, 20-50 ms a day).
+    # They are disjoint: a weekly class has no first or last day.
     rows = list(session.execute(text("""
-        SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule
+        SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule::text
         FROM offerings o
         WHERE o.deleted_at IS NULL AND o.status = 'published'
-          AND ((o.offering_type = 'recurring_fixed'
-                -- a class on another weekday has no session on these days
-                AND coalesce(lower(btrim(o.schedule ->> 'day', :ws))
-                             <> ALL(CAST(:other_days AS text[])), true))
-               -- on the first-day (0013) and last-day (0018) indexes: only the dated
-               -- offerings overlapping the window are read
-               OR (coalesce(admin.offering_first_day(o.offering_type, o.schedule),
-                            'infinity'::date) <= :last
-                   AND admin.offering_last_day(o.offering_type, o.schedule) >= :first))
-    """), {"first": first, "last": last, "other_days": other_days, "ws": _WHITESPACE}))
+          AND o.offering_type = 'recurring_fixed'
+          -- a class on another weekday has no session on these days: local days in the
+          -- platform's zone, or within a day of the UTC days in a zone of its own
+          AND coalesce(lower(btrim(o.schedule ->> 'day', :ws)) <> ALL(
+                  CASE WHEN o.schedule ? 'time_zone' THEN CAST(:other_days AS text[])
+                       ELSE CAST(:not_here AS text[]) END), true)
+        UNION ALL
+        SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule::text
+        FROM offerings o
+        WHERE o.deleted_at IS NULL AND o.status = 'published'
+          -- on the first-day (0013) and last-day (0018) indexes: only the dated
+          -- offerings overlapping the window are read
+          AND coalesce(admin.offering_first_day(o.offering_type, o.schedule),
+                       'infinity'::date) <= :last
+          AND admin.offering_last_day(o.offering_type, o.schedule) >= :first
+    """), {"first": first, "last": last, "other_days": other_days, "not_here": not_here,
+           "ws": _WHITESPACE}))
     if booked:  # on the primary key: an ANY of them inside the OR above was tested per row
         rows += session.execute(text(
-            "SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule "
+            "SELECT o.id, o.title, o.offering_type, o.max_participants, o.schedule::text "
             "FROM offerings o WHERE o.id = ANY(CAST(:ids AS uuid[]))"), {"ids": list(booked)})
     out: list[tuple[tuple, Any, Any]] = []
     for row in rows:
         oid, title, kind = row[0], row[1], row[2]
         if kind == "recurring_bookable" and oid not in booked:
             continue  # not published (the slots' join) or not bookable any more
-        try:
-            parsed = schedules.parse(kind, row[4])
-        except ValidationError:
+        schedule = parsed.get(oid, kind, row[4])
+        if schedule is None:
             continue  # named by `offerings check`, not shown
+        # a class or cohort meets on its weekday at its time only: most are not worked
+        # out at all on the days around theirs
+        here = schedule.time_zone or zone
+        if here not in windows:
+            windows[here] = schedules.wall_clock_window(here, since, until)
+        if not schedules.may_start_in(schedule, windows[here]):
+            continue
         sessions = [{"date": d, "time": t} for d, t in booked.get(oid, {})] \
             if kind == "recurring_bookable" else ()
         # Worked out from ``since``: the same sessions as from ``start``, but for a
         # fortnightly class without a first day, whose fortnights count from the start.
-        fortnight = kind == "recurring_fixed" and parsed["pattern"] == "biweekly" \
-            and parsed["starts_on"] is None
+        fortnight = kind == "recurring_fixed" and schedule["pattern"] == "biweekly" \
+            and schedule["starts_on"] is None
         # the ordinal tells apart two sessions of one offering alike in all else
-        for i, occ in enumerate(schedules.occurrences(parsed, zone,
+        for i, occ in enumerate(schedules.occurrences(schedule, zone,
                                                       start if fortnight else since, until,
                                                       booked=sessions)):
             if occ.start >= since:
@@ -511,28 +632,30 @@ def list_agenda(session: Session, start: dt.datetime, days: int = 28) -> list[Ag
     return _with_seats(session, _agenda_between(session, start, start, end))
 
 
-def agenda_page(session: Session, start: dt.datetime, days: int, cursor: Any,
-                limit: int) -> tuple[list[AgendaEntry], Any]:
+def agenda_page(session: Session, start: dt.datetime, days: int,
+                cursor: AgendaCursor | None, limit: int
+                ) -> tuple[list[AgendaEntry], AgendaCursor | None]:
     """The agenda a page at a time for a lazy table: at most ``limit`` entries after
     ``cursor`` (None: the first), and the next cursor (None at the end).
 
     A page works out only the days it shows (:data:`AGENDA_DAY` each): the first rows come
-    after one day's work, not four weeks'. The cursor is the next day to work out and the
-    sessions of the day the page stopped in that it did not show (their seats are counted
-    when they are shown); the same cursor gives the same page again (a lazy table fetches a
-    dropped page anew)."""
+    after one day's work, not four weeks'. The cursor (:class:`AgendaCursor`) is the next
+    day to work out and the sessions of the day the page stopped in that it did not show
+    (their seats are counted when they are shown); the same cursor gives the same page
+    again (a lazy table fetches a dropped page anew). The schedules parsed for one page are
+    kept for the next ones of the same reading, each as long as it is stored unchanged."""
     end = start + dt.timedelta(days=days)
-    day, rest = cursor if cursor is not None else (0, ())
+    day, rest, parsed = cursor if cursor is not None else (0, (), ParsedSchedules())
     found: list[tuple[tuple, Any, Any]] = list(rest[:limit])
     rest = rest[limit:]
     while len(found) < limit and not rest:
         since = start + day * AGENDA_DAY
         if since >= end:
             break
-        today = _agenda_between(session, start, since, min(since + AGENDA_DAY, end))
+        today = _agenda_between(session, start, since, min(since + AGENDA_DAY, end), parsed)
         day += 1
         room = limit - len(found)
         found += today[:room]
         rest = tuple(today[room:])
     more = bool(rest) or start + day * AGENDA_DAY < end
-    return _with_seats(session, found), ((day, rest) if more else None)
+    return _with_seats(session, found), (AgendaCursor(day, rest, parsed) if more else None)

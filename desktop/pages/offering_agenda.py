@@ -10,9 +10,11 @@ work, later days load as the user scrolls (four weeks at once took 2.8 s at 10k 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from operator import attrgetter
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from data.queries.offerings import AGENDA_PAGE, AgendaEntry, agenda_page
 from desktop.database import Database
+from desktop.pages.offering_form import TYPE_LABELS
 from desktop.read_failures import watch_list_loads
 from widgets.banner import Banner
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
@@ -33,12 +36,24 @@ __all__ = ["AgendaDialog"]
 
 DAYS = 28
 COLUMNS = (
-    Column("When", value=lambda e: e.start.strftime("%a %Y-%m-%d %H:%M %Z"), max_width=180),
+    Column("When", value=lambda e: e.start.strftime("%a %Y-%m-%d %H:%M %Z")),
     Column("Offering", value=attrgetter("title"), max_width=260),
     Column("Session", value=attrgetter("label")),
-    Column("Type", value=lambda e: e.offering_type.replace("_", " ")),
+    Column("Type", value=lambda e: TYPE_LABELS.get(e.offering_type, e.offering_type)),
     Column("Seats taken", value=attrgetter("seats")),
 )
+WIDEST = ("Wed 2026-12-30 23:45 CEST", "A title of twenty-six chars", "Retreat day 10 of 14",
+          max(TYPE_LABELS.values(), key=len), "999 / 1000")
+"""Each column's usual widest text: the columns start that wide, so that the dialog opens
+sized to them; wider values widen them (the title up to its ``max_width``, its tooltip has
+it whole) and the dialog with them when the first page arrives."""
+CELL_PADDING = 12
+"""Room around a cell's text (the view's margins), in pixels."""
+
+
+def _sized_columns(metrics: QFontMetrics) -> tuple[Column, ...]:
+    return tuple(replace(column, width=metrics.horizontalAdvance(widest) + CELL_PADDING)
+                 for column, widest in zip(COLUMNS, WIDEST, strict=True))
 
 
 class AgendaDialog(QDialog):
@@ -54,10 +69,10 @@ class AgendaDialog(QDialog):
                  start: dt.datetime | None = None):
         super().__init__(parent)
         self.setWindowTitle("Agenda: the next four weeks")
-        self.resize(760, 520)
         self.note = QLabel("Loading…")
         self.banner = Banner(error=True)
-        self.model = LazyTableModel(COLUMNS, database.runner, page_size=AGENDA_PAGE, parent=self)
+        self.model = LazyTableModel(_sized_columns(self.fontMetrics()), database.runner,
+                                    page_size=AGENDA_PAGE, parent=self)
         self.view = LazyTableView(self.model)
         self.view.set_placeholder_texts(empty=f"No sessions in the next {DAYS} days.",
                                         loading="Loading…")
@@ -80,8 +95,21 @@ class AgendaDialog(QDialog):
         self.view.current_row_changed.connect(
             lambda entry: self.open_button.setEnabled(entry is not None))
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
+        self.resize(self._width_for_columns(), 520)
         when = start or dt.datetime.now(dt.UTC)
         self.model.set_fetcher(database.page_fetcher(agenda_page, when, DAYS))
+
+    def _width_for_columns(self) -> int:
+        """Wide enough for every column with the vertical scroll bar (no horizontal one),
+        within the screen."""
+        view = self.view
+        margins = self.layout().contentsMargins()
+        wanted = (sum(view.columnWidth(c) for c in range(self.model.columnCount()))
+                  + 2 * view.frameWidth() + view.verticalScrollBar().sizeHint().width()
+                  + margins.left() + margins.right())
+        screen = self.screen()
+        return min(wanted, screen.availableGeometry().width()) if screen is not None \
+            else wanted
 
     @property
     def entries(self) -> list[AgendaEntry]:
@@ -89,6 +117,10 @@ class AgendaDialog(QDialog):
         return [self.model.row_at(i) for i in range(self.model.rowCount())]
 
     def _on_model_rows_loaded(self, _count: int) -> None:
+        # The view has fitted its columns to the first rows: the dialog follows them.
+        wanted = self._width_for_columns()
+        if wanted > self.width():
+            self.resize(wanted, self.height())
         total = self.model.rowCount()
         if self.model.is_exhausted:
             self.note.setText(f"{total:,} sessions in the next {DAYS} days." if total

@@ -65,16 +65,20 @@ def _price(value) -> str:
 def _next(row) -> str:
     if row.schedule_problem:
         return "schedule unreadable"
-    if row.offering_type == "recurring_bookable":
-        return "by appointment"
     return row.next_session.strftime("%Y-%m-%d %H:%M") if row.next_session else "—"
+
+
+NEXT_SESSION_TIP = ("The next session in the platform's time zone (or the schedule's own); "
+                    "for a 1:1 offering, the next session booked on it. Sorted by next "
+                    "session, dated offerings come by their first day; weekly classes and "
+                    "1:1 offerings follow them, as their next session depends on today.")
 
 
 COLUMNS = (
     Column("Title", value=lambda r: r.title, max_width=240),
     Column("Type", value=lambda r: TYPE_LABELS[r.offering_type]),
     Column("Delivery", value=lambda r: r.delivery_method.replace("_", " ")),
-    Column("Next session", value=_next),
+    Column("Next session", value=_next, tooltip=NEXT_SESSION_TIP),
     Column("Seats", value=lambda r: r.seats, align=RIGHT),
     Column("Price", value=lambda r: r.price, display=_price, align=RIGHT),
     Column("Credits", value=lambda r: r.credit_cost, display=format_value, align=RIGHT),

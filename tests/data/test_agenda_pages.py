@@ -127,6 +127,39 @@ def test_a_full_page_stops_at_the_day_it_fills(engine):
         assert [e.title for e in _pages(s, start, q.AGENDA_PAGE)] == ["Today", "Later"]
 
 
+def test_an_offering_edited_between_two_pages_shows_its_new_schedule_on_the_later_page(engine):
+    """The schedules parsed for one page are kept for the next pages of the same reading,
+    but only as stored: a class moved from Tuesday evening to Thursday morning between two
+    pages has its Thursday sessions on the later pages and no Tuesday one."""
+    add_offering(engine, title="Monday Talk", schedule={
+        "date": "2030-01-07", "start_time": "18:00", "duration_minutes": 60})
+    moved = add_offering(engine, offering_type="recurring_fixed", title="Evening Flow",
+                         schedule={"pattern": "weekly", "day": "tuesday", "time": "19:00",
+                                   "duration_minutes": 60})
+    start = dt.datetime(2030, 1, 7, 12, 0, tzinfo=dt.UTC)  # a Monday
+    with make_session_factory(engine)() as s:
+        rows, cursor = q.agenda_page(s, start, 28, None, 1)
+        assert [e.title for e in rows] == ["Monday Talk"]
+        # the first day's page read the class (it meets the day after) and kept it parsed
+        assert cursor is not None and len(cursor.parsed) == 2
+    with engine.begin() as c:  # as the platform (or another admin) writes it
+        c.execute(text("UPDATE offerings SET title = 'Morning Flow', schedule = CAST(:s AS "
+                       "jsonb), updated_at = now() WHERE id = :id"),
+                  {"id": moved, "s": json.dumps({"pattern": "weekly", "day": "thursday",
+                                                 "time": "08:00", "duration_minutes": 45})})
+    with make_session_factory(engine)() as s:
+        later: list[q.AgendaEntry] = []
+        while cursor is not None:
+            page, cursor = q.agenda_page(s, start, 28, cursor, 1)
+            later += page
+        whole = q.list_agenda(s, start)
+    classes = [e for e in later if e.offering_id == moved]
+    assert [(e.title, e.start.strftime("%a %H:%M")) for e in classes] == \
+        [("Morning Flow", "Thu 08:00")] * 4
+    assert [e.title for e in whole] == ["Monday Talk"] + [e.title for e in later]
+    assert whole[1:] == later
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
     | st.text().filter(lambda t: "\x00" not in t)
@@ -212,3 +245,44 @@ def test_a_window_s_sessions_are_the_longer_window_s_from_its_start(kind, offset
             assert o.label == f"Week {(o.start.date() - first).days // 7 + 1} of 104"
         else:
             assert (o.start.date() - dt.date(2020, 1, 3)).days % 14 == 0
+
+
+CHANGES = {  # a day of a daylight-saving change in 2027: a gap, or an hour (30 min) twice
+    "America/New_York": dt.date(2027, 3, 14), "Europe/Berlin": dt.date(2027, 3, 28),
+    "Australia/Lord_Howe": dt.date(2027, 4, 4), "America/Santiago": dt.date(2027, 4, 4),
+    "Europe/London": dt.date(2027, 10, 31)}
+
+
+def _change(zone: str) -> dt.datetime:
+    """The instant of the zone's change around its day in :data:`CHANGES`."""
+    from zoneinfo import ZoneInfo
+
+    here, step = ZoneInfo(zone), dt.timedelta(minutes=15)
+    at = dt.datetime.combine(CHANGES[zone] - dt.timedelta(days=2), dt.time(0), tzinfo=dt.UTC)
+    while at.astimezone(here).utcoffset() == (at + step).astimezone(here).utcoffset():
+        at += step
+    return at + step
+
+
+@settings(max_examples=400, deadline=None)
+@given(zone=st.sampled_from(sorted(CHANGES)), day=st.integers(-1, 1),
+       time=st.sampled_from(["23:00", "23:30", "00:00", "00:30", "01:00", "01:45", "02:00",
+                             "02:30", "03:00"]),
+       offset=st.integers(-16, 16), quarters=st.integers(1, 12))
+def test_the_quick_test_before_expanding_a_class_never_drops_one_of_its_sessions(
+        zone, day, time, offset, quarters):
+    """A class's sessions are worked out only where its weekday and time can fall: that
+    test never turns down a window one of its sessions starts in, around a daylight-saving
+    change either way (a time in the gap starts later than it reads)."""
+    from data import schedules
+
+    change = _change(zone)
+    weekday = (change.astimezone(schedules.zone_of(zone)).date()
+               + dt.timedelta(days=day)).weekday()
+    parsed = schedules.parse("recurring_fixed", {
+        "pattern": "weekly", "day": schedules.WEEKDAYS[weekday], "time": time,
+        "duration_minutes": 60, "time_zone": zone})
+    since = change + dt.timedelta(minutes=15 * offset)
+    until = since + dt.timedelta(minutes=15 * quarters)
+    if schedules.occurrences(parsed, "UTC", since, until):
+        assert schedules.may_start_in(parsed, schedules.wall_clock_window(zone, since, until))

@@ -71,3 +71,45 @@ def test_the_first_days_rows_come_first_then_later_days_as_it_scrolls(qtbot, emp
     dialog.view.setCurrentIndex(dialog.model.index(len(entries) - 1, 0))
     qtbot.keyClick(dialog.view, Qt.Key.Key_Return)
     assert chosen == [later]
+
+
+def test_the_dialog_opens_as_wide_as_its_columns(qtbot, empty_database, engine):
+    """Every column shows whole, "Seats taken" included, with no horizontal scroll bar: the
+    dialog is sized to its columns (it was 760 px wide whatever they needed)."""
+    creator = add_customer(engine)
+    with engine.begin() as c:  # enough sessions for a vertical scroll bar
+        c.execute(text("""
+            INSERT INTO offerings (creator_id, title, slug, offering_type, capacity_type,
+                max_participants, delivery_method, schedule, status)
+            SELECT :creator, 'Goal Setting with Intention Cohort ' || g, 'goal-' || g,
+                   'one_time_event', 'large_group', 200, 'online',
+                   jsonb_build_object('date', '2030-01-02', 'start_time', '18:00',
+                                      'duration_minutes', 45), 'published'
+            FROM generate_series(1, 40) g
+        """), {"creator": creator})
+    add_offering(engine, offering_type="retreat", title="Mountain Retreat", schedule={
+        "start_date": "2030-01-03", "end_date": "2030-01-07", "check_in_time": "15:00",
+        "check_out_time": "11:00", "time_zone": "Europe/Berlin"})
+    add_offering(engine, offering_type="multi_day_program", title="Intensive", schedule={
+        "start_date": "2030-01-04", "end_date": "2030-01-05", "sessions": [
+            {"date": "2030-01-04", "start_time": "09:00", "duration_minutes": 120}]},
+        max_participants=1000)
+    dialog = AgendaDialog(empty_database, start=START)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.model.is_exhausted and not dialog.model.is_loading,
+                    timeout=WAIT)
+    qtbot.wait(50)  # the layout settles
+    view = dialog.view
+    labels = {e.label for e in dialog.entries}
+    assert {"Event", "Retreat day 2 of 5", "Session 1 of 1"} <= labels
+    assert view.verticalScrollBar().isVisible()
+    assert not view.horizontalScrollBar().isVisible()
+    columns = range(dialog.model.columnCount())
+    assert sum(view.columnWidth(c) for c in columns) <= view.viewport().width()
+    metrics = view.fontMetrics()
+    for row in range(dialog.model.rowCount()):
+        for c in columns:
+            shown = dialog.model.data(dialog.model.index(row, c))
+            assert metrics.horizontalAdvance(shown) < view.columnWidth(c), (shown, c)
+    dialog.grab().save("/tmp/h13-agenda2-agenda-wide.png")
