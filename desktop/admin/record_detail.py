@@ -12,11 +12,13 @@ runs the life cycle every detail had by hand:
   edits kept; errors go through :func:`present_error` (field errors under their fields);
 - while a write is in flight every write button waits.
 
-Subclasses add tabs (``self.tabs``) and fill them in :meth:`detail_loaded`. A subclass
-with ``build_in_steps`` builds its declared tabs one per turn of the event loop after the
-constructor (a big detail no longer stalls the GUI thread while its page is built), then
-calls :meth:`tabs_built`; reading ``tabs``, ``tables``, ``notes`` or ``inline_lists``, or
-loading a record, first builds what is left at once.
+Subclasses add tabs in :meth:`tabs_built` and fill them in :meth:`detail_loaded`. A
+subclass with ``build_in_steps`` builds its form, then each declared tab, then its own tabs
+(:meth:`tabs_built`), one per turn of the event loop after the constructor (a big detail no
+longer stalls the GUI thread while its page is built); the constructor makes only the title,
+the buttons and the actions (a page's toolbar takes those at once). Reading ``form``,
+``tabs``, ``tables``, ``notes`` or ``inline_lists``, or loading a record, first builds what
+is left at once; :meth:`form_built` hands the form what arrived before it.
 
 A detail may also create records (``create``: New… empties the form, Save creates), put the
 form in a tab of its own (``form_tab``), use a hand-built editor instead of a form of
@@ -180,7 +182,7 @@ class RecordDetail(QWidget):
     new_started = Signal()
 
     build_in_steps: ClassVar[bool] = False
-    """Build the declared tabs one per turn of the event loop (see the module's text)."""
+    """Build the form and the tabs one per turn of the event loop (see the module's text)."""
 
     def __init__(self, spec: DetailSpec, database: Database, parent: QWidget | None = None):
         super().__init__(parent)
@@ -199,7 +201,8 @@ class RecordDetail(QWidget):
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
         self.banner = Banner()
-        self.form = spec.editor(database) if spec.editor is not None else RecordForm(spec.fields)
+        self._form: Any = None  # built by _build_form (with build_in_steps: on a later turn)
+        self._form_scroll: QScrollArea | None = None
         self.facts = QLabel("")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.facts.setWordWrap(True)
@@ -207,8 +210,6 @@ class RecordDetail(QWidget):
         self.revert_button = QPushButton("Re&vert")
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self.revert)
-        self.form.dirty_changed.connect(self._update_buttons)
-        self.form.submitted.connect(self._on_form_submitted)
         self.actions = ActionBar(spec.actions, lambda: self.record, self.run_action,
                                  rights=database.rights)
         self.new_button = QPushButton(spec.new_label)
@@ -224,12 +225,13 @@ class RecordDetail(QWidget):
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
+        self._body_layout = body
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         if spec.form_tab:
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
-            scroll.setWidget(self.form)
+            self._form_scroll = scroll  # the form goes in when it is built
             form_tab = QWidget()
             tab = QVBoxLayout(form_tab)
             tab.setContentsMargins(4, 4, 4, 4)
@@ -241,8 +243,7 @@ class RecordDetail(QWidget):
             self._tabs.addTab(form_tab, spec.form_tab)
             self._tabs.setVisible(True)
             layout.addWidget(self.facts)
-        else:
-            body.addWidget(self.form)
+        else:  # the form goes first when it is built
             body.addWidget(self.facts)
             buttons.addWidget(self.save_button)
             buttons.addWidget(self.revert_button)
@@ -264,29 +265,54 @@ class RecordDetail(QWidget):
         self._tables: dict[str, RecordTable] = {}
         self._notes: dict[str, QLabel] = {}
         self._inline_lists: list[InlineList] = []
-        steps = [partial(self._add_declared_tab, tab) for tab in spec.tabs]
+        steps = [self._build_form]
+        steps += [partial(self._add_declared_tab, tab) for tab in spec.tabs]
         steps.append(self.tabs_built)
         self._staged: StagedBuild | None = None
+        self._set_enabled(False)
         if self.build_in_steps:
             self._staged = StagedBuild(steps, self)
         else:
             for step in steps:
                 step()
-        self._set_enabled(False)
 
     # -- building ----------------------------------------------------------------------------
+    def _build_form(self) -> None:
+        form = self.spec.editor(self._db) if self.spec.editor is not None \
+            else RecordForm(self.spec.fields)
+        self._form = form
+        form.dirty_changed.connect(self._update_buttons)
+        form.submitted.connect(self._on_form_submitted)
+        if self._form_scroll is not None:
+            self._form_scroll.setWidget(form)
+        else:
+            self._body_layout.insertWidget(0, form)
+        form.set_read_only(self._read_only())
+        self.form_built()
+
+    def form_built(self) -> None:
+        """The form (or ``editor``) is built: a subclass hands it what came before (with
+        ``build_in_steps``: on a later turn than the constructor)."""
+
     def tabs_built(self) -> None:
-        """Every declared tab is built (with ``build_in_steps``: on a later turn)."""
+        """Every declared tab is built (with ``build_in_steps``: on a later turn); a subclass
+        adds its own tabs here."""
 
     def finish_build(self) -> None:
-        """Build the tabs left now (``build_in_steps``); nothing when they are built."""
+        """Build the form and tabs left now (``build_in_steps``); nothing when built."""
         if self._staged is not None:
             self._staged.finish()
 
     @property
     def built(self) -> bool:
-        """Every tab is built (always, without ``build_in_steps``)."""
+        """The form and every tab are built (always, without ``build_in_steps``)."""
         return self._staged is None or self._staged.done
+
+    @property
+    def form(self) -> Any:
+        """The form (a :class:`~widgets.record_form.RecordForm`, or the spec's ``editor``)."""
+        self.finish_build()
+        return self._form
 
     @property
     def tabs(self) -> QTabWidget:
@@ -396,7 +422,8 @@ class RecordDetail(QWidget):
     @property
     def is_dirty(self) -> bool:
         """There are unsaved edits (of the shown record, or a new one)."""
-        return (self.record is not None or self._creating) and self.form.is_dirty
+        return (self.record is not None or self._creating) \
+            and self._form is not None and self._form.is_dirty
 
     def may_leave(self) -> bool:
         """True when nothing unsaved would be lost, or the user agreed to discard it."""
@@ -524,16 +551,22 @@ class RecordDetail(QWidget):
         self.banner.show_message(kept_edits_message(why, clashes))
 
     def _set_enabled(self, enabled: bool) -> None:
+        self._enabled = enabled
         self.body.setVisible(enabled)
-        self.form.set_read_only(not enabled or (
-            self.record is not None and self.spec.read_only(self.record)))
+        if self._form is not None:
+            self._form.set_read_only(self._read_only())
         self._update_buttons()
+
+    def _read_only(self) -> bool:
+        return not self._enabled or (self.record is not None
+                                     and self.spec.read_only(self.record))
 
     def _update_buttons(self, *_args) -> None:
         loaded = (self.record is not None or self._creating) and not self._busy
+        dirty = loaded and self._form is not None and self._form.is_dirty
         refused = self._rights.refusal(self.spec.save_requires)
-        self.save_button.setEnabled(loaded and self.form.is_dirty and not refused)
-        self.revert_button.setEnabled(loaded and self.form.is_dirty and not self._creating)
+        self.save_button.setEnabled(dirty and not refused)
+        self.revert_button.setEnabled(dirty and not self._creating)
         self.save_button.setText(self.spec.new_save_label if self._creating else "&Save")
         self.save_button.setToolTip(refused)
         self.new_button.setEnabled(not self._busy and not refused)

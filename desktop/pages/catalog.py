@@ -200,15 +200,51 @@ FIGURES_NOTE = ("Purchases and revenue count completed and later-refunded purcha
 class ContentDetailPane(RecordDetail):
     """One item: the editor (Save/Revert), who has access, and its figures."""
 
+    build_in_steps = True  # the toolbar's actions now; the editor and the tabs turn by turn
+
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(CONTENT, database, parent)
-        self.editor: ContentEditor = self.form
-        self.access_panel = ContentAccessPanel(database)
-        self.add_tab(self.access_panel, "Access")
-        self.figures = LabelledValues(FIGURES, FIGURES_NOTE)
-        self.figure_labels = self.figures.labels
-        self.add_tab(self.figures, "Figures")
+        self._choices: CatalogChoices | None = None  # handed to the editor once it is built
+        self._access_panel: ContentAccessPanel | None = None  # built by tabs_built()
+        self._figures: LabelledValues | None = None
         self.record_created.connect(lambda _record: self.reload())  # its figures and access
+
+    def form_built(self) -> None:
+        if self._choices is not None:
+            self._form.set_choices(self._choices)
+
+    def tabs_built(self) -> None:
+        self._access_panel = ContentAccessPanel(self._db)
+        self.add_tab(self._access_panel, "Access")
+        self._figures = LabelledValues(FIGURES, FIGURES_NOTE)
+        self.add_tab(self._figures, "Figures")
+
+    def set_choices(self, choices: CatalogChoices) -> None:
+        """The categories, series and creators the editor offers (kept until it is built)."""
+        self._choices = choices
+        if self._form is not None:
+            self._form.set_choices(choices)
+
+    # The parts built on later turns (reading one builds the rest now).
+    @property
+    def editor(self) -> ContentEditor:
+        return self.form
+
+    @property
+    def access_panel(self) -> ContentAccessPanel:
+        self.finish_build()
+        assert self._access_panel is not None
+        return self._access_panel
+
+    @property
+    def figures(self) -> LabelledValues:
+        self.finish_build()
+        assert self._figures is not None
+        return self._figures
+
+    @property
+    def figure_labels(self):
+        return self.figures.labels
 
     def detail_loaded(self, loaded: ContentDetail, same_record: bool) -> None:
         self._show_figures(loaded.figures)
@@ -238,7 +274,7 @@ class CatalogPage(ListPage):
 
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(CATALOG, database, detail=ContentDetailPane(database), parent=parent)
-        self.choices_loaded.connect(self.detail.editor.set_choices)
+        self.choices_loaded.connect(self.detail.set_choices)
         self.new_button = self.detail.new_button
         buttons = {**self.detail.actions.buttons, **self.actions.buttons}
         self.publish_button, self.archive_button = buttons["publish"], buttons["archive"]

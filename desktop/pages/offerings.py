@@ -153,16 +153,38 @@ OFFERING = DetailSpec(
 class OfferingDetailPane(RecordDetail):
     """One offering: the editor, its bookings (book on behalf, manage each) and resources."""
 
+    build_in_steps = True  # the toolbar's actions now; the editor and the tabs turn by turn
+
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(OFFERING, database, parent)
-        self.bookings_tab = OfferingBookingsTab(database)
-        self.booking_filter = self.bookings_tab.filters
-        self.tabs.insertTab(1, self.bookings_tab, "Bookings")
-        self.bookings_tab.book_requested.connect(self.open_booking_dialog)
-        self.bookings_tab.manage_requested.connect(self.manage_booking)
+        self._bookings_tab: OfferingBookingsTab | None = None  # built by tabs_built()
+        self._resources: ResourcesPanel | None = None
         self.impact_question = None
-        self.resources = ResourcesPanel(database)
-        self.add_tab(self.resources, "Resources")
+
+    def tabs_built(self) -> None:
+        self._bookings_tab = tab = OfferingBookingsTab(self._db)
+        self._tabs.insertTab(1, tab, "Bookings")  # after the editor
+        tab.book_requested.connect(self.open_booking_dialog)
+        tab.manage_requested.connect(self.manage_booking)
+        self._resources = ResourcesPanel(self._db)
+        self.add_tab(self._resources, "Resources")
+
+    # The parts built on later turns (reading one builds the rest now).
+    @property
+    def bookings_tab(self) -> OfferingBookingsTab:
+        self.finish_build()
+        assert self._bookings_tab is not None
+        return self._bookings_tab
+
+    @property
+    def booking_filter(self):
+        return self.bookings_tab.filters
+
+    @property
+    def resources(self) -> ResourcesPanel:
+        self.finish_build()
+        assert self._resources is not None
+        return self._resources
 
     @property
     def bookings(self) -> LazyTableView:

@@ -46,6 +46,7 @@ from widgets.filter_bar import Choice, Search
 from widgets.latest import LatestRequest
 from widgets.lazy_table import Column
 from widgets.record_form import FieldSpec, Section
+from widgets.record_table import RecordTable
 
 __all__ = ["TIER", "TIERS", "TierDetailPane", "TiersPage"]
 
@@ -166,20 +167,51 @@ class TierDetailPane(RecordDetail):
     """One tier: the form (Save asks first when prices or access change), its facts and its
     price history."""
 
+    build_in_steps = True  # the toolbar's actions now; the form and the tabs turn by turn
+
+    user_requested = Signal(object)
+    """A subscriber's customer id (the Subscribers tab), to open on the Users page."""
+
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(TIER, database, parent)
         self.archive_button = self.actions.buttons["archive"]
         self.delete_button = self.actions.buttons["delete"]
-        self.history = self.tables["Price history"]
-        self.subscribers = SubscribersPanel(database)
-        self.add_tab(self.subscribers, "Subscribers")
+        self._categories: tuple[str, ...] | None = None  # for the form once it is built
+        self._subscribers: SubscribersPanel | None = None  # built by tabs_built()
         self._notice = LatestRequest()
         self.asking = False
         # Facts, MRR and the price history follow every save: read them again.
         self.record_saved.connect(lambda _record: self.reload())
 
+    def form_built(self) -> None:
+        if self._categories is not None:
+            self._offer_categories()
+
+    def tabs_built(self) -> None:
+        self._subscribers = SubscribersPanel(self._db)
+        self.add_tab(self._subscribers, "Subscribers")
+        self._subscribers.user_requested.connect(self.user_requested)
+
+    # The parts built on later turns (reading one builds the rest now).
+    @property
+    def history(self) -> RecordTable:
+        return self.tables["Price history"]
+
+    @property
+    def subscribers(self) -> SubscribersPanel:
+        self.finish_build()
+        assert self._subscribers is not None
+        return self._subscribers
+
     def set_categories(self, categories: tuple[str, ...]) -> None:
-        self.form.field_widget("category_access").set_choices([(c, c) for c in categories])
+        """The catalog's categories the access field offers (kept until it is built)."""
+        self._categories = categories
+        if self._form is not None:
+            self._offer_categories()
+
+    def _offer_categories(self) -> None:
+        self._form.field_widget("category_access").set_choices(
+            [(c, c) for c in self._categories or ()])
 
     def detail_loaded(self, loaded: TierDetail, same_record: bool) -> None:
         self.facts.setText(tier_facts(loaded))
@@ -229,7 +261,7 @@ class TiersPage(ListPage):
     def __init__(self, database: Database, parent: QWidget | None = None):
         super().__init__(TIERS, database, detail=TierDetailPane(database), parent=parent)
         self.choices_loaded.connect(self.detail.set_categories)
-        self.detail.subscribers.user_requested.connect(self.user_requested)
+        self.detail.user_requested.connect(self.user_requested)
         self.drift_button = self.actions.buttons["drift"]
 
     def open_drift_check(self, _row=None) -> SubscriptionDriftDialog:

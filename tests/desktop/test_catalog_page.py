@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from sqlalchemy import text
 
-from data.queries.catalog import get_content_detail
+from data.queries.catalog import get_catalog_choices, get_content_detail
 from desktop.pages import catalog as catalog_page_module
 from desktop.pages.catalog import CatalogPage
 from tests.data.catalog_factories import add_item
@@ -705,3 +705,49 @@ def test_a_late_detail_answer_for_an_item_no_longer_selected_is_dropped(
     assert detail.record.id == second.id
     assert detail.form.title.text() == second.title
     assert second.title in detail.title.text().replace("&amp;", "&")
+
+
+# -- built over several turns ----------------------------------------------------------------
+
+def _tab_titles(detail) -> list[str]:
+    return [detail.tabs.tabText(i) for i in range(detail.tabs.count())]
+
+
+def test_the_page_is_built_over_several_turns_with_the_same_tabs_as_built_at_once(
+        qtbot, demo_database):
+    stepped = CatalogPage(demo_database)
+    qtbot.addWidget(stepped)
+    stepped.resize(1500, 900)
+    stepped.show()
+    # The list and the toolbar at once; the editor and the detail's tabs on later turns.
+    assert not stepped.built
+    assert stepped.new_button.isVisible() and stepped.publish_button.isVisible()
+    qtbot.waitUntil(lambda: stepped.built, timeout=WAIT)
+    at_once = CatalogPage(demo_database)
+    qtbot.addWidget(at_once)
+    assert _tab_titles(at_once.detail) == _tab_titles(stepped.detail)  # read: built now
+    assert at_once.built
+    assert _tab_titles(stepped.detail) == ["Editor", "History", "Access", "Figures"]
+    # Built in steps, it shows an item as one built at once does.
+    qtbot.waitUntil(lambda: stepped.model.rowCount() > 0 and not stepped.model.is_loading,
+                    timeout=WAIT)
+    first = stepped.model.row_at(0)
+    stepped.view.selectRow(0)
+    qtbot.waitUntil(lambda: stepped.detail.record is not None
+                    and stepped.detail.record.id == first.id, timeout=WAIT)
+    assert stepped.detail.editor.title.text() == first.title
+    assert stepped.detail.figure_labels["views"].text() == f"{first.view_count:,}"
+
+
+def test_choices_read_before_the_editor_is_built_are_offered_in_it(
+        qtbot, demo_database, demo_session_factory):
+    with demo_session_factory() as session:
+        choices = get_catalog_choices(session)
+    assert choices.categories
+    detail = catalog_page_module.ContentDetailPane(demo_database)
+    qtbot.addWidget(detail)
+    detail.set_choices(choices)  # as the page does when its filters' choices arrive
+    assert not detail.built
+    qtbot.waitUntil(lambda: detail.built, timeout=WAIT)
+    category = detail.editor.category
+    assert [category.itemText(i) for i in range(category.count())] == list(choices.categories)

@@ -447,3 +447,35 @@ def test_a_change_reaching_no_one_or_no_booked_field_saves_without_asking(
     with engine.connect() as c:
         assert c.execute(text("SELECT title FROM offerings WHERE id = :o"),
                          {"o": oid}).scalar() == "Gong Bath"
+
+
+# -- built over several turns ----------------------------------------------------------------
+
+def _tab_titles(detail) -> list[str]:
+    return [detail.tabs.tabText(i) for i in range(detail.tabs.count())]
+
+
+def test_the_page_is_built_over_several_turns_with_the_same_tabs_as_built_at_once(
+        qtbot, demo_database):
+    stepped = OfferingsPage(demo_database)
+    qtbot.addWidget(stepped)
+    stepped.resize(1600, 950)
+    stepped.show()
+    # The list and the toolbar at once; the editor and the detail's tabs on later turns.
+    assert not stepped.built
+    assert stepped.new_button.isVisible() and stepped.agenda_button.isVisible()
+    qtbot.waitUntil(lambda: stepped.built, timeout=WAIT)
+    at_once = OfferingsPage(demo_database)
+    qtbot.addWidget(at_once)
+    assert _tab_titles(at_once.detail) == _tab_titles(stepped.detail)  # read: built now
+    assert at_once.built
+    assert _tab_titles(stepped.detail) == ["Editor", "Bookings", "History", "Resources"]
+    # Built in steps, it shows an offering as one built at once does.
+    qtbot.waitUntil(lambda: stepped.model.rowCount() > 0 and not stepped.model.is_loading,
+                    timeout=WAIT)
+    row = stepped.model.row_at(0)
+    _click_row(qtbot, stepped, 0)
+    _wait_detail(qtbot, stepped, row.id)
+    assert stepped.detail.form.field_widget("title").text() == row.title
+    assert stepped.detail.resources.offering_id == row.id
+    assert stepped.detail.bookings_tab.note.text() != ""

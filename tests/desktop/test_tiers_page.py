@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 
-from desktop.pages.tiers import TiersPage
+from desktop.pages.tiers import TierDetailPane, TiersPage
 from widgets import actions as actions_module
 
 WAIT = 15_000
@@ -382,3 +382,42 @@ def test_users_subscriptions_tab_changes_a_subscription(qtbot, demo_database, de
     qtbot.waitUntil(lambda: dialog.state is not None, timeout=WAIT)
     assert dialog.buttons["cancel_at_period_end"].isEnabled()
     assert not dialog.buttons["resume"].isEnabled()  # nothing to resume
+
+
+# -- built over several turns ----------------------------------------------------------------
+
+def _tab_titles(detail) -> list[str]:
+    return [detail.tabs.tabText(i) for i in range(detail.tabs.count())]
+
+
+def test_the_page_is_built_over_several_turns_with_the_same_tabs_as_built_at_once(
+        qtbot, demo_database):
+    stepped = TiersPage(demo_database)
+    qtbot.addWidget(stepped)
+    stepped.resize(1500, 900)
+    stepped.show()
+    # The list and the toolbar at once; the form and the detail's tabs on later turns.
+    assert not stepped.built
+    assert stepped.drift_button.isVisible()
+    qtbot.waitUntil(lambda: stepped.built, timeout=WAIT)
+    at_once = TiersPage(demo_database)
+    qtbot.addWidget(at_once)
+    assert _tab_titles(at_once.detail) == _tab_titles(stepped.detail)  # read: built now
+    assert at_once.built
+    assert _tab_titles(stepped.detail) == ["Plan", "Price history", "History", "Subscribers"]
+    # Built in steps, it shows a tier as one built at once does.
+    qtbot.waitUntil(lambda: stepped.model.rowCount() > 0 and not stepped.model.is_loading,
+                    timeout=WAIT)
+    row = _click_row(qtbot, stepped, 0)
+    assert stepped.detail.form.field_widget("name").text() == row.name
+    assert stepped.detail.subscribers.tier_id == row.id
+
+
+def test_categories_read_before_the_form_is_built_are_offered_in_it(qtbot, demo_database):
+    detail = TierDetailPane(demo_database)
+    qtbot.addWidget(detail)
+    detail.set_categories(("Breathwork", "Yoga"))  # as the page does when they arrive
+    assert not detail.built
+    qtbot.waitUntil(lambda: detail.built, timeout=WAIT)
+    completer = detail.form.field_widget("category_access").chips.entry.completer()
+    assert completer is not None and completer.model().stringList() == ["Breathwork", "Yoga"]
