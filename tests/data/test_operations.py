@@ -12,9 +12,9 @@ from data.db_errors import translate_db_error
 from data.errors import ConflictError, ValidationError
 from data.operations import Changes, run_in_transaction
 from data.operations.credits import AdjustBalance
-from data.services.credits import InsufficientBalanceError
 from data.operations.users import UpdateProfile
 from data.queries.users import get_profile
+from data.services.credits import InsufficientBalanceError
 from tests.data.factories import insert_user
 
 
