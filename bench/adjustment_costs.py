@@ -5,7 +5,8 @@
 Complements bench/audit_adjustments.py (which prints the definer ÷ floor ratio) with the
 figures that say which side to make cheaper. Starts its own embedded PostgreSQL, migrates
 it, runs ``db roles`` and creates a support login, then prints, for the definer path
-(:func:`data.services.credits.adjust_balance` through ``admin.adjust_tokens``) and the
+(the app's ``AdjustBalance`` operation on a Core connection, i.e.
+:func:`data.services.credits.adjust_balance` through ``admin.adjust_tokens``) and the
 bare-SQL floor (bench/adjustment_load.py):
 
 - ``client_cpu_us_per_adjustment_*``: CPU of this Python process per adjustment, one thread

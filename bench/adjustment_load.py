@@ -10,7 +10,8 @@ import uuid
 
 from sqlalchemy import text
 
-from data.services.credits import adjust_balance
+from data.operations import run_in_transaction
+from data.operations.credits import AdjustBalance
 
 _FLOOR_UPDATE = text("""
 UPDATE credit_balances
@@ -45,10 +46,12 @@ def amounts(n: int) -> list[int]:
 
 
 def service_worker(factory, actor: str, customer_id, n: int) -> None:
-    """``n`` adjustments through the service, one transaction each."""
+    """``n`` adjustments as the app makes them (the token adjustment dialog's
+    ``AdjustBalance``, run by the write worker's :func:`run_in_transaction`), one
+    transaction each."""
     for amount in amounts(n):
-        with factory.begin() as session:
-            adjust_balance(session, actor, customer_id, amount, "bench", uuid.uuid4())
+        run_in_transaction(AdjustBalance(customer_id, amount, "bench", uuid.uuid4()),
+                           factory, actor)
 
 
 def floor_worker(engine, customer_id, n: int) -> None:

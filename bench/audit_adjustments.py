@@ -12,7 +12,8 @@ Starts its own embedded PostgreSQL, migrates it, runs ``db roles`` and creates a
 
 Measured each way:
 
-- ``definer``: :func:`data.services.credits.adjust_balance` as the support login, i.e. one
+- ``definer``: the app's ``AdjustBalance`` operation as its write worker runs it (on a Core
+  connection, :func:`data.operations.run_in_transaction`) as the support login, i.e. one
   ``admin.adjust_tokens`` call (lock, claim, ledger, balance, request row, chained audit row);
 - ``floor``: a bare ``UPDATE credit_balances … RETURNING`` plus the ledger ``INSERT`` in SQL,
   as the owner: the least any correct adjustment must do (no request id, no audit).

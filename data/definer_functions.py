@@ -86,8 +86,14 @@ def may_run(conn: Connection, signatures: tuple[str, ...]) -> bool:
 
 
 def execute_minding_rights(conn: Connection, statement: Any, params: dict[str, Any]) -> Any:
-    """``conn.execute``; a refused right makes the next :func:`may_run` ask again."""
+    """``conn.execute``; a refused right makes the next :func:`may_run` ask again.
+
+    A ``str`` statement is the driver's own SQL (psycopg's ``%(name)s`` parameters), run by
+    ``conn.exec_driver_sql``: no SQLAlchemy compilation, still its error wrapping, events
+    and invalidation of a lost connection. For a hot call whose SQL never varies."""
     try:
+        if isinstance(statement, str):
+            return conn.exec_driver_sql(statement, params)
         return conn.execute(statement, params)
     except DBAPIError as exc:
         if isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):

@@ -23,7 +23,14 @@ from data.db import ConnectionInfo, explain_connection_error, is_connection_erro
 from data.db_errors import translate_db_error
 from data.embedded import EmbeddedPostgres
 from data.errors import DomainError
-from data.operations import BatchOperation, Changes, Operation, PaymentOperation
+from data.operations import (
+    BatchOperation,
+    Changes,
+    ConnectionOperation,
+    Operation,
+    PaymentOperation,
+    run_in_transaction,
+)
 from widgets.lazy_table import Page, PageFetcher
 from widgets.operations import (
     PAYMENTS_QUEUE,
@@ -165,17 +172,23 @@ class Database(QObject):
 
     def perform(
         self,
-        operation: Operation,
+        operation: Operation | ConnectionOperation,
         *,
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
     ) -> OperationHandle:
-        """Run the named ``operation`` in one transaction on the serial worker; after the
-        commit, announce its changes (:attr:`changed`, even if ``context`` is gone), then
-        call ``on_success``."""
-        return self.write(operation.run, on_success=on_success, on_failure=on_failure,
-                          context=context, on_committed=self._announcer(operation))
+        """Run the named ``operation`` in one transaction on the serial worker (in a Session,
+        or on a Core connection for a :class:`ConnectionOperation`:
+        :func:`data.operations.run_in_transaction`); after the commit, announce its changes
+        (:attr:`changed`, even if ``context`` is gone), then call ``on_success``."""
+        actor = self.actor
+
+        def work():
+            return run_in_transaction(operation, self.sessions(), actor)
+
+        return self._submit(work, on_success, on_failure, context, serial=True,
+                            on_committed=self._announcer(operation))
 
     def pay(
         self,

@@ -4,8 +4,11 @@ from data.operations.base import (
     NO_CHANGES,
     BatchOperation,
     Changes,
+    ConnectionOperation,
     Operation,
     PaymentOperation,
+    run_in_transaction,
 )
 
-__all__ = ["NO_CHANGES", "BatchOperation", "Changes", "Operation", "PaymentOperation"]
+__all__ = ["NO_CHANGES", "BatchOperation", "Changes", "ConnectionOperation", "Operation",
+           "PaymentOperation", "run_in_transaction"]

@@ -6,15 +6,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.operations.base import BatchOperation, Changes, Operation
+from data.operations.base import BatchOperation, Changes, ConnectionOperation, Operation
 from data.services import credits
 
 
 @dataclass(frozen=True)
-class AdjustBalance(Operation):
-    """Add (positive) or remove (negative) tokens by hand, once per ``request_id``."""
+class AdjustBalance(ConnectionOperation):
+    """Add (positive) or remove (negative) tokens by hand, once per ``request_id``: one
+    definer-function call, on a Core connection (no ORM Session needed)."""
 
     customer_id: uuid.UUID
     amount: object
@@ -22,8 +24,8 @@ class AdjustBalance(Operation):
     request_id: uuid.UUID
     action = "adjust the token balance"
 
-    def run(self, session: Session, actor: str) -> credits.AdjustmentResult:
-        return credits.adjust_balance(session, actor, self.customer_id, self.amount,
+    def run(self, conn: Connection, actor: str) -> credits.AdjustmentResult:
+        return credits.adjust_balance(conn, actor, self.customer_id, self.amount,
                                       self.reason, self.request_id)
 
     def changes(self, result: credits.AdjustmentResult) -> Changes:

@@ -10,10 +10,11 @@ from sqlalchemy import text
 
 from data.db_errors import translate_db_error
 from data.errors import ConflictError, ValidationError
-from data.operations import Changes
+from data.operations import Changes, run_in_transaction
 from data.operations.credits import AdjustBalance
 from data.operations.users import UpdateProfile
 from data.queries.users import get_profile
+from data.services.credits import InsufficientBalanceError
 from tests.data.factories import insert_user
 
 
@@ -33,12 +34,47 @@ def test_an_adjustment_announces_the_customers_balance_and_its_ledger_line(sessi
                                                                           engine):
     customer = insert_user(engine, "nina@example.com", "Nina")
     op = AdjustBalance(customer, 25, "Goodwill", uuid.uuid4())
-    with session_factory.begin() as s:
-        result = op.run(s, "anna")
+    result = run_in_transaction(op, session_factory, "anna")
     changes = op.changes(result)
     assert changes.touches("credit_balances", [customer])
     assert changes.touches("credit_transactions", [result.transaction_id])
     assert op.name == "AdjustBalance"
+
+
+def test_an_adjustment_on_a_core_connection_commits_once_with_its_ledger_and_audit(
+        session_factory, engine):
+    """AdjustBalance runs on a Core connection of the factory's engine (no ORM Session): the
+    balance, its ledger line, the request and the audit row commit together; the same request
+    again answers the first result and writes nothing more."""
+    customer = insert_user(engine, "omar@example.com", "Omar")
+    op = AdjustBalance(customer, 40, "Goodwill", uuid.uuid4())
+    first = run_in_transaction(op, session_factory, "anna")
+    again = run_in_transaction(op, session_factory, "anna")
+    assert (first.balance_before, first.balance_after, first.replayed) == (0, 40, False)
+    assert again.replayed and again.transaction_id == first.transaction_id
+    with engine.connect() as conn:
+        balance = conn.execute(text("SELECT current_balance FROM credit_balances "
+                                    "WHERE customer_id = :c"), {"c": customer}).scalar_one()
+        ledger = conn.execute(text("SELECT count(*), sum(amount) FROM credit_transactions "
+                                   "WHERE customer_id = :c"), {"c": customer}).one()
+        audited = conn.execute(text(
+            "SELECT actor, new_values ->> 'amount' FROM admin.audit_log "
+            "WHERE action = 'credits.adjust' AND entity_id = :c"), {"c": str(customer)}).all()
+        me = conn.execute(text("SELECT session_user")).scalar_one()
+    assert balance == 40 and tuple(ledger) == (1, 40)
+    assert audited == [(me, "40")]
+
+
+def test_an_adjustment_that_fails_on_a_core_connection_writes_nothing(session_factory, engine):
+    customer = insert_user(engine, "pia@example.com", "Pia")
+    with pytest.raises(InsufficientBalanceError):
+        run_in_transaction(AdjustBalance(customer, -5, "Oops", uuid.uuid4()),
+                           session_factory, "anna")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM credit_transactions "
+                                 "WHERE customer_id = :c"), {"c": customer}).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM admin.credit_adjustments "
+                                 "WHERE customer_id = :c"), {"c": customer}).scalar_one() == 0
 
 
 def test_a_stale_profile_save_is_a_conflict_carrying_the_current_values(session_factory,
