@@ -98,7 +98,7 @@ def test_reducing_seats_below_the_bookings_needs_a_reason(session_factory, engin
     r = record(session_factory, oid)
     with pytest.raises(ValidationError) as e, session_factory.begin() as s:
         svc.update_offering(s, ACTOR, oid, r.version, {"max_participants": 2})
-    assert "Give a reason" in e.value.field_errors["max_participants"]
+    assert "give a reason in “Reason for an exception”" in e.value.field_errors["max_participants"]
     with session_factory.begin() as s:
         svc.update_offering(s, ACTOR, oid, r.version, {"max_participants": 2},
                             "Room changed, creator agreed")
