@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 from data.services.audit import RECORD_AUDIT
 from data.services.credits import BOOKING_CREDIT_FUNCTIONS, MONEY_FUNCTIONS
 from data.services.period_credits import PERIOD_CREDIT_FUNCTIONS
+from data.services.referral_grants import GRANT_FUNCTIONS as REFERRAL_GRANT_FUNCTIONS
 from data.services.refunds import REFUND_FUNCTIONS
 from data.services.revenue_rollup import ROLLUP_FIRST_DAY, ROLLUP_REFRESH
 
@@ -62,12 +63,11 @@ SUPPORT_WRITES: dict[str, str] = {
     "offerings": "UPDATE",
     "content_access": "INSERT, UPDATE, DELETE",
     "offering_portal_access": "INSERT, UPDATE, DELETE",
-    # The referral program (support settles disputes): codes, moves, reviews, grants.
+    # The referral program (support settles disputes): codes, moves, reviews (grants only
+    # through admin.record_referral_grant).
     "referral_codes": "INSERT, UPDATE",
     "referrals": "UPDATE",
-    "user_referral_rewards": "INSERT",
     "admin.referral_voids": "INSERT",
-    "admin.referral_grants": "INSERT",
     "admin.referral_flags": "INSERT, UPDATE",
 }
 """Tables support writes directly (bookings, content access; not yet through audited
@@ -77,6 +77,8 @@ write them."""
 THROUGH_FUNCTIONS_ONLY: dict[str, str] = {
     "admin.refund_requests": "INSERT, UPDATE, DELETE, TRUNCATE",
     "purchases": "INSERT, UPDATE, DELETE, TRUNCATE",
+    "user_referral_rewards": "INSERT, UPDATE, DELETE, TRUNCATE",
+    "admin.referral_grants": "INSERT, UPDATE, DELETE, TRUNCATE",
 }
 """Tables earlier versions of ``db roles`` let staff write that only the definer functions
 write now: the rights are revoked from every staff group (a database set up before keeps
@@ -176,7 +178,8 @@ def roles_sql() -> list[str]:
     ]
     statements += [f"GRANT EXECUTE ON FUNCTION {f} TO {SUPPORT_GROUP}"
                    for f in (*MONEY_FUNCTIONS, *PERIOD_CREDIT_FUNCTIONS,
-                             *BOOKING_CREDIT_FUNCTIONS, *REFUND_FUNCTIONS)]
+                             *BOOKING_CREDIT_FUNCTIONS, *REFUND_FUNCTIONS,
+                             *REFERRAL_GRANT_FUNCTIONS)]
     statements += [f"GRANT {how} ON {table} TO {OWNER_GROUP}"
                    for table, how in OWNER_WRITES.items()]
     statements += [f"GRANT {how} ON {table} TO {SUPPORT_GROUP}"

@@ -24,6 +24,17 @@ grants them to support), each recording ``session_user`` as the actor:
   its ``refund.result`` row. Returns whether the request now refunds in full. Tokens paid for
   a booking come back through ``admin.adjust_tokens`` in the same transaction (the service).
 
+Referral grants (data.services.referral_grants) the same way:
+
+* ``admin.record_referral_grant(request_id, referrer_id, reward_id, referral_ids)``: the
+  claim in ``user_referral_rewards``, the grant in ``admin.referral_grants`` (whose unique
+  index ``ix_referral_grants_once`` still makes it happen once: NULL when a grant of that
+  key exists), the counted referrals marked ``rewarded`` and the ``referrals.grant`` audit
+  row. The threshold and the tokens are read from the reward, and the referrals must be
+  exactly that many countable referrals of the referrer, whatever the caller passes. The
+  tokens themselves move through ``admin.adjust_tokens`` (the service, same transaction).
+  Support no longer INSERTs into either table directly.
+
 Bad arguments RAISE with SQLSTATE 22023.
 
 Revision ID: 0030
@@ -45,7 +56,8 @@ PINNED = "SET search_path = admin, public, pg_temp"
 RECORD_SIGNATURE = "admin.record_refund_request(uuid, text, uuid, numeric, text, text)"
 ATTEMPT_SIGNATURE = "admin.count_refund_attempt(uuid)"
 ANSWER_SIGNATURE = "admin.record_refund_answer(uuid, text, text, text, text)"
-SIGNATURES = (RECORD_SIGNATURE, ATTEMPT_SIGNATURE, ANSWER_SIGNATURE)
+GRANT_SIGNATURE = "admin.record_referral_grant(uuid, uuid, integer, integer[])"
+SIGNATURES = (RECORD_SIGNATURE, ATTEMPT_SIGNATURE, ANSWER_SIGNATURE, GRANT_SIGNATURE)
 
 # The reason as staff read it (data.services.refunds.REFUND_REASON_LABELS).
 _LABEL = """CASE {reason} WHEN 'requested_by_customer' THEN 'Requested by customer'
@@ -307,8 +319,94 @@ $$
 """
 
 
+GRANT = f"""
+CREATE OR REPLACE FUNCTION admin.record_referral_grant(
+    p_request_id uuid, p_referrer_id uuid, p_reward_id integer, p_referral_ids integer[])
+RETURNS TABLE (grant_id bigint, user_reward_id integer, tokens integer)
+LANGUAGE plpgsql SECURITY DEFINER {PINNED}
+AS $$
+DECLARE
+    w record;
+    v_tokens integer;
+    v_number numeric;
+    v_claim integer;
+    v_grant bigint;
+    v_ids integer[];
+BEGIN
+    IF p_request_id IS NULL OR p_referrer_id IS NULL OR p_reward_id IS NULL
+       OR p_referral_ids IS NULL THEN
+        RAISE EXCEPTION 'A referral grant needs a request, a referrer, a reward and the '
+                        'referrals it counts.' USING ERRCODE = '22023';
+    END IF;
+    SELECT rw.id, rw.name, rw.type::text AS type, rw.value, rw.required_referrals,
+           rw.is_active
+    INTO w FROM referral_rewards rw WHERE rw.id = p_reward_id;
+    IF NOT FOUND OR NOT w.is_active THEN
+        RAISE EXCEPTION 'This reward does not exist or is not active.' USING ERRCODE = '22023';
+    END IF;
+    IF w.type = 'credits' THEN
+        IF jsonb_typeof(w.value -> 'credits') = 'number' THEN
+            v_number := (w.value ->> 'credits')::numeric;
+        END IF;
+        IF v_number IS NULL OR v_number <= 0 OR v_number <> trunc(v_number)
+           OR v_number > 2147483647 THEN
+            RAISE EXCEPTION 'This credits reward has no valid number of tokens.'
+                USING ERRCODE = '22023';
+        END IF;
+        v_tokens := v_number::integer;
+    END IF;
+    -- Exactly the reward's threshold of the referrer's countable referrals, locked.
+    SELECT array_agg(r.id ORDER BY r.id) INTO v_ids FROM (
+        SELECT r.id FROM referrals r
+        WHERE r.id = ANY(p_referral_ids) AND r.referrer_id = p_referrer_id
+          AND r.status IN ('qualified', 'rewarded')
+          AND NOT EXISTS (SELECT FROM admin.referral_voids v WHERE v.referral_id = r.id)
+          AND NOT EXISTS (SELECT FROM admin.referral_flags f
+                          WHERE f.referral_id = r.id AND f.reviewed_at IS NULL)
+        ORDER BY r.id FOR UPDATE) AS r;
+    IF coalesce(cardinality(v_ids), 0) <> w.required_referrals
+       OR cardinality(p_referral_ids) <> w.required_referrals THEN
+        RAISE EXCEPTION 'The reward needs % countable referrals of this referrer; % of the % '
+                        'given are.', w.required_referrals, coalesce(cardinality(v_ids), 0),
+                        cardinality(p_referral_ids) USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT FROM admin.referral_grants g WHERE g.referrer_id = p_referrer_id
+               AND g.reward_id = p_reward_id AND g.threshold = w.required_referrals) THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+    INSERT INTO user_referral_rewards AS c (user_id, reward_id, claimed_at, applied_at)
+    VALUES (p_referrer_id, p_reward_id, now(), CASE WHEN v_tokens IS NOT NULL THEN now() END)
+    RETURNING c.id INTO v_claim;
+    INSERT INTO admin.referral_grants AS g
+        (request_id, referrer_id, reward_id, threshold, user_reward_id, referral_ids, tokens)
+    VALUES (p_request_id, p_referrer_id, p_reward_id, w.required_referrals, v_claim,
+            p_referral_ids, v_tokens)
+    ON CONFLICT (referrer_id, reward_id, threshold) DO NOTHING
+    RETURNING g.id INTO v_grant;
+    IF v_grant IS NULL THEN  -- a racing grant committed first: undo the claim
+        DELETE FROM user_referral_rewards c WHERE c.id = v_claim;
+        RETURN QUERY SELECT NULL::bigint, NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+    UPDATE referrals SET status = 'rewarded', reward_claimed = true, reward_claimed_at = now()
+    WHERE id = ANY(p_referral_ids) AND status = 'qualified';
+    INSERT INTO admin.audit_log
+        (actor, action, entity_type, entity_id, old_values, new_values, reason)
+    VALUES (session_user, 'referrals.grant', 'referral_grant', v_grant::text, NULL,
+            jsonb_build_object('referrer_id', p_referrer_id, 'reward_id', p_reward_id,
+                               'threshold', w.required_referrals,
+                               'referral_ids', to_jsonb(p_referral_ids),
+                               'tokens', v_tokens, 'user_reward_id', v_claim),
+            NULL);
+    RETURN QUERY SELECT v_grant, v_claim, v_tokens;
+END
+$$
+"""
+
+
 def upgrade() -> None:
-    for sql in (RECORD, ATTEMPT, ANSWER):
+    for sql in (RECORD, ATTEMPT, ANSWER, GRANT):
         op.execute(sql)
     for signature in SIGNATURES:
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
