@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from data.roles import FOUNDER_GROUP, OWNER_GROUP, STAFF_GROUPS, SUPPORT_GROUP
 from data.services.credits import MONEY_FUNCTIONS
 from data.services.period_credits import GRANT_FUNCTION
+from data.services.refunds import REFUND_FUNCTIONS
 
 ROLES_COMMAND = "platform-admin db roles --apply"
 
@@ -53,7 +54,10 @@ CAPABILITIES = (
     Capability("subscriptions", "cancel, resume or change subscriptions",
                "has_table_privilege('admin.subscription_requests', 'INSERT')", SUPPORT_GROUP),
     Capability("refund", "refund purchases and bookings",
-               "has_table_privilege('admin.refund_requests', 'INSERT')", SUPPORT_GROUP),
+               "(" + " AND ".join(f"has_function_privilege('{f}', 'EXECUTE')"
+                                  for f in REFUND_FUNCTIONS)
+               + ") OR (has_table_privilege('admin.refund_requests', 'INSERT') AND "
+                 "has_table_privilege('admin.refund_requests', 'UPDATE'))", SUPPORT_GROUP),
     Capability("edit_catalog", "change the content catalog",
                "has_table_privilege('public.content', 'INSERT') AND "
                "has_table_privilege('public.content', 'UPDATE')", OWNER_GROUP),

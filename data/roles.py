@@ -7,8 +7,9 @@ themselves and is a member of one group:
   referral rewards and platform settings (featured content); reads everything;
 - ``platform_admin_support``: profile fixes (name, email, bio, picture: by column, never
   ``password_hash`` or ``role``), token adjustments and bulk grants (only through the money
-  functions: no write right on the balances, the ledger or the request tables), refunds,
-  bookings and content access; reads everything else;
+  functions: no write right on the balances, the ledger or the request tables), refunds
+  (only through the refund functions: no write right on ``admin.refund_requests`` or
+  ``purchases``), bookings and content access; reads everything else;
 - ``platform_admin_founder``: reads only (revenue included).
 
 ``platform_admin_audit_owner`` (NOLOGIN) owns the audit table and its chain heads. No staff
@@ -27,6 +28,8 @@ from sqlalchemy import Connection, text
 from data.services.audit import RECORD_AUDIT
 from data.services.credits import BOOKING_CREDIT_FUNCTIONS, MONEY_FUNCTIONS
 from data.services.period_credits import PERIOD_CREDIT_FUNCTIONS
+from data.services.referral_grants import GRANT_FUNCTIONS as REFERRAL_GRANT_FUNCTIONS
+from data.services.refunds import REFUND_FUNCTIONS
 from data.services.revenue_rollup import ROLLUP_FIRST_DAY, ROLLUP_REFRESH
 
 AUDIT_OWNER = "platform_admin_audit_owner"
@@ -54,24 +57,32 @@ OWNER_WRITES: dict[str, str] = {
 """Tables the owners write directly (not yet through audited functions), and how."""
 
 SUPPORT_WRITES: dict[str, str] = {
-    "admin.refund_requests": "INSERT, UPDATE",
     "admin.subscription_requests": "INSERT, UPDATE",
     "subscriptions": "UPDATE",  # from Stripe's answer to a cancel or resume
-    "purchases": "UPDATE",
     "offering_bookings": "INSERT, UPDATE",
     "offerings": "UPDATE",
     "content_access": "INSERT, UPDATE, DELETE",
     "offering_portal_access": "INSERT, UPDATE, DELETE",
-    # The referral program (support settles disputes): codes, moves, reviews, grants.
+    # The referral program (support settles disputes): codes, moves, reviews (grants only
+    # through admin.record_referral_grant).
     "referral_codes": "INSERT, UPDATE",
     "referrals": "UPDATE",
-    "user_referral_rewards": "INSERT",
     "admin.referral_voids": "INSERT",
-    "admin.referral_grants": "INSERT",
     "admin.referral_flags": "INSERT, UPDATE",
 }
-"""Tables support writes directly (refunds, bookings, content access; not yet through
-audited functions), and how. Token money is not here: only the functions move it."""
+"""Tables support writes directly (bookings, content access; not yet through audited
+functions), and how. Token money and refund requests are not here: only the functions
+write them."""
+
+THROUGH_FUNCTIONS_ONLY: dict[str, str] = {
+    "admin.refund_requests": "INSERT, UPDATE, DELETE, TRUNCATE",
+    "purchases": "INSERT, UPDATE, DELETE, TRUNCATE",
+    "user_referral_rewards": "INSERT, UPDATE, DELETE, TRUNCATE",
+    "admin.referral_grants": "INSERT, UPDATE, DELETE, TRUNCATE",
+}
+"""Tables earlier versions of ``db roles`` let staff write that only the definer functions
+write now: the rights are revoked from every staff group (a database set up before keeps
+none of them)."""
 
 AUDIT_TABLES = ("admin.audit_log", "admin.audit_chains", "admin.audit_archives",
                 "admin.audit_archive_links")
@@ -167,7 +178,8 @@ def roles_sql() -> list[str]:
     ]
     statements += [f"GRANT EXECUTE ON FUNCTION {f} TO {SUPPORT_GROUP}"
                    for f in (*MONEY_FUNCTIONS, *PERIOD_CREDIT_FUNCTIONS,
-                             *BOOKING_CREDIT_FUNCTIONS)]
+                             *BOOKING_CREDIT_FUNCTIONS, *REFUND_FUNCTIONS,
+                             *REFERRAL_GRANT_FUNCTIONS)]
     statements += [f"GRANT {how} ON {table} TO {OWNER_GROUP}"
                    for table, how in OWNER_WRITES.items()]
     statements += [f"GRANT {how} ON {table} TO {SUPPORT_GROUP}"
@@ -176,6 +188,8 @@ def roles_sql() -> list[str]:
         f"GRANT UPDATE ({', '.join(SUPPORT_USER_COLUMNS)}) ON users TO {SUPPORT_GROUP}")
     statements.append(
         f"GRANT UPDATE ({', '.join(REFERRAL_USER_COLUMNS)}) ON users TO {SUPPORT_GROUP}")
+    statements += [f"REVOKE {how} ON {table} FROM {everyone}"
+                   for table, how in THROUGH_FUNCTIONS_ONLY.items()]
     # Nobody on the staff changes the audit trail, whatever was granted before.
     statements += [f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {everyone}"
                    for table in AUDIT_TABLES]

@@ -12,6 +12,8 @@
    to commit, then does nothing, and the grant is refused (or, for the same request id, the
    first result is answered again);
 4. marks the counted referrals that are still ``qualified`` as ``rewarded`` / claimed;
+   (steps 3, 4 and 6 are one ``SECURITY DEFINER`` function, ``admin.record_referral_grant``,
+   migration 0030, when this login may run it: support writes neither table directly);
 5. for a credits reward, grants the tokens through the ledger service
    (:func:`data.services.credits.adjust_balance`) with a request id derived from the grant's
    key, so even a retry after a lost answer moves tokens once;
@@ -31,11 +33,19 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from data.definer_functions import execute_minding_rights, may_run
 from data.errors import ConflictError, NotFoundError, ValidationError
 from data.queries.referrals import COUNTABLE_CONDITION
 from data.services import credits
 from data.services.audit import record_change
 from data.services.text import parse_id
+
+GRANT_FUNCTIONS = ("admin.record_referral_grant(uuid, uuid, integer, integer[])",)
+"""The definer function that records a grant (migration 0030), as ``db roles`` grants it to
+support. A login that may not run it (no staff roles set up) writes the same rows with its
+own table rights."""
+_RECORD_GRANT = text(
+    "SELECT * FROM admin.record_referral_grant(:q, :u, :w, CAST(:ids AS integer[]))")
 
 GRANT_NAMESPACE = uuid.UUID("5b0c7c1e-7f53-4d57-9a51-0c3f3c2a9e14")
 
@@ -144,6 +154,19 @@ def grant_reward(session: Session, actor: str, referrer_id: Any, reward_id: Any,
     if reward.type == "credits" and not (isinstance(tokens, int) and tokens > 0):
         raise ValidationError({"credits": "This credits reward has no valid number of tokens; "
                                           "fix the reward first."})
+    conn = session.connection()
+    if may_run(conn, GRANT_FUNCTIONS):
+        # The claim, the grant, the referrals marked and the audit row, as the session user.
+        row = execute_minding_rights(conn, _RECORD_GRANT, {
+            "q": request_id, "u": referrer_id, "w": reward_id, "ids": ids}).one()
+        if row.grant_id is None:  # pragma: no cover - the referral lock orders racing grants
+            raise ConflictError("This reward was granted meanwhile by someone else.")
+        if row.tokens is not None:
+            credits.adjust_balance(session, actor, referrer_id, row.tokens,
+                                   f"Referral reward: {reward.name}",
+                                   ledger_request_id(referrer_id, reward_id, threshold))
+        return GrantResult(row.grant_id, referrer_id, reward_id, threshold,
+                           row.user_reward_id, tuple(ids), row.tokens)
     user_reward_id = session.execute(text(
         "INSERT INTO user_referral_rewards (user_id, reward_id, claimed_at, applied_at) "
         "VALUES (:u, :w, now(), CASE WHEN :applied THEN now() END) RETURNING id"),

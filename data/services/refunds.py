@@ -27,6 +27,14 @@ same request make one Stripe call between them: the second waits, then answers t
 result. If the app dies between Stripe's answer and step 3, :func:`finish_open_refunds`
 (run at start-up and periodically) asks Stripe and finishes every open request.
 
+Every write of a request (step 1, each attempt, step 3 and a success's effects on the
+purchase or booking) is a ``SECURITY DEFINER`` function in ``admin`` (migration 0030:
+:data:`REFUND_FUNCTIONS`), which support may run while it may not write
+``admin.refund_requests`` or ``purchases`` itself. The request's actor and every audit row
+name the session user, never the ``actor`` argument (kept for the callers). A login that may
+not run the functions (no staff roles set up; table rights granted by hand) takes the same
+steps with its own rights, still recording the session user.
+
 Unlike other services, :func:`submit_refund`, :func:`retry_refund` and
 :func:`finish_open_refunds` take a ``sessionmaker`` and own their transactions: the request
 must be committed before Stripe is called, and Stripe must never be called while a
@@ -46,6 +54,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.definer_functions import execute_minding_rights, may_run
 from data.errors import ConflictError, NotFoundError, ValidationError
 from data.models import RefundRequest
 from data.payments.gateway import (
@@ -87,6 +96,21 @@ MADE_UP_INTENT_PREFIX = "pi_demo_"
 (``data.payments.demo``). Stripe would refuse the others, so they are refused up front."""
 _MADE_UP = ("This demo payment was never made in the demo's Stripe (only the most recent "
             "demo purchases and bookings were): pick a recent one to try a refund.")
+
+REFUND_FUNCTIONS = (
+    "admin.record_refund_request(uuid, text, uuid, numeric, text, text)",
+    "admin.count_refund_attempt(uuid)",
+    "admin.record_refund_answer(uuid, text, text, text, text)",
+)
+"""The definer functions that write refund requests (migration 0030), as ``db roles`` grants
+them to support. A login that may not run them (no staff roles set up, table rights granted
+by hand) writes the same rows with its own rights."""
+
+_RECORD_REQUEST = text(
+    "SELECT admin.record_refund_request(:id, :kind, :target_id, :amount, :reason, :note)")
+_COUNT_ATTEMPT = text("SELECT admin.count_refund_attempt(:id)")
+_RECORD_ANSWER = text(
+    "SELECT admin.record_refund_answer(:id, :status, :refund_id, :stripe_status, :failure)")
 
 _LOCK_CLASS = 5005  # advisory lock namespace of refund requests (migration 0005)
 _CREDITS_NAMESPACE = uuid.UUID("6f1c1f0e-3f0b-4b7e-9d55-0f4f5e0a0005")
@@ -447,8 +471,26 @@ def _constraint(exc: IntegrityError) -> str:
     return (getattr(diag, "constraint_name", None) or "") if diag else ""
 
 
-def _record(session: Session, actor: str, refundable: Refundable, refund: RefundInput,
+def _uses_functions(session: Session) -> bool:
+    """Whether this login writes refund requests through the definer functions."""
+    return may_run(session.connection(), REFUND_FUNCTIONS)
+
+
+def _record_with_function(session: Session, kind: str, target_id: uuid.UUID,
+                          refund: RefundInput, request_id: uuid.UUID) -> bool:
+    """Step 1 through ``admin.record_refund_request``: the database locks the target, reads
+    what it needs from it and writes the request and its audit row as the session user.
+    False when the request id was recorded meanwhile (a racing submit of it)."""
+    done = execute_minding_rights(session.connection(), _RECORD_REQUEST, {
+        "id": request_id, "kind": kind, "target_id": target_id, "amount": refund.amount,
+        "reason": refund.reason, "note": refund.note}).scalar_one()
+    return bool(done == "recorded")
+
+
+def _record(session: Session, refundable: Refundable, refund: RefundInput,
             request_id: uuid.UUID) -> None:
+    """Step 1 with the login's own table rights (no refund functions to run)."""
+    actor = session.execute(text("SELECT session_user")).scalar_one()
     full = _is_full(refundable, refund)
     credits = refundable.credits_paid - refundable.credits_returned \
         if refundable.kind == "booking" else 0
@@ -492,13 +534,25 @@ def submit_refund(session_factory: sessionmaker[Session], gateway: StripeGateway
     replayed = False
     try:
         with session_factory.begin() as session:
-            # Lock first: a racing submit of the same request is then seen committed.
-            _lock_target(session, kind, target_id)
-            existing = _read_request(session, request_id)
-            if existing is None:
+            if _uses_functions(session):
+                # The function locks the target. Read what can be refunded before looking
+                # for the request: a racing submit of it committed in between is then found.
                 refundable = load_refundable(session, kind, target_id)
-                clean = validate_refund(refundable, refund.amount, refund.reason, refund.note)
-                _record(session, actor, refundable, clean, request_id)
+                existing = _read_request(session, request_id)
+                if existing is None:
+                    clean = validate_refund(refundable, refund.amount, refund.reason,
+                                            refund.note)
+                    if not _record_with_function(session, kind, target_id, clean, request_id):
+                        existing = _read_request(session, request_id)
+            else:
+                # Lock first: a racing submit of the same request is then seen committed.
+                _lock_target(session, kind, target_id)
+                existing = _read_request(session, request_id)
+                if existing is None:
+                    refundable = load_refundable(session, kind, target_id)
+                    clean = validate_refund(refundable, refund.amount, refund.reason,
+                                            refund.note)
+                    _record(session, refundable, clean, request_id)
     except IntegrityError as exc:
         name = _constraint(exc)
         if name == "refund_requests_pkey":
@@ -681,6 +735,9 @@ def _metadata(req: _Request) -> dict[str, str]:
 def _count_attempt(session_factory: sessionmaker[Session], request_id: uuid.UUID) -> None:
     """Committed before each Stripe call: a later run knows to look for the refund first."""
     with session_factory.begin() as session:
+        if _uses_functions(session):
+            execute_minding_rights(session.connection(), _COUNT_ATTEMPT, {"id": request_id})
+            return
         session.execute(
             text("UPDATE admin.refund_requests SET attempts = attempts + 1, updated_at = now() "
                  "WHERE id = :id"), {"id": request_id})
@@ -712,7 +769,19 @@ def _update_request(session: Session, actor: str, req: _Request, *, status: str,
                     refund: StripeRefund | None, failure: str | None,
                     full: bool | None = None) -> _Request | None:
     """Move an open request to its new state with its audit record; None if it was no
-    longer open (another run finished it first)."""
+    longer open (another run finished it first). Through ``admin.record_refund_answer``
+    when this login may run it (which also applies a success's effects: see
+    :func:`_finish`)."""
+    if _uses_functions(session):
+        answered = execute_minding_rights(session.connection(), _RECORD_ANSWER, {
+            "id": req.id, "status": status, "refund_id": refund.id if refund else None,
+            "stripe_status": refund.status if refund else None, "failure": failure,
+        }).scalar_one()
+        if answered is None:
+            return None
+        return replace(req, status=status, failure_message=failure, full_refund=answered,
+                       stripe_refund_id=refund.id if refund else req.stripe_refund_id,
+                       stripe_status=refund.status if refund else req.stripe_status)
     full = req.full_refund if full is None else full
     done = session.execute(_UPDATE_REQUEST, {
         "id": req.id, "status": status, "refund_id": refund.id if refund else None,
@@ -779,6 +848,14 @@ def _mark_stripe_pending(session_factory, actor, req, refund, replayed) -> Refun
 def _finish(session_factory, actor, req: _Request, refund: StripeRefund | None,
             replayed: bool) -> RefundOutcome:
     def apply(session: Session) -> _Request | None:
+        if _uses_functions(session):
+            # The function locks the request and the target, applies the effects and
+            # records the answer; the tokens come back through the ledger's function.
+            new = _update_request(session, actor, req, status="succeeded", refund=refund,
+                                  failure=None)
+            if new is not None and req.kind == "booking":
+                _return_credits(session, actor, req)
+            return new
         locked = _read_request(session, req.id, lock=True)
         if locked is None or locked.status not in OPEN_STATUSES:
             return None
@@ -887,18 +964,24 @@ def _finish_booking(session: Session, actor: str, req: _Request) -> bool:
                 entity_id=req.target_id, old_values=dict(access), new_values=None,
                 reason=f"Booking {req.target_id} refunded",
             )
+    _return_credits(session, actor, req)
+    return method == "purchase" and paid > 0 and refunded >= paid
+
+
+def _return_credits(session: Session, actor: str, req: _Request) -> None:
+    """The tokens paid for a refunded booking, back once (the request id is derived)."""
     if req.credits > 0:
         adjust_balance(
             session, actor, req.customer_id, req.credits,
             f"Refund of booking {req.target_id} ({_reason_text(req)})"[:500],
             uuid.uuid5(_CREDITS_NAMESPACE, str(req.id)),
         )
-    return method == "purchase" and paid > 0 and refunded >= paid
 
 
 __all__ = [
     "KINDS",
     "OPEN_STATUSES",
+    "REFUND_FUNCTIONS",
     "REFUND_REASONS",
     "REFUND_REASON_LABELS",
     "REQUEST_STATUSES",

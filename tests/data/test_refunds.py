@@ -77,8 +77,10 @@ def test_full_refund_refunds_the_purchase_and_revokes_access(
     assert refund.metadata[REQUEST_METADATA_KEY] == str(outcome.request_id)
     with session_factory() as s:
         [row] = refund_requests_for(s, "purchase", purchase_id)
+        login = s.execute(text("SELECT session_user")).scalar_one()
+        # The request names the database login, not the actor the caller passed ("anna").
         assert (row.status, row.amount, row.actor, row.attempts) == (
-            "succeeded", Decimal("30.00"), "anna", 1)
+            "succeeded", Decimal("30.00"), login, 1)
         assert not row.retryable
     assert _audit_actions(session_factory) == [
         "refund.request", "refund.purchase", "refund.revoke_access", "refund.result"]
@@ -294,7 +296,7 @@ def test_recovery_finishes_a_request_left_open(session_factory, stripe_gateway, 
     from data.services import refunds as service
 
     with session_factory.begin() as s:
-        service._record(s, "anna", r, RefundInput(Decimal("30.00"), "duplicate", None),
+        service._record(s, r, RefundInput(Decimal("30.00"), "duplicate", None),
                         request_id)
     [outcome] = finish_open_refunds(session_factory, stripe_gateway, "recovery")
     assert outcome.request_id == request_id and outcome.status == "succeeded"

@@ -37,7 +37,7 @@ def _leave_open(session_factory, purchase_id, reason="duplicate", note=None) -> 
     with session_factory() as s:
         r = load_refundable(s, "purchase", purchase_id)
     with session_factory.begin() as s:
-        service._record(s, "anna", r, RefundInput(Decimal("30.00"), reason, note), request_id)
+        service._record(s, r, RefundInput(Decimal("30.00"), reason, note), request_id)
     return request_id
 
 

@@ -62,14 +62,17 @@ def three_requests(session_factory, stripe_gateway, unreachable_gateway, paid_pu
 
 
 def test_lists_every_request_newest_first_with_who_and_why(qtbot, stripe_database,
-                                                           three_requests, qtmodeltester):
+                                                           three_requests, qtmodeltester,
+                                                           session_factory):
     done, failed, pending = three_requests
+    with session_factory() as s:  # "By" is the database login that made it, not "bea"
+        login = s.execute(text("SELECT session_user")).scalar_one()
     page = _page(qtbot, stripe_database)
     rows = _rows(page)
     assert [r.id for r in rows] == [pending.request_id, failed.request_id, done.request_id]
     assert [r.status for r in rows] == ["pending", "failed", "succeeded"]
     texts = [[page.model.index(0, c).data() for c in range(page.model.columnCount())]]
-    assert "pending" in texts[0] and "10.00 USD" in texts[0] and "bea" in texts[0]
+    assert "pending" in texts[0] and "10.00 USD" in texts[0] and login in texts[0]
     assert "Other: Customer wrote twice" in texts[0]
     assert "Purchase: Later" in texts[0]
     assert page.model.index(2, 8).data() == done.stripe_refund_id
