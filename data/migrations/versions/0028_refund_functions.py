@@ -37,7 +37,7 @@ Referral grants (data.services.referral_grants) the same way:
 
 Bad arguments RAISE with SQLSTATE 22023.
 
-Revision ID: 0030
+Revision ID: 0028
 Revises: 0027
 """
 
@@ -47,7 +47,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0030"
+revision: str = "0028"
 down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
