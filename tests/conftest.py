@@ -16,6 +16,7 @@ import pytest
 from data import migrate
 from data.db import make_engine, make_session_factory
 from data.embedded import EmbeddedPostgres
+from tests import connection_origins  # noqa: F401  (names a leaked connection's origin)
 
 MIGRATED_TEMPLATE = "pa_template_migrated"
 DEMO_TEMPLATE = "pa_template_demo"
