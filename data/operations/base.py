@@ -107,7 +107,9 @@ class ConnectionOperation:
     For the hot money paths made of one definer-function call (a token adjustment): an ORM
     Session's begin, connection bookkeeping and commit cost about as much Python as the call
     itself, and the worker does nothing else with the Session. The transaction, the locks and
-    what is committed are the same (:func:`run_in_transaction`).
+    what is committed are the same (:func:`run_in_transaction`). One that is a single
+    statement for this login (:meth:`is_one_statement`) runs in autocommit: that statement
+    is the transaction.
     """
 
     action: ClassVar[str] = "save the change"
@@ -123,19 +125,34 @@ class ConnectionOperation:
         """What ``result`` says was changed; announced after the commit."""
         return NO_CHANGES
 
+    def is_one_statement(self, conn: Connection) -> bool:
+        """Whether :meth:`run` will send this login exactly one statement that writes (a
+        definer function doing the whole change). Such an operation runs in autocommit: the
+        statement is its own transaction, all or nothing, and the BEGIN/COMMIT round trips
+        go. Asked on the connection the operation will run on, before :meth:`run`; any
+        question it sends to decide is committed before autocommit is set."""
+        return False
+
 
 def run_in_transaction(operation: Operation | ConnectionOperation,
                        session_factory: sessionmaker[Session], actor: str) -> Any:
     """Run ``operation`` in one transaction of its own and commit it (rolled back on an
     error): an :class:`Operation` in a Session of ``session_factory``, a
-    :class:`ConnectionOperation` on a connection of the factory's engine (a factory bound to
-    something else, such as a test's connection, lends it a Session's connection). The
-    desktop's write worker runs every operation through here, and so do the benches."""
+    :class:`ConnectionOperation` on a connection of the factory's engine (in autocommit when
+    it is one statement; a factory bound to something else, such as a test's connection,
+    lends it a Session's connection). The desktop's write worker runs every operation
+    through here, and so do the benches."""
     if isinstance(operation, ConnectionOperation):
         bind = session_factory.kw.get("bind")
         if isinstance(bind, Engine):
-            with bind.begin() as conn:
-                return operation.run(conn, actor)
+            with bind.connect() as conn:
+                one_statement = operation.is_one_statement(conn)
+                conn.commit()  # ends the transaction a question autobegan, if one was asked
+                if one_statement:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                    return operation.run(conn, actor)
+                with conn.begin():
+                    return operation.run(conn, actor)
         with session_factory.begin() as session:
             return operation.run(session.connection(), actor)
     with session_factory.begin() as session:

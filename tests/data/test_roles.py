@@ -18,9 +18,13 @@ from data.audit_chain import verify_chain
 from data.db import make_engine, make_session_factory
 from data.db_errors import translate_db_error
 from data.errors import PermissionDeniedError
+from data.ledger_health import check_ledger
+from data.operations import run_in_transaction
+from data.operations.base import ConnectionOperation
+from data.operations.credits import AdjustBalance
 from data.roles import AUDIT_OWNER, FOUNDER_GROUP, OWNER_GROUP, STAFF_GROUPS, SUPPORT_GROUP
 from data.services.catalog import create_content
-from data.services.credits import adjust_balance
+from data.services.credits import InsufficientBalanceError, adjust_balance
 from data.services.revenue_rollup import refresh_rollup
 from data.services.users import get_profile, update_profile
 from desktop.cli import main as cli_main
@@ -261,3 +265,91 @@ def test_a_migrating_login_that_may_not_create_roles_leaves_it_to_db_roles(
             conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
             conn.execute(f"DROP ROLE {migrator}")
     capsys.readouterr()
+
+
+def test_a_refused_support_adjustment_leaves_no_balance_row_and_a_retry_applies_once(
+        engine, login):
+    """The app runs a support login's adjustment as its one definer-function statement, in
+    autocommit: a refusal must still write nothing, not even the balance row the function
+    makes for a customer who had none."""
+    _, support = login(SUPPORT_GROUP)
+    dana = insert_user(engine, "dana@example.com", "Dana")
+    with pytest.raises(InsufficientBalanceError):
+        run_in_transaction(AdjustBalance(dana, -5, "Correction", uuid.uuid4()), support, "x")
+
+    def written():
+        with engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT (SELECT count(*) FROM credit_balances WHERE customer_id = :c), "
+                "(SELECT count(*) FROM credit_transactions WHERE customer_id = :c), "
+                "(SELECT count(*) FROM admin.credit_adjustments WHERE customer_id = :c), "
+                "(SELECT count(*) FROM admin.audit_log)"), {"c": dana}).one()
+
+    assert tuple(written()) == (0, 0, 0, 0)
+    request = uuid.uuid4()
+    first = run_in_transaction(AdjustBalance(dana, 40, "Goodwill", request), support, "x")
+    again = run_in_transaction(AdjustBalance(dana, 40, "Goodwill", request), support, "x")
+    assert (first.balance_after, again.transaction_id) == (40, first.transaction_id)
+    assert tuple(written()) == (1, 1, 1, 1)
+    with make_session_factory(engine)() as s:
+        assert check_ledger(s) == []
+
+
+def test_after_an_autocommitted_adjustment_the_pooled_connection_rolls_back_again(
+        engine, staffed_db, login):
+    """The same pooled connection, next used for a change of several statements, is in a
+    transaction again: a failure half-way leaves nothing written."""
+    name, _ = login(SUPPORT_GROUP)
+    one = make_engine(staffed_db.set(username=name), pool_size=1)
+    try:
+        factory = make_session_factory(one)
+        erin = insert_user(engine, "erin@example.com", "Erin")
+        run_in_transaction(AdjustBalance(erin, 10, "Goodwill", uuid.uuid4()), factory, "x")
+
+        class RenameThenFail(ConnectionOperation):
+            def run(self, conn, actor):
+                conn.execute(text("UPDATE users SET full_name = 'Half Done' WHERE id = :i"),
+                             {"i": erin})
+                raise RuntimeError("the second statement failed")
+
+        with pytest.raises(RuntimeError):
+            run_in_transaction(RenameThenFail(), factory, "x")
+        assert one.pool.checkedin() == 1  # one connection served both
+        with one.connect() as conn:
+            assert conn.execute(text("SELECT full_name FROM users WHERE id = :i"),
+                                {"i": erin}).scalar() == "Erin"
+    finally:
+        one.dispose()
+
+
+def test_a_login_that_may_not_run_the_money_function_adjusts_in_a_transaction(
+        engine, pg_server, db_url):
+    """Without EXECUTE on ``admin.adjust_tokens`` (no staff roles, table rights granted by
+    hand), the adjustment is several statements in one transaction: it works, and a refusal
+    rolls back the balance row it made."""
+    name = f"pa_tables_{os.getpid()}_{next(_logins)}"
+    with psycopg.connect(pg_server.libpq_dsn(db_url.database), autocommit=True) as c:
+        c.execute(f"CREATE ROLE {name} LOGIN")
+        c.execute(f"GRANT USAGE ON SCHEMA public, admin TO {name}")
+        c.execute(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public, admin "
+                  f"TO {name}")
+        c.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public, admin TO {name}")
+    tables_only = make_engine(db_url.set(username=name))
+    try:
+        factory = make_session_factory(tables_only)
+        fay = insert_user(engine, "fay@example.com", "Fay")
+        with pytest.raises(InsufficientBalanceError):
+            run_in_transaction(AdjustBalance(fay, -1, "Correction", uuid.uuid4()), factory, "x")
+        result = run_in_transaction(AdjustBalance(fay, 25, "Goodwill", uuid.uuid4()),
+                                    factory, "x")
+        assert result.balance_after == 25
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM credit_transactions "
+                                     "WHERE customer_id = :c"), {"c": fay}).scalar() == 1
+        with make_session_factory(engine)() as s:
+            assert check_ledger(s) == []
+    finally:
+        tables_only.dispose()
+        with psycopg.connect(pg_server.libpq_dsn(db_url.database), autocommit=True) as c:
+            c.execute(f"DROP OWNED BY {name}")
+            c.execute(f"DROP ROLE {name}")
