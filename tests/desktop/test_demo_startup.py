@@ -38,6 +38,16 @@ def demo_backend():
     backend.close()
 
 
+@pytest.fixture
+def filled_demo(demo_backend, runner):
+    """The filled demo's Database, closed as the app closes it: work in flight (the window's
+    rights question) cancelled and waited for before the engine goes, so no worker hands a
+    connection back to a disposed pool."""
+    database = Database(demo_backend, runner)
+    yield database
+    database.close()
+
+
 def _has_users_table(backend) -> bool:
     with psycopg.connect(backend.embedded.libpq_dsn()) as conn:
         return conn.execute("SELECT to_regclass('users') IS NOT NULL").fetchone()[0]
@@ -145,8 +155,9 @@ def test_closing_the_window_while_the_demo_data_is_made_stops_it_and_the_server(
 
 
 def test_the_window_shows_before_demo_payments_and_payment_pages_say_so(
-        qtbot, runner, settings, demo_backend):
-    database = Database(demo_backend, runner)
+        qtbot, settings, filled_demo):
+    database = filled_demo
+    demo_backend = database.backend
     preparation = DemoPreparation(database)
     window = MainWindow(database, settings, demo_preparation=preparation)
     qtbot.addWidget(window)
@@ -189,12 +200,13 @@ def test_the_window_shows_before_demo_payments_and_payment_pages_say_so(
 
 
 def test_a_failed_preparation_is_said_in_a_sentence_on_the_payment_pages(
-        qtbot, runner, settings, demo_backend):
+        qtbot, settings, filled_demo):
     """The demo's Stripe cannot be made to fail its PaymentIntents on demand: the demo is
     pointed at a Stripe address where nothing listens (a real refused connection)."""
+    database = filled_demo
+    demo_backend = database.backend
     demo_backend.demo_payments = type(demo_backend.demo_payments)(
         demo_backend.demo_payments.server, "http://127.0.0.1:9", 3, 2)
-    database = Database(demo_backend, runner)
     preparation = DemoPreparation(database)
     window = MainWindow(database, settings, demo_preparation=preparation)
     qtbot.addWidget(window)
