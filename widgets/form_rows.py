@@ -13,20 +13,9 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
-from widgets.banner import ERROR_STYLE
+from widgets.message_line import field_error_label
 
 __all__ = ["FormRows"]
-
-
-def _error_label(name: str = "") -> QLabel:
-    label = QLabel()
-    if name:
-        label.setObjectName(f"error_{name}")
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.hide()
-    return label
 
 
 class FormRows(QWidget):
@@ -38,7 +27,7 @@ class FormRows(QWidget):
         # field's wrapped error line needs two lines (the line was cut off).
         self.form = QGridLayout()
         self.form.setColumnStretch(1, 1)
-        self.form_error = _error_label()
+        self.form_error = field_error_label()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.form_error)
@@ -67,7 +56,7 @@ class FormRows(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         box.addWidget(editor)
-        error = _error_label(name)
+        error = field_error_label(name)
         box.addWidget(error)
         editor.setObjectName(f"field_{name}")
         editor.setAccessibleName(label.replace("&", ""))

@@ -47,6 +47,7 @@ from widgets.form_editors import (
     RichTextEditor,
     SearchCallback,
 )
+from widgets.message_line import field_error_label
 
 __all__ = ["FieldKind", "FieldSpec", "RecordForm", "Section", "clash_errors", "edits_to_keep",
            "kept_edits_message"]
@@ -422,12 +423,9 @@ class RecordForm(QWidget):
                 widget.installEventFilter(self)
 
     def _make_error_label(self) -> QLabel:
-        label = QLabel(self)
-        label.setStyleSheet(ERROR_STYLE)
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.PlainText)
+        label = field_error_label()
+        label.setParent(self)
         label.setProperty("error", True)
-        label.hide()
         return label
 
     def _make_editor(self, spec: FieldSpec) -> QWidget:

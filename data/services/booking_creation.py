@@ -136,8 +136,9 @@ def book_on_behalf(
                                        session=slot)
     if full:
         on = f" on the session of {slot[0]} {slot[1]}" if slot else ""
-        raise ConflictError(f"“{o.title}” is full: all {o.max_participants:,} places are "
-                            f"taken{on}. Nothing was booked.")
+        taken = ("its one place is taken" if o.max_participants == 1
+                 else f"all {o.max_participants:,} places are taken")
+        raise ConflictError(f"“{o.title}” is full: {taken}{on}. Nothing was booked.")
     if payment == "credits" and not o.credit_cost:
         raise ValidationError({"payment": "This offering cannot be booked with credits."})
     if not facts["customer"]:

@@ -30,18 +30,10 @@ from data.queries.offerings import OfferingRecord, search_customers
 from desktop.database import Database
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
-from widgets.banner import ERROR_STYLE
 from widgets.form_editors import RelatedEditor
+from widgets.message_line import MessageLine, field_error_label, grow_to_fit, set_field_error
 
-__all__ = ["BookOnBehalfDialog", "WritingDialog", "error_label"]
-
-
-def error_label() -> QLabel:
-    label = QLabel("")
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
+__all__ = ["BookOnBehalfDialog", "WritingDialog"]
 
 
 class WritingDialog(QDialog):
@@ -50,52 +42,36 @@ class WritingDialog(QDialog):
     def __init__(self, database: Database, parent: QWidget | None):
         super().__init__(parent)
         self._db = database
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = MessageLine()
         self.errors: dict[str, QLabel] = {}
 
     def _run(self, operation: Any, on_success) -> None:
         for label in self.errors.values():
             label.setVisible(False)
-        self.message.setText("Working…")
+        self.message.say("Working…")
         self.setEnabled(False)
         self._db.perform(operation, on_success=lambda r: self._done(r, on_success),
                          on_failure=self._failed, context=self)
 
     def _done(self, result: Any, on_success) -> None:
         self.setEnabled(True)
-        self.message.setText(html.escape(result.message))
+        self.message.say(result.message)
         on_success(result)
 
     def _failed(self, exc: BaseException) -> None:
         self.setEnabled(True)
-        self.message.setText("")
+        self.message.say("")
         present_error(self._db, exc, fields=self._show_field_errors,
-                      banner=lambda text: self.message.setText(
-                          f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>"))
-        self.fit_to_contents()
-
-    def fit_to_contents(self) -> None:
-        """Grow to the height the shown messages need at the dialog's width: a wrapped
-        message that appears after the dialog was laid out would otherwise lose its last
-        line (a window's minimum size ignores a wrapped label's height for its width)."""
-        layout = self.layout()
-        if layout is None:
-            return
-        layout.activate()
-        need = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
-                else layout.totalSizeHint().height())
-        if self.height() < need:
-            self.resize(self.width(), need)
+                      banner=self.message.say_error)
+        grow_to_fit(self)  # a field's error line appeared too
 
     def _show_field_errors(self, errors: dict) -> None:
         for name, text in errors.items():
             label = self.errors.get(name)
             if label is None:  # a field this dialog has no place for: say it here
-                self.message.setText(f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>")
+                self.message.say_error(text)
                 continue
-            label.setText(text)
-            label.setVisible(True)
+            set_field_error(label, text)
 
 
 class BookOnBehalfDialog(WritingDialog):
@@ -129,7 +105,7 @@ class BookOnBehalfDialog(WritingDialog):
         self.override_reason.setPlaceholderText("only to book after the registration deadline")
         self.override_reason.setMaxLength(500)
         for name in ("customer", "payment", "session_date", "session_time", "override_reason"):
-            self.errors[name] = error_label()
+            self.errors[name] = field_error_label()
         form = QFormLayout()
         form.addRow("Offering", QLabel(f"<b>{html.escape(offering.title)}</b>"))
         form.addRow("C&ustomer", self.customer)

@@ -3,7 +3,6 @@ resumable after a cancel (Token balances' "Bulk grant…")."""
 
 from __future__ import annotations
 
-import html
 import uuid
 
 from PySide6.QtCore import Qt
@@ -24,9 +23,9 @@ from data.services.credits import MAX_ADJUSTMENT, customer_ids_matching
 from desktop.database import Database
 from desktop.present_error import present_error
 from widgets.amount_field import AmountField
-from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ProgressDialog, ask
 from widgets.latest import LatestRequest
+from widgets.message_line import MessageLine
 
 
 def _describe_filter(flt: BalanceFilter) -> str:
@@ -78,8 +77,7 @@ class BulkGrantDialog(QDialog):
             f"tokens for each customer, at most {MAX_ADJUSTMENT:,}")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required), e.g. 'Outage compensation, 12 Nov'")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = MessageLine()
         form = QFormLayout()
         form.addRow("Who", self.only_selected)
         form.addRow("", self.matching)
@@ -234,4 +232,4 @@ class BulkGrantDialog(QDialog):
                                    for k, v in errors.items()))
 
     def _show_error(self, text: str) -> None:
-        self.message.setText(f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>")
+        self.message.say_error(text)

@@ -44,10 +44,11 @@ from desktop.database import Database
 from desktop.formatting import format_value
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure, watch_list_loads
-from widgets.banner import ERROR_STYLE, Banner
+from widgets.banner import Banner
 from widgets.dialogs import confirm
 from widgets.latest import LatestRequest
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+from widgets.message_line import MessageLine, field_error_label, set_field_error
 from widgets.search_box import SearchBox
 from widgets.search_results import SearchResults
 
@@ -65,15 +66,6 @@ ACCESS_COLUMNS = (
     Column("Last opened", value=lambda r: r.last_accessed_at, display=format_value,
            width=120),
 )
-
-
-def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setVisible(False)
-    return label
 
 
 def _summary_text(summary: AccessSummary) -> str:
@@ -116,7 +108,7 @@ class GrantAccessDialog(QDialog):
         self.results.currentItemChanged.connect(self._on_results_current_changed)
         self.results_note = self.results.note
         self.chosen = QLabel("Nobody chosen yet.")
-        self.user_error = _error_label()
+        self.user_error = field_error_label()
         self.expires = QCheckBox("&Ends on")
         self.expiry_date = QDateEdit()
         self.expiry_date.setCalendarPopup(True)
@@ -126,9 +118,8 @@ class GrantAccessDialog(QDialog):
         self.expiry_date.setDate(today.addDays(DEFAULT_DAYS))
         self.expiry_date.setEnabled(False)
         self.expires.toggled.connect(self.expiry_date.setEnabled)
-        self.expires_error = _error_label()
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.expires_error = field_error_label()
+        self.message = MessageLine()
 
         who_label = QLabel("&Person:")
         who_label.setBuddy(self.search)
@@ -196,7 +187,7 @@ class GrantAccessDialog(QDialog):
             return
         for label in (self.user_error, self.expires_error):
             label.setVisible(False)
-        self.message.setText("Granting…")
+        self.message.say("Granting…")
         self._busy = True
         self.grant_button.setEnabled(False)
         operation = GrantAccess(self.content_id, user.id if user else None, self.expires_at())
@@ -233,23 +224,20 @@ class GrantAccessDialog(QDialog):
 
     def _on_granted(self, row: AccessRow) -> None:
         self._busy = False
-        self.message.setText("")
+        self.message.say("")
         self.access_granted.emit(row)
         self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:
         self._busy = False
         self.grant_button.setEnabled(self._chosen is not None)
-        self.message.setText("")
+        self.message.say("")
         present_error(self._db, exc, fields=self._show_field_errors,
-                      banner=lambda text: self.message.setText(
-                          f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>"))
+                      banner=self.message.say_error)
 
     def _show_field_errors(self, errors: dict) -> None:
         for field, label in (("user_id", self.user_error), ("expires_at", self.expires_error)):
-            text = errors.get(field, "")
-            label.setText(text)
-            label.setVisible(bool(text))
+            set_field_error(label, errors.get(field, ""))
 
 
 class ContentAccessPanel(QWidget):

@@ -37,9 +37,10 @@ from desktop.admin.history import history_tab
 from desktop.admin.inline import InlineList
 from desktop.database import Database
 from desktop.formatting import format_value, in_time_zone, time_zone_name
-from desktop.pages.booking_dialogs import WritingDialog, error_label
+from desktop.pages.booking_dialogs import WritingDialog
 from desktop.read_failures import report_read_failure
 from widgets.dialogs import ask, open_dialog
+from widgets.message_line import field_error_label
 
 __all__ = ["BOOKING_HISTORY", "ManageBookingDialog"]
 
@@ -74,13 +75,13 @@ class ManageBookingDialog(WritingDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required to cancel or revoke)")
         self.reason.setMaxLength(500)
-        self.errors["reason"] = error_label()
+        self.errors["reason"] = field_error_label()
         self.expires = QDateTimeEdit()
         self.expires.setCalendarPopup(True)
         self.expires.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.expires.setMinimumWidth(  # the whole date and time, never cut off
             self.expires.fontMetrics().horizontalAdvance("2027-01-15 09:00") + 48)
-        self.errors["expires_at"] = error_label()
+        self.errors["expires_at"] = field_error_label()
         self.cancel_button = QPushButton("&Cancel booking…")
         self.completed_button = QPushButton("Mark c&ompleted")
         self.no_show_button = QPushButton("Mark &no-show")
@@ -189,7 +190,7 @@ class ManageBookingDialog(WritingDialog):
         value = typed.astimezone(dt.UTC).replace(tzinfo=None)
         def done(result) -> None:
             self._changed(result)  # said in the zone it was typed in, not the stored UTC
-            self.message.setText(html.escape(f"Portal access until {format_value(value)}."))
+            self.message.say(f"Portal access until {format_value(value)}.")
 
         self._run(SetPortalAccess(self.booking_id, value, self.reason.text() or None), done)
 

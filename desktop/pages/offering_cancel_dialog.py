@@ -14,7 +14,6 @@ import html
 import uuid
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -31,8 +30,8 @@ from data.services.refunds import money
 from desktop.database import Database
 from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
-from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ProgressDialog, ask
+from widgets.message_line import MessageLine, field_error_label, set_field_error
 from widgets.record_table import RecordTable
 
 __all__ = ["CancelOfferingDialog"]
@@ -60,11 +59,8 @@ class CancelOfferingDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; customers are told separately)")
         self.reason.setMaxLength(500)
-        self.reason_error = QLabel("")
-        self.reason_error.setStyleSheet(ERROR_STYLE)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.reason_error = field_error_label("reason")
+        self.message = MessageLine()
         form = QFormLayout()
         form.addRow("&Reason", self.reason)
         form.addRow("", self.reason_error)
@@ -114,7 +110,7 @@ class CancelOfferingDialog(QDialog):
                             confirm_label="Cancel the bookings", on_confirmed=self.run)
 
     def run(self) -> None:
-        self.reason_error.setText("")
+        set_field_error(self.reason_error, "")
         self.run_button.setEnabled(False)
         handle = self._db.perform_in_batches(
             CancelOfferingBookings(self.offering_id, self.reason.text(),
@@ -154,6 +150,6 @@ class CancelOfferingDialog(QDialog):
     def _on_failed(self, exc: BaseException) -> None:
         self.run_button.setEnabled(True)
         present_error(self._db, exc,
-                      fields=lambda errors: self.reason_error.setText(errors.get("reason", "")),
-                      banner=lambda text: self.message.setText(
-                          f"<span style='{ERROR_STYLE}'>{html.escape(text)}</span>"))
+                      fields=lambda errors: set_field_error(self.reason_error,
+                                                             errors.get("reason", "")),
+                      banner=self.message.say_error)

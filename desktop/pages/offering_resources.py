@@ -23,8 +23,8 @@ from data.services.offerings import AVAILABLE_WHEN, RESOURCE_TYPES
 from desktop.database import Database
 from desktop.formatting import format_value
 from desktop.present_error import present_error
-from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ask, open_dialog
+from widgets.message_line import MessageLine, error_html
 from widgets.ordered_list import OrderedList
 from widgets.record_form import FieldSpec, RecordForm, Section
 
@@ -118,8 +118,7 @@ class ResourcesPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._update()
-        present_error(self._db, exc, banner=lambda text: self.note.setText(
-            f"<span style='{ERROR_STYLE}'>{text}</span>"))
+        present_error(self._db, exc, banner=lambda text: self.note.setText(error_html(text)))
 
 
 class AddResourceDialog(QDialog):
@@ -157,7 +156,7 @@ class AddResourceDialog(QDialog):
             FieldSpec("unlock_at", "&Unlocks at", "datetime"),
         ])
         self.form.set_values({"resource_type": "link", "available_when": "during"})
-        self.message = QLabel("")
+        self.message = MessageLine()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("&Add", QDialogButtonBox.ButtonRole.AcceptRole)
         database.rights.guard(self.add_button, "edit_offerings")
@@ -174,4 +173,4 @@ class AddResourceDialog(QDialog):
                          on_success=lambda _r: self.accept(), context=self,
                          on_failure=lambda exc: present_error(
                              self._db, exc, fields=self.form.set_errors,
-                             banner=self.message.setText))
+                             banner=self.message.say_error))

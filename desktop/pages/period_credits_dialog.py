@@ -14,7 +14,7 @@ import dataclasses
 import html
 import uuid
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -36,8 +36,8 @@ from data.services.period_credits import (
 from desktop.database import Database
 from desktop.formatting import format_value
 from desktop.present_error import present_error
-from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ask
+from widgets.message_line import MessageLine
 
 __all__ = ["PeriodCreditsDialog"]
 
@@ -63,9 +63,7 @@ class PeriodCreditsDialog(QDialog):
         self.summary.setWordWrap(True)
         self.platform = QLabel("")
         self.platform.setWordWrap(True)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message = MessageLine()
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         self.grant_button = QPushButton("&Grant…")
@@ -143,7 +141,7 @@ class PeriodCreditsDialog(QDialog):
         assert self.state is not None
         self._busy = True
         self.grant_button.setEnabled(False)
-        self.message.setText("Granting…")
+        self.message.say("Granting…")
         self._db.perform(GrantPeriodCredits(self.request_id, self.subscription_id,
                                             self.state.current_period_start),
                          on_success=self._on_granted, on_failure=self._show_failure,
@@ -161,8 +159,7 @@ class PeriodCreditsDialog(QDialog):
         self.granted.emit(result)
 
     def _say_error(self, text: str) -> None:
-        escaped = html.escape(text, quote=False)
-        self.message.setText(f"<span style='{ERROR_STYLE}'>{escaped}</span>")
+        self.message.say_error(text)
 
     def _show_failure(self, exc: BaseException) -> None:
         self._busy = False

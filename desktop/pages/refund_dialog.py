@@ -46,6 +46,7 @@ from desktop.formatting import format_money
 from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
 from widgets.form_rows import FormRows
+from widgets.message_line import MessageLine, grow_to_fit
 
 PENDING_HINT = "Stripe is still processing; the Refunds tab will update it."
 KIND_LABELS = {"purchase": "purchase", "booking": "booking"}
@@ -116,10 +117,7 @@ class RefundDialog(QDialog):
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
         self.busy.setVisible(False)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setTextFormat(Qt.TextFormat.RichText)
-        self.message.setVisible(False)
+        self.message = MessageLine(hide_when_empty=True)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
@@ -217,18 +215,7 @@ class RefundDialog(QDialog):
         default = {self.FORM: self.review_button, self.CONFIRM: self.back_button,
                    self.OUTCOME: self.close_button}[step]
         default.setDefault(True)
-        self._fit()
-
-    def _fit(self) -> None:
-        """Grow to fit the step's text (word-wrapped labels ask for height only once laid
-        out); never shrink under the person's hands."""
-        layout = self.layout()
-        if layout is None:
-            return
-        layout.activate()
-        wanted = max(self.sizeHint().height(), layout.heightForWidth(self.width()))
-        if wanted > self.height():
-            self.resize(self.width(), wanted)
+        grow_to_fit(self)
 
     @property
     def is_busy(self) -> bool:
@@ -248,18 +235,12 @@ class RefundDialog(QDialog):
         for w in (self.amount, self.reason, self.note):
             w.setEnabled(enabled)
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(f"<span style='{ERROR_STYLE}'>{_esc(text)}</span>" if error
-                             else _esc(text))
-        self.message.setVisible(bool(text))
-        self._fit()
-
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.busy.setVisible(busy)
         for b in (self.back_button, self.refund_button, self.retry_button, self.close_button):
             b.setEnabled(not busy)
-        self._fit()
+        grow_to_fit(self)
 
     # -- loading -------------------------------------------------------------------------
     def _on_refundable_loaded(self, refundable: Refundable) -> None:
@@ -318,7 +299,7 @@ class RefundDialog(QDialog):
         if r is None or r.refusal or self._busy:
             return False
         self.fields.clear_errors()
-        self._show_message("")
+        self.message.say("")
         note = self.note.text().strip() or None
         try:
             refund = validate_refund(r, self.amount.text().strip(), self.reason.currentData(),
@@ -337,8 +318,8 @@ class RefundDialog(QDialog):
         self.fields.set_errors({k: v for k, v in exc.field_errors.items() if k in fields})
         unknown = [v for k, v in exc.field_errors.items() if k not in fields]
         if unknown:
-            self._show_message("; ".join(unknown), error=True)
-        self._fit()
+            self.message.say_error("; ".join(unknown))
+        grow_to_fit(self)
 
     def _show_confirmation(self, r: Refundable, refund: RefundInput) -> None:
         lines = describe_refund(r, refund)
@@ -375,7 +356,7 @@ class RefundDialog(QDialog):
 
     def _run(self, operation, text: str) -> None:
         self._set_busy(True)
-        self._show_message(text)
+        self.message.say(text)
         self._db.pay(operation, on_success=self._on_refund_answered,
                              on_failure=self._on_refund_failed, context=self)
 
@@ -383,7 +364,7 @@ class RefundDialog(QDialog):
     def _on_refund_answered(self, outcome: RefundOutcome) -> None:
         self._set_busy(False)
         self.outcome = outcome
-        self._show_message("")
+        self.message.say("")
         r = self.refundable
         currency = r.currency if r is not None else "usd"
         if outcome.status == "succeeded":
@@ -408,12 +389,12 @@ class RefundDialog(QDialog):
 
     def _on_refund_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
-        self._show_message("")
+        self.message.say("")
         retry = (" Press Refund to try again: the customer will not be refunded twice."
                  if isinstance(exc, ConnectionLostError) else "")
         present_error(self._db, exc, fields=self._on_refused_fields,
                       on_conflict=self._on_request_already_used,
-                      banner=lambda text: self._show_message(text + retry, error=True))
+                      banner=lambda text: self.message.say_error(text + retry))
 
     def _on_refused_fields(self, field_errors: dict) -> None:
         # Re-checked in the database (e.g. another refund landed meanwhile).
@@ -424,13 +405,13 @@ class RefundDialog(QDialog):
         # This dialog's request id already carries a refund: show where that one stands.
         if isinstance(exc.current, RefundOutcome):
             self._on_refund_answered(exc.current)
-            self._show_message(str(exc), error=True)
+            self.message.say_error(str(exc))
 
     # -- closing -------------------------------------------------------------------------
     def reject(self) -> None:
         # Escape while the refund is with Stripe would lose sight of it: stay until it answers.
         if self._busy:
-            self._show_message("The refund is with Stripe: this window shows its answer as "
+            self.message.say("The refund is with Stripe: this window shows its answer as "
                                "soon as it arrives.")
             return
         super().reject()

@@ -33,8 +33,9 @@ from desktop.database import Database
 from desktop.formatting import format_money, format_value
 from desktop.present_error import present_error
 from desktop.read_failures import watch_list_loads
-from widgets.banner import ERROR_STYLE, Banner
+from widgets.banner import Banner
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
+from widgets.message_line import MessageLine, error_html
 
 PENDING_CHECK_MS = 3 * 60 * 1000
 STATUS_FILTERS = (("all", "Any status"), ("open", "Open (requested or pending)")) + tuple(
@@ -64,7 +65,7 @@ def describe_request(row: RefundRequestRow) -> str:
     if row.stripe_refund_id:
         parts.append(f"Stripe refund {escape(row.stripe_refund_id)}.")
     if row.failure_message:
-        parts.append(f"<span style='{ERROR_STYLE}'>{escape(row.failure_message)}</span>")
+        parts.append(error_html(row.failure_message))
     if row.retryable:
         parts.append(f"{row.attempts} attempt(s) so far; Retry asks Stripe again with the "
                      "same idempotency key.")
@@ -146,9 +147,7 @@ class RefundsPage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = MessageLine()
 
         bar = QHBoxLayout()
         bar.addWidget(status_label)
@@ -238,8 +237,7 @@ class RefundsPage(QWidget):
     def _start(self, operation, text: str, on_success) -> None:
         self._busy = True
         self._update_actions()
-        self.message.setStyleSheet("")
-        self.message.setText(text)
+        self.message.say(text)
         self._db.pay(operation, on_success=on_success, on_failure=self._on_action_failed,
                      context=self)
 
@@ -264,8 +262,7 @@ class RefundsPage(QWidget):
 
     def _finish(self, text: str, *, error: bool = False) -> None:
         self._busy = False
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
-        self.message.setText(text)
+        (self.message.say_error if error else self.message.say)(text)
         key = getattr(self.view.current_row(), "id", None)
         self.refresh()
         if key is not None:
@@ -282,12 +279,8 @@ class RefundsPage(QWidget):
     def _on_action_failed(self, exc: BaseException) -> None:
         self._busy = False
         self._update_actions()
-        self.message.setText("")
-        present_error(self._db, exc, banner=self._show_error)
-
-    def _show_error(self, text: str) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setText(text)
+        self.message.say("")
+        present_error(self._db, exc, banner=self.message.say_error)
 
     # -- the periodic check --------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

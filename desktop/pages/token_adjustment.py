@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import uuid
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -29,8 +29,8 @@ from data.services.credits import MAX_ADJUSTMENT, AdjustmentResult, preview_adju
 from desktop.database import Database
 from desktop.present_error import present_error
 from widgets.amount_field import AmountField
-from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ask
+from widgets.message_line import MessageLine, error_html, field_error_label, set_field_error
 
 LARGE_ADJUSTMENT = 1_000
 """An adjustment above this many tokens asks for a confirmation first."""
@@ -82,13 +82,12 @@ class AdjustmentDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why (required; the customer's ticket, what happened)")
         self.reason.setMaxLength(500)
-        self.amount_error = self._error_label()
-        self.reason_error = self._error_label()
+        self.amount_error = field_error_label()
+        self.reason_error = field_error_label()
         self.current_label = QLabel("Current balance: loading…")
         self.preview = QLabel("")
         self.preview.setWordWrap(True)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = MessageLine()
 
         form = QFormLayout()
         form.addRow("Customer", QLabel(f"<b>{html.escape(customer_label)}</b>"))
@@ -123,13 +122,6 @@ class AdjustmentDialog(QDialog):
                       context=self)
         self.amount.setFocus()
 
-    @staticmethod
-    def _error_label() -> QLabel:
-        label = QLabel("")
-        label.setStyleSheet(ERROR_STYLE)
-        label.setVisible(False)
-        return label
-
     def signed_amount(self) -> int | None:
         """The amount with its direction, or None while the field refuses its text."""
         value = self.amount.value()
@@ -162,9 +154,8 @@ class AdjustmentDialog(QDialog):
             return
         after = self.current + amount
         if after < 0:
-            self.preview.setText(
-                f"<span style='{ERROR_STYLE}'>Removing {-amount:,} would leave {after:,}: "
-                f"the balance cannot go below zero.</span>")
+            self.preview.setText(error_html(f"Removing {-amount:,} would leave {after:,}: "
+                                            "the balance cannot go below zero."))
         else:
             self.preview.setText(
                 f"New balance will be <b>{after:,}</b> tokens ({amount:+,}). "
@@ -212,7 +203,7 @@ class AdjustmentDialog(QDialog):
     def _apply(self, amount: int) -> None:
         for label in (self.amount_error, self.reason_error):
             label.setVisible(False)
-        self.message.setText("Applying…")
+        self.message.say("Applying…")
         self.apply_button.setEnabled(False)
         self._db.perform(AdjustBalance(self.customer_id, amount, self.reason.text(),
                                        self.request_id),
@@ -229,20 +220,15 @@ class AdjustmentDialog(QDialog):
 
     def _show_failure(self, exc: BaseException) -> None:
         self.apply_button.setEnabled(True)
-        self.message.setText("")
-        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.say("")
         retry = (" Press Apply to try again: the adjustment will not be applied twice."
                  if isinstance(exc, ConnectionLostError) else "")
         present_error(self._db, exc, fields=self._show_field_errors,
-                      banner=lambda text: self.message.setText(
-                          f"<span style='{ERROR_STYLE}'>{html.escape(text)}{retry}</span>"))
+                      banner=lambda text: self.message.say_error(text + retry))
 
     def _show_field_errors(self, errors: dict) -> None:
         for field, label in (("amount", self.amount_error), ("reason", self.reason_error)):
-            text = errors.get(field, "")
-            label.setText(text)
-            label.setVisible(bool(text))
+            set_field_error(label, errors.get(field, ""))
         if None in errors:
-            self.message.setText(f"<span style='{ERROR_STYLE}'>"
-                                 f"{html.escape(errors[None])}</span>")
+            self.message.say_error(errors[None])
         (self.amount if "amount" in errors else self.reason).setFocus()

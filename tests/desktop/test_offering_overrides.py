@@ -322,7 +322,7 @@ def test_a_taken_one_on_one_session_is_refused_and_another_session_is_booked(
     qtbot.keyClicks(dialog.session_time, "10:00")
     qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "full" in dialog.message.text(), timeout=WAIT)
-    assert ("“Coaching” is full: all 1 places are taken on the session of 2030-01-07 10:00. "
+    assert ("“Coaching” is full: its one place is taken on the session of 2030-01-07 10:00. "
             "Nothing was booked.") in dialog.message.text()
     assert offering_state(engine, oid) == {"booking_count": 1, "confirmed": 1}
 
