@@ -1,4 +1,5 @@
-"""Small standard dialogs: confirmation, error display, and progress for an operation."""
+"""Small standard dialogs: confirmation, error display, progress for an operation, and a
+dialog that stays open while its action is answered."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMessageBox,
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from widgets.operations import OperationHandle
 
-__all__ = ["ProgressDialog", "ask", "confirm", "show_error"]
+__all__ = ["ActionDialog", "ProgressDialog", "ask", "confirm", "open_dialog", "show_error"]
 
 # QProgressBar takes an int; larger totals are scaled down to this resolution.
 _MAX_BAR_RANGE = 1_000_000
@@ -223,6 +225,48 @@ class ProgressDialog(QProgressDialog):
     def _on_handle_finished(self) -> None:
         self._show_timer.stop()
         self.done(QDialog.DialogCode.Accepted)
+
+
+class ActionDialog(QDialog):
+    """A dialog whose action runs on a worker and that stays open until it is answered.
+
+    Between ``set_working(True)`` and ``set_working(False)``, Escape, a Close button wired to
+    ``reject`` and the window's own close button do not close it: the answer (a refund made,
+    a subscription changed at Stripe) would otherwise arrive to nobody, and the person would
+    not know whether it happened. :meth:`still_working` is told instead, with
+    :attr:`STILL_WORKING`; a dialog shows it where it shows its messages.
+    """
+
+    STILL_WORKING = "Waiting for the answer: this window shows it as soon as it arrives."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._working = False
+
+    @property
+    def working(self) -> bool:
+        """True while the dialog's action is with a worker."""
+        return self._working
+
+    def set_working(self, working: bool) -> None:
+        self._working = working
+
+    def still_working(self, text: str) -> None:
+        """Say ``text`` (the person tried to close while working); the default says
+        nothing."""
+
+    def reject(self) -> None:
+        if self._working:
+            self.still_working(self.STILL_WORKING)
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._working:
+            event.ignore()
+            self.still_working(self.STILL_WORKING)
+            return
+        super().closeEvent(event)
 
 
 _Dialog = TypeVar("_Dialog", bound=QDialog)

@@ -13,10 +13,8 @@ import uuid
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -45,6 +43,7 @@ from desktop.database import Database
 from desktop.formatting import format_money
 from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
+from widgets.dialogs import ActionDialog
 from widgets.form_rows import FormRows
 from widgets.message_line import MessageLine, grow_to_fit
 
@@ -80,7 +79,7 @@ def _lay_out_step(page: QWidget, body: list[QWidget | QLayout],
     layout.addLayout(row)
 
 
-class RefundDialog(QDialog):
+class RefundDialog(ActionDialog):
     """Refund one purchase or booking, after a confirmation that lists what will happen.
 
     Signals:
@@ -89,6 +88,7 @@ class RefundDialog(QDialog):
     """
 
     refund_finished = Signal(object)
+    STILL_WORKING = "The refund is with Stripe: this window shows its answer as soon as it arrives."
 
     FORM, CONFIRM, OUTCOME = range(3)
 
@@ -104,8 +104,6 @@ class RefundDialog(QDialog):
         self.refundable: Refundable | None = None
         self.refund: RefundInput | None = None
         self.outcome: RefundOutcome | None = None
-        self._busy = False
-
         self.heading = QLabel("Loading…")
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -220,7 +218,7 @@ class RefundDialog(QDialog):
     @property
     def is_busy(self) -> bool:
         """True while the refund is with the worker (Stripe or the database)."""
-        return self._busy
+        return self.working
 
     @property
     def step(self) -> int:
@@ -236,7 +234,7 @@ class RefundDialog(QDialog):
             w.setEnabled(enabled)
 
     def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
+        self.set_working(busy)
         self.busy.setVisible(busy)
         for b in (self.back_button, self.refund_button, self.retry_button, self.close_button):
             b.setEnabled(not busy)
@@ -296,7 +294,7 @@ class RefundDialog(QDialog):
     def review(self) -> bool:
         """Check the input and show the confirmation; False (errors shown) if it is bad."""
         r = self.refundable
-        if r is None or r.refusal or self._busy:
+        if r is None or r.refusal or self.working:
             return False
         self.fields.clear_errors()
         self.message.say("")
@@ -336,21 +334,21 @@ class RefundDialog(QDialog):
 
     def go_back(self) -> None:
         """From the confirmation back to the form, values kept."""
-        if self._busy:
+        if self.working:
             return
         self._show_step(self.FORM)
         self.amount.setFocus()
 
     def submit(self) -> None:
         """Send the confirmed refund (once: a second click while sending does nothing)."""
-        if self._busy or self.refund is None or self.outcome is not None:
+        if self.working or self.refund is None or self.outcome is not None:
             return
         self._run(RefundPurchase(self.kind, self.target_id, self.refund, self.request_id),
                   "Sending the refund to Stripe…")
 
     def retry(self) -> None:
         """Ask Stripe again about an open request, with its stored idempotency key."""
-        if self._busy or self.outcome is None:
+        if self.working or self.outcome is None:
             return
         self._run(RetryRefund(self.request_id, self.kind, self.target_id), "Asking Stripe again…")
 
@@ -408,16 +406,6 @@ class RefundDialog(QDialog):
             self.message.say_error(str(exc))
 
     # -- closing -------------------------------------------------------------------------
-    def reject(self) -> None:
-        # Escape while the refund is with Stripe would lose sight of it: stay until it answers.
-        if self._busy:
-            self.message.say("The refund is with Stripe: this window shows its answer as "
-                               "soon as it arrives.")
-            return
-        super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if self._busy:
-            event.ignore()
-            return
-        super().closeEvent(event)
+    def still_working(self, text: str) -> None:
+        # Escape or Close while the refund is with Stripe: it stays until Stripe answers.
+        self.message.say(text)

@@ -14,7 +14,6 @@ import uuid
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -35,6 +34,7 @@ from desktop.database import Database
 from desktop.formatting import format_value
 from desktop.present_error import present_error
 from widgets.banner import Banner
+from widgets.dialogs import ActionDialog
 
 __all__ = ["SubscriptionDialog"]
 
@@ -49,10 +49,12 @@ CHOICES = {
 }
 
 
-class SubscriptionDialog(QDialog):
+class SubscriptionDialog(ActionDialog):
     """Signals: subscription_changed(object): the :class:`ChangeResult`, once."""
 
     subscription_changed = Signal(object)
+    STILL_WORKING = ("Stripe is making the change: this window shows its answer as soon as it "
+                     "arrives.")
 
     def __init__(self, database: Database, subscription_id: uuid.UUID,
                  parent: QWidget | None = None, *, action: str | None = None):
@@ -63,7 +65,6 @@ class SubscriptionDialog(QDialog):
         self.request_id = uuid.uuid4()  # one per dialog: what makes a retry apply once
         self.state: SubscriptionState | None = None
         self.result: ChangeResult | None = None
-        self._busy = False
         self._wanted = action
         self.summary = QLabel("Loading…")
         self.summary.setWordWrap(True)
@@ -128,14 +129,14 @@ class SubscriptionDialog(QDialog):
         if key and self.state is not None:
             self.explanation.setText(CHOICES[key][1].format(
                 end=format_value(self.state.current_period_end)))
-        self.apply_button.setEnabled(key is not None and not self._busy and self.result is None)
+        self.apply_button.setEnabled(key is not None and not self.working and self.result is None)
 
     def apply(self) -> None:
         """Ask Stripe for the chosen change (once per dialog, whatever the clicks)."""
         key = self.chosen
-        if key is None or self._busy or self.result is not None:
+        if key is None or self.working or self.result is not None:
             return
-        self._busy = True
+        self.set_working(True)
         self._update()
         self.banner.setVisible(False)
         self.explanation.setText("Asking Stripe…")
@@ -143,7 +144,7 @@ class SubscriptionDialog(QDialog):
                      on_success=self._on_changed, on_failure=self._on_failed, context=self)
 
     def _on_changed(self, result: ChangeResult) -> None:
-        self._busy = False
+        self.set_working(False)
         self.result = result
         self._show_state(result.subscription)
         for button in self.buttons.values():
@@ -155,8 +156,12 @@ class SubscriptionDialog(QDialog):
         self.subscription_changed.emit(result)
 
     def _on_failed(self, exc: BaseException) -> None:
-        self._busy = False
+        self.set_working(False)
         self.explanation.setText("Nothing was changed. Press Apply to try again: the change "
                                  "is made once, however often you press it.")
         self._update()
         present_error(self._db, exc, banner=self.banner)
+
+    def still_working(self, text: str) -> None:
+        # Closing now would hide whether Stripe made the change: stay until it answers.
+        self.explanation.setText(html.escape(text))

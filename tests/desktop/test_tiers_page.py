@@ -269,6 +269,11 @@ def test_subscriber_cancel_at_period_end_through_stripe_updates_the_row(
         with qtbot.waitSignal(dialog.subscription_changed, timeout=WAIT):
             qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
             qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)  # double click
+            # Escape or the window's close while Stripe works: the dialog stays and says so.
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+            dialog.close()
+            assert dialog.isVisible() and "Stripe is making the change" in \
+                dialog.explanation.text()
         qtbot.waitUntil(lambda: panel.model.row_at(
             panel.model.row_index(target.id)).cancel_at_period_end, timeout=WAIT)
         with engine.connect() as conn:
@@ -280,6 +285,7 @@ def test_subscriber_cancel_at_period_end_through_stripe_updates_the_row(
         assert retrieve_subscription(stripe_gateway, row.stripe_subscription_id
                                      ).cancel_at_period_end
         dialog.close()
+        assert not dialog.isVisible()  # answered: it closes
         opened = []
         page.user_requested.connect(opened.append)
         qtbot.mouseClick(panel.open_user_button, Qt.MouseButton.LeftButton)

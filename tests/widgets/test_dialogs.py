@@ -1,4 +1,4 @@
-"""confirm() and ProgressDialog."""
+"""confirm(), ProgressDialog and ActionDialog."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
-from widgets.dialogs import ProgressDialog, confirm
+from widgets.dialogs import ActionDialog, ProgressDialog, confirm
 from widgets.operations import OperationContext
 
 WAIT_MS = 5_000
@@ -106,3 +106,25 @@ def test_update_progress_shows_busy_indicator_for_unknown_total(qtbot):
     assert (dialog.maximum(), dialog.value()) == (10, 5)
     dialog.update_progress(3_000_000_000, 6_000_000_000)
     assert dialog.value() == dialog.maximum() // 2
+
+
+def test_an_action_dialog_stays_open_while_working_and_says_why(qtbot):
+    said: list[str] = []
+
+    class Dialog(ActionDialog):
+        def still_working(self, text: str) -> None:
+            said.append(text)
+
+    dialog = Dialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.set_working(True)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    dialog.close()
+    dialog.reject()
+    assert dialog.isVisible()
+    assert said == [ActionDialog.STILL_WORKING] * 3
+    dialog.set_working(False)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
