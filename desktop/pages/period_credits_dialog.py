@@ -17,7 +17,6 @@ import uuid
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -37,6 +36,7 @@ from desktop.database import Database
 from desktop.formatting import format_value
 from desktop.present_error import present_error
 from widgets.dialogs import ask
+from widgets.layouts import button_row
 from widgets.message_line import MessageLine
 
 __all__ = ["PeriodCreditsDialog"]
@@ -70,10 +70,7 @@ class PeriodCreditsDialog(QDialog):
         self.grant_button.setEnabled(False)
         self.grant_button.clicked.connect(self.grant)
         database.rights.guard(self.grant_button, "period_credits")
-        buttons = QHBoxLayout()
-        buttons.addStretch()
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.grant_button)
+        buttons = button_row(self.close_button, self.grant_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.platform)

@@ -45,6 +45,7 @@ from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ActionDialog
 from widgets.form_rows import FormRows
+from widgets.layouts import button_row
 from widgets.message_line import MessageLine, grow_to_fit
 
 PENDING_HINT = "Stripe is still processing; the Refunds tab will update it."
@@ -72,11 +73,7 @@ def _lay_out_step(page: QWidget, body: list[QWidget | QLayout],
         else:
             layout.addWidget(part)
     layout.addStretch()
-    row = QHBoxLayout()
-    row.addStretch()
-    for button in buttons:
-        row.addWidget(button)
-    layout.addLayout(row)
+    layout.addLayout(button_row(*buttons))
 
 
 class RefundDialog(ActionDialog):

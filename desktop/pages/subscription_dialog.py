@@ -14,7 +14,6 @@ import uuid
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -35,6 +34,7 @@ from desktop.formatting import format_value
 from desktop.present_error import present_error
 from widgets.banner import Banner
 from widgets.dialogs import ActionDialog
+from widgets.layouts import button_row
 
 __all__ = ["SubscriptionDialog"]
 
@@ -84,17 +84,13 @@ class SubscriptionDialog(ActionDialog):
         self.explanation.setWordWrap(True)
         layout.addWidget(self.explanation)
         layout.addWidget(self.banner)
-        row = QHBoxLayout()
-        row.addStretch()
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         self.apply_button = QPushButton("&Apply")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply)
         database.rights.guard(self.apply_button, "subscriptions")
-        row.addWidget(self.close_button)
-        row.addWidget(self.apply_button)
-        layout.addLayout(row)
+        layout.addLayout(button_row(self.close_button, self.apply_button))
         self.setMinimumWidth(460)
         database.read(get_subscription, subscription_id, on_success=self._on_loaded,
                       on_failure=lambda exc: present_error(self._db, exc, banner=self.banner),

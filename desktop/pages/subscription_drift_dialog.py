@@ -4,13 +4,14 @@ is changed, here or at Stripe."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from data.operations.subscriptions import CheckSubscriptionDrift
 from data.services.subscriptions import Drift
 from desktop.database import Database
 from desktop.present_error import present_error
 from widgets.banner import Banner
+from widgets.layouts import button_row
 from widgets.record_table import RecordTable
 
 __all__ = ["SubscriptionDriftDialog"]
@@ -38,10 +39,7 @@ class SubscriptionDriftDialog(QDialog):
         self.again_button.clicked.connect(self.check)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.again_button)
-        buttons.addStretch()
-        buttons.addWidget(close)
+        buttons = button_row(close, left=(self.again_button,))
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.banner)
