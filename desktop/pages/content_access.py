@@ -15,7 +15,7 @@ import html
 import uuid
 from functools import partial
 
-from PySide6.QtCore import QDate, QEvent, Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -50,7 +50,7 @@ from widgets.latest import LatestRequest
 from widgets.lazy_table import Column, LazyTableModel, LazyTableView
 from widgets.message_line import MessageLine, field_error_label, set_field_error
 from widgets.search_box import SearchBox
-from widgets.search_results import SearchResults
+from widgets.search_results import LiveSearch, SearchResults
 
 SEARCH_RESULTS = 20
 SEARCH_HINT = "Type part of an email address or a name."
@@ -95,15 +95,19 @@ class GrantAccessDialog(QDialog):
         self.content_id = content_id
         self._chosen: UserRow | None = None
         self._busy = False  # a grant is in flight: Grant waits for its answer
-        self._latest_search = LatestRequest()
 
         self.search = SearchBox("Search people by email or name…")
-        self.search.search_requested.connect(self._on_search_requested)
         self.results = SearchResults(
             limit=SEARCH_RESULTS, none_text="Nobody matches.",
             limit_text=f"First {SEARCH_RESULTS} matches: type more to narrow.",
             count_text=lambda n: f"{n} match{'es' if n != 1 else ''}.", hint=SEARCH_HINT)
-        self.search.move_down_into(self.results)
+        # Return in the box searches (never a dialog button: with Grant disabled, Qt would
+        # make Cancel the default and close the dialog) and enters the answers.
+        self.live_search = LiveSearch(
+            self.search, self.results, self._find_people,
+            label=lambda r: f"{r.full_name} <{r.email}>", empty_hint=SEARCH_HINT,
+            describe_failure=lambda exc: report_read_failure(self._db, "the people", exc),
+            return_enters_results=True)
         self.results.setMinimumHeight(160)
         self.results.currentItemChanged.connect(self._on_results_current_changed)
         self.results_note = self.results.note
@@ -145,11 +149,8 @@ class GrantAccessDialog(QDialog):
         self.grant_button.setDefault(True)
         self.grant_button.setEnabled(False)
         database.rights.guard(self.grant_button, "content_access")
-        # Return in the search box searches now; it must never fall through to a button
-        # (with Grant disabled, Qt would make Cancel the default and close the dialog).
         for button in self.buttons.buttons():
             button.setAutoDefault(False)
-        self.search.installEventFilter(self)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -157,18 +158,6 @@ class GrantAccessDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self.search.setFocus()
-
-    def eventFilter(self, watched, event) -> bool:
-        if (watched is self.search and event.type() == QEvent.Type.KeyPress
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
-            self.search.cancel_pending()
-            self._on_search_requested(self.search.text())
-            if self.results.count():
-                self.results.setFocus()
-                if self.results.currentRow() < 0:
-                    self.results.setCurrentRow(0)
-            return True
-        return super().eventFilter(watched, event)
 
     @property
     def chosen_user(self) -> UserRow | None:
@@ -194,24 +183,9 @@ class GrantAccessDialog(QDialog):
         self._db.perform(operation, on_success=self._on_granted, on_failure=self._on_failed,
                          context=self)
 
-    def _on_search_requested(self, text: str) -> None:
-        q = text.strip()
-        if not q:
-            self._latest_search.supersede()
-            self.results.show_hint(SEARCH_HINT)
-            return
-        self.results.searching(text)
-        on_found, on_failed = self._latest_search.wrap(
-            partial(self._on_results_loaded, text), partial(self._on_search_failed, text))
-        self._db.read(find_people_to_grant, q, SEARCH_RESULTS, on_success=on_found,
-                      on_failure=on_failed, context=self)
-
-    def _on_search_failed(self, text: str, exc: BaseException) -> None:
-        # Only the search is concerned: a grant in flight stays in flight (and Grant waits).
-        self.results.show_failure(text, report_read_failure(self._db, "the people", exc))
-
-    def _on_results_loaded(self, text: str, rows: list[UserRow]) -> None:
-        self.results.show_results(text, rows, lambda r: f"{r.full_name} <{r.email}>")
+    def _find_people(self, text: str, found, failed) -> None:
+        self._db.read(find_people_to_grant, text.strip(), SEARCH_RESULTS, on_success=found,
+                      on_failure=failed, context=self)
 
     def _on_results_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
         if current is None:

@@ -8,9 +8,8 @@ overwrite a change someone else made since the dialog loaded the list.
 from __future__ import annotations
 
 import uuid
-from functools import partial
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,10 +36,9 @@ from desktop.present_error import present_error
 from desktop.read_failures import report_read_failure
 from widgets.banner import Banner
 from widgets.dialogs import confirm
-from widgets.latest import LatestRequest
 from widgets.ordered_list import OrderedList
 from widgets.search_box import SearchBox
-from widgets.search_results import SearchResults
+from widgets.search_results import LiveSearch, SearchResults
 
 SEARCH_LIMIT = 50
 
@@ -73,7 +71,6 @@ class FeaturedContentDialog(QDialog):
         self._state: FeaturedState | None = None
         self._known: dict[uuid.UUID, FeaturedItem] = {}
         self._busy = False
-        self._latest_search = LatestRequest()
 
         self.featured = OrderedList(removable=True, remove_label="&Remove")
         self.featured.order_changed.connect(self._update_buttons)
@@ -84,13 +81,17 @@ class FeaturedContentDialog(QDialog):
         featured_box.setFocusProxy(self.featured.view)
 
         self.search = SearchBox("Search published items by title or slug…")
-        self.search.search_requested.connect(self._on_search_requested)
-        self.search.installEventFilter(self)
         self.results = SearchResults(
             limit=SEARCH_LIMIT, none_text="No published item matches.",
             limit_text=f"First {SEARCH_LIMIT}: type more to narrow.",
             count_text=lambda n: f"{n} published item{'s' if n != 1 else ''}.")
-        self.search.move_down_into(self.results)
+        # Return searches now (never a dialog button); Down goes to the results, so adding
+        # never needs the mouse: type, Down, Return.
+        self.live_search = LiveSearch(
+            self.search, self.results, self._find_items, label=_result_label,
+            tooltip=_tooltip,
+            describe_failure=lambda exc: report_read_failure(self._db, "the items", exc))
+        self.live_search.shown.connect(self._update_buttons)
         self.results.itemActivated.connect(
             database.rights.allowing("featured", lambda _item: self.add_selected()))
         self.results.currentItemChanged.connect(self._update_buttons)
@@ -133,7 +134,7 @@ class FeaturedContentDialog(QDialog):
         layout.addWidget(self.buttons)
         self._update_buttons()
         self.reload()
-        self._on_search_requested("")
+        self.live_search.search("")
 
     # -- public API ------------------------------------------------------------------------
     @property
@@ -189,21 +190,9 @@ class FeaturedContentDialog(QDialog):
         self.status.setText(text)
         self._update_buttons()
 
-    def _on_search_requested(self, text: str) -> None:
-        self.results.searching(text)
-        on_found, on_failed = self._latest_search.wrap(
-            partial(self._on_results_loaded, text), partial(self._on_search_failed, text))
-        self._db.read(search_published_content, text, SEARCH_LIMIT, on_success=on_found,
-                      on_failure=on_failed, context=self)
-
-    def _on_search_failed(self, text: str, exc: BaseException) -> None:
-        # Only the search is concerned: a save in flight stays in flight (and Save waits).
-        self.results.show_failure(text, report_read_failure(self._db, "the items", exc))
-        self._update_buttons()
-
-    def _on_results_loaded(self, text: str, items: list[FeaturedItem]) -> None:
-        self.results.show_results(text, items, _result_label, _tooltip)
-        self._update_buttons()
+    def _find_items(self, text: str, found, failed) -> None:
+        self._db.read(search_published_content, text, SEARCH_LIMIT, on_success=found,
+                      on_failure=failed, context=self)
 
     # -- saving ----------------------------------------------------------------------------
     def _on_saved(self, state: FeaturedState) -> None:
@@ -240,16 +229,6 @@ class FeaturedContentDialog(QDialog):
                                    and self.results.currentItem() is not None)
 
     # -- Qt overrides ----------------------------------------------------------------------
-    def eventFilter(self, watched, event) -> bool:
-        # Return searches now (and never reaches a dialog button); Down goes to the results,
-        # so adding never needs the mouse: type, Down, Return.
-        if watched is self.search and event.type() == QEvent.Type.KeyPress and event.key() in (
-                Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.search.cancel_pending()
-            self._on_search_requested(self.search.text())
-            return True
-        return super().eventFilter(watched, event)
-
     def reject(self) -> None:
         if not self.is_dirty or confirm(
                 self, title="Unsaved changes",

@@ -11,7 +11,6 @@ operation (:mod:`data.operations.series`), announced to every page.
 from __future__ import annotations
 
 import html
-from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -34,10 +33,9 @@ from desktop.read_failures import report_read_failure
 from widgets.actions import Confirmation, confirmed
 from widgets.banner import Banner
 from widgets.dialogs import confirm
-from widgets.latest import LatestRequest
 from widgets.ordered_list import OrderedList
 from widgets.search_box import SearchBox
-from widgets.search_results import SearchResults
+from widgets.search_results import LiveSearch, SearchResults
 
 SEARCH_LIMIT = 50
 REORDER_HINT = "Drag items to reorder them, or use Ctrl+Up / Ctrl+Down."
@@ -63,13 +61,11 @@ class AddToSeriesDialog(QDialog):
         self._db = database
         self._series = series
         self._busy = False
-        self._latest_search = LatestRequest()
 
         intro = QLabel(f"Add items to the end of <b>{html.escape(series.title)}</b>. Select "
                        "several with Ctrl or Shift.")
         intro.setWordWrap(True)
         self.search = SearchBox("Search items by title or slug…")
-        self.search.search_requested.connect(self._on_search_requested)
         self.results = SearchResults(
             limit=SEARCH_LIMIT,
             none_text="No item matches (items already in this series are not listed).",
@@ -79,7 +75,10 @@ class AddToSeriesDialog(QDialog):
         self.results.itemSelectionChanged.connect(self._update_buttons)
         self.results.itemActivated.connect(
             database.rights.allowing("edit_catalog", lambda _item: self.add_selected()))
-        self.search.move_down_into(self.results)
+        self.live_search = LiveSearch(
+            self.search, self.results, self._find_items, label=_label, tooltip=_label,
+            describe_failure=lambda exc: report_read_failure(self._db, "the items", exc))
+        self.live_search.shown.connect(self._update_buttons)
         self.results_note = self.results.note
         self.banner = Banner(error=True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -100,7 +99,7 @@ class AddToSeriesDialog(QDialog):
         layout.addWidget(self.buttons)
         self.search.setFocus()
         self._update_buttons()
-        self._on_search_requested("")
+        self.live_search.search("")
 
     # -- public API ------------------------------------------------------------------------
     def selected(self) -> list[SeriesCandidate]:
@@ -126,21 +125,9 @@ class AddToSeriesDialog(QDialog):
                          on_success=self._on_added, on_failure=self._on_failed, context=self)
 
     # -- internals -------------------------------------------------------------------------
-    def _on_search_requested(self, text: str) -> None:
-        self.results.searching(text)
-        on_found, on_failed = self._latest_search.wrap(
-            partial(self._on_results_loaded, text), partial(self._on_search_failed, text))
+    def _find_items(self, text: str, found, failed) -> None:
         self._db.read(search_series_candidates, self._series.id, text, SEARCH_LIMIT,
-                      on_success=on_found, on_failure=on_failed, context=self)
-
-    def _on_search_failed(self, text: str, exc: BaseException) -> None:
-        # Only the search is concerned: an add in flight stays in flight (and Add waits).
-        self.results.show_failure(text, report_read_failure(self._db, "the items", exc))
-        self._update_buttons()
-
-    def _on_results_loaded(self, text: str, items: list[SeriesCandidate]) -> None:
-        self.results.show_results(text, items, _label, _label)
-        self._update_buttons()
+                      on_success=found, on_failure=failed, context=self)
 
     def _on_added(self, detail: SeriesDetail) -> None:
         self._busy = False
@@ -154,7 +141,7 @@ class AddToSeriesDialog(QDialog):
 
     def _show_field_errors(self, errors: dict) -> None:
         self.banner.show_message(" ".join(errors.values()))
-        self._on_search_requested(self.search.text())  # show the items as they are now
+        self.live_search.search(self.search.text())  # show the items as they are now
 
     def _update_buttons(self, *_args) -> None:
         count = len(self.results.selectedItems())

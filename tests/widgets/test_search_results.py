@@ -52,3 +52,67 @@ def test_selected_and_current_values(qtbot):
     assert r.selected_values() == ["a", "c"]
     r.setCurrentRow(1)
     assert r.current_value() == "b"
+
+
+def _live(qtbot, **options):
+    from PySide6.QtWidgets import QDialog, QPushButton, QVBoxLayout
+
+    from widgets.search_box import SearchBox
+    from widgets.search_results import LiveSearch
+
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    box = SearchBox("Search…", delay_ms=10_000)  # only Return (or search()) searches
+    results = SearchResults(limit=3, none_text="Nobody.", limit_text="First 3: type more.",
+                            count_text=lambda n: f"{n} found.")  # the dialog owns it
+    ok = QPushButton("OK")
+    ok.setDefault(True)
+    ok.clicked.connect(dialog.accept)
+    layout = QVBoxLayout(dialog)
+    for w in (box, results, results.note, ok):
+        layout.addWidget(w)
+    asked: list = []  # (text, found, failed): the answers are given by the test, late or not
+    live = LiveSearch(box, results, lambda text, found, failed: asked.append(
+        (text, found, failed)), label=str.upper,
+        describe_failure=lambda exc: f"Could not search: {exc}", **options)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog, box, results, live, asked
+
+
+def test_live_search_shows_only_the_latest_answer_and_a_failure_in_words(qtbot):
+    _dialog, _box, results, live, asked = _live(qtbot)
+    shown = []
+    live.shown.connect(lambda: shown.append(results.note.text()))
+    live.search("an")
+    live.search("ann")
+    asked[1][1](["anna"])
+    asked[0][1](["ana", "andy"])  # the older search answers late: dropped
+    assert [results.item(i).text() for i in range(results.count())] == ["ANNA"]
+    assert shown == ["1 found."]
+    live.search("zz")
+    asked[2][2](RuntimeError("the connection was lost"))
+    assert results.count() == 0
+    assert results.note.text() == "Could not search: the connection was lost"
+
+
+def test_return_in_the_box_searches_and_never_presses_the_dialog_button(qtbot):
+    from PySide6.QtCore import Qt
+
+    dialog, box, results, _live_search, asked = _live(qtbot, return_enters_results=True)
+    box.setFocus()
+    qtbot.keyClicks(box, "ann")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert dialog.isVisible() and [a[0] for a in asked] == ["ann"]
+    asked[0][1](["anna", "annie"])
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # answers are in: Return enters them
+    assert dialog.isVisible() and dialog.focusWidget() is results
+    assert results.current_value() == "anna"
+
+
+def test_an_empty_box_shows_the_hint_instead_of_searching(qtbot):
+    _dialog, _box, results, live, asked = _live(qtbot, empty_hint="Type a name.")
+    live.search("ann")
+    live.search("  ")
+    asked[0][1](["anna"])  # too late: the box was emptied
+    assert len(asked) == 1 and results.count() == 0 and results.note.text() == "Type a name."
