@@ -4,7 +4,8 @@ A page asks a worker for something (a count, a record, the customers a filter ma
 asks again before the first answer arrived (the user typed on, picked another row). The first
 answer is then stale: shown, it would overwrite the newer one's (a bulk grant once went to a
 filter's 26 customers instead of the one selected). :class:`LatestRequest` hands out the
-callbacks; only those of the newest request of each key run.
+callbacks; only those of the newest request of each key run. :class:`DebouncedRequest` adds
+the pause for requests made while typing (check a slug, preview a category).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["LatestRequest"]
+from PySide6.QtCore import QObject, QTimer
+
+__all__ = ["DebouncedRequest", "LatestRequest", "OneInFlight"]
 
 _ANY = object()
 
@@ -95,3 +98,38 @@ class OneInFlight:
             self.request()
             return False
         return True
+
+
+class DebouncedRequest:
+    """A request made once typing pauses, whose answer counts only if nothing was typed since.
+
+    Call :meth:`poke` on each edit: it drops the answer of a request in flight (that one is
+    for the old text) and starts the pause again; ``delay_ms`` after the last poke,
+    ``start()`` runs and sends the request with callbacks guarded by :meth:`wrap`.
+    :meth:`cancel` drops the pending pause and any answer in flight (say, another record
+    was loaded).
+    """
+
+    def __init__(self, start: Callable[[], Any], delay_ms: int, parent: QObject) -> None:
+        self._latest = LatestRequest()
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(start)
+
+    @property
+    def is_waiting(self) -> bool:
+        """The pause is running: ``start()`` is still to come."""
+        return self._timer.isActive()
+
+    def poke(self) -> None:
+        self._latest.supersede()
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.stop()
+        self._latest.supersede()
+
+    def wrap(self, *callbacks: Callable[..., Any] | None):
+        """As :meth:`LatestRequest.wrap`: the callbacks of the request ``start()`` sends."""
+        return self._latest.wrap(*callbacks)

@@ -13,7 +13,7 @@ import html
 import uuid
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,7 +35,7 @@ from desktop.pages.content_editor import VISIBILITY_LABELS
 from desktop.present_error import present_error
 from widgets.banner import ERROR_STYLE
 from widgets.dialogs import ask
-from widgets.latest import LatestRequest
+from widgets.latest import DebouncedRequest
 
 ACTIONS = (("publish", "Publish"), ("archive", "Archive"), ("set_category", "Set category"),
            ("set_visibility", "Set visibility"))
@@ -106,7 +106,8 @@ class BulkActionsDialog(QDialog):
         self._db = database
         self.content_ids = list(content_ids)
         self.preview: BulkPreview | None = None
-        self._latest_preview = LatestRequest()
+        # Typing a category previews once typing pauses, not once per letter.
+        self._preview = DebouncedRequest(self.request_preview, PREVIEW_DELAY_MS, self)
 
         self.action = QComboBox()
         for value, label in ACTIONS:
@@ -164,11 +165,6 @@ class BulkActionsDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self.action.currentIndexChanged.connect(self._on_action_changed)
-        # Typing a category previews once typing pauses, not once per letter.
-        self._category_timer = QTimer(self)
-        self._category_timer.setSingleShot(True)
-        self._category_timer.setInterval(PREVIEW_DELAY_MS)
-        self._category_timer.timeout.connect(self.request_preview)
         self.category.editTextChanged.connect(lambda _t: self._on_category_edited())
         self.visibility.currentIndexChanged.connect(lambda _i: self.request_preview())
         self._on_action_changed()
@@ -189,17 +185,15 @@ class BulkActionsDialog(QDialog):
         self.apply_button.setEnabled(False)
         self.summary.setText("Previewing…")
         self.message.setText("")
-        on_loaded, on_failed = self._latest_preview.wrap(self.show_preview,
-                                                         self._on_preview_failed)
+        on_loaded, on_failed = self._preview.wrap(self.show_preview, self._on_preview_failed)
         self._db.read(preview_bulk, self.content_ids, action, value, on_success=on_loaded,
                       on_failure=on_failed, context=self)
 
     # -- slots --------------------------------------------------------------------------
     def _on_category_edited(self) -> None:
-        self._latest_preview.supersede()  # a preview in flight is for the old text: drop it
+        self._preview.poke()  # a preview in flight is for the old text: dropped
         self.preview = None
         self.apply_button.setEnabled(False)
-        self._category_timer.start()
 
     def _on_action_changed(self, *_args) -> None:
         action = self.action.currentData()

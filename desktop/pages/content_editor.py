@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QLineEdit, QPlainTextEdit, QWidget
 
@@ -33,7 +33,7 @@ from desktop.database import Database
 from desktop.read_failures import report_read_failure
 from widgets.form_rows import FormRows
 from widgets.id_choice import IdChoice
-from widgets.latest import LatestRequest
+from widgets.latest import DebouncedRequest
 from widgets.record_form import clash_errors, edits_to_keep
 from widgets.rich_text_editor import RichTextEditor, body_html
 from widgets.tag_chips import TagChips
@@ -82,7 +82,7 @@ class ContentEditor(FormRows):
         self._dirty = False
         self._slug_edited = False
         self._body_edited = False
-        self._latest_slug_check = LatestRequest()
+        self._slug_check = DebouncedRequest(self._check_slug, SLUG_CHECK_DELAY_MS, self)
 
         self.content_type = QComboBox()
         for kind in CONTENT_TYPES:
@@ -123,11 +123,6 @@ class ContentEditor(FormRows):
         for name, editor in editors.items():
             self.add_row(name, FIELD_LABELS[name], editor, focus=focus.get(name),
                          grow=name == "content_body")
-
-        self._slug_timer = QTimer(self)
-        self._slug_timer.setSingleShot(True)
-        self._slug_timer.setInterval(SLUG_CHECK_DELAY_MS)
-        self._slug_timer.timeout.connect(self._on_slug_timer_timeout)
 
         self.content_type.currentIndexChanged.connect(self._on_content_type_changed)
         self.title.textEdited.connect(self._on_title_edited)
@@ -190,8 +185,7 @@ class ContentEditor(FormRows):
             self._loading = False
         self._slug_edited = record is not None
         self._body_edited = False
-        self._slug_timer.stop()
-        self._latest_slug_check.supersede()
+        self._slug_check.cancel()
         self.clear_errors()
         self._show_type_rows()
         self._baseline = self.values()
@@ -284,12 +278,12 @@ class ContentEditor(FormRows):
     def _on_title_edited(self, text: str) -> None:
         if not self._slug_edited:
             self.slug.setText(propose_slug(text))
-            self._schedule_slug_check()
+            self._slug_check.poke()
         self._on_field_edited(self.title)
 
     def _on_slug_edited(self, _text: str) -> None:
         self._slug_edited = True
-        self._schedule_slug_check()
+        self._slug_check.poke()
         self._on_field_edited(self.slug)
 
     def _on_body_changed(self) -> None:
@@ -307,7 +301,7 @@ class ContentEditor(FormRows):
                 self.hide_error(name)
         self._update_dirty()
 
-    def _on_slug_timer_timeout(self) -> None:
+    def _check_slug(self) -> None:
         slug = self.slug.text().strip()
         problem = slug_problem(slug) if slug else None
         if problem:
@@ -318,7 +312,7 @@ class ContentEditor(FormRows):
             return
         except_id = self._record.id if self._record else None
         # The latest check wins: the slug may change again while this one is answered.
-        on_checked, on_failed = self._latest_slug_check.wrap(
+        on_checked, on_failed = self._slug_check.wrap(
             partial(self._on_slug_checked, slug), self._on_slug_check_failed)
         self._db.read(slug_taken, slug, except_id, on_success=on_checked,
                       on_failure=on_failed, context=self)
@@ -372,10 +366,6 @@ class ContentEditor(FormRows):
             self.set_row_visible(name, kind in ("video", "audio"))
         for name in BODY_FIELDS:
             self.set_row_visible(name, kind == "written")
-
-    def _schedule_slug_check(self) -> None:
-        self._latest_slug_check.supersede()  # a check in flight is for the old text
-        self._slug_timer.start()
 
     def _update_dirty(self) -> None:
         dirty = self._record is None or self.values() != self._baseline
